@@ -1,0 +1,122 @@
+"""The composition root: the one place that reads settings and wires the hub together.
+
+Nothing here runs at import time; `build()` makes the parts, `Hub.start()` connects them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import anyio
+import redis.asyncio as aredis
+from faststream.redis import RedisBroker
+from sqlalchemy.engine import Engine
+
+from hub.decisions import DecisionService
+from hub.embedded_redis import EmbeddedRedis
+from hub.handlers.decisions import decisions_router
+from hub.handlers.intake import intake_router
+from hub.intake import IntakeService
+from hub.logs import get_logger
+from hub.policies import Agreement
+from hub.registry import Registry, load_agreement, load_registry
+from hub.schemas import streams
+from hub.settings import Settings
+from hub.store.db import make_engine, migrate
+from hub.store.outbox import OutboxRelay
+from hub.transport import consumer_name, ensure_group
+from hub.worker import StreamWorker, reclaim_forever
+
+log = get_logger("hub.app")
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    registry: Registry
+    agreement: Agreement
+    engine: Engine
+    redis_url: str
+    client: aredis.Redis
+    broker: RedisBroker
+    relay: OutboxRelay
+    intake: StreamWorker
+    decisions: StreamWorker
+    embedded: EmbeddedRedis | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
+        for stream in self.registry.intake_streams():
+            await ensure_group(self.client, stream, streams.INTAKE_GROUP)
+        await ensure_group(self.client, streams.DECISIONS, streams.DECISIONS_GROUP)
+        await self.broker.start()
+        reclaimable = [(self.intake, s) for s in self.registry.intake_streams()]
+        reclaimable.append((self.decisions, streams.DECISIONS))
+        self._tasks = [
+            asyncio.create_task(self.relay.run(), name="outbox-relay"),
+            asyncio.create_task(reclaim_forever(
+                reclaimable, self.settings.reclaim_idle_ms, self.settings.reclaim_interval_s,
+                self.settings.batch_size), name="reclaimer"),
+        ]
+        log.info("hub.started", consumer=self.intake.consumer, embedded=self.embedded is not None,
+                 database=self.engine.dialect.name)
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(Exception):
+            await self.relay.drain(timeout_s=5)
+        await self.client.aclose()
+        self.engine.dispose()
+        if self.embedded is not None:
+            self.embedded.stop()
+        log.info("hub.stopped")
+
+
+def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
+    """The configured Redis URL, or an embedded server in the data directory."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    embedded = EmbeddedRedis(settings.data_dir)
+    return embedded.start(), embedded
+
+
+def build(settings: Settings) -> Hub:
+    registry = load_registry(settings.registry_file)
+    agreement = load_agreement(settings.agreement_file)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    redis_url, embedded = resolve_redis(settings)
+    client = aredis.Redis.from_url(redis_url)
+    broker = RedisBroker(redis_url, logger=None)
+    relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
+    me = consumer_name()
+    common = dict(consumer=me, client=client, engine=engine, max_deliveries=settings.max_deliveries,
+                  on_commit=relay.wake.set)
+    intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes)
+    decision_svc = DecisionService(engine, registry, agreement)
+    intake = StreamWorker(name="intake", group=streams.INTAKE_GROUP,
+                          process=lambda st, es, now: intake_svc.process(st, es, now).ack, **common)  # type: ignore[arg-type]
+    decisions = StreamWorker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_svc.process,
+                             **common)  # type: ignore[arg-type]
+    broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
+    broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
+    return Hub(settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, embedded)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Hub]:
+    hub = build(settings)
+    try:
+        await hub.start()
+        yield hub
+    finally:
+        await hub.stop()

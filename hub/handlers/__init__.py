@@ -1,0 +1,1 @@
+"""FastStream subscribers: thin. Typed entries in, a service call, an ack. No legal logic."""

@@ -1,0 +1,35 @@
+"""Subscribers for `hub.intake.<source_id>.v1`, one per configured source."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from faststream import AckPolicy
+from faststream.redis import RedisRouter, StreamSub
+
+from hub.registry import Registry
+from hub.schemas import streams
+from hub.transport import Entry, raw_batch_decoder, raw_batch_parser
+from hub.worker import StreamWorker
+
+
+def intake_router(registry: Registry, worker: StreamWorker, *, batch_size: int, poll_ms: int) -> RedisRouter:
+    router = RedisRouter()
+    for source in registry.sources:
+        stream = streams.intake(source.id)
+
+        router.subscriber(
+            stream=StreamSub(stream, group=worker.group, consumer=worker.consumer, batch=True,
+                             max_records=batch_size, polling_interval=poll_ms),
+            parser=raw_batch_parser, decoder=raw_batch_decoder, ack_policy=AckPolicy.MANUAL,
+            title=f"{stream}:on_concern_reported",
+            description=f"Concern reports (CloudEvent `dk.albertslund.hub.concern.reported.v1`) from {source.name}.",
+        )(_on_concern_reported(worker, stream))
+    return router
+
+
+def _on_concern_reported(worker: StreamWorker, stream: str) -> Callable[[list[Entry]], Awaitable[None]]:
+    async def on_concern_reported(entries: list[Entry]) -> None:
+        await worker.handle(stream, entries)
+
+    return on_concern_reported

@@ -1,0 +1,90 @@
+"""The source and partner registry, and loading of the configuration files.
+
+Sources and partners are configuration, never code: the registry file says which sources
+may write which intake stream and which partners read which referral streams.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.policies import Agreement, Recipient, SourceFacts, SourceKind, parse_agreement
+from hub.schemas import streams
+from hub.schemas.decision import Structure
+
+_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_ID)
+    name: str
+    kind: SourceKind
+
+    @property
+    def facts(self) -> SourceFacts:
+        return SourceFacts(source_id=self.id, kind=self.kind)
+
+
+class Partner(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_ID)
+    name: str
+    kind: SourceKind
+    structures: frozenset[Structure]
+    self_governing: bool = False
+
+    @property
+    def recipient(self) -> Recipient:
+        return Recipient(
+            partner_id=self.id, kind=self.kind, structures=self.structures,
+            self_governing=self.self_governing,
+        )
+
+    def streams(self) -> list[str]:
+        return [streams.referrals(s.value, self.id) for s in sorted(self.structures)]
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    municipality: str
+    decision_sources: frozenset[str] = frozenset({"dke-triage"})
+    sources: tuple[Source, ...]
+    partners: tuple[Partner, ...]
+
+    def source(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+    def partner(self, partner_id: str) -> Partner | None:
+        return next((p for p in self.partners if p.id == partner_id), None)
+
+    def intake_streams(self) -> list[str]:
+        return [streams.intake(s.id) for s in self.sources]
+
+
+def _default(name: str) -> Path:
+    return Path(str(resources.files("hub.config").joinpath(name)))
+
+
+def default_registry_path() -> Path:
+    return _default("albertslund.toml")
+
+
+def default_agreement_path() -> Path:
+    return _default("agreement.toml")
+
+
+def load_registry(path: Path) -> Registry:
+    with path.open("rb") as f:
+        return Registry.model_validate(tomllib.load(f))
+
+
+def load_agreement(path: Path) -> Agreement:
+    return parse_agreement(path.read_text(encoding="utf-8"))

@@ -1,0 +1,1 @@
+"""Wire contracts: CloudEvent envelope, report and decision data, output events, stream names."""

@@ -1,0 +1,48 @@
+"""Danish CPR numbers (personal identification numbers): format and date validation.
+
+DDMMYY-SSSS; the 7th digit with the two-digit year gives the century (CPR-kontoret's
+table). The modulus-11 check is not applied: numbers issued since 2007 need not pass it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
+
+
+def century(year2: int, digit7: int) -> int:
+    """The century of a CPR number's birth year."""
+    if digit7 <= 3:
+        return 1900
+    if digit7 in (4, 9):
+        return 2000 if year2 <= 36 else 1900
+    return 2000 if year2 <= 57 else 1800
+
+
+def birth_date(cpr: str) -> date:
+    """The birth date encoded in a CPR number. Raises ValueError when there is none."""
+    match = _CPR.match(cpr)
+    if match is None:
+        raise ValueError("CPR-nummer skal have formen DDMMÅÅ-LLLL (10 cifre)")
+    day, month, year2, serial = (int(g) if i < 3 else g for i, g in enumerate(match.groups()))
+    assert isinstance(serial, str)
+    full_year = century(int(year2), int(serial[0])) + int(year2)
+    try:
+        return date(full_year, int(month), int(day))
+    except ValueError:
+        raise ValueError("CPR-nummeret indeholder ikke en gyldig dato") from None
+
+
+def normalise(cpr: str) -> str:
+    """Validate and return the number in the canonical DDMMYY-SSSS form."""
+    birth_date(cpr)
+    digits = cpr.replace("-", "")
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+Cpr = Annotated[str, AfterValidator(normalise)]

@@ -1,0 +1,58 @@
+"""The triage decision: data of `decision.made` v1, written to `hub.decisions.v1`.
+
+DKE triage staff (through `hub triage decide`, or any client) decide a report's level,
+pillar and which partners to refer it to, and justify why sharing is necessary.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.schemas.report import Purpose
+
+DECISION_MADE = "dk.albertslund.hub.decision.made.v1"
+
+
+class Level(StrEnum):
+    """Albertslund's levels for individual cases (niveau)."""
+
+    I = "I"  # noqa: E741  risikoadfærd: risk behaviour
+    II = "II"  # kriminalitet: crime
+    III = "III"  # kvalificeret kriminalitet: serious crime
+
+
+class Pillar(StrEnum):
+    """The PRO model's pillars."""
+
+    PROACTIVE = "proactive"
+    REACTIVE = "reactive"
+    OPERATIVE = "operative"
+
+
+class Structure(StrEnum):
+    """The statutory cooperation structures of Retsplejeloven § 115, stk. 1."""
+
+    SSP = "ssp"
+    PSP = "psp"
+    KSP = "ksp"
+
+
+class ReferralTarget(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    structure: Structure
+    partner_id: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+
+class TriageDecision(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    report_ref: str = Field(min_length=1, max_length=40)
+    level: Level
+    pillar: Pillar
+    referrals: tuple[ReferralTarget, ...] = ()
+    justification: str = Field(default="", max_length=2000)
+    purpose: Purpose = Purpose.CRIME_PREVENTION
+    decided_by: str = Field(min_length=1, max_length=100)

@@ -1,0 +1,117 @@
+"""Data of the events the hub publishes. Each is minimised for its reader.
+
+Triage entries, receipts, withheld referrals and dead letters carry no personal data: the
+reader looks the case up by reference. Alerts, notifications and referrals carry exactly the
+fields the policy allowed for that recipient.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from hub.schemas.cloudevents import event_type
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+TRIAGE_QUEUED = event_type("triage", "queued")
+REPORT_ACCEPTED = event_type("report", "accepted")
+REPORT_REJECTED = event_type("report", "rejected")
+ALERT_RAISED = event_type("alert", "raised")
+NOTIFICATION_ISSUED = event_type("notification", "issued")
+REFERRAL_ISSUED = event_type("referral", "issued")
+REFERRAL_WITHHELD = event_type("referral", "withheld")
+DECISION_REJECTED = event_type("decision", "rejected")
+MESSAGE_DEADLETTERED = event_type("message", "deadlettered")
+
+
+class Reason(_Out):
+    rule_id: str
+    da: str
+    en: str
+
+
+class TriageQueued(_Out):
+    report_ref: str
+    queue: str
+    source_id: str
+    categories: tuple[str, ...]
+    suggested_level: str | None
+    suggested_pillar: str | None
+    notifications: tuple[str, ...]
+    assess_by: datetime | None
+    rule_ids: tuple[str, ...]
+
+
+class ErrorItem(_Out):
+    field: str
+    problem: str
+
+
+class ReceiptData(_Out):
+    """Receipt to the reporting system. Never echoes the report's content back."""
+
+    status: Literal["accepted", "rejected"]
+    report_event_id: str | None
+    report_ref: str | None = None
+    code: str | None = None
+    message: str | None = None
+    errors: tuple[ErrorItem, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+
+
+class DisclosedData(_Out):
+    """Shared by alerts, notifications and referrals: fields as the policy allowed them."""
+
+    report_ref: str
+    fields: dict[str, Any]
+    legal_basis: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    policy_version: str
+
+
+class AlertData(DisclosedData):
+    deadline: Literal["immediately"] = "immediately"
+
+
+class NotificationData(DisclosedData):
+    grounds: tuple[str, ...]
+    assess_by: datetime
+    receipt_due_by: datetime | None
+
+
+class ReferralData(DisclosedData):
+    referral_ref: str
+    structure: str
+    partner_id: str
+    level: str
+    pillar: str
+    purpose: str
+    justification: str
+
+
+class WithheldData(_Out):
+    report_ref: str
+    structure: str
+    partner_id: str
+    effect: Literal["withhold", "escalate"]
+    reasons: tuple[Reason, ...]
+    rule_ids: tuple[str, ...]
+    policy_version: str
+
+
+class DeadLetter(_Out):
+    """A message the hub gave up on. The payload itself stays in the database, not here."""
+
+    stream: str
+    entry_id: str
+    reason: str
+    detail: str
+    deliveries: int
+    payload_sha256: str
+    payload_bytes: int

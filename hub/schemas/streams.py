@@ -1,0 +1,52 @@
+"""Redis stream names: the one place the hub's wire surface is spelled out.
+
+Keys are flat and carry their own version, so a Redis Cluster can shard them by key.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+DECISIONS = "hub.decisions.v1"
+POLICE_ALERTS = "hub.alerts.police.v1"
+CHILDREN_NOTIFICATIONS = "hub.notifications.children.v1"
+REFERRALS_WITHHELD = "hub.referrals.withheld.v1"
+DEADLETTER = "hub.deadletter.v1"
+
+# Consumer groups the hub itself reads with.
+INTAKE_GROUP = "hub-intake"
+DECISIONS_GROUP = "hub-decisions"
+
+
+class Queue(StrEnum):
+    """DKE's triage queues: the three PRO pillars plus `urgent`."""
+
+    URGENT = "urgent"
+    REACTIVE = "reactive"
+    PROACTIVE = "proactive"
+    OPERATIVE = "operative"
+
+
+def intake(source_id: str) -> str:
+    return f"hub.intake.{source_id}.v1"
+
+
+def receipts(source_id: str) -> str:
+    return f"hub.receipts.{source_id}.v1"
+
+
+def triage(queue: Queue | str) -> str:
+    return f"hub.triage.{Queue(queue).value}.v1"
+
+
+def referrals(structure: str, partner_id: str) -> str:
+    return f"hub.referrals.{structure}.{partner_id}.v1"
+
+
+def source_of_intake(stream: str) -> str | None:
+    """The source id an intake stream belongs to, or None for any other stream."""
+    prefix, suffix = "hub.intake.", ".v1"
+    if stream.startswith(prefix) and stream.endswith(suffix):
+        middle = stream[len(prefix) : -len(suffix)]
+        return middle or None
+    return None

@@ -1,0 +1,60 @@
+"""Settings from the environment (prefix `HUB_`), built once in the composition root."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.registry import default_agreement_path, default_registry_path
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_file=None, extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Field(default=Path(".hub-data"), description="embedded Redis, SQLite, tokens")
+    redis_url: str | None = Field(default=None, description="unset: embedded Redis in data_dir")
+    database_url: str | None = Field(default=None, description="unset: SQLite in data_dir")
+    registry_file: Path = Field(default_factory=default_registry_path)
+    agreement_file: Path = Field(default_factory=default_agreement_path)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    max_body_bytes: int = 1_000_000
+
+    batch_size: int = Field(100, ge=1, le=10_000, description="XREADGROUP COUNT (max_records)")
+    poll_ms: int = Field(100, ge=1, description="XREADGROUP BLOCK in milliseconds")
+    reclaim_idle_ms: int = Field(30_000, ge=100, description="pending this long: reclaimed by another consumer")
+    reclaim_interval_s: float = Field(5.0, gt=0)
+    max_deliveries: int = Field(5, ge=1, description="dead-letter an entry after this many deliveries")
+    relay_interval_s: float = Field(0.2, gt=0, description="outbox poll for rows other processes wrote")
+    relay_batch: int = Field(500, ge=1)
+
+    log_json: bool | None = Field(default=None, description="unset: JSON unless stdout is a TTY")
+    log_level: str = "INFO"
+
+    # Production guard: a redis URL with an inline password must not be a placeholder.
+    redis_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if not self.redis_url or not self.database_url:
+                raise ValueError("production needs HUB_REDIS_URL and HUB_DATABASE_URL")
+            for text in (self.redis_url, self.database_url):
+                if any(p in text for p in ("changeme", "change-me", "password@", ":secret@")):
+                    raise ValueError("a placeholder secret is set in a production URL")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"

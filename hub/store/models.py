@@ -1,0 +1,129 @@
+"""SQLModel tables. The system of record for reports, cases, decisions and disclosures.
+
+Stream entries are transport; these rows are the truth. Uniqueness constraints make
+idempotency structural: a second insert of the same fact fails instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Case(SQLModel, table=True):
+    """An individual case (enkeltsag), keyed by a hash of the subject's CPR where there is one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_key: str | None = Field(default=None, index=True, max_length=64)
+    created_at: datetime
+
+
+class Report(SQLModel, table=True):
+    """A concern report as accepted, with the policy's assessment and the receipt sent for it."""
+
+    __table_args__ = (UniqueConstraint("source_id", "event_id", name="uq_report_source_event"),)
+
+    ref: str = Field(primary_key=True, max_length=40)
+    source_id: str = Field(max_length=64)
+    event_id: str = Field(max_length=200)
+    received_at: datetime
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+    queue: str | None = Field(default=None, max_length=20)
+    payload: dict[str, Any] = _json()
+    assessment: dict[str, Any] = _json()
+    receipt_event: dict[str, Any] = _json()
+
+
+class TriageItem(SQLModel, table=True):
+    """A report waiting in (or decided from) one of DKE's triage queues."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_ref: str = Field(foreign_key="report.ref", unique=True, max_length=40)
+    queue: str = Field(index=True, max_length=20)
+    status: str = Field(default="open", index=True, max_length=20)
+    suggested_level: str | None = Field(default=None, max_length=4)
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class Decision(SQLModel, table=True):
+    """A triage decision as recorded from `hub.decisions.v1`."""
+
+    __table_args__ = (UniqueConstraint("source_id", "event_id", name="uq_decision_source_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=64)
+    event_id: str = Field(max_length=200)
+    report_ref: str = Field(foreign_key="report.ref", index=True, max_length=40)
+    level: str = Field(max_length=4)
+    pillar: str = Field(max_length=20)
+    purpose: str = Field(max_length=40)
+    justification: str
+    decided_by: str = Field(max_length=100)
+    decided_at: datetime
+
+
+class Disclosure(SQLModel, table=True):
+    """The disclosure log: who got (or was refused) which fields, on which basis, when, why."""
+
+    __table_args__ = (Index("ix_disclosure_case", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, max_length=40)
+    report_ref: str = Field(foreign_key="report.ref", index=True, max_length=40)
+    case_id: int | None = Field(default=None)
+    decision_id: int | None = Field(default=None, foreign_key="decision.id")
+    recipient: str = Field(max_length=64)
+    structure: str | None = Field(default=None, max_length=20)
+    kind: str = Field(max_length=30)  # referral, police_alert, children_notification
+    effect: str = Field(max_length=20)
+    fields: list[str] = _json()
+    legal_basis: list[str] = _json()
+    rule_ids: list[str] = _json()
+    reasons: list[dict[str, str]] = _json()
+    purpose: str = Field(max_length=40)
+    policy_version: str = Field(max_length=200)
+    created_at: datetime
+
+
+class Outbox(SQLModel, table=True):
+    """Events waiting to be relayed to Redis, written in the same transaction as the state."""
+
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(max_length=200)
+    event: dict[str, Any] = _json()
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class ProcessedEntry(SQLModel, table=True):
+    """Tracking row: this stream entry's effect is stored. A redelivery is acked, not redone."""
+
+    stream: str = Field(primary_key=True, max_length=200)
+    entry_id: str = Field(primary_key=True, max_length=40)
+    processed_at: datetime
+
+
+class DeadLetterRecord(SQLModel, table=True):
+    """A message the hub gave up on, kept whole for inspection and replay."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(max_length=200)
+    entry_id: str = Field(max_length=40)
+    reason: str = Field(max_length=60)
+    detail: str
+    deliveries: int
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    payload_sha256: str = Field(max_length=64)
+    created_at: datetime
+    replayed_at: datetime | None = None
+    replay_count: int = 0

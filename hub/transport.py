@@ -1,0 +1,92 @@
+"""Redis stream mechanics shared by handlers, relay and reclaimer.
+
+Entries are read raw: FastStream's default parser assumes its own envelope and fails on
+bytes that are not UTF-8, which would let one bad entry stall a batch. Here every entry
+arrives as `Entry` with its raw fields, and the application decides what it means.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aredis
+from faststream.redis.message import FAKE_CONSUMER, RedisBatchStreamMessage
+from redis.exceptions import ResponseError
+
+from hub.schemas.cloudevents import EVENT_FIELD
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry as read: its id, its raw fields, and how often it was delivered."""
+
+    stream: str
+    entry_id: str
+    fields: dict[bytes, bytes]
+    deliveries: int = 1
+
+    @property
+    def raw_bytes(self) -> bytes:
+        """The entry's fields as one byte string, for dead-letter storage and hashing."""
+        return b"\n".join(k + b"=" + v for k, v in sorted(self.fields.items()))
+
+
+def consumer_name() -> str:
+    """Unique per process: host, pid and a random suffix (pids are reused across restarts)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def encode(event: dict[str, Any]) -> dict[str, str]:
+    """The one-field wire form of a CloudEvent: `{"event": "<json>"}`."""
+    return {EVENT_FIELD: json.dumps(event, ensure_ascii=False, separators=(",", ":"))}
+
+
+async def ensure_group(client: aredis.Redis, stream: str, group: str) -> None:
+    """Create the consumer group at id 0 (not `$`), so entries written before it are read."""
+    try:
+        await client.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+async def raw_batch_parser(raw: Any) -> RedisBatchStreamMessage:
+    """FastStream parser that never fails: the body is left to `raw_batch_decoder`."""
+    return RedisBatchStreamMessage(
+        raw_message=raw, body=b"", consumer=FAKE_CONSUMER, group=None, headers={},
+        batch_headers=[], reply_to="", content_type=None, message_id=uuid.uuid4().hex,
+        correlation_id=uuid.uuid4().hex, path={},
+    )
+
+
+async def raw_batch_decoder(msg: RedisBatchStreamMessage) -> list[Entry]:
+    raw = msg.raw_message
+    stream = raw["channel"]
+    return [
+        Entry(stream=stream, entry_id=i.decode(), fields=dict(fields))
+        for i, fields in zip(raw["message_ids"], raw["data"], strict=True)
+    ]
+
+
+async def delivery_counts(client: aredis.Redis, stream: str, group: str, ids: list[str]) -> dict[str, int]:
+    """Times each pending entry was delivered (XPENDING), for the dead-letter cap."""
+    if not ids:
+        return {}
+    wanted = set(ids)
+    lo, hi = min(ids, key=_id_key), max(ids, key=_id_key)
+    rows = await client.xpending_range(stream, group, min=lo, max=hi, count=len(ids) * 4 + 10)
+    return {
+        (r["message_id"].decode() if isinstance(r["message_id"], bytes) else r["message_id"]): int(r["times_delivered"])
+        for r in rows
+        if (r["message_id"].decode() if isinstance(r["message_id"], bytes) else r["message_id"]) in wanted
+    }
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

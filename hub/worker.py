@@ -1,0 +1,148 @@
+"""The consumer side of every hub stream: process, ack, retry, dead-letter.
+
+A batch is processed in one transaction and acked with one XACK. Failures are sorted:
+- `TransientError` (database down): nothing is acked; the entries stay pending and are
+  reclaimed later, by this process or another.
+- anything unexpected: the batch is retried one entry at a time, so one poison entry
+  cannot hold up the others; it stays pending until it has been delivered
+  `max_deliveries` times and is then dead-lettered and acked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import anyio
+import redis.asyncio as aredis
+from redis.exceptions import RedisError
+from sqlalchemy.engine import Engine
+
+from hub.errors import TransientError
+from hub.logs import get_logger
+from hub.schemas import streams
+from hub.schemas.cloudevents import new_event
+from hub.schemas.events import REPORT_REJECTED, ReceiptData
+from hub.store import repository as repo
+from hub.store.db import UnitOfWork, transient_on_driver_errors
+from hub.transport import Entry, delivery_counts
+
+log = get_logger("hub.worker")
+
+ProcessFn = Callable[[str, list[Entry], datetime], list[str]]
+
+
+class StreamWorker:
+    """Handles batches for one consumer group, whichever way they arrive (read or reclaimed)."""
+
+    def __init__(
+        self, *, name: str, group: str, consumer: str, client: aredis.Redis, engine: Engine,
+        process: ProcessFn, max_deliveries: int, on_commit: Callable[[], None],
+    ) -> None:
+        self.name = name
+        self.group = group
+        self.consumer = consumer
+        self.client = client
+        self.engine = engine
+        self.process = process
+        self.max_deliveries = max_deliveries
+        self.on_commit = on_commit
+
+    async def handle(self, stream: str, entries: list[Entry]) -> None:
+        started = time.perf_counter()
+        now = datetime.now(UTC)
+        poison = [e for e in entries if e.deliveries > self.max_deliveries]
+        live = [e for e in entries if e.deliveries <= self.max_deliveries]
+        acked: list[str] = []
+        try:
+            if poison:
+                acked += await anyio.to_thread.run_sync(self._give_up, stream, poison, now)
+            if live:
+                acked += await self._process(stream, live, now)
+        except TransientError as exc:
+            log.warning("batch.deferred", stream=stream, count=len(entries), exc_info=exc)
+            return
+        finally:
+            if acked:
+                self.on_commit()
+        await self._ack(stream, acked)
+        log.info(f"{self.name}.batch", stream=stream, count=len(entries), dead=len(poison),
+                 duration_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    async def _process(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
+        try:
+            return await anyio.to_thread.run_sync(self.process, stream, entries, now)
+        except TransientError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (a bug or poison entry: isolate it, don't hide it)
+            if len(entries) == 1:
+                log.error("entry.failed", stream=stream, entry_id=entries[0].entry_id,
+                          deliveries=entries[0].deliveries, exc_info=exc)
+                return []
+            log.error("batch.failed_retrying_singly", stream=stream, count=len(entries), exc_info=exc)
+            acked: list[str] = []
+            for entry in entries:
+                acked += await self._process(stream, [entry], now)
+            return acked
+
+    def _give_up(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
+        """Dead-letter entries that failed every time; the reporter gets a rejection receipt."""
+        with transient_on_driver_errors(), UnitOfWork(self.engine) as uow:
+            s = uow.session
+            done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
+            source_id = streams.source_of_intake(stream)
+            for e in entries:
+                if e.entry_id in done:
+                    continue
+                detail = f"Processing failed {e.deliveries} times; the entry was set aside for inspection."
+                repo.add_deadletter(s, e, "max_deliveries", detail, now)
+                if source_id is not None:
+                    receipt = ReceiptData(status="rejected", report_event_id=None, code="processing_failed", message=detail)
+                    repo.add_outbox(s, streams.receipts(source_id),
+                                    new_event(REPORT_REJECTED, receipt, now=now, subject="processing_failed"), now)
+                repo.mark_processed(s, stream, e.entry_id, now)
+            uow.commit()
+        return [e.entry_id for e in entries]
+
+    async def _ack(self, stream: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        try:
+            await self.client.xack(stream, self.group, *ids)
+        except RedisError as exc:
+            # The effect is stored with a tracking row: a redelivery will only be acked.
+            log.warning("ack.failed", stream=stream, count=len(ids), exc_info=exc)
+
+    async def reclaim(self, stream: str, min_idle_ms: int, count: int) -> int:
+        """Claim entries another consumer (or this one) left pending too long, and handle them."""
+        claimed_total = 0
+        start = "0-0"
+        while True:
+            next_id, messages, *_ = await self.client.xautoclaim(
+                stream, self.group, self.consumer, min_idle_time=min_idle_ms, start_id=start, count=count
+            )
+            messages = [m for m in messages if m is not None and m[1] is not None]
+            if messages:
+                ids = [m[0].decode() for m in messages]
+                counts = await delivery_counts(self.client, stream, self.group, ids)
+                entries = [Entry(stream, i, dict(fields), counts.get(i, 1)) for i, (_, fields) in zip(ids, messages, strict=True)]
+                await self.handle(stream, entries)
+                claimed_total += len(entries)
+            start = next_id.decode() if isinstance(next_id, bytes) else next_id
+            if start == "0-0":
+                return claimed_total
+
+
+async def reclaim_forever(workers: list[tuple[StreamWorker, str]], min_idle_ms: int, interval_s: float,
+                          count: int) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        for worker, stream in workers:
+            try:
+                claimed = await worker.reclaim(stream, min_idle_ms, count)
+                if claimed:
+                    log.info("reclaim.done", stream=stream, claimed=claimed)
+            except (RedisError, OSError) as exc:
+                log.warning("reclaim.retry", stream=stream, exc_info=exc)
