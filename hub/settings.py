@@ -55,6 +55,12 @@ class Settings(BaseSettings):
                     raise ValueError("a placeholder secret is set in a production URL")
         return self
 
+    tokens_file: Path | None = Field(default=None, description="unset: <data_dir>/tokens.toml")
+
+    @property
+    def tokens_path(self) -> Path:
+        return self.tokens_file or self.data_dir / "tokens.toml"
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"

@@ -46,3 +46,14 @@ def normalise(cpr: str) -> str:
 
 
 Cpr = Annotated[str, AfterValidator(normalise)]
+
+
+def make_cpr(born: date, serial: int) -> str:
+    """A well-formed CPR number for `born` (for test and demo data: `serial` picks the last
+    three digits; the 7th digit is chosen so the century decodes correctly)."""
+    year2 = born.year % 100
+    digit7 = 1 if 1900 <= born.year <= 1999 else (4 if 2000 <= born.year <= 2036 else 5)
+    cpr = f"{born:%d%m}{year2:02d}-{digit7}{serial % 1000:03d}"
+    if birth_date(cpr) != born:
+        raise ValueError("no CPR number encodes this birth date")
+    return cpr

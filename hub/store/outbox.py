@@ -34,6 +34,7 @@ class OutboxRelay:
         self.interval_s = interval_s
         self.wake = asyncio.Event()
         self.sent_total = 0
+        self._lock = asyncio.Lock()  # one relay pass at a time in this process
 
     def _fetch(self) -> list[tuple[int, str, dict[str, Any]]]:
         with Session(self.engine) as s:
@@ -49,6 +50,10 @@ class OutboxRelay:
             s.commit()
 
     async def relay_once(self) -> int:
+        async with self._lock:
+            return await self._relay_once()
+
+    async def _relay_once(self) -> int:
         rows = await anyio.to_thread.run_sync(self._fetch)
         if not rows:
             return 0

@@ -1,0 +1,203 @@
+"""`hub demo`: the whole path on the embedded default, as a new user first meets it.
+
+Schools, police and others write reports with plain XADD (as any Redis client would);
+triage decisions go to `hub.decisions.v1`; partners' streams are read back with XRANGE.
+The summary says per report what happened and why, and the demo checks each outcome
+against the scenario's expectation: it exits 1 if any differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aredis
+from sqlmodel import Session, func, select
+
+from hub import labels as da
+from hub.app import Hub, running
+from hub.demo_scenario import Case, build
+from hub.intake import report_ref
+from hub.logs import configure
+from hub.schemas import streams
+from hub.schemas.cloudevents import EVENT_FIELD, new_event
+from hub.schemas.decision import DECISION_MADE, TriageDecision
+from hub.settings import Settings
+from hub.store.models import ProcessedEntry
+
+DECIDER = "dke-triage"
+
+
+async def _wait_processed(hub: Hub, expected: int, timeout_s: float = 30) -> None:
+    """Until the hub has stored the effect of `expected` entries, then relayed every output."""
+    deadline = time.monotonic() + timeout_s
+
+    def count() -> int:
+        with Session(hub.engine) as s:
+            return int(s.exec(select(func.count()).select_from(ProcessedEntry)).one())
+
+    while await asyncio.to_thread(count) < expected:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the hub did not process the demo's entries in time")
+        await asyncio.sleep(0.05)
+    await hub.relay.drain()
+
+
+async def _read_all(client: aredis.Redis, pattern: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    async for key in client.scan_iter(match=pattern):
+        name = key.decode()
+        for _, fields in await client.xrange(name):
+            out[name].append(json.loads(fields[EVENT_FIELD.encode()]))
+    return out
+
+
+def _decision(case: Case, ref: str) -> dict[str, Any]:
+    data = TriageDecision.model_validate({
+        "report_ref": ref, "level": case.level, "pillar": case.pillar, "justification": case.justification,
+        "purpose": case.purpose, "decided_by": "DKE-demo",
+        "referrals": [{"structure": r.structure, "partner_id": r.partner} for r in case.referrals],
+    })
+    return new_event(DECISION_MADE, data, source=DECIDER, event_id=str(uuid.uuid4()), subject=ref)
+
+
+async def scenario(hub: Hub) -> tuple[list[str], bool]:
+    """Feed the scenario, decide, and return the summary lines and whether all went as expected."""
+    now = datetime.now(UTC)
+    cases = build(now)
+    client = aredis.Redis.from_url(hub.redis_url)
+    entry_ids: dict[str, str] = {}
+    for case in cases:  # as the schools' and agencies' own systems would: plain XADD
+        entry_ids[case.key] = (await client.xadd(streams.intake(case.source), {EVENT_FIELD: case.payload})).decode()
+    await _wait_processed(hub, len(cases))
+
+    receipts = await _read_all(client, "hub.receipts.*")
+    accepted = [c for c in cases if c.expect_status == "accepted"]
+    for case in accepted:
+        await client.xadd(streams.DECISIONS, {EVENT_FIELD: json.dumps(_decision(case, report_ref(case.source, case.event_id)))})
+    await _wait_processed(hub, len(cases) + len(accepted))
+
+    triage = await _read_all(client, "hub.triage.*")
+    alerts = await _read_all(client, streams.POLICE_ALERTS)
+    notes = await _read_all(client, streams.CHILDREN_NOTIFICATIONS)
+    referrals = await _read_all(client, "hub.referrals.*")
+    dead = await _read_all(client, streams.DEADLETTER)
+    await client.aclose()
+
+    by_ref: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
+    for name, events in {**triage, **alerts, **notes, **referrals}.items():
+        for ev in events:
+            by_ref[ev["data"]["report_ref"]][name].append(ev)
+
+    lines: list[str] = []
+    ok_all = True
+    receipts_seen: dict[str, int] = defaultdict(int)
+    for n, case in enumerate(cases, 1):
+        ref = report_ref(case.source, case.event_id)
+        own = [r for r in receipts.get(streams.receipts(case.source), [])]
+        problems: list[str] = []
+        lines.append(f"{n:>2}. {case.title}")
+        lines.append(f"    kilde: {case.source}")
+        if case.expect_status == "rejected":
+            idx = receipts_seen[case.source]
+            rejected = [r for r in own if r["data"]["status"] == "rejected"]
+            got = next((r for r in rejected if r["data"].get("code") == case.expect_code), None)
+            if got is None:
+                problems.append(f"ventede afvisning {case.expect_code}")
+            else:
+                lines.append(f"    AFVIST ({got['data']['code']}): {got['data']['message']}")
+                for e in got["data"].get("errors", [])[:3]:
+                    lines.append(f"      felt {e['field']}: {e['problem']}")
+                for r in got["data"].get("reasons", []):
+                    lines.append(f"      [{r['rule_id']}] {r['da']}")
+                kept = any(d["data"]["entry_id"] == entry_ids[case.key] for d in dead.get(streams.DEADLETTER, []))
+                lines.append("    gemt i dead-letter-strømmen: " + ("ja" if kept else "nej"))
+                if not kept:
+                    problems.append("afvisningen blev ikke gemt i dead-letter")
+            receipts_seen[case.source] = idx + 1
+            ok_all &= _report(lines, problems)
+            continue
+        acc = [r for r in own if r["data"].get("report_ref") == ref]
+        if case.expect_status == "duplicate":
+            lines.append(f"    DUBLET: samme kvittering igen ({len(acc)} kvitteringer med reference {ref}, "
+                         f"samme kvitterings-id: {'ja' if len({r['id'] for r in acc}) == 1 else 'nej'})")
+            if len(acc) != 2 or len({r["id"] for r in acc}) != 1:
+                problems.append("dubletten fik ikke den samme kvittering")
+            ok_all &= _report(lines, problems)
+            continue
+        events = by_ref.get(ref, {})
+        queued = [e for name, evs in events.items() if name.startswith("hub.triage.") for e in evs]
+        queue = queued[0]["data"]["queue"] if queued else None
+        lines.append(f"    modtaget som {ref}; kø: {da.label(da.QUEUE, queue)}; foreslået "
+                     f"{da.label(da.LEVEL, queued[0]['data'].get('suggested_level')) if queued else '–'}")
+        got_notes = []
+        for ev in events.get(streams.POLICE_ALERTS, []):
+            got_notes.append("police_alert")
+            lines.append(f"    ! {da.NOTIFICATION['police_alert']}: felter {', '.join(sorted(ev['data']['fields']))}")
+        for ev in events.get(streams.CHILDREN_NOTIFICATIONS, []):
+            got_notes.append("children_notification")
+            lines.append(f"    ! {da.NOTIFICATION['children_notification']}: grundlag {', '.join(ev['data']['grounds'])}; "
+                         f"vurderes senest {ev['data']['assess_by'][:16]}")
+        if queue != case.expect_queue:
+            problems.append(f"ventede kø {case.expect_queue}, fik {queue}")
+        if sorted(got_notes) != sorted(case.expect_notifications):
+            problems.append(f"ventede {list(case.expect_notifications)}, fik {got_notes}")
+        lines.append(f"    afgørelse: {da.label(da.LEVEL, case.level)}, {da.label(da.PILLAR, case.pillar)}")
+        for target in case.referrals:
+            stream = streams.referrals(target.structure, target.partner)
+            issued = [e for e in events.get(stream, [])]
+            if issued:
+                ev = issued[0]["data"]
+                lines.append(f"    → {da.STRUCTURE[target.structure]} {target.partner}: DELT [{', '.join(ev['rule_ids'])}] "
+                             f"felter: {', '.join(sorted(ev['fields']))}")
+                effect = "share"
+            else:
+                effect = "withhold"
+                lines.append(f"    → {da.STRUCTURE[target.structure]} {target.partner}: TILBAGEHOLDT")
+                for r in _withheld_reasons(hub, ref, target.partner):
+                    lines.append(f"      [{r['rule_id']}] {r['da']}")
+            if effect != target.expect:
+                problems.append(f"{target.structure}:{target.partner} ventede {target.expect}, fik {effect}")
+        ok_all &= _report(lines, problems)
+    return lines, ok_all
+
+
+def _withheld_reasons(hub: Hub, ref: str, partner: str) -> list[dict[str, str]]:
+    from hub.store.repository import disclosures_for
+
+    with Session(hub.engine) as s:
+        rows = [d for d in disclosures_for(s, ref) if d.recipient == partner and d.effect != "share"]
+    return rows[0].reasons if rows else []
+
+
+def _report(lines: list[str], problems: list[str]) -> bool:
+    for p in problems:
+        lines.append(f"    AFVIGELSE: {p}")
+    return not problems
+
+
+async def run_demo(data_dir: str | None) -> int:
+    configure(json=False, level="WARNING")
+    temp = data_dir is None
+    path = Path(tempfile.mkdtemp(prefix="hub-demo-")) if temp else Path(str(data_dir))
+    settings = Settings(data_dir=path, redis_url=None, database_url=None)
+    print(f"DKE-hub demo: indlejret Redis og SQLite i {path}")
+    started = time.perf_counter()
+    try:
+        async with running(settings) as hub:
+            lines, ok = await scenario(hub)
+    finally:
+        if temp:
+            shutil.rmtree(path, ignore_errors=True)
+    print("\n".join(lines))
+    verdict = "Alle udfald som forventet." if ok else "NOGLE UDFALD AFVEG FRA DET FORVENTEDE."
+    print(f"\n{verdict} ({time.perf_counter() - started:.1f} s)")
+    return 0 if ok else 1
