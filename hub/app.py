@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -58,12 +60,22 @@ class Hub:
         reclaimable.append((self.decisions, streams.DECISIONS))
         self._tasks = [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
-            asyncio.create_task(reclaim_forever(
-                reclaimable, self.settings.reclaim_idle_ms, self.settings.reclaim_interval_s,
-                self.settings.batch_size), name="reclaimer"),
+            asyncio.create_task(
+                reclaim_forever(
+                    reclaimable,
+                    self.settings.reclaim_idle_ms,
+                    self.settings.reclaim_interval_s,
+                    self.settings.batch_size,
+                ),
+                name="reclaimer",
+            ),
         ]
-        log.info("hub.started", consumer=self.intake.consumer, embedded=self.embedded is not None,
-                 database=self.engine.dialect.name)
+        log.info(
+            "hub.started",
+            consumer=self.intake.consumer,
+            embedded=self.embedded is not None,
+            database=self.engine.dialect.name,
+        )
 
     async def stop(self) -> None:
         await self.broker.stop()
@@ -96,17 +108,23 @@ def build(settings: Settings) -> Hub:
     engine = make_engine(settings.effective_database_url)
     redis_url, embedded = resolve_redis(settings)
     client = aredis.Redis.from_url(redis_url)
-    broker = RedisBroker(redis_url, logger=None)
+    # FastStream logs through the same redaction chain as the hub (hub.logs.configure).
+    broker = RedisBroker(redis_url, logger=logging.getLogger("faststream"))
     relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
-    me = consumer_name()
-    common = dict(consumer=me, client=client, engine=engine, max_deliveries=settings.max_deliveries,
-                  on_commit=relay.wake.set)
+    worker = functools.partial(
+        StreamWorker,
+        consumer=consumer_name(),
+        client=client,
+        engine=engine,
+        max_deliveries=settings.max_deliveries,
+        on_commit=relay.wake.set,
+    )
     intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes)
     decision_svc = DecisionService(engine, registry, agreement)
-    intake = StreamWorker(name="intake", group=streams.INTAKE_GROUP,
-                          process=lambda st, es, now: intake_svc.process(st, es, now).ack, **common)  # type: ignore[arg-type]
-    decisions = StreamWorker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_svc.process,
-                             **common)  # type: ignore[arg-type]
+    intake = worker(
+        name="intake", group=streams.INTAKE_GROUP, process=lambda st, es, now: intake_svc.process(st, es, now).ack
+    )
+    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_svc.process)
     broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     return Hub(settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, embedded)

@@ -21,8 +21,11 @@ from hub.schemas.report import Purpose
 from hub.settings import Settings
 
 # Tracebacks never show local variables: they may hold personal data.
-app = typer.Typer(help="DKE referral hub: intake, triage and referrals under Retsplejeloven § 115.",
-                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+app = typer.Typer(
+    help="DKE referral hub: intake, triage and referrals under Retsplejeloven § 115.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 triage_app = typer.Typer(help="DKE's triage queues (triagekøer).", no_args_is_help=True)
 tokens_app = typer.Typer(help="Bearer tokens for POST /v1/reports.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -65,8 +68,16 @@ def demo(
 def sources(as_json: JsonOpt = False) -> None:
     """List the configured sources and their intake and receipt streams."""
     registry = _registry(_settings())
-    rows = [{"id": s.id, "name": s.name, "kind": s.kind.value, "intake": streams.intake(s.id),
-             "receipts": streams.receipts(s.id)} for s in registry.sources]
+    rows = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind.value,
+            "intake": streams.intake(s.id),
+            "receipts": streams.receipts(s.id),
+        }
+        for s in registry.sources
+    ]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -79,21 +90,36 @@ def stream_table(registry: Registry) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for s in registry.sources:
         rows.append({"stream": streams.intake(s.id), "writer": s.id, "readers": ["hub"], "event": "concern.reported"})
-        rows.append({"stream": streams.receipts(s.id), "writer": "hub", "readers": [s.id],
-                     "event": "report.accepted | report.rejected"})
+        rows.append(
+            {
+                "stream": streams.receipts(s.id),
+                "writer": "hub",
+                "readers": [s.id],
+                "event": "report.accepted | report.rejected",
+            }
+        )
     for q in streams.Queue:
         rows.append({"stream": streams.triage(q), "writer": "hub", "readers": ["dke"], "event": "triage.queued"})
-    rows.append({"stream": streams.DECISIONS, "writer": ",".join(sorted(registry.decision_sources)),
-                 "readers": ["hub"], "event": "decision.made"})
+    rows.append(
+        {
+            "stream": streams.DECISIONS,
+            "writer": ",".join(sorted(registry.decision_sources)),
+            "readers": ["hub"],
+            "event": "decision.made",
+        }
+    )
     police = [p.id for p in registry.partners if p.kind.value == "police"]
     social = [p.id for p in registry.partners if p.kind.value == "social_services"]
     rows.append({"stream": streams.POLICE_ALERTS, "writer": "hub", "readers": police, "event": "alert.raised"})
-    rows.append({"stream": streams.CHILDREN_NOTIFICATIONS, "writer": "hub", "readers": social,
-                 "event": "notification.issued"})
+    rows.append(
+        {"stream": streams.CHILDREN_NOTIFICATIONS, "writer": "hub", "readers": social, "event": "notification.issued"}
+    )
     for p in registry.partners:
         for name in p.streams():
             rows.append({"stream": name, "writer": "hub", "readers": [p.id], "event": "referral.issued"})
-    rows.append({"stream": streams.REFERRALS_WITHHELD, "writer": "hub", "readers": ["dke"], "event": "referral.withheld"})
+    rows.append(
+        {"stream": streams.REFERRALS_WITHHELD, "writer": "hub", "readers": ["dke"], "event": "referral.withheld"}
+    )
     rows.append({"stream": streams.DEADLETTER, "writer": "hub", "readers": ["dke"], "event": "message.deadlettered"})
     return rows
 
@@ -146,13 +172,18 @@ def _triage_rows(settings: Settings, queue: str | None, include_decided: bool) -
         for item in items:
             report = repo.get_report(uow.session, item.report_ref)
             assert report is not None
-            rows.append({
-                "report_ref": item.report_ref, "queue": item.queue, "status": item.status,
-                "suggested_level": item.suggested_level, "received_at": report.received_at.isoformat(),
-                "source_id": report.source_id,
-                "categories": sorted(report.payload["concern"]["categories"]),
-                "notifications": [n["kind"] for n in report.assessment["notifications"]],
-            })
+            rows.append(
+                {
+                    "report_ref": item.report_ref,
+                    "queue": item.queue,
+                    "status": item.status,
+                    "suggested_level": item.suggested_level,
+                    "received_at": report.received_at.isoformat(),
+                    "source_id": report.source_id,
+                    "categories": sorted(report.payload["concern"]["categories"]),
+                    "notifications": [n["kind"] for n in report.assessment["notifications"]],
+                }
+            )
     engine.dispose()
     return rows
 
@@ -172,10 +203,11 @@ def triage_list(
         typer.echo("Ingen sager i køen.")
     for r in rows:
         notes = ", ".join(da.label(da.NOTIFICATION, n).split(" (")[0] for n in r["notifications"])
-        typer.echo(f"{r['report_ref']}  {da.label(da.QUEUE, r['queue']):<9} {da.label(da.STATUS, r['status']):<7} "
-                   f"niveau {r['suggested_level'] or '–':<4} {r['source_id']:<20} "
-                   f"{', '.join(da.label(da.CATEGORY, c) for c in r['categories'])}"
-                   + (f"  [{notes}]" if notes else ""))
+        typer.echo(
+            f"{r['report_ref']}  {da.label(da.QUEUE, r['queue']):<9} {da.label(da.STATUS, r['status']):<7} "
+            f"niveau {r['suggested_level'] or '–':<4} {r['source_id']:<20} "
+            f"{', '.join(da.label(da.CATEGORY, c) for c in r['categories'])}" + (f"  [{notes}]" if notes else "")
+        )
 
 
 @triage_app.command("show")
@@ -193,16 +225,24 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
             typer.echo(f"Ukendt reference: {report_ref}", err=True)
             raise typer.Exit(1)
         disclosures = [d.model_dump(mode="json") for d in repo.disclosures_for(uow.session, report_ref)]
-        doc = {"report_ref": report.ref, "source_id": report.source_id, "received_at": report.received_at.isoformat(),
-               "report": report.payload, "assessment": report.assessment, "disclosures": disclosures}
+        doc: dict[str, Any] = {
+            "report_ref": report.ref,
+            "source_id": report.source_id,
+            "received_at": report.received_at.isoformat(),
+            "report": report.payload,
+            "assessment": report.assessment,
+            "disclosures": disclosures,
+        }
     engine.dispose()
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     a, p = doc["assessment"], doc["report"]
     typer.echo(f"Sag {report_ref} fra {doc['source_id']}, modtaget {doc['received_at']}")
-    typer.echo(f"  Kø: {da.label(da.QUEUE, a['queue'])}   Foreslået: {da.label(da.LEVEL, a['suggested_level'])}, "
-               f"{da.label(da.PILLAR, a['suggested_pillar'])}")
+    typer.echo(
+        f"  Kø: {da.label(da.QUEUE, a['queue'])}   Foreslået: {da.label(da.LEVEL, a['suggested_level'])}, "
+        f"{da.label(da.PILLAR, a['suggested_pillar'])}"
+    )
     subject = p.get("subject")
     typer.echo(f"  Person: {subject.get('name') or subject.get('cpr') if subject else 'ingen (områdeobservation)'}")
     typer.echo(f"  Kategorier: {', '.join(da.label(da.CATEGORY, c) for c in sorted(p['concern']['categories']))}")
@@ -215,8 +255,10 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
     for r in a["reasons"]:
         typer.echo(f"    [{r['rule_id']}] {r['da']}")
     for d in doc["disclosures"]:
-        typer.echo(f"  Videregivelse til {d['recipient']} ({d['kind']}, {d['structure'] or '–'}): "
-                   f"{da.label(da.EFFECT, d['effect'])}; felter: {', '.join(d['fields']) or 'ingen'}")
+        typer.echo(
+            f"  Videregivelse til {d['recipient']} ({d['kind']}, {d['structure'] or '–'}): "
+            f"{da.label(da.EFFECT, d['effect'])}; felter: {', '.join(d['fields']) or 'ingen'}"
+        )
 
 
 @triage_app.command("decide")
@@ -227,7 +269,9 @@ def triage_decide(
     decided_by: Annotated[str, typer.Option("--by", help="Your initials or staff id")],
     refer: Annotated[list[str] | None, typer.Option(help="STRUCTURE:PARTNER, e.g. ssp:bkv (repeatable)")] = None,
     justification: Annotated[str, typer.Option(help="Why sharing is necessary (nødvendighed)")] = "",
-    purpose: Annotated[Purpose, typer.Option(help="crime_prevention (investigation is always refused)")] = Purpose.CRIME_PREVENTION,
+    purpose: Annotated[
+        Purpose, typer.Option(help="crime_prevention (investigation is always refused)")
+    ] = Purpose.CRIME_PREVENTION,
 ) -> None:
     """Decide a report: writes `decision.made` to hub.decisions.v1; the hub does the rest."""
     settings = _settings()
@@ -235,11 +279,24 @@ def triage_decide(
     for item in refer or []:
         structure, _, partner = item.partition(":")
         targets.append(ReferralTarget(structure=Structure(structure.lower()), partner_id=partner))
-    decision = TriageDecision(report_ref=report_ref, level=level, pillar=pillar, referrals=tuple(targets),
-                              justification=justification, purpose=purpose, decided_by=decided_by)
+    decision = TriageDecision(
+        report_ref=report_ref,
+        level=level,
+        pillar=pillar,
+        referrals=tuple(targets),
+        justification=justification,
+        purpose=purpose,
+        decided_by=decided_by,
+    )
     event_id = str(uuid.uuid4())
-    event = new_event(DECISION_MADE, decision, now=datetime.now(UTC), source=sorted(_registry(settings).decision_sources)[0],
-                      event_id=event_id, subject=report_ref)
+    event = new_event(
+        DECISION_MADE,
+        decision,
+        now=datetime.now(UTC),
+        source=sorted(_registry(settings).decision_sources)[0],
+        event_id=event_id,
+        subject=report_ref,
+    )
     entry_id = _xadd(settings, streams.DECISIONS, event)
     typer.echo(f"Afgørelse sendt ({event_id}, {entry_id}). Resultatet ses med `hub triage show {report_ref}`.")
 

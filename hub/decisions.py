@@ -49,8 +49,12 @@ def parse_decision(entry: Entry, registry: Registry) -> CloudEvent[TriageDecisio
     except json.JSONDecodeError:
         return Rejection("invalid_json", "The `event` field is not valid JSON.")
     except ValidationError as exc:
-        return Rejection("invalid_decision", "The decision is not valid.", _errors(exc),
-                         doc.get("id") if isinstance(doc, dict) and isinstance(doc.get("id"), str) else None)
+        return Rejection(
+            "invalid_decision",
+            "The decision is not valid.",
+            _errors(exc),
+            doc.get("id") if isinstance(doc, dict) and isinstance(doc.get("id"), str) else None,
+        )
     if event.type != DECISION_MADE:
         return Rejection("unknown_type", f"The decisions stream accepts only {DECISION_MADE}.", (), event.id)
     if event.source not in registry.decision_sources:
@@ -81,9 +85,11 @@ class DecisionService:
                 parsed = parse_decision(entry, self.registry)
                 if isinstance(parsed, Rejection):
                     self._reject(s, entry, None, parsed, now)
-                elif not repo.decision_exists(s, parsed.source, parsed.id):
-                    if (problem := self._record(s, parsed, now)) is not None:
-                        self._reject(s, entry, parsed.source, problem, now)
+                elif (
+                    not repo.decision_exists(s, parsed.source, parsed.id)
+                    and (problem := self._record(s, parsed, now)) is not None
+                ):
+                    self._reject(s, entry, parsed.source, problem, now)
                 repo.mark_processed(s, stream, entry.entry_id, now)
                 s.flush()
             uow.commit()
@@ -91,10 +97,12 @@ class DecisionService:
 
     def _reject(self, s: Any, entry: Entry, source: str | None, r: Rejection, now: datetime) -> None:
         if source is not None:
-            receipt = ReceiptData(status="rejected", report_event_id=r.event_id, code=r.code, message=r.message,
-                                  errors=r.errors)
-            repo.add_outbox(s, streams.receipts(source), new_event(DECISION_REJECTED, receipt, now=now,
-                                                                   subject=r.code), now)
+            receipt = ReceiptData(
+                status="rejected", report_event_id=r.event_id, code=r.code, message=r.message, errors=r.errors
+            )
+            repo.add_outbox(
+                s, streams.receipts(source), new_event(DECISION_REJECTED, receipt, now=now, subject=r.code), now
+            )
         repo.add_deadletter(s, entry, r.code, r.message, now)
 
     def _record(self, s: Any, event: CloudEvent[TriageDecision], now: datetime) -> Rejection | None:
@@ -107,24 +115,47 @@ class DecisionService:
             return Rejection("unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", (), event.id)
         report = ConcernReport.model_validate(report_row.payload)
         decision = Decision(
-            source_id=event.source, event_id=event.id, report_ref=d.report_ref, level=d.level.value,
-            pillar=d.pillar.value, purpose=d.purpose.value, justification=d.justification,
-            decided_by=d.decided_by, decided_at=now,
+            source_id=event.source,
+            event_id=event.id,
+            report_ref=d.report_ref,
+            level=d.level.value,
+            pillar=d.pillar.value,
+            purpose=d.purpose.value,
+            justification=d.justification,
+            decided_by=d.decided_by,
+            decided_at=now,
         )
         s.add(decision)
         s.flush()
         for target in d.referrals:
             partner = self.registry.partner(target.partner_id)
             assert partner is not None
-            verdict = disclose(Request(report=report, recipient=partner.recipient, structure=target.structure,
-                                       purpose=d.purpose, justification=d.justification), self.agreement, now)
+            verdict = disclose(
+                Request(
+                    report=report,
+                    recipient=partner.recipient,
+                    structure=target.structure,
+                    purpose=d.purpose,
+                    justification=d.justification,
+                ),
+                self.agreement,
+                now,
+            )
             if verdict.effect is Effect.SHARE:
                 fields = project(report, verdict.fields)
                 data: Any = ReferralData(
-                    report_ref=d.report_ref, fields=fields, legal_basis=verdict.citations,
-                    rule_ids=verdict.rule_ids, policy_version=verdict.policy_version, referral_ref="",
-                    structure=verdict.structure, partner_id=partner.id, level=d.level.value,
-                    pillar=d.pillar.value, purpose=d.purpose.value, justification=d.justification,
+                    report_ref=d.report_ref,
+                    fields=fields,
+                    legal_basis=verdict.citations,
+                    rule_ids=verdict.rule_ids,
+                    policy_version=verdict.policy_version,
+                    referral_ref="",
+                    structure=verdict.structure,
+                    partner_id=partner.id,
+                    level=d.level.value,
+                    pillar=d.pillar.value,
+                    purpose=d.purpose.value,
+                    justification=d.justification,
                 )
                 event_out = new_event(REFERRAL_ISSUED, data, now=now, subject=d.report_ref)
                 event_out["data"]["referral_ref"] = event_out["id"]
@@ -132,19 +163,35 @@ class DecisionService:
             else:
                 fields = {}
                 data = WithheldData(
-                    report_ref=d.report_ref, structure=verdict.structure, partner_id=partner.id,
-                    effect=verdict.effect.value, reasons=verdict.reasons, rule_ids=verdict.rule_ids,
+                    report_ref=d.report_ref,
+                    structure=verdict.structure,
+                    partner_id=partner.id,
+                    effect=verdict.effect.value,
+                    reasons=verdict.reasons,
+                    rule_ids=verdict.rule_ids,
                     policy_version=verdict.policy_version,
                 )
                 event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref)
                 stream = streams.REFERRALS_WITHHELD
-            s.add(Disclosure(
-                ref=event_out["id"], report_ref=d.report_ref, case_id=report_row.case_id,
-                decision_id=decision.id, recipient=partner.id, structure=verdict.structure, kind="referral",
-                effect=verdict.effect.value, fields=sorted(fields), legal_basis=list(verdict.citations),
-                rule_ids=list(verdict.rule_ids), reasons=[r.model_dump() for r in verdict.reasons],
-                purpose=d.purpose.value, policy_version=verdict.policy_version, created_at=now,
-            ))
+            s.add(
+                Disclosure(
+                    ref=event_out["id"],
+                    report_ref=d.report_ref,
+                    case_id=report_row.case_id,
+                    decision_id=decision.id,
+                    recipient=partner.id,
+                    structure=verdict.structure,
+                    kind="referral",
+                    effect=verdict.effect.value,
+                    fields=sorted(fields),
+                    legal_basis=list(verdict.citations),
+                    rule_ids=list(verdict.rule_ids),
+                    reasons=[r.model_dump() for r in verdict.reasons],
+                    purpose=d.purpose.value,
+                    policy_version=verdict.policy_version,
+                    created_at=now,
+                )
+            )
             repo.add_outbox(s, stream, event_out, now)
         item = repo.triage_item(s, d.report_ref)
         if item is not None:

@@ -55,17 +55,23 @@ async def _read_all(client: aredis.Redis, pattern: str) -> dict[str, list[dict[s
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     async for key in client.scan_iter(match=pattern):
         name = key.decode()
-        for _, fields in await client.xrange(name):
-            out[name].append(json.loads(fields[EVENT_FIELD.encode()]))
+        for _, fields in await client.xrange(name) or []:
+            out[name].append(json.loads((fields or {})[EVENT_FIELD.encode()]))
     return out
 
 
 def _decision(case: Case, ref: str) -> dict[str, Any]:
-    data = TriageDecision.model_validate({
-        "report_ref": ref, "level": case.level, "pillar": case.pillar, "justification": case.justification,
-        "purpose": case.purpose, "decided_by": "DKE-demo",
-        "referrals": [{"structure": r.structure, "partner_id": r.partner} for r in case.referrals],
-    })
+    data = TriageDecision.model_validate(
+        {
+            "report_ref": ref,
+            "level": case.level,
+            "pillar": case.pillar,
+            "justification": case.justification,
+            "purpose": case.purpose,
+            "decided_by": "DKE-demo",
+            "referrals": [{"structure": r.structure, "partner_id": r.partner} for r in case.referrals],
+        }
+    )
     return new_event(DECISION_MADE, data, source=DECIDER, event_id=str(uuid.uuid4()), subject=ref)
 
 
@@ -76,13 +82,16 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
     client = aredis.Redis.from_url(hub.redis_url)
     entry_ids: dict[str, str] = {}
     for case in cases:  # as the schools' and agencies' own systems would: plain XADD
-        entry_ids[case.key] = (await client.xadd(streams.intake(case.source), {EVENT_FIELD: case.payload})).decode()
+        entry_id = await client.xadd(streams.intake(case.source), {EVENT_FIELD: case.payload})
+        entry_ids[case.key] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     await _wait_processed(hub, len(cases))
 
     receipts = await _read_all(client, "hub.receipts.*")
     accepted = [c for c in cases if c.expect_status == "accepted"]
     for case in accepted:
-        await client.xadd(streams.DECISIONS, {EVENT_FIELD: json.dumps(_decision(case, report_ref(case.source, case.event_id)))})
+        await client.xadd(
+            streams.DECISIONS, {EVENT_FIELD: json.dumps(_decision(case, report_ref(case.source, case.event_id)))}
+        )
     await _wait_processed(hub, len(cases) + len(accepted))
 
     triage = await _read_all(client, "hub.triage.*")
@@ -92,7 +101,7 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
     dead = await _read_all(client, streams.DEADLETTER)
     await client.aclose()
 
-    by_ref: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(list))
+    by_ref: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for name, events in {**triage, **alerts, **notes, **referrals}.items():
         for ev in events:
             by_ref[ev["data"]["report_ref"]][name].append(ev)
@@ -127,25 +136,31 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
             continue
         acc = [r for r in own if r["data"].get("report_ref") == ref]
         if case.expect_status == "duplicate":
-            lines.append(f"    DUBLET: samme kvittering igen ({len(acc)} kvitteringer med reference {ref}, "
-                         f"samme kvitterings-id: {'ja' if len({r['id'] for r in acc}) == 1 else 'nej'})")
+            lines.append(
+                f"    DUBLET: samme kvittering igen ({len(acc)} kvitteringer med reference {ref}, "
+                f"samme kvitterings-id: {'ja' if len({r['id'] for r in acc}) == 1 else 'nej'})"
+            )
             if len(acc) != 2 or len({r["id"] for r in acc}) != 1:
                 problems.append("dubletten fik ikke den samme kvittering")
             ok_all &= _report(lines, problems)
             continue
-        events = by_ref.get(ref, {})
-        queued = [e for name, evs in events.items() if name.startswith("hub.triage.") for e in evs]
+        by_stream: dict[str, list[dict[str, Any]]] = by_ref.get(ref, {})
+        queued = [e for name, evs in by_stream.items() if name.startswith("hub.triage.") for e in evs]
         queue = queued[0]["data"]["queue"] if queued else None
-        lines.append(f"    modtaget som {ref}; kø: {da.label(da.QUEUE, queue)}; foreslået "
-                     f"{da.label(da.LEVEL, queued[0]['data'].get('suggested_level')) if queued else '–'}")
+        lines.append(
+            f"    modtaget som {ref}; kø: {da.label(da.QUEUE, queue)}; foreslået "
+            f"{da.label(da.LEVEL, queued[0]['data'].get('suggested_level')) if queued else '–'}"
+        )
         got_notes = []
-        for ev in events.get(streams.POLICE_ALERTS, []):
+        for ev in by_stream.get(streams.POLICE_ALERTS, []):
             got_notes.append("police_alert")
             lines.append(f"    ! {da.NOTIFICATION['police_alert']}: felter {', '.join(sorted(ev['data']['fields']))}")
-        for ev in events.get(streams.CHILDREN_NOTIFICATIONS, []):
+        for ev in by_stream.get(streams.CHILDREN_NOTIFICATIONS, []):
             got_notes.append("children_notification")
-            lines.append(f"    ! {da.NOTIFICATION['children_notification']}: grundlag {', '.join(ev['data']['grounds'])}; "
-                         f"vurderes senest {ev['data']['assess_by'][:16]}")
+            lines.append(
+                f"    ! {da.NOTIFICATION['children_notification']}: grundlag {', '.join(ev['data']['grounds'])}; "
+                f"vurderes senest {ev['data']['assess_by'][:16]}"
+            )
         if queue != case.expect_queue:
             problems.append(f"ventede kø {case.expect_queue}, fik {queue}")
         if sorted(got_notes) != sorted(case.expect_notifications):
@@ -153,11 +168,13 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
         lines.append(f"    afgørelse: {da.label(da.LEVEL, case.level)}, {da.label(da.PILLAR, case.pillar)}")
         for target in case.referrals:
             stream = streams.referrals(target.structure, target.partner)
-            issued = [e for e in events.get(stream, [])]
+            issued = [e for e in by_stream.get(stream, [])]
             if issued:
                 ev = issued[0]["data"]
-                lines.append(f"    → {da.STRUCTURE[target.structure]} {target.partner}: DELT [{', '.join(ev['rule_ids'])}] "
-                             f"felter: {', '.join(sorted(ev['fields']))}")
+                lines.append(
+                    f"    → {da.STRUCTURE[target.structure]} {target.partner}: DELT [{', '.join(ev['rule_ids'])}] "
+                    f"felter: {', '.join(sorted(ev['fields']))}"
+                )
                 effect = "share"
             else:
                 effect = "withhold"

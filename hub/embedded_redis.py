@@ -60,9 +60,23 @@ class EmbeddedRedis:
                 "PATH. Install one of them, or set HUB_REDIS_URL to a running Redis."
             )
         self.socket.unlink(missing_ok=True)
-        args = [binary, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-                "--dir", str(self.data_dir), "--daemonize", "no", "--save", "",
-                "--logfile", str(self.data_dir / "redis.log")]
+        args = [
+            binary,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--daemonize",
+            "no",
+            "--save",
+            "",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
+        ]
         for key, value in SERVER_CONFIG.items():
             args += [f"--{key}", value]
         self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603

@@ -34,8 +34,9 @@ def create_http_app(client: aredis.Redis, registry: Registry, tokens: TokenStore
         scheme, _, token = (authorization or "").partition(" ")
         source_id = tokens.source_for(token.strip()) if scheme.lower() == "bearer" and token else None
         if source_id is None or registry.source(source_id) is None:
-            raise HTTPException(401, "A valid bearer token for a configured source is required.",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "A valid bearer token for a configured source is required.", headers={"WWW-Authenticate": "Bearer"}
+            )
         return source_id
 
     @app.get("/healthz")
@@ -47,9 +48,7 @@ def create_http_app(client: aredis.Redis, registry: Registry, tokens: TokenStore
         return {"status": "ok"}
 
     @app.post("/v1/reports", status_code=202)
-    async def post_report(
-        request: Request, source_id: Annotated[str, Depends(authenticated_source)]
-    ) -> Any:
+    async def post_report(request: Request, source_id: Annotated[str, Depends(authenticated_source)]) -> Any:
         declared = int(request.headers.get("content-length") or 0)
         if declared > max_bytes:
             raise HTTPException(413, f"The body is over the limit of {max_bytes} bytes.")
@@ -64,11 +63,16 @@ def create_http_app(client: aredis.Redis, registry: Registry, tokens: TokenStore
         # The worker makes the binding decision; this check only answers the sender at once.
         check = parse_entry(Entry(stream, "0-0", {EVENT_FIELD.encode(): body}), source_id, datetime.now(UTC), max_bytes)
         if isinstance(check, Rejection):
-            return JSONResponse(status_code=422, content={
-                "status": "rejected", "code": check.code, "message": check.message,
-                "errors": [e.model_dump() for e in check.errors],
-                "receipts_stream": streams.receipts(source_id),
-            })
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "status": "rejected",
+                    "code": check.code,
+                    "message": check.message,
+                    "errors": [e.model_dump() for e in check.errors],
+                    "receipts_stream": streams.receipts(source_id),
+                },
+            )
         return {
             "status": "queued",
             "report_ref": report_ref(source_id, check.event_id),

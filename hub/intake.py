@@ -91,8 +91,10 @@ def parse_entry(entry: Entry, source_id: str, now: datetime, max_bytes: int) -> 
     """Validate one intake entry written by `source_id`. Never raises for bad input."""
     raw = entry.fields.get(EVENT_FIELD.encode())
     if raw is None:
-        return Rejection("missing_event_field", "The entry has no `event` field; write the CloudEvent JSON "
-                         "document in a field named `event`.")
+        return Rejection(
+            "missing_event_field",
+            "The entry has no `event` field; write the CloudEvent JSON document in a field named `event`.",
+        )
     if len(raw) > max_bytes:
         return Rejection("too_large", f"The event is {len(raw)} bytes; the limit is {max_bytes}.")
     try:
@@ -102,7 +104,9 @@ def parse_entry(entry: Entry, source_id: str, now: datetime, max_bytes: int) -> 
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Rejection("invalid_json", f"The `event` field is not valid JSON (line {exc.lineno}, column {exc.colno}).")
+        return Rejection(
+            "invalid_json", f"The `event` field is not valid JSON (line {exc.lineno}, column {exc.colno})."
+        )
     if not isinstance(doc, dict):
         return Rejection("invalid_envelope", "The `event` field must hold a JSON object (a CloudEvent).")
     event_id = doc.get("id") if isinstance(doc.get("id"), str) else None
@@ -111,8 +115,13 @@ def parse_entry(entry: Entry, source_id: str, now: datetime, max_bytes: int) -> 
     except ValidationError as exc:
         return Rejection("invalid_envelope", "The CloudEvent envelope is not valid.", _errors(exc), event_id)
     if envelope.source != source_id:
-        return Rejection("source_mismatch", "The event's `source` does not match the intake stream it was "
-                         "written to; a source may only write to its own stream.", (), event_id)
+        return Rejection(
+            "source_mismatch",
+            "The event's `source` does not match the intake stream it was "
+            "written to; a source may only write to its own stream.",
+            (),
+            event_id,
+        )
     if envelope.type != CONCERN_REPORTED:
         return Rejection("unknown_type", f"Intake accepts only events of type {CONCERN_REPORTED}.", (), event_id)
     try:
@@ -121,8 +130,9 @@ def parse_entry(entry: Entry, source_id: str, now: datetime, max_bytes: int) -> 
         return Rejection("invalid_report", "The report is not valid.", _errors(exc, "data."), event_id)
     if future := _future_dates(report, now):
         return Rejection("invalid_report", "The report is not valid.", future, event_id)
-    return ParsedReport(event_id=envelope.id, source_id=source_id, report=report,
-                        ref=report_ref(source_id, envelope.id))
+    return ParsedReport(
+        event_id=envelope.id, source_id=source_id, report=report, ref=report_ref(source_id, envelope.id)
+    )
 
 
 @dataclass
@@ -180,9 +190,19 @@ class IntakeService:
                 else:
                     assessment = assess(result.report, source.facts, self.agreement, now)
                     if not assessment.accepted:
-                        self._reject(s, entry, source.id, Rejection(
-                            "unlawful_purpose", "The report was refused: " + assessment.reasons[0].en,
-                            (), result.event_id, assessment.reasons), now)
+                        self._reject(
+                            s,
+                            entry,
+                            source.id,
+                            Rejection(
+                                "unlawful_purpose",
+                                "The report was refused: " + assessment.reasons[0].en,
+                                (),
+                                result.event_id,
+                                assessment.reasons,
+                            ),
+                            now,
+                        )
                         out.rejected += 1
                     else:
                         known[result.event_id] = self._accept(s, result, assessment, now)
@@ -193,31 +213,52 @@ class IntakeService:
         return out
 
     def _reject(self, s: Any, entry: Entry, source_id: str, r: Rejection, now: datetime) -> None:
-        receipt = ReceiptData(status="rejected", report_event_id=r.event_id, code=r.code, message=r.message,
-                              errors=r.errors, reasons=r.reasons)
-        repo.add_outbox(s, streams.receipts(source_id), new_event(
-            REPORT_REJECTED, receipt, now=now, subject=r.code), now)
+        receipt = ReceiptData(
+            status="rejected",
+            report_event_id=r.event_id,
+            code=r.code,
+            message=r.message,
+            errors=r.errors,
+            reasons=r.reasons,
+        )
+        repo.add_outbox(
+            s, streams.receipts(source_id), new_event(REPORT_REJECTED, receipt, now=now, subject=r.code), now
+        )
         repo.add_deadletter(s, entry, r.code, r.message, now)
 
     def _accept(self, s: Any, p: ParsedReport, a: Assessment, now: datetime) -> Report:
         report = p.report
         case = repo.case_for(s, repo.subject_key(report.subject.cpr if report.subject else None), now)
-        receipt = new_event(REPORT_ACCEPTED, ReceiptData(
-            status="accepted", report_event_id=p.event_id, report_ref=p.ref), now=now, subject=p.ref)
+        receipt = new_event(
+            REPORT_ACCEPTED,
+            ReceiptData(status="accepted", report_event_id=p.event_id, report_ref=p.ref),
+            now=now,
+            subject=p.ref,
+        )
         row = Report(
-            ref=p.ref, source_id=p.source_id, event_id=p.event_id, received_at=now, case_id=case.id,
-            queue=a.queue.value if a.queue else None, payload=report.model_dump(mode="json"),
-            assessment=a.model_dump(mode="json"), receipt_event=receipt,
+            ref=p.ref,
+            source_id=p.source_id,
+            event_id=p.event_id,
+            received_at=now,
+            case_id=case.id,
+            queue=a.queue.value if a.queue else None,
+            payload=report.model_dump(mode="json"),
+            assessment=a.model_dump(mode="json"),
+            receipt_event=receipt,
         )
         s.add(row)
         s.flush()
         assert a.queue is not None
         s.add(TriageItem(report_ref=p.ref, queue=a.queue.value, suggested_level=a.suggested_level, created_at=now))
         queued = TriageQueued(
-            report_ref=p.ref, queue=a.queue.value, source_id=p.source_id,
+            report_ref=p.ref,
+            queue=a.queue.value,
+            source_id=p.source_id,
             categories=tuple(sorted(c.value for c in report.concern.categories)),
-            suggested_level=a.suggested_level, suggested_pillar=a.suggested_pillar,
-            notifications=tuple(n.kind.value for n in a.notifications), assess_by=a.assess_by,
+            suggested_level=a.suggested_level,
+            suggested_pillar=a.suggested_pillar,
+            notifications=tuple(n.kind.value for n in a.notifications),
+            assess_by=a.assess_by,
             rule_ids=a.rule_ids,
         )
         repo.add_outbox(s, streams.triage(a.queue), new_event(TRIAGE_QUEUED, queued, now=now, subject=p.ref), now)
@@ -228,23 +269,47 @@ class IntakeService:
 
     def _notify(self, s: Any, p: ParsedReport, a: Assessment, n: Any, case_id: int | None, now: datetime) -> None:
         fields = project(p.report, n.fields)
-        common = dict(report_ref=p.ref, fields=fields, rule_ids=n.rule_ids, policy_version=a.policy_version,
-                      legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids))
+        common = dict(
+            report_ref=p.ref,
+            fields=fields,
+            rule_ids=n.rule_ids,
+            policy_version=a.policy_version,
+            legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
+        )
         if n.kind is NotificationKind.POLICE_ALERT:
             stream, recipient = streams.POLICE_ALERTS, self._recipient("police")
             event = new_event(ALERT_RAISED, AlertData(**common), now=now, subject=p.ref)
         else:
             stream, recipient = streams.CHILDREN_NOTIFICATIONS, self._recipient("social_services")
             assert a.assess_by is not None
-            event = new_event(NOTIFICATION_ISSUED, NotificationData(
-                **common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by,
-            ), now=now, subject=p.ref)
-        s.add(Disclosure(
-            ref=event["id"], report_ref=p.ref, case_id=case_id, recipient=recipient, kind=n.kind.value,
-            effect="share", fields=sorted(fields), legal_basis=list(common["legal_basis"]),
-            rule_ids=list(n.rule_ids), reasons=[r.model_dump() for r in a.reasons if r.rule_id in n.rule_ids],
-            purpose=p.report.purpose.value, policy_version=a.policy_version, created_at=now,
-        ))
+            event = new_event(
+                NOTIFICATION_ISSUED,
+                NotificationData(
+                    **common,
+                    grounds=n.grounds,
+                    assess_by=a.assess_by,
+                    receipt_due_by=a.receipt_due_by,
+                ),
+                now=now,
+                subject=p.ref,
+            )
+        s.add(
+            Disclosure(
+                ref=event["id"],
+                report_ref=p.ref,
+                case_id=case_id,
+                recipient=recipient,
+                kind=n.kind.value,
+                effect="share",
+                fields=sorted(fields),
+                legal_basis=list(common["legal_basis"]),
+                rule_ids=list(n.rule_ids),
+                reasons=[r.model_dump() for r in a.reasons if r.rule_id in n.rule_ids],
+                purpose=p.report.purpose.value,
+                policy_version=a.policy_version,
+                created_at=now,
+            )
+        )
         repo.add_outbox(s, stream, event, now)
 
     def _recipient(self, kind: str) -> str:

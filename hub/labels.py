@@ -8,13 +8,28 @@ PILLAR = {
     "proactive": "Proaktivt koordinatorområde",
     "operative": "Operativt pædagogisk team",
 }
-LEVEL = {"I": "Niveau I (risikoadfærd)", "II": "Niveau II (kriminalitet)", "III": "Niveau III (kvalificeret kriminalitet)"}
+LEVEL = {
+    "I": "Niveau I (risikoadfærd)",
+    "II": "Niveau II (kriminalitet)",
+    "III": "Niveau III (kvalificeret kriminalitet)",
+}
 CATEGORY = {
-    "risk_behaviour": "risikoadfærd", "crime": "kriminalitet", "serious_crime": "kvalificeret kriminalitet",
-    "violence": "vold", "weapons": "våben", "substance_misuse": "misbrug", "school_absence": "skolefravær",
-    "wellbeing": "mistrivsel", "neglect": "omsorgssvigt", "abuse": "overgreb", "radicalisation": "radikalisering",
-    "gang_affiliation": "bandetilknytning", "mental_health": "psykiske vanskeligheder",
-    "area_safety": "tryghed i området", "vandalism": "hærværk", "release": "løsladelse",
+    "risk_behaviour": "risikoadfærd",
+    "crime": "kriminalitet",
+    "serious_crime": "kvalificeret kriminalitet",
+    "violence": "vold",
+    "weapons": "våben",
+    "substance_misuse": "misbrug",
+    "school_absence": "skolefravær",
+    "wellbeing": "mistrivsel",
+    "neglect": "omsorgssvigt",
+    "abuse": "overgreb",
+    "radicalisation": "radikalisering",
+    "gang_affiliation": "bandetilknytning",
+    "mental_health": "psykiske vanskeligheder",
+    "area_safety": "tryghed i området",
+    "vandalism": "hærværk",
+    "release": "løsladelse",
 }
 NOTIFICATION = {
     "police_alert": "Politialarm (straffeloven § 141)",

@@ -22,14 +22,59 @@ from hub.errors import HubError
 
 SAFE_KEYS = frozenset(
     {
-        "event", "level", "timestamp", "logger", "logger_name",
-        "report_ref", "referral_ref", "source_id", "partner_id", "structure", "stream", "group",
-        "consumer", "entry_id", "event_id", "queue", "code", "codes", "rule_ids", "effect",
-        "count", "accepted", "rejected", "duplicates", "dead", "deliveries", "sent", "claimed",
-        "duration_ms", "batch", "level_", "pillar", "notifications", "exception", "error",
-        "url", "path", "method", "status", "version", "policy_version", "pid", "host",
-        "data_dir", "embedded", "database", "redis", "port", "retry_in_s", "reason",
-        "attempt", "exc_type", "frames",
+        "event",
+        "level",
+        "timestamp",
+        "logger",
+        "logger_name",
+        "report_ref",
+        "referral_ref",
+        "source_id",
+        "partner_id",
+        "structure",
+        "stream",
+        "group",
+        "consumer",
+        "entry_id",
+        "event_id",
+        "queue",
+        "code",
+        "codes",
+        "rule_ids",
+        "effect",
+        "count",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "dead",
+        "deliveries",
+        "sent",
+        "claimed",
+        "duration_ms",
+        "batch",
+        "level_",
+        "pillar",
+        "notifications",
+        "exception",
+        "error",
+        "url",
+        "path",
+        "method",
+        "status",
+        "version",
+        "policy_version",
+        "pid",
+        "host",
+        "data_dir",
+        "embedded",
+        "database",
+        "redis",
+        "port",
+        "retry_in_s",
+        "reason",
+        "attempt",
+        "exc_type",
+        "frames",
     }
 )
 REDACTED = "[redacted]"
@@ -91,9 +136,7 @@ def configure(*, json: bool | None = None, level: str = "INFO") -> None:
         _stdlib_message,
         redact,
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -113,4 +156,5 @@ def configure(*, json: bool | None = None, level: str = "INFO") -> None:
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    return structlog.stdlib.get_logger(name)  # type: ignore[no-any-return]
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

@@ -43,7 +43,9 @@ class Partner(BaseModel):
     @property
     def recipient(self) -> Recipient:
         return Recipient(
-            partner_id=self.id, kind=self.kind, structures=self.structures,
+            partner_id=self.id,
+            kind=self.kind,
+            structures=self.structures,
             self_governing=self.self_governing,
         )
 

@@ -58,9 +58,17 @@ async def ensure_group(client: aredis.Redis, stream: str, group: str) -> None:
 async def raw_batch_parser(raw: Any) -> RedisBatchStreamMessage:
     """FastStream parser that never fails: the body is left to `raw_batch_decoder`."""
     return RedisBatchStreamMessage(
-        raw_message=raw, body=b"", consumer=FAKE_CONSUMER, group=None, headers={},
-        batch_headers=[], reply_to="", content_type=None, message_id=uuid.uuid4().hex,
-        correlation_id=uuid.uuid4().hex, path={},
+        raw_message=raw,
+        body=b"",
+        consumer=FAKE_CONSUMER,
+        group=None,
+        headers={},
+        batch_headers=[],
+        reply_to="",
+        content_type=None,
+        message_id=uuid.uuid4().hex,
+        correlation_id=uuid.uuid4().hex,
+        path={},
     )
 
 
@@ -80,11 +88,13 @@ async def delivery_counts(client: aredis.Redis, stream: str, group: str, ids: li
     wanted = set(ids)
     lo, hi = min(ids, key=_id_key), max(ids, key=_id_key)
     rows = await client.xpending_range(stream, group, min=lo, max=hi, count=len(ids) * 4 + 10)
-    return {
-        (r["message_id"].decode() if isinstance(r["message_id"], bytes) else r["message_id"]): int(r["times_delivered"])
-        for r in rows
-        if (r["message_id"].decode() if isinstance(r["message_id"], bytes) else r["message_id"]) in wanted
-    }
+    counts: dict[str, int] = {}
+    for row in rows:
+        entry_id = row["message_id"]
+        key = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        if key in wanted:
+            counts[key] = int(row["times_delivered"])
+    return counts
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:

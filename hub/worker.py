@@ -38,8 +38,16 @@ class StreamWorker:
     """Handles batches for one consumer group, whichever way they arrive (read or reclaimed)."""
 
     def __init__(
-        self, *, name: str, group: str, consumer: str, client: aredis.Redis, engine: Engine,
-        process: ProcessFn, max_deliveries: int, on_commit: Callable[[], None],
+        self,
+        *,
+        name: str,
+        group: str,
+        consumer: str,
+        client: aredis.Redis,
+        engine: Engine,
+        process: ProcessFn,
+        max_deliveries: int,
+        on_commit: Callable[[], None],
     ) -> None:
         self.name = name
         self.group = group
@@ -68,18 +76,28 @@ class StreamWorker:
             if acked:
                 self.on_commit()
         await self._ack(stream, acked)
-        log.info(f"{self.name}.batch", stream=stream, count=len(entries), dead=len(poison),
-                 duration_ms=round((time.perf_counter() - started) * 1000, 2))
+        log.info(
+            f"{self.name}.batch",
+            stream=stream,
+            count=len(entries),
+            dead=len(poison),
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
 
     async def _process(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
         try:
             return await anyio.to_thread.run_sync(self.process, stream, entries, now)
         except TransientError:
             raise
-        except Exception as exc:  # noqa: BLE001  (a bug or poison entry: isolate it, don't hide it)
+        except Exception as exc:
             if len(entries) == 1:
-                log.error("entry.failed", stream=stream, entry_id=entries[0].entry_id,
-                          deliveries=entries[0].deliveries, exc_info=exc)
+                log.error(
+                    "entry.failed",
+                    stream=stream,
+                    entry_id=entries[0].entry_id,
+                    deliveries=entries[0].deliveries,
+                    exc_info=exc,
+                )
                 return []
             log.error("batch.failed_retrying_singly", stream=stream, count=len(entries), exc_info=exc)
             acked: list[str] = []
@@ -99,9 +117,15 @@ class StreamWorker:
                 detail = f"Processing failed {e.deliveries} times; the entry was set aside for inspection."
                 repo.add_deadletter(s, e, "max_deliveries", detail, now)
                 if source_id is not None:
-                    receipt = ReceiptData(status="rejected", report_event_id=None, code="processing_failed", message=detail)
-                    repo.add_outbox(s, streams.receipts(source_id),
-                                    new_event(REPORT_REJECTED, receipt, now=now, subject="processing_failed"), now)
+                    receipt = ReceiptData(
+                        status="rejected", report_event_id=None, code="processing_failed", message=detail
+                    )
+                    repo.add_outbox(
+                        s,
+                        streams.receipts(source_id),
+                        new_event(REPORT_REJECTED, receipt, now=now, subject="processing_failed"),
+                        now,
+                    )
                 repo.mark_processed(s, stream, e.entry_id, now)
             uow.commit()
         return [e.entry_id for e in entries]
@@ -127,7 +151,10 @@ class StreamWorker:
             if messages:
                 ids = [m[0].decode() for m in messages]
                 counts = await delivery_counts(self.client, stream, self.group, ids)
-                entries = [Entry(stream, i, dict(fields), counts.get(i, 1)) for i, (_, fields) in zip(ids, messages, strict=True)]
+                entries = [
+                    Entry(stream, i, dict(fields), counts.get(i, 1))
+                    for i, (_, fields) in zip(ids, messages, strict=True)
+                ]
                 await self.handle(stream, entries)
                 claimed_total += len(entries)
             start = next_id.decode() if isinstance(next_id, bytes) else next_id
@@ -135,8 +162,9 @@ class StreamWorker:
                 return claimed_total
 
 
-async def reclaim_forever(workers: list[tuple[StreamWorker, str]], min_idle_ms: int, interval_s: float,
-                          count: int) -> None:
+async def reclaim_forever(
+    workers: list[tuple[StreamWorker, str]], min_idle_ms: int, interval_s: float, count: int
+) -> None:
     while True:
         await asyncio.sleep(interval_s)
         for worker, stream in workers:

@@ -14,9 +14,17 @@ def decisions_router(worker: StreamWorker, *, batch_size: int, poll_ms: int) -> 
     router = RedisRouter()
 
     @router.subscriber(
-        stream=StreamSub(streams.DECISIONS, group=worker.group, consumer=worker.consumer, batch=True,
-                         max_records=batch_size, polling_interval=poll_ms),
-        parser=raw_batch_parser, decoder=raw_batch_decoder, ack_policy=AckPolicy.MANUAL,
+        stream=StreamSub(
+            streams.DECISIONS,
+            group=worker.group,
+            consumer=worker.consumer,
+            batch=True,
+            max_records=batch_size,
+            polling_interval=poll_ms,
+        ),
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+        ack_policy=AckPolicy.MANUAL,
         title=f"{streams.DECISIONS}:on_decision_made",
         description="Triage decisions (CloudEvent `dk.albertslund.hub.decision.made.v1`).",
     )

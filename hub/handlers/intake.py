@@ -19,9 +19,17 @@ def intake_router(registry: Registry, worker: StreamWorker, *, batch_size: int, 
         stream = streams.intake(source.id)
 
         router.subscriber(
-            stream=StreamSub(stream, group=worker.group, consumer=worker.consumer, batch=True,
-                             max_records=batch_size, polling_interval=poll_ms),
-            parser=raw_batch_parser, decoder=raw_batch_decoder, ack_policy=AckPolicy.MANUAL,
+            stream=StreamSub(
+                stream,
+                group=worker.group,
+                consumer=worker.consumer,
+                batch=True,
+                max_records=batch_size,
+                polling_interval=poll_ms,
+            ),
+            parser=raw_batch_parser,
+            decoder=raw_batch_decoder,
+            ack_policy=AckPolicy.MANUAL,
             title=f"{stream}:on_concern_reported",
             description=f"Concern reports (CloudEvent `dk.albertslund.hub.concern.reported.v1`) from {source.name}.",
         )(_on_concern_reported(worker, stream))

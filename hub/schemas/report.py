@@ -84,9 +84,8 @@ class Subject(_Frozen):
     def _identifiable_and_consistent(self) -> Subject:
         if self.cpr is None and self.name is None:
             raise ValueError("en person skal kunne identificeres: angiv cpr eller name")
-        if self.cpr is not None and self.birth_date is not None:
-            if birth_date(self.cpr) != self.birth_date:
-                raise ValueError("birth_date stemmer ikke med CPR-nummeret")
+        if self.cpr is not None and self.birth_date is not None and birth_date(self.cpr) != self.birth_date:
+            raise ValueError("birth_date stemmer ikke med CPR-nummeret")
         return self
 
     def born(self) -> date | None:

@@ -7,6 +7,7 @@ same CloudEvent id, so readers dedupe on it. Rows are sent in id order, pipeline
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -40,9 +41,11 @@ class OutboxRelay:
         with Session(self.engine) as s:
             rows = s.exec(
                 select(Outbox.id, Outbox.stream, Outbox.event)
-                .where(col(Outbox.sent_at).is_(None)).order_by(col(Outbox.id)).limit(self.batch)
+                .where(col(Outbox.sent_at).is_(None))
+                .order_by(col(Outbox.id))
+                .limit(self.batch)
             )
-            return [(i, st, ev) for i, st, ev in rows if i is not None]
+            return [(i, st, dict(ev)) for i, st, ev in rows if i is not None]
 
     def _mark(self, ids: list[int]) -> None:
         with Session(self.engine) as s:
@@ -86,7 +89,5 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if sent < self.batch:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.interval_s)
-                except TimeoutError:
-                    pass

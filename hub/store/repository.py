@@ -44,9 +44,7 @@ def reports_by_event(session: Session, source_id: str, event_ids: Iterable[str])
     ids = list(set(event_ids))
     if not ids:
         return {}
-    rows = session.exec(
-        select(Report).where(Report.source_id == source_id, col(Report.event_id).in_(ids))
-    )
+    rows = session.exec(select(Report).where(Report.source_id == source_id, col(Report.event_id).in_(ids)))
     return {r.event_id: r for r in rows}
 
 
@@ -78,13 +76,26 @@ def add_deadletter(session: Session, entry: Entry, reason: str, detail: str, now
     """Keep the entry whole in the database; put a redacted record on `hub.deadletter.v1`."""
     payload = entry.raw_bytes
     digest = hashlib.sha256(payload).hexdigest()
-    session.add(DeadLetterRecord(
-        stream=entry.stream, entry_id=entry.entry_id, reason=reason, detail=detail,
-        deliveries=entry.deliveries, payload=payload, payload_sha256=digest, created_at=now,
-    ))
+    session.add(
+        DeadLetterRecord(
+            stream=entry.stream,
+            entry_id=entry.entry_id,
+            reason=reason,
+            detail=detail,
+            deliveries=entry.deliveries,
+            payload=payload,
+            payload_sha256=digest,
+            created_at=now,
+        )
+    )
     data = DeadLetter(
-        stream=entry.stream, entry_id=entry.entry_id, reason=reason, detail=detail,
-        deliveries=entry.deliveries, payload_sha256=digest, payload_bytes=len(payload),
+        stream=entry.stream,
+        entry_id=entry.entry_id,
+        reason=reason,
+        detail=detail,
+        deliveries=entry.deliveries,
+        payload_sha256=digest,
+        payload_bytes=len(payload),
     )
     add_outbox(session, streams.DEADLETTER, new_event(MESSAGE_DEADLETTERED, data, now=now), now)
 
@@ -110,6 +121,6 @@ def decision_exists(session: Session, source_id: str, event_id: str) -> bool:
 
 
 def disclosures_for(session: Session, report_ref: str) -> list[Disclosure]:
-    return list(session.exec(
-        select(Disclosure).where(Disclosure.report_ref == report_ref).order_by(col(Disclosure.id))
-    ))
+    return list(
+        session.exec(select(Disclosure).where(Disclosure.report_ref == report_ref).order_by(col(Disclosure.id)))
+    )

@@ -1,0 +1,112 @@
+"""Shared fixtures: a real Redis and a real database for the integration tests.
+
+Redis: `HUB_TEST_REDIS_URL` if set (CI uses the machine's server), else one embedded server
+for the whole session. Databases: SQLite always; PostgreSQL too when
+`HUB_TEST_DATABASE_URL` is set. With `HUB_TEST_REQUIRE_ALL=1` (CI) a missing PostgreSQL
+fails the run instead of skipping, so a green CI means both databases were exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from hub.embedded_redis import EmbeddedRedis
+from hub.settings import Settings
+from hub.store.db import make_engine, migrate
+
+REQUIRE_ALL = os.environ.get("HUB_TEST_REQUIRE_ALL") == "1"
+TABLES = ["disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("HUB_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    # Unix socket paths are limited to ~107 bytes: keep the directory short.
+    with tempfile.TemporaryDirectory(prefix="hubt-") as d:
+        server = EmbeddedRedis(Path(d))
+        yield server.start()
+        server.stop()
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> Iterator[str]:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield redis_url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    url = os.environ.get("HUB_TEST_DATABASE_URL")
+    if url:
+        migrate(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+        return
+    if postgres_url is None:
+        if REQUIRE_ALL:
+            pytest.fail("HUB_TEST_DATABASE_URL is not set but HUB_TEST_REQUIRE_ALL=1")
+        pytest.skip("PostgreSQL not configured (set HUB_TEST_DATABASE_URL)")
+    engine = make_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield postgres_url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, clean_redis: str, database_url: str) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=tmp_path / "data",
+        redis_url=clean_redis,
+        database_url=database_url,
+        poll_ms=20,
+        relay_interval_s=0.05,
+        reclaim_interval_s=0.2,
+        reclaim_idle_ms=500,
+        batch_size=50,
+    )
+
+
+@pytest.fixture
+async def hub(settings: Settings) -> AsyncIterator[object]:
+    from hub.app import running
+
+    async with running(settings) as running_hub:
+        yield running_hub
+
+
+# --- CI: a skipped test is a failed run ------------------------------------------------------
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_ALL and _skipped:
+        print(f"\nHUB_TEST_REQUIRE_ALL=1 and {len(_skipped)} test(s) were skipped:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,91 @@
+"""Builders for obviously fake test data: CloudEvents, reports, decisions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hub.schemas.cpr import make_cpr
+from hub.schemas.decision import DECISION_MADE
+from hub.schemas.report import CONCERN_REPORTED
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+# Strings that must never show up in a log line (see test_no_personal_data_in_logs).
+CHILD_NAME = "Testbarn Hemmeligsen"
+CHILD_DESCRIPTION = "Fortroligt: barnet fortæller om vold i hjemmet"
+
+
+def born(years: int, now: datetime | None = None) -> date:
+    return ((now or datetime.now(UTC)) - timedelta(days=int(365.25 * years) + 30)).date()
+
+
+def child_cpr(years: int = 13, serial: int = 1, now: datetime | None = None) -> str:
+    return make_cpr(born(years, now), serial)
+
+
+def report_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "reporter": {
+            "name": "Lærer Testesen",
+            "role": "SSP-lærer",
+            "contact": "ssp@skole.example",
+            "public_employee": True,
+        },
+        "subject": {"cpr": child_cpr(), "name": CHILD_NAME, "district": "Herstedlund"},
+        "concern": {"categories": ["wellbeing"], "description": CHILD_DESCRIPTION, "child_at_risk": True},
+    }
+    for key, value in overrides.items():
+        data[key] = value
+    return data
+
+
+def cloudevent(
+    source: str,
+    data: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    type_: str = CONCERN_REPORTED,
+    time: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "type": type_,
+        "time": (time or datetime.now(UTC)).isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def entry(event: dict[str, Any]) -> dict[str, str]:
+    """The wire form any Redis client writes: one field, `event`."""
+    return {"event": json.dumps(event, ensure_ascii=False)}
+
+
+def decision(
+    report_ref: str,
+    referrals: list[tuple[str, str]],
+    *,
+    justification: str = "Nødvendigt for en koordineret indsats omkring barnet.",
+    purpose: str = "crime_prevention",
+    level: str = "I",
+    pillar: str = "reactive",
+    source: str = "dke-triage",
+) -> dict[str, Any]:
+    return cloudevent(
+        source,
+        {
+            "report_ref": report_ref,
+            "level": level,
+            "pillar": pillar,
+            "justification": justification,
+            "purpose": purpose,
+            "decided_by": "TT",
+            "referrals": [{"structure": s, "partner_id": p} for s, p in referrals],
+        },
+        type_=DECISION_MADE,
+    )

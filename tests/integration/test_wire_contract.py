@@ -1,0 +1,164 @@
+"""The wire contract, proven with plain redis-py as a school and a partner would use it."""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aredis
+from sqlmodel import Session, func, select
+
+from hub.intake import report_ref
+from hub.schemas import streams
+from hub.store.models import Report
+from tests.factories import cloudevent, decision, entry, report_data
+from tests.integration.wire import read_events, stream_events
+
+SCHOOL = "herstedlund-skole"
+CLOUDEVENT_KEYS = {"specversion", "id", "source", "type", "time", "datacontenttype", "data"}
+
+
+async def test_school_posts_report_and_reads_its_receipt_and_triage_entry(hub) -> None:
+    school = aredis.Redis.from_url(hub.redis_url)
+    event = cloudevent(SCHOOL, report_data())
+    await school.xadd(streams.intake(SCHOOL), entry(event))
+
+    [receipt] = await read_events(school, streams.receipts(SCHOOL), 1)
+    assert set(receipt) >= CLOUDEVENT_KEYS and receipt["specversion"] == "1.0"
+    assert receipt["type"] == "dk.albertslund.hub.report.accepted.v1"
+    assert receipt["data"]["report_event_id"] == event["id"]
+    assert receipt["data"]["report_ref"] == report_ref(SCHOOL, event["id"])
+
+    [queued] = await read_events(school, streams.triage("reactive"), 1)
+    assert queued["data"]["report_ref"] == receipt["data"]["report_ref"]
+    # Triage entries carry no personal data: the staff look the case up by reference.
+    assert "Testbarn" not in json.dumps(queued) and event["data"]["subject"]["cpr"] not in json.dumps(queued)
+    [notification] = await read_events(school, streams.CHILDREN_NOTIFICATIONS, 1)
+    assert "BL133-1-1" in notification["data"]["grounds"]
+    await school.aclose()
+
+
+async def test_same_report_twice_is_stored_once_and_gets_the_same_receipt(hub) -> None:
+    school = aredis.Redis.from_url(hub.redis_url)
+    event = cloudevent(SCHOOL, report_data())
+    await school.xadd(streams.intake(SCHOOL), entry(event))
+    await school.xadd(streams.intake(SCHOOL), entry(event))
+
+    first, second = await read_events(school, streams.receipts(SCHOOL), 2)
+    assert first == second
+    with Session(hub.engine) as s:
+        assert s.exec(select(func.count()).select_from(Report)).one() == 1
+    assert len(await stream_events(school, streams.triage("reactive"))) == 1
+    await school.aclose()
+
+
+async def test_spoofed_source_is_rejected_and_dead_lettered(hub) -> None:
+    school = aredis.Redis.from_url(hub.redis_url)
+    spoof = cloudevent("politi-vestegn", report_data())
+    entry_id = (await school.xadd(streams.intake(SCHOOL), entry(spoof))).decode()
+
+    [receipt] = await read_events(school, streams.receipts(SCHOOL), 1)
+    assert receipt["type"] == "dk.albertslund.hub.report.rejected.v1"
+    assert receipt["data"]["code"] == "source_mismatch"
+    [dead] = await read_events(school, streams.DEADLETTER, 1)
+    assert dead["data"]["entry_id"] == entry_id and dead["data"]["reason"] == "source_mismatch"
+    assert "Testbarn" not in json.dumps(dead)  # the dead-letter stream is redacted
+    assert await stream_events(school, streams.receipts("politi-vestegn")) == []
+    with Session(hub.engine) as s:
+        assert s.exec(select(func.count()).select_from(Report)).one() == 0
+    await school.aclose()
+
+
+async def test_bad_entries_do_not_block_the_good_one_behind_them(hub) -> None:
+    school = aredis.Redis.from_url(hub.redis_url)
+    stream = streams.intake(SCHOOL)
+    await school.xadd(stream, {"event": b"\xff\xfe\x00garbage"})
+    await school.xadd(stream, {"something": "else"})
+    await school.xadd(stream, {"event": '{"specversion": "1.0", "id": '})
+    good = cloudevent(SCHOOL, report_data())
+    await school.xadd(stream, entry(good))
+
+    receipts = await read_events(school, streams.receipts(SCHOOL), 4)
+    codes = [r["data"].get("code") for r in receipts if r["data"]["status"] == "rejected"]
+    assert sorted(codes) == ["invalid_json", "missing_event_field", "not_utf8"]
+    assert [r["data"]["report_event_id"] for r in receipts if r["data"]["status"] == "accepted"] == [good["id"]]
+    assert len(await read_events(school, streams.DEADLETTER, 3)) == 3
+    pending = await school.xpending(stream, streams.INTAKE_GROUP)
+    assert pending["pending"] == 0
+    await school.aclose()
+
+
+async def test_partner_reads_a_minimised_referral_with_its_own_consumer_group(hub) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    event = cloudevent(SCHOOL, report_data())
+    await client.xadd(streams.intake(SCHOOL), entry(event))
+    [receipt] = await read_events(client, streams.receipts(SCHOOL), 1)
+    ref = receipt["data"]["report_ref"]
+
+    # The partner (the police) sets up its own group at 0 and reads with XREADGROUP, as any client would.
+    police_stream = streams.referrals("ssp", "politi-vestegn")
+    await client.xgroup_create(police_stream, "politi", id="0", mkstream=True)
+    await client.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn"), ("psp", "bkv")])))
+
+    reply = await client.xreadgroup("politi", "reader-1", {police_stream: ">"}, count=10, block=10_000)
+    [(_, [(entry_id, fields)])] = reply
+    referral = json.loads(fields[b"event"])
+    assert referral["type"] == "dk.albertslund.hub.referral.issued.v1"
+    assert referral["data"]["report_ref"] == ref and referral["data"]["structure"] == "ssp"
+    assert "RPL115-1-1" in referral["data"]["rule_ids"]
+    # Minimised: the police get identity and categories, not the free-text description.
+    assert "subject.name" in referral["data"]["fields"]
+    assert "concern.description" not in referral["data"]["fields"]
+    await client.xack(police_stream, "politi", entry_id)
+
+    # PSP does not cover a child without psychiatric problems: withheld, with reasons, nothing sent to bkv.
+    [withheld] = await read_events(client, streams.REFERRALS_WITHHELD, 1)
+    assert withheld["data"]["partner_id"] == "bkv" and withheld["data"]["effect"] == "withhold"
+    assert withheld["data"]["reasons"]
+    assert await stream_events(client, streams.referrals("psp", "bkv")) == []
+    await client.aclose()
+
+
+async def test_reports_written_before_the_hub_started_are_processed(settings) -> None:
+    from hub.app import running
+
+    client = aredis.Redis.from_url(settings.redis_url)
+    early = cloudevent(SCHOOL, report_data())
+    await client.xadd(streams.intake(SCHOOL), entry(early))  # no consumer group exists yet
+    async with running(settings):
+        [receipt] = await read_events(client, streams.receipts(SCHOOL), 1)
+    assert receipt["data"]["report_event_id"] == early["id"]
+    await client.aclose()
+
+
+async def test_planned_crime_alerts_the_police_at_once(hub) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    data = report_data(
+        concern={
+            "categories": ["weapons"],
+            "description": "Planlægger overfald.",
+            "planned_serious_crime": True,
+            "location": "Stationen",
+        }
+    )
+    await client.xadd(streams.intake("politi-vestegn"), entry(cloudevent("politi-vestegn", data)))
+    [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
+    assert alert["type"] == "dk.albertslund.hub.alert.raised.v1"
+    assert alert["data"]["rule_ids"] == ["STRFL141"]
+    assert alert["data"]["fields"]["concern.location"] == "Stationen"
+    [queued] = await read_events(client, streams.triage("urgent"), 1)
+    assert queued["data"]["report_ref"] == alert["data"]["report_ref"]
+    await client.aclose()
+
+
+async def test_no_faststream_envelope_on_any_stream(hub) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, report_data())))
+    await read_events(client, streams.receipts(SCHOOL), 1)
+    await hub.relay.drain()
+    async for key in client.scan_iter(match="hub.*"):
+        if await client.type(key) != b"stream":
+            continue
+        for _, fields in await client.xrange(key):
+            assert set(fields) == {b"event"}, key
+            assert json.loads(fields[b"event"])["specversion"] == "1.0"
+    await client.aclose()
