@@ -5,7 +5,8 @@ same processing, the same receipt on `hub.receipts.<source>.v1` and the same dea
 record if it is bad. Obvious problems are also answered at once, with 422 and what is wrong.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI resolves the dependency annotations
+# of the nested route functions at runtime.
 
 from datetime import UTC, datetime
 from typing import Annotated, Any

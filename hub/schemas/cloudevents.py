@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 EVENT_FIELD = "event"
 HUB_SOURCE = "/dk/albertslund/hub"
@@ -37,6 +37,14 @@ class CloudEvent(BaseModel, Generic[DataT]):
     datacontenttype: Literal["application/json"] = "application/json"
     subject: str | None = Field(default=None, max_length=200)
     data: DataT
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _rfc3339_text(cls, value: object) -> object:
+        # CloudEvents' `time` is an RFC 3339 string; pydantic would also take a number.
+        if not isinstance(value, str | datetime):
+            raise ValueError("time must be an RFC 3339 timestamp string")
+        return value
 
 
 def new_event(

@@ -1,0 +1,202 @@
+"""Redis ACL users for production, generated from the source and partner registry.
+
+One user per source (named by its source id) may only append to its own intake stream and
+read its own receipts; one user per partner (`partner-<id>`) may only consume its own
+referral streams, plus the police-alert stream (police) or the child-welfare notification
+stream (social services); the `hub` service user reaches every `hub.*` key but no server
+administration; the `default` user is off, so every connection must log in.
+
+Rights are granted per stream with Redis 7 selectors, `(<commands> <key permissions>)`: a
+command is allowed only on the keys of the selector that names it, so the `XADD` a school
+holds for its intake stream cannot be aimed at its receipts or at another school's intake.
+Inside a selector, `%R~` and `%W~` restrict which side of a key the commands may touch
+(Redis derives the side from each command's key specs: `XREADGROUP` reads, `XADD` and `XACK`
+write). `XCLAIM` and `XAUTOCLAIM` change group state and return entries, so they get both.
+
+Passwords never appear in the output in clear: a plaintext password is written as its
+SHA-256 hash (`#<hex>`), which Redis treats exactly like `><password>`. A user with no
+password is written `off resetpass`: it exists, with its rights, but nobody can log in as it.
+
+Redis ACL files have no comment syntax; explanations live in `deploy/README.md`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from hub.policies import SourceKind
+from hub.registry import Partner, Registry, Source
+from hub.schemas import streams
+
+DEFAULT_USER = "default"
+HUB_USER = "hub"
+PARTNER_PREFIX = "partner-"
+
+# Every client user may check its connection and name it (redis-py, FastStream and most
+# client libraries do on connect). AUTH, HELLO, QUIT and RESET need no grant.
+CLIENT_BASELINE = ("ping", "client|setname", "client|getname", "client|id")
+
+# A source on its receipts stream: read receipts (plainly or with its own consumer group).
+SOURCE_RECEIPT_READ = ("xread", "xreadgroup", "xrange", "xlen", "xinfo")
+SOURCE_RECEIPT_GROUP = ("xack", "xgroup|create")
+
+# A partner on its streams: consume with its own consumer group and reclaim its pending entries.
+PARTNER_READ = ("xreadgroup", "xrange", "xinfo", "xpending")
+PARTNER_GROUP = ("xack", "xgroup|create")
+PARTNER_CLAIM = ("xclaim", "xautoclaim")
+
+# Streams a partner reads because of what it is, not which structure it sits in.
+KIND_STREAMS: Mapping[SourceKind, tuple[str, ...]] = {
+    SourceKind.POLICE: (streams.POLICE_ALERTS,),  # Straffeloven § 141
+    SourceKind.SOCIAL_SERVICES: (streams.CHILDREN_NOTIFICATIONS,),  # Barnets lov § 133
+}
+
+# The hub itself: every command on its own keys except server administration (@dangerous:
+# FLUSHALL, FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN, ACL, MONITOR, INFO, ...) and scripting
+# (SCRIPT FLUSH / FUNCTION FLUSH act on the whole server; the hub runs no scripts).
+# No pub/sub channels: the hub speaks streams only.
+HUB_RULES = ("~hub.*", "+@all", "-@dangerous", "-@scripting")
+
+_HASH = re.compile(r"^#[0-9a-fA-F]{64}$")
+_BARE_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+_GLOB = re.compile(r"[*?\[\]\\]")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MIN_PASSWORD_LENGTH = 16
+_PLACEHOLDERS = ("changeme", "change-me", "placeholder", "example")
+
+Access = Literal["R", "W", "RW"]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Commands allowed on exact keys: one Redis 7 selector."""
+
+    commands: tuple[str, ...]
+    access: Access
+    keys: tuple[str, ...]
+
+    def selector(self) -> str:
+        for key in self.keys:
+            if _GLOB.search(key) or not key or " " in key:
+                raise ValueError(f"stream name {key!r} is not a literal Redis key")
+        perms = " ".join(f"%{self.access}~{key}" for key in self.keys)
+        cmds = " ".join(f"+{c}" for c in self.commands)
+        return f"({cmds} {perms})"
+
+
+def partner_user(partner_id: str) -> str:
+    """The ACL user name of a partner (partner ids may equal source ids, e.g. the police)."""
+    return f"{PARTNER_PREFIX}{partner_id}"
+
+
+def password_hash(plaintext: str) -> str:
+    """The `#<sha256>` form Redis stores for a password."""
+    return "#" + hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def source_grants(source: Source) -> list[Grant]:
+    receipts = (streams.receipts(source.id),)
+    return [
+        Grant(("xadd",), "W", (streams.intake(source.id),)),
+        Grant(SOURCE_RECEIPT_READ, "R", receipts),
+        Grant(SOURCE_RECEIPT_GROUP, "W", receipts),
+    ]
+
+
+def partner_streams(partner: Partner) -> tuple[str, ...]:
+    return (*partner.streams(), *KIND_STREAMS.get(partner.kind, ()))
+
+
+def partner_grants(partner: Partner) -> list[Grant]:
+    keys = partner_streams(partner)
+    if not keys:
+        return []
+    return [
+        Grant(PARTNER_READ, "R", keys),
+        Grant(PARTNER_GROUP, "W", keys),
+        Grant(PARTNER_CLAIM, "RW", keys),
+    ]
+
+
+def acl_users(registry: Registry) -> list[str]:
+    """Every user the ACL file defines, in file order."""
+    return [DEFAULT_USER, HUB_USER, *(s.id for s in registry.sources),
+            *(partner_user(p.id) for p in registry.partners)]
+
+
+def _check_names(names: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if not _NAME.match(name):
+            raise ValueError(f"{name!r} cannot be a Redis ACL user name")
+        if name in seen:
+            raise ValueError(
+                f"two ACL users would be called {name!r}: rename the source or partner "
+                f"('{HUB_USER}', '{DEFAULT_USER}' and the '{PARTNER_PREFIX}' prefix are reserved)"
+            )
+        seen.add(name)
+
+
+def _password_rule(user: str, secret: str) -> str:
+    """`#<hex>` for a hash; a plaintext is hashed here so it never reaches the ACL file."""
+    if _HASH.match(secret):
+        return secret.lower()
+    if secret.startswith("#"):
+        raise ValueError(f"password for {user!r} starts with '#' but is not '#' + 64 hex digits")
+    if _BARE_HEX.match(secret):
+        raise ValueError(
+            f"password for {user!r} looks like a SHA-256 hash without its '#': write '#{secret}' "
+            "for a hash, or use a plaintext password that is not 64 hex digits"
+        )
+    if len(secret) < MIN_PASSWORD_LENGTH:
+        raise ValueError(
+            f"password for {user!r} is shorter than {MIN_PASSWORD_LENGTH} characters; "
+            "generate one, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if any(p in secret.lower() for p in _PLACEHOLDERS):
+        raise ValueError(f"password for {user!r} is a placeholder; generate a real one")
+    return password_hash(secret)
+
+
+def _line(name: str, secret: str | None, rules: Sequence[str]) -> str:
+    # `reset` (off, no password, no keys, no channels, no commands) first: the line then means
+    # the same in an ACL file and in ACL SETUSER, which is otherwise additive.
+    login = ["on", _password_rule(name, secret)] if secret is not None else ["off", "resetpass"]
+    return " ".join(["user", name, "reset", *login, "resetchannels", *rules])
+
+
+def acl_lines(registry: Registry, passwords: Mapping[str, str] | None = None) -> list[str]:
+    """The lines of a Redis 7 ACL file (`aclfile`) for this registry.
+
+    `passwords` maps user names (`hub`, source ids, `partner-<id>`) to a plaintext password
+    or a `#<sha256 hex>` hash. A user without one is emitted `off resetpass` (cannot log in).
+    Raises ValueError for a name clash, an unknown user or a weak or malformed password.
+    """
+    passwords = dict(passwords or {})
+    names = acl_users(registry)
+    _check_names(names)
+    if DEFAULT_USER in passwords:
+        raise ValueError("the 'default' user stays off: give passwords to named users only")
+    unknown = sorted(set(passwords) - set(names))
+    if unknown:
+        raise ValueError(f"passwords given for users the registry does not define: {', '.join(unknown)}")
+
+    client_base = ["-@all", *(f"+{c}" for c in CLIENT_BASELINE)]
+    lines = [_line(DEFAULT_USER, None, ["-@all"]), _line(HUB_USER, passwords.get(HUB_USER), HUB_RULES)]
+    for source in registry.sources:
+        selectors = [g.selector() for g in source_grants(source)]
+        lines.append(_line(source.id, passwords.get(source.id), [*client_base, *selectors]))
+    for partner in registry.partners:
+        name = partner_user(partner.id)
+        selectors = [g.selector() for g in partner_grants(partner)]
+        lines.append(_line(name, passwords.get(name), [*client_base, *selectors]))
+    return lines
+
+
+def render(lines: Sequence[str]) -> str:
+    """The ACL file's text: one user per line, newline-terminated."""
+    return "".join(f"{line}\n" for line in lines)

@@ -1,0 +1,69 @@
+"""The `hub` command as DKE staff use it: list sources and streams, work a triage queue."""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aredis
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.schemas import streams
+from tests.factories import CHILD_NAME, cloudevent, entry, report_data
+from tests.integration.wire import read_events
+
+runner = CliRunner()
+
+
+def env_for(settings) -> dict[str, str]:
+    return {
+        "HUB_REDIS_URL": settings.redis_url,
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_DATA_DIR": str(settings.data_dir),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_sources_and_streams_list_the_registry() -> None:
+    result = runner.invoke(app, ["sources", "--json"])
+    assert result.exit_code == 0, result.output
+    ids = {s["id"] for s in json.loads(result.output)}
+    assert {"herstedlund-skole", "ungdomsskolen", "det-10-element", "politi-vestegn", "bkv", "psykiatri",
+            "kriminalforsorgen"} <= ids
+    result = runner.invoke(app, ["streams", "--json"])
+    names = {r["stream"] for r in json.loads(result.output)}
+    assert {"hub.intake.herstedlund-skole.v1", "hub.triage.urgent.v1", "hub.alerts.police.v1",
+            "hub.referrals.ksp.kriminalforsorgen.v1", "hub.deadletter.v1"} <= names
+
+
+async def test_triage_list_show_decide(hub) -> None:
+    env = env_for(hub.settings)
+    client = aredis.Redis.from_url(hub.redis_url)
+    await client.xadd(streams.intake("herstedlund-skole"), entry(cloudevent("herstedlund-skole", report_data())))
+    [receipt] = await read_events(client, streams.receipts("herstedlund-skole"), 1)
+    ref = receipt["data"]["report_ref"]
+
+    listed = runner.invoke(app, ["triage", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert ref in listed.output and "Reaktiv" in listed.output and "mistrivsel" in listed.output
+
+    shown = runner.invoke(app, ["triage", "show", ref], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert CHILD_NAME in shown.output and "BL133-1-1" in shown.output
+
+    decided = runner.invoke(app, ["triage", "decide", ref, "--level", "I", "--pillar", "reactive", "--by", "TT",
+                                  "--refer", "ssp:bkv", "--justification", "Nødvendigt for en fælles handleplan."],
+                            env=env)
+    assert decided.exit_code == 0, decided.output
+    [referral] = await read_events(client, streams.referrals("ssp", "bkv"), 1)
+    assert referral["data"]["report_ref"] == ref
+    await hub.relay.drain()
+    still_open = runner.invoke(app, ["triage", "list", "--json"], env=env)
+    assert json.loads(still_open.output) == []
+    await client.aclose()
+
+
+def test_unknown_reference_is_a_clear_error(settings) -> None:
+    result = runner.invoke(app, ["triage", "show", "DKE-NOPE"], env=env_for(settings))
+    assert result.exit_code == 1
+    assert "Ukendt reference" in result.output

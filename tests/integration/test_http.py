@@ -1,0 +1,70 @@
+"""POST /v1/reports: bearer token per source, the same stream and receipt as a Redis client."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import redis.asyncio as aredis
+
+from hub.http import create_http_app
+from hub.intake import report_ref
+from hub.schemas import streams
+from hub.tokens import TokenStore
+from tests.factories import cloudevent, report_data
+from tests.integration.wire import read_events
+
+SCHOOL = "herstedlund-skole"
+
+
+def client_for(hub, tmp_path) -> tuple[httpx.AsyncClient, str]:
+    tokens = TokenStore(tmp_path / "tokens.toml")
+    token = tokens.issue(SCHOOL)
+    app = create_http_app(hub.client, hub.registry, tokens, max_bytes=10_000)
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://hub"), token
+
+
+async def test_post_report_is_queued_and_receipted(hub, tmp_path) -> None:
+    http, token = client_for(hub, tmp_path)
+    event = cloudevent(SCHOOL, report_data())
+    resp = await http.post("/v1/reports", json=event, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["report_ref"] == report_ref(SCHOOL, event["id"])
+    redis = aredis.Redis.from_url(hub.redis_url)
+    [receipt] = await read_events(redis, streams.receipts(SCHOOL), 1)
+    assert receipt["data"]["report_ref"] == resp.json()["report_ref"]
+    await redis.aclose()
+    await http.aclose()
+
+
+async def test_bad_token_is_refused_and_nothing_is_written(hub, tmp_path) -> None:
+    http, _ = client_for(hub, tmp_path)
+    resp = await http.post("/v1/reports", json=cloudevent(SCHOOL, report_data()),
+                           headers={"Authorization": "Bearer hub_herstedlund-skole_guess"})
+    assert resp.status_code == 401
+    assert (await http.post("/v1/reports", json={})).status_code == 401
+    assert await hub.client.xlen(streams.intake(SCHOOL)) == 0
+    await http.aclose()
+
+
+async def test_spoofed_and_invalid_reports_get_422_and_a_dead_letter(hub, tmp_path) -> None:
+    http, token = client_for(hub, tmp_path)
+    auth = {"Authorization": f"Bearer {token}"}
+    spoof = await http.post("/v1/reports", json=cloudevent("politi-vestegn", report_data()), headers=auth)
+    assert spoof.status_code == 422 and spoof.json()["code"] == "source_mismatch"
+    broken = await http.post("/v1/reports", content=b'{"specversion": "1.0", "id":', headers=auth)
+    assert broken.status_code == 422 and broken.json()["code"] == "invalid_json"
+    redis = aredis.Redis.from_url(hub.redis_url)
+    dead = await read_events(redis, streams.DEADLETTER, 2)
+    assert {d["data"]["reason"] for d in dead} == {"source_mismatch", "invalid_json"}
+    await redis.aclose()
+    await http.aclose()
+
+
+async def test_oversized_body_is_refused(hub, tmp_path) -> None:
+    http, token = client_for(hub, tmp_path)
+    big = json.dumps(cloudevent(SCHOOL, report_data())) + " " * 20_000
+    resp = await http.post("/v1/reports", content=big, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 413
+    await http.aclose()
