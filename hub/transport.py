@@ -56,7 +56,9 @@ async def ensure_group(client: aredis.Redis, stream: str, group: str) -> None:
             raise
 
 
-async def raw_batch_parser(raw: Any, original: Callable[[Any], Awaitable[RedisBatchStreamMessage]]) -> RedisBatchStreamMessage:
+async def raw_batch_parser(
+    raw: Any, original: Callable[[Any], Awaitable[RedisBatchStreamMessage]]
+) -> RedisBatchStreamMessage:
     """FastStream parser that never fails: the body is left to `raw_batch_decoder`.
 
     Entries in FastStream's own envelope (only its in-memory test broker writes those to

@@ -28,12 +28,24 @@ def test_sources_and_streams_list_the_registry() -> None:
     result = runner.invoke(app, ["sources", "--json"])
     assert result.exit_code == 0, result.output
     ids = {s["id"] for s in json.loads(result.output)}
-    assert {"herstedlund-skole", "ungdomsskolen", "det-10-element", "politi-vestegn", "bkv", "psykiatri",
-            "kriminalforsorgen"} <= ids
+    assert {
+        "herstedlund-skole",
+        "ungdomsskolen",
+        "det-10-element",
+        "politi-vestegn",
+        "bkv",
+        "psykiatri",
+        "kriminalforsorgen",
+    } <= ids
     result = runner.invoke(app, ["streams", "--json"])
     names = {r["stream"] for r in json.loads(result.output)}
-    assert {"hub.intake.herstedlund-skole.v1", "hub.triage.urgent.v1", "hub.alerts.police.v1",
-            "hub.referrals.ksp.kriminalforsorgen.v1", "hub.deadletter.v1"} <= names
+    assert {
+        "hub.intake.herstedlund-skole.v1",
+        "hub.triage.urgent.v1",
+        "hub.alerts.police.v1",
+        "hub.referrals.ksp.kriminalforsorgen.v1",
+        "hub.deadletter.v1",
+    } <= names
 
 
 async def test_triage_list_show_decide(hub) -> None:
@@ -51,9 +63,25 @@ async def test_triage_list_show_decide(hub) -> None:
     assert shown.exit_code == 0, shown.output
     assert CHILD_NAME in shown.output and "BL133-1-1" in shown.output
 
-    decided = runner.invoke(app, ["triage", "decide", ref, "--level", "I", "--pillar", "reactive", "--by", "TT",
-                                  "--refer", "ssp:bkv", "--justification", "Nødvendigt for en fælles handleplan."],
-                            env=env)
+    decided = runner.invoke(
+        app,
+        [
+            "triage",
+            "decide",
+            ref,
+            "--level",
+            "I",
+            "--pillar",
+            "reactive",
+            "--by",
+            "TT",
+            "--refer",
+            "ssp:bkv",
+            "--justification",
+            "Nødvendigt for en fælles handleplan.",
+        ],
+        env=env,
+    )
     assert decided.exit_code == 0, decided.output
     [referral] = await read_events(client, streams.referrals("ssp", "bkv"), 1)
     assert referral["data"]["report_ref"] == ref

@@ -40,8 +40,11 @@ async def test_post_report_is_queued_and_receipted(hub, tmp_path) -> None:
 
 async def test_bad_token_is_refused_and_nothing_is_written(hub, tmp_path) -> None:
     http, _ = client_for(hub, tmp_path)
-    resp = await http.post("/v1/reports", json=cloudevent(SCHOOL, report_data()),
-                           headers={"Authorization": "Bearer hub_herstedlund-skole_guess"})
+    resp = await http.post(
+        "/v1/reports",
+        json=cloudevent(SCHOOL, report_data()),
+        headers={"Authorization": "Bearer hub_herstedlund-skole_guess"},
+    )
     assert resp.status_code == 401
     assert (await http.post("/v1/reports", json={})).status_code == 401
     assert await hub.client.xlen(streams.intake(SCHOOL)) == 0

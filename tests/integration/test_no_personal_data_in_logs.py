@@ -43,8 +43,9 @@ async def test_logs_carry_ids_and_codes_but_no_personal_data(settings, monkeypat
         await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, data)))
         bad = report_data(subject={"cpr": cpr[:5] + "9-0000", "name": CHILD_NAME})
         await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, bad)))
-        boom = report_data(concern={"categories": ["crime"], "description": "BOOM"},
-                           subject={"cpr": cpr, "name": CHILD_NAME})
+        boom = report_data(
+            concern={"categories": ["crime"], "description": "BOOM"}, subject={"cpr": cpr, "name": CHILD_NAME}
+        )
         await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, boom)))
         receipts = await read_events(client, streams.receipts(SCHOOL), 3, timeout_s=20)
         ref = next(r["data"]["report_ref"] for r in receipts if r["data"]["status"] == "accepted")

@@ -37,4 +37,3 @@ async def test_each_source_stream_and_the_decisions_stream_reach_their_worker() 
     assert [stream for stream, _ in intake.calls] == [streams.intake(s.id) for s in registry.sources]
     assert [stream for stream, _ in decisions.calls] == [streams.DECISIONS]
     assert all(len(entries) == 1 and isinstance(entries[0], Entry) for _, entries in intake.calls)
-

@@ -64,18 +64,33 @@ CORPUS = {
     "unknown-source": ({b"event": ev(source="nobody")}, "source_mismatch", None),
     "wrong-event-type": ({b"event": ev(type="dk.albertslund.hub.other.v1")}, "unknown_type", None),
     "invalid-cpr": ({b"event": data(subject__cpr="320199-1234")}, "invalid_report", "data.subject.cpr"),
-    "unknown-category": ({b"event": data(concern__categories=["parking"])}, "invalid_report", "data.concern.categories"),
+    "unknown-category": (
+        {b"event": data(concern__categories=["parking"])},
+        "invalid_report",
+        "data.concern.categories",
+    ),
     "unknown-report-field": ({b"event": data(concern__mood="bad")}, "invalid_report", "data.concern.mood"),
     "missing-description": ({b"event": data(concern__description=None)}, "invalid_report", "data.concern.description"),
-    "wrong-type-flag": ({b"event": data(concern__child_at_risk="maybe")}, "invalid_report", "data.concern.child_at_risk"),
-    "description-too-long": ({b"event": data(concern__description="x" * 5000)}, "invalid_report", "data.concern.description"),
+    "wrong-type-flag": (
+        {b"event": data(concern__child_at_risk="maybe")},
+        "invalid_report",
+        "data.concern.child_at_risk",
+    ),
+    "description-too-long": (
+        {b"event": data(concern__description="x" * 5000)},
+        "invalid_report",
+        "data.concern.description",
+    ),
     "observed-in-future": (
         {b"event": data(concern__observed_at=(NOW + timedelta(days=2)).isoformat())},
         "invalid_report",
         "data.concern.observed_at",
     ),
-    "born-in-future": ({b"event": data(subject__birth_date=(NOW + timedelta(days=400)).date().isoformat(),
-                                        subject__cpr=None)}, "invalid_report", "data.subject.birth_date"),
+    "born-in-future": (
+        {b"event": data(subject__birth_date=(NOW + timedelta(days=400)).date().isoformat(), subject__cpr=None)},
+        "invalid_report",
+        "data.subject.birth_date",
+    ),
 }
 
 
