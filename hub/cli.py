@@ -135,6 +135,26 @@ def list_streams(as_json: JsonOpt = False) -> None:
         typer.echo(f"{r['stream']:<48} {r['event']:<36} {r['writer']} → {', '.join(r['readers']) or '–'}")
 
 
+@app.command()
+def schemas(
+    out: Annotated[str | None, typer.Option(help="Write one <type>.schema.json per event type here.")] = None,
+) -> None:
+    """JSON Schemas of every event type on the hub's streams, for clients in any language."""
+    from pathlib import Path
+
+    from hub.schemas.catalogue import EVENT_DATA, json_schema
+
+    if out is None:
+        typer.echo(json.dumps({t: json_schema(t) for t in EVENT_DATA}, ensure_ascii=False, indent=2))
+        return
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for event_type in EVENT_DATA:
+        path = folder / f"{event_type}.schema.json"
+        path.write_text(json.dumps(json_schema(event_type), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        typer.echo(str(path))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (safe to run repeatedly)."""
