@@ -155,6 +155,41 @@ def schemas(
         typer.echo(str(path))
 
 
+@app.command()
+def access(cpr: str, as_json: JsonOpt = False) -> None:
+    """Indsigt: what was disclosed about a person, to whom, on which basis and when."""
+    from hub.schemas.cpr import normalise
+    from hub.store import repository as repo
+    from hub.store.db import UnitOfWork, make_engine, migrate
+
+    try:
+        cpr = normalise(cpr)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    migrate(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    with UnitOfWork(engine) as uow:
+        rows = [
+            d.model_dump(mode="json", exclude={"id", "case_id", "decision_id"})
+            for d in repo.disclosures_about(uow.session, cpr)
+        ]
+    engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("Der er ikke registreret videregivelser om personen.")
+    for d in rows:
+        typer.echo(
+            f"{d['created_at'][:19]}  {da.label(da.EFFECT, d['effect']):<13} til {d['recipient']} "
+            f"({d['kind']}, {d['structure'] or '–'}); sag {d['report_ref']}; formål {d['purpose']}"
+        )
+        typer.echo(f"    felter: {', '.join(d['fields']) or 'ingen'}")
+        typer.echo(f"    hjemmel: {'; '.join(d['legal_basis'])}  [{', '.join(d['rule_ids'])}]")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (safe to run repeatedly)."""

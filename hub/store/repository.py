@@ -124,3 +124,17 @@ def disclosures_for(session: Session, report_ref: str) -> list[Disclosure]:
     return list(
         session.exec(select(Disclosure).where(Disclosure.report_ref == report_ref).order_by(col(Disclosure.id)))
     )
+
+
+def disclosures_about(session: Session, cpr: str) -> list[Disclosure]:
+    """Every disclosure about the person with this CPR number (the data subject's right of
+    access to the log): all their cases, oldest first."""
+    key = subject_key(cpr)
+    case_ids = list(session.exec(select(Case.id).where(Case.subject_key == key)))
+    if not case_ids:
+        return []
+    return list(
+        session.exec(
+            select(Disclosure).where(col(Disclosure.case_id).in_(case_ids)).order_by(col(Disclosure.created_at))
+        )
+    )

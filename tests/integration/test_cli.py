@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.schemas import streams
-from tests.factories import CHILD_NAME, cloudevent, entry, report_data
+from tests.factories import CHILD_NAME, cloudevent, decision, entry, report_data
 from tests.integration.wire import read_events
 
 runner = CliRunner()
@@ -95,3 +95,27 @@ def test_unknown_reference_is_a_clear_error(settings) -> None:
     result = runner.invoke(app, ["triage", "show", "DKE-NOPE"], env=env_for(settings))
     assert result.exit_code == 1
     assert "Ukendt reference" in result.output
+
+
+async def test_access_lists_what_was_disclosed_about_a_person(hub) -> None:
+    env = env_for(hub.settings)
+    client = aredis.Redis.from_url(hub.redis_url)
+    data = report_data()
+    cpr = data["subject"]["cpr"]
+    await client.xadd(streams.intake("herstedlund-skole"), entry(cloudevent("herstedlund-skole", data)))
+    [receipt] = await read_events(client, streams.receipts("herstedlund-skole"), 1)
+    ref = receipt["data"]["report_ref"]
+    await client.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn")])))
+    await read_events(client, streams.referrals("ssp", "politi-vestegn"), 1)
+    await client.aclose()
+
+    result = runner.invoke(app, ["access", cpr.replace("-", ""), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["kind"], r["recipient"]) for r in rows] == [
+        ("children_notification", "bkv"),
+        ("referral", "politi-vestegn"),
+    ]
+    assert all(r["report_ref"] == ref and r["legal_basis"] for r in rows)
+    other = runner.invoke(app, ["access", "010101-1234"], env=env)
+    assert "ikke registreret" in other.output
