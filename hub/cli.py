@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import redis
 import typer
+from sqlmodel import Session
 
 from hub import labels as da
 from hub.logs import configure
@@ -44,6 +47,20 @@ def _settings() -> Settings:
 
 def _registry(settings: Settings) -> Registry:
     return load_registry(settings.registry_file)
+
+
+@contextlib.contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A read session on the hub's database, migrated first so an empty data dir works."""
+    from hub.store.db import make_engine, migrate
+
+    migrate(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -160,22 +177,17 @@ def access(cpr: str, as_json: JsonOpt = False) -> None:
     """Indsigt: what was disclosed about a person, to whom, on which basis and when."""
     from hub.schemas.cpr import normalise
     from hub.store import repository as repo
-    from hub.store.db import UnitOfWork, make_engine, migrate
 
     try:
         cpr = normalise(cpr)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    settings = _settings()
-    migrate(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    with UnitOfWork(engine) as uow:
+    with _session(_settings()) as session:
         rows = [
             d.model_dump(mode="json", exclude={"id", "case_id", "decision_id"})
-            for d in repo.disclosures_about(uow.session, cpr)
+            for d in repo.disclosures_about(session, cpr)
         ]
-    engine.dispose()
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -217,15 +229,12 @@ def tokens_issue(source_id: str) -> None:
 
 def _triage_rows(settings: Settings, queue: str | None, include_decided: bool) -> list[dict[str, Any]]:
     from hub.store import repository as repo
-    from hub.store.db import UnitOfWork, make_engine, migrate
 
-    migrate(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    with UnitOfWork(engine) as uow:
-        items = repo.triage_items(uow.session, queue, None if include_decided else "open")
+    with _session(settings) as session:
+        items = repo.triage_items(session, queue, None if include_decided else "open")
         rows = []
         for item in items:
-            report = repo.get_report(uow.session, item.report_ref)
+            report = repo.get_report(session, item.report_ref)
             assert report is not None
             rows.append(
                 {
@@ -239,7 +248,6 @@ def _triage_rows(settings: Settings, queue: str | None, include_decided: bool) -
                     "notifications": [n["kind"] for n in report.assessment["notifications"]],
                 }
             )
-    engine.dispose()
     return rows
 
 
@@ -269,17 +277,13 @@ def triage_list(
 def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
     """Show one report: the concern, the assessment with its reasons, and the disclosure log."""
     from hub.store import repository as repo
-    from hub.store.db import UnitOfWork, make_engine, migrate
 
-    settings = _settings()
-    migrate(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    with UnitOfWork(engine) as uow:
-        report = repo.get_report(uow.session, report_ref)
+    with _session(_settings()) as session:
+        report = repo.get_report(session, report_ref)
         if report is None:
             typer.echo(f"Ukendt reference: {report_ref}", err=True)
             raise typer.Exit(1)
-        disclosures = [d.model_dump(mode="json") for d in repo.disclosures_for(uow.session, report_ref)]
+        disclosures = [d.model_dump(mode="json") for d in repo.disclosures_for(session, report_ref)]
         doc: dict[str, Any] = {
             "report_ref": report.ref,
             "source_id": report.source_id,
@@ -288,7 +292,6 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
             "assessment": report.assessment,
             "disclosures": disclosures,
         }
-    engine.dispose()
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from faststream import AckPolicy
-from faststream.redis import RedisRouter, StreamSub
+from faststream.redis import RedisRouter
 
+from hub.handlers import batch_subscription
 from hub.registry import Registry
 from hub.schemas import streams
-from hub.transport import Entry, raw_batch_decoder, raw_batch_parser
+from hub.transport import Entry
 from hub.worker import StreamWorker
 
 
@@ -17,19 +17,10 @@ def intake_router(registry: Registry, worker: StreamWorker, *, batch_size: int, 
     router = RedisRouter()
     for source in registry.sources:
         stream = streams.intake(source.id)
-
         router.subscriber(
-            stream=StreamSub(
-                stream,
-                group=worker.group,
-                consumer=worker.consumer,
-                batch=True,
-                max_records=batch_size,
-                polling_interval=poll_ms,
+            **batch_subscription(
+                stream, group=worker.group, consumer=worker.consumer, batch_size=batch_size, poll_ms=poll_ms
             ),
-            parser=raw_batch_parser,
-            decoder=raw_batch_decoder,
-            ack_policy=AckPolicy.MANUAL,
             title=f"{stream}:on_concern_reported",
             description=f"Concern reports (CloudEvent `dk.albertslund.hub.concern.reported.v1`) from {source.name}.",
         )(_on_concern_reported(worker, stream))
