@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import redis
+import redis.asyncio
 import typer
 from sqlmodel import Session
 
@@ -200,6 +201,42 @@ def access(cpr: str, as_json: JsonOpt = False) -> None:
         )
         typer.echo(f"    felter: {', '.join(d['fields']) or 'ingen'}")
         typer.echo(f"    hjemmel: {'; '.join(d['legal_basis'])}  [{', '.join(d['rule_ids'])}]")
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be erased or deleted.")] = False,
+) -> None:
+    """Enforce the agreement's retention periods (run daily, e.g. from cron or a systemd timer)."""
+    from hub.app import resolve_redis
+    from hub.registry import load_agreement
+    from hub.retention import Cutoffs, as_dict, purge_database, trim_streams
+    from hub.store.db import make_engine, migrate
+
+    settings = _settings()
+    cutoffs = Cutoffs.of(load_agreement(settings.agreement_file), datetime.now(UTC))
+    migrate(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        counts = purge_database(engine, cutoffs, dry_run=dry_run)
+    finally:
+        engine.dispose()
+    if not dry_run:
+        url, embedded = resolve_redis(settings)
+
+        async def trim() -> int:
+            client = redis.asyncio.Redis.from_url(url)
+            try:
+                return await trim_streams(client, _registry(settings), cutoffs.report)
+            finally:
+                await client.aclose()
+
+        try:
+            counts["stream_entries_trimmed"] = asyncio.run(trim())
+        finally:
+            if embedded is not None:
+                embedded.stop()
+    typer.echo(json.dumps({"cutoffs": as_dict(cutoffs), "dry_run": dry_run, **counts}, indent=2))
 
 
 @db_app.command("upgrade")
