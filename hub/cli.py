@@ -13,10 +13,12 @@ from typing import Annotated, Any
 import redis
 import redis.asyncio
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hub import labels as da
-from hub.logs import configure
+from hub.errors import HubError
+from hub.logs import configure, scrub
 from hub.registry import Registry, load_registry
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
@@ -43,6 +45,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 def _settings() -> Settings:
     settings = Settings()
     configure(json=settings.log_json, level=settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 
 
@@ -427,4 +430,9 @@ _mount_optional()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (HubError, SQLAlchemyError, redis.RedisError, OSError) as exc:
+        # One line a person can act on; no traceback (it could quote data from the failure).
+        typer.echo(f"hub: {type(exc).__name__}: {scrub(str(exc).splitlines()[0]) if str(exc) else ''}", err=True)
+        raise SystemExit(1) from None
