@@ -1,96 +1,402 @@
 """The local information-sharing agreement, as a versioned, validated value.
 
 Everything `shared/domain.md` marks as local policy or unconfirmed lives here, not in the
-rules: age bands, the KSP window around release, field allow-lists, retention, and who
-outside the three structures may receive what (with consent only).
+rules: the SSP and SSP+ age bands, the KSP window around release, which partner kinds take
+part in each structure (within what Retsplejeloven § 115 allows), the field allow-list per
+recipient kind, what departments outside the three structures may get with consent,
+the fields of mandatory notifications, the minimum length of a necessity justification,
+the Straffeloven § 141 offence list and retention periods.
+
+Each decision records the agreement's name, version and content hash (`label`). The hash
+covers the validated content, so reformatting the file or editing a comment does not
+change it; any change to a value does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-# Every field a disclosure can name. Wire names: `<part>.<field>` of the concern report.
-ALL_FIELDS: frozenset[str] = frozenset(
-    {
-        "reporter.name",
-        "reporter.role",
-        "reporter.contact",
-        "subject.cpr",
-        "subject.name",
-        "subject.birth_date",
-        "subject.district",
-        "subject.resident",
-        "subject.psychiatric_contact",
-        "subject.custody",
-        "concern.categories",
-        "concern.description",
-        "concern.observed_at",
-        "concern.location",
-        "concern.school_absence_pct",
-    }
+from hub.policies.decision import Assessment, Disclosure, Notification
+from hub.policies.facts import STATUTE_MEMBER_KINDS, Recipient, SourceKind
+from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS, NON_PRIVATE_FIELDS
+from hub.policies.rules import POLICY_LABEL
+from hub.schemas.decision import Structure
+
+__all__ = [
+    "ALL_FIELDS",
+    "DEFAULT_ALERT_FIELDS",
+    "DEFAULT_NOTIFICATION_FIELDS",
+    "HEALTH_FIELDS",
+    "NON_PERSONAL_FIELDS",
+    "NON_PRIVATE_FIELDS",
+    "RETENTION_KEYS",
+    "AgeBand",
+    "Agreement",
+    "AgreementCheck",
+    "Derived",
+    "KspWindow",
+    "Necessity",
+    "NotificationFields",
+    "Structures",
+    "check_agreement",
+    "content_digest",
+    "derive",
+    "parse_agreement",
+    "registry_warnings",
+]
+
+# The police get what they need to avert the crime; children's services what they need to act.
+DEFAULT_ALERT_FIELDS: frozenset[str] = frozenset(
+    {"reporter.role", "reporter.contact", "subject.name", "subject.cpr", "subject.district",
+     "concern.categories", "concern.description", "concern.observed_at", "concern.location"}
 )
-
-# Health and psychiatric information: never outside PSP (domain.md, purely private matters).
-HEALTH_FIELDS: frozenset[str] = frozenset({"subject.psychiatric_contact"})
-# Fields that say nothing about a person's purely private matters.
-NON_PRIVATE_FIELDS: frozenset[str] = frozenset(
-    {"subject.name", "subject.district", "reporter.role", "concern.location"}
+DEFAULT_NOTIFICATION_FIELDS: frozenset[str] = ALL_FIELDS - {"subject.custody"}
+# [unconfirmed] in domain.md: the offences Straffeloven § 141 covers. Shown, never decided on.
+DEFAULT_STRFL141_OFFENCES: tuple[str, ...] = (
+    "forbrydelser mod statens selvstændighed og sikkerhed",
+    "terrorisme",
+    "brandstiftelse (straffeloven § 180)",
+    "sprængning m.v. (straffeloven § 183)",
+    "manddrab (straffeloven § 237)",
+    "grov frihedsberøvelse (straffeloven § 261, stk. 2)",
 )
+RETENTION_KEYS: tuple[str, ...] = ("report", "disclosure_log", "deadletter")
 
 
-class AgeBand(BaseModel):
+class _Conf(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    ssp_max_age: int = Field(18, ge=1, le=30, description="SSP: subjects younger than this")
-    ssp_plus_max_age: int = Field(25, ge=18, le=35, description="SSP+: young adults younger than this")
+
+def _unknown_fields(where: str, names: Iterable[str]) -> None:
+    unknown = sorted(set(names) - ALL_FIELDS)
+    if unknown:
+        raise ValueError(f"{where}: ukendte felter {unknown}; kendte felter er {sorted(ALL_FIELDS)}")
 
 
-class KspWindow(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class AgeBand(_Conf):
+    """SSP and SSP+ age bands (local policy: the statute has no age limit)."""
 
-    days_before_release: int = Field(90, ge=0, le=730)
-    days_after_release: int = Field(365, ge=0, le=1825)
+    ssp_max_age: int = Field(18, ge=1, le=30, description="SSP: persons younger than this")
+    ssp_plus_max_age: int = Field(
+        25, ge=1, le=35, description="SSP+: young adults from ssp_max_age up to (not incl.) this"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeBand:
+        if self.ssp_plus_max_age < self.ssp_max_age:
+            raise ValueError("ssp_plus_max_age må ikke være mindre end ssp_max_age")
+        return self
 
 
-class Agreement(BaseModel):
+class KspWindow(_Conf):
+    """How long before and after release KSP covers a person (Rpl. § 115, stk. 1, nr. 3)."""
+
+    days_before_release: int = Field(
+        90, ge=0, le=730, description="KSP covers a person from this many days before release"
+    )
+    days_after_release: int = Field(365, ge=0, le=1825, description="... to this many days after release")
+
+
+class Structures(_Conf):
+    """Partner kinds taking part in each structure: the statute's list, or fewer."""
+
+    ssp: frozenset[SourceKind] = Field(
+        STATUTE_MEMBER_KINDS[Structure.SSP],
+        description="partner kinds in SSP (at most school, social_services, police)",
+    )
+    ssp_plus: frozenset[SourceKind] | None = Field(
+        default=None, description="partner kinds in SSP+ (young adults); unset: the same kinds as ssp"
+    )
+    psp: frozenset[SourceKind] = Field(
+        STATUTE_MEMBER_KINDS[Structure.PSP],
+        description="partner kinds in PSP (at most social_services, psychiatry, police)",
+    )
+    ksp: frozenset[SourceKind] = Field(
+        STATUTE_MEMBER_KINDS[Structure.KSP],
+        description="partner kinds in KSP (at most prison_probation, social_services, police)",
+    )
+
+    @model_validator(mode="after")
+    def _within_statute(self) -> Structures:
+        checks = (
+            ("ssp", self.ssp, Structure.SSP, "nr. 1"),
+            ("ssp_plus", self.ssp_plus or frozenset(), Structure.SSP, "nr. 1"),
+            ("psp", self.psp, Structure.PSP, "nr. 2"),
+            ("ksp", self.ksp, Structure.KSP, "nr. 3"),
+        )
+        for key, kinds, structure, nr in checks:
+            extra = sorted(k.value for k in kinds - STATUTE_MEMBER_KINDS[structure])
+            if extra:
+                allowed = sorted(k.value for k in STATUTE_MEMBER_KINDS[structure])
+                raise ValueError(
+                    f"{key}: {extra} deltager ikke i {structure.value.upper()} efter "
+                    f"retsplejelovens § 115, stk. 1, {nr}; tilladt er {allowed}"
+                )
+        return self
+
+    def members(self, structure: Structure, ssp_plus: bool = False) -> frozenset[SourceKind]:
+        if structure is Structure.SSP:
+            return self.ssp_plus if ssp_plus and self.ssp_plus is not None else self.ssp
+        return self.psp if structure is Structure.PSP else self.ksp
+
+
+class NotificationFields(_Conf):
+    """What a mandatory notification carries (data minimisation for alerts and notifications)."""
+
+    police_alert: frozenset[str] = Field(
+        DEFAULT_ALERT_FIELDS, description="what a Straffeloven § 141 police alert carries"
+    )
+    children_notification: frozenset[str] = Field(
+        DEFAULT_NOTIFICATION_FIELDS, description="what a Barnets lov § 133 notification to children's services carries"
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> NotificationFields:
+        _unknown_fields("police_alert", self.police_alert)
+        _unknown_fields("children_notification", self.children_notification)
+        return self
+
+
+class Necessity(_Conf):
+    """Rpl. § 115, stk. 4: what counts as a necessity justification at all."""
+
+    min_justification_chars: int = Field(
+        1, ge=1, le=500, description="a necessity justification shorter than this counts as none (Rpl. § 115, stk. 4)"
+    )
+
+
+class Strfl141(_Conf):
+    offences: tuple[str, ...] = Field(
+        DEFAULT_STRFL141_OFFENCES,
+        description="the offences the duty to avert covers (unconfirmed list; shown to staff)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """Per-agreement data the hot path needs, computed once per agreement value."""
+
+    digest: str
+    policy_version: str
+    members: dict[tuple[Structure, bool], frozenset[SourceKind]]
+    before_release: timedelta
+    after_release: timedelta
+    # Memoised decisions and their parts, filled on first use by `assess` and `disclose`.
+    assessments: dict[tuple[str, ...], Assessment] = field(default_factory=dict)
+    notifications: dict[tuple[object, ...], Notification] = field(default_factory=dict)
+    disclosures: dict[tuple[object, ...], Disclosure] = field(default_factory=dict)
+    fields: dict[tuple[object, ...], tuple[frozenset[str], tuple[str, ...]]] = field(default_factory=dict)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(_canonical(k)): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_canonical(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+class Agreement(_Conf):
     """A parsed agreement file. `version` is the file's own; `digest` its content hash."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    version: str
+    name: str = Field(min_length=1, max_length=80, description="the agreement's name")
+    version: str = Field(min_length=1, max_length=40, description="change it with every change of the file")
     ages: AgeBand = AgeBand()
     ksp: KspWindow = KspWindow()
-    fields: dict[str, frozenset[str]] = Field(
+    structures: Structures = Structures()
+    fields: dict[SourceKind, frozenset[str]] = Field(
         description="allow-list of fields per recipient kind (police, social_services, ...)"
     )
     departments_with_consent: frozenset[str] = Field(
-        default=frozenset(), description="fields a department outside SSP/PSP/KSP may get with consent"
+        default=frozenset(),
+        description="fields a municipal department outside SSP/PSP/KSP may get, with consent only",
     )
-    retention_days: dict[str, int] = Field(default_factory=dict)
-    digest: str = ""
+    notification_fields: NotificationFields = NotificationFields()
+    necessity: Necessity = Necessity()
+    straffeloven_141: Strfl141 = Strfl141()
+    retention_days: dict[str, Annotated[int, Field(ge=1, le=36500)]] = Field(
+        description="days to keep each kind of record (report, disclosure_log, deadletter; optional outbox)"
+    )
 
-    @model_validator(mode="after")
-    def _known_fields(self) -> Agreement:
-        for kind, names in {**self.fields, "departments_with_consent": self.departments_with_consent}.items():
-            unknown = sorted(set(names) - ALL_FIELDS)
-            if unknown:
-                raise ValueError(f"{kind}: ukendte felter {unknown}; kendte felter: {sorted(ALL_FIELDS)}")
-        if self.ages.ssp_plus_max_age < self.ages.ssp_max_age:
-            raise ValueError("ages.ssp_plus_max_age må ikke være mindre end ages.ssp_max_age")
-        return self
+    @field_validator("fields")
+    @classmethod
+    def _allow_lists(cls, value: dict[SourceKind, frozenset[str]]) -> dict[SourceKind, frozenset[str]]:
+        problems = []
+        for kind, names in value.items():
+            if kind is SourceKind.MUNICIPAL_DEPARTMENT:
+                problems.append(
+                    "municipal_department: forvaltninger uden for SSP/PSP/KSP styres af "
+                    "departments_with_consent (kun med samtykke)"
+                )
+            elif unknown := sorted(set(names) - ALL_FIELDS):
+                problems.append(f"{kind.value}: ukendte felter {unknown}")
+        if problems:
+            raise ValueError("; ".join(problems) + f" (kendte felter er {sorted(ALL_FIELDS)})")
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: dict[str, int]) -> dict[str, int]:
+        # The retention job needs a period for each kind of record it erases.
+        if missing := [k for k in RETENTION_KEYS if k not in value]:
+            raise ValueError(f"mangler slettefrist for {missing}")
+        if unknown := sorted(set(value) - set(RETENTION_KEYS) - {"outbox"}):
+            raise ValueError(f"ukendte nøgler {unknown}; kendte er {[*RETENTION_KEYS, 'outbox']}")
+        return value
+
+    @field_validator("departments_with_consent")
+    @classmethod
+    def _departments(cls, value: frozenset[str]) -> frozenset[str]:
+        _unknown_fields("departments_with_consent", value)
+        if health := sorted(value & HEALTH_FIELDS):
+            raise ValueError(f"{health} er helbredsoplysninger, som ikke forlader PSP")
+        return value
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the validated content (not of the file's bytes)."""
+        return derive(self).digest
 
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}#{self.digest[:12]}"
 
+    @property
+    def policy_version(self) -> str:
+        """What every decision records: the policy's release and hash, and this agreement's."""
+        return derive(self).policy_version
+
+
+def content_digest(agreement: Agreement) -> str:
+    content = json.dumps(_canonical(agreement.model_dump()), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+# Derived data per agreement object, keyed by identity (the entry holds the object, so its id
+# cannot be reused while cached). Memoisation only: the same agreement always derives the same.
+_DERIVED: dict[int, tuple[Agreement, Derived]] = {}
+_DERIVED_MAX = 256
+
+
+def derive(agreement: Agreement) -> Derived:
+    """The agreement's derived data, computed once per agreement object."""
+    hit = _DERIVED.get(id(agreement))
+    if hit is not None and hit[0] is agreement:
+        return hit[1]
+    digest = content_digest(agreement)
+    label = f"{agreement.name}@{agreement.version}#{digest[:12]}"
+    derived = Derived(
+        digest=digest,
+        policy_version=f"{POLICY_LABEL}+{label}",
+        members={
+            (s, plus): agreement.structures.members(s, plus) for s in Structure for plus in (False, True)
+        },
+        before_release=timedelta(days=agreement.ksp.days_before_release),
+        after_release=timedelta(days=agreement.ksp.days_after_release),
+    )
+    if len(_DERIVED) >= _DERIVED_MAX:
+        _DERIVED.clear()
+    _DERIVED[id(agreement)] = (agreement, derived)
+    return derived
+
+
 
 def parse_agreement(text: str) -> Agreement:
-    """Parse and validate agreement TOML. The digest covers the exact text."""
-    raw = tomllib.loads(text)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return Agreement.model_validate({**raw, "digest": digest})
+    """Parse and validate agreement TOML. Raises `tomllib.TOMLDecodeError` or
+    `pydantic.ValidationError`; `check_agreement` turns both into readable messages."""
+    return Agreement.model_validate(tomllib.loads(text))
 
+
+@dataclass(frozen=True, slots=True)
+class AgreementCheck:
+    agreement: Agreement | None
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _validation_messages(exc: ValidationError) -> tuple[str, ...]:
+    out = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        parts = [str(p) for p in err["loc"]]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if parts and parts[-1] == "[key]":  # a dict key that is not a known kind
+            parts.pop()
+            msg = f"ukendt nøgle '{parts.pop()}': {msg}"
+        loc = ".".join(parts) or "(filen)"
+        out.append(f"{loc}: {msg}")
+    return tuple(out)
+
+
+def _warnings(a: Agreement) -> tuple[str, ...]:
+    out: list[str] = []
+    member_kinds = {k for s in Structure for k in a.structures.members(s)} | (a.structures.ssp_plus or set())
+    for kind, names in sorted(a.fields.items()):
+        if kind not in member_kinds:
+            out.append(f"fields.{kind.value}: typen deltager ikke i SSP, PSP eller KSP; listen bruges aldrig")
+        elif names & HEALTH_FIELDS and kind not in a.structures.psp:
+            out.append(
+                f"fields.{kind.value}: {sorted(names & HEALTH_FIELDS)} fjernes altid, fordi typen "
+                "ikke deltager i PSP (HEALTH-PSP)"
+            )
+    for kind in sorted(member_kinds - set(a.fields)):
+        out.append(f"fields: {kind.value} deltager i et samarbejde, men har ingen feltliste og får intet")
+    if a.ages.ssp_plus_max_age == a.ages.ssp_max_age:
+        out.append("ages: ssp_plus_max_age er lig ssp_max_age, så SSP+ er slået fra")
+    if a.necessity.min_justification_chars < 10:
+        out.append(
+            f"necessity.min_justification_chars er {a.necessity.min_justification_chars}; "
+            "en meget kort begrundelse er sjældent en konkret nødvendighedsvurdering"
+        )
+    return tuple(out)
+
+
+def check_agreement(text: str) -> AgreementCheck:
+    """Validate agreement TOML: errors make it unusable, warnings are worth a look."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return AgreementCheck(None, (f"TOML-fejl: {exc}",), ())
+    try:
+        agreement = Agreement.model_validate(raw)
+    except ValidationError as exc:
+        return AgreementCheck(None, _validation_messages(exc), ())
+    return AgreementCheck(agreement, (), _warnings(agreement))
+
+
+def registry_warnings(agreement: Agreement, partners: Iterable[Recipient]) -> tuple[str, ...]:
+    """Partners the registry places in a structure that the agreement (or the statute) would
+    never let receive there: every referral to them would be withheld."""
+    out = []
+    for p in partners:
+        if p.kind is SourceKind.MUNICIPAL_DEPARTMENT:
+            continue
+        for s in sorted(p.structures):
+            kinds = agreement.structures.members(s) | (
+                agreement.structures.members(s, ssp_plus=True) if s is Structure.SSP else frozenset()
+            )
+            if p.kind not in kinds:
+                out.append(
+                    f"partner {p.partner_id} ({p.kind.value}) står i registeret under "
+                    f"{s.value.upper()}, men typen deltager ikke efter aftalen; alt til den tilbageholdes"
+                )
+    return tuple(out)

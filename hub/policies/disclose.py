@@ -1,32 +1,42 @@
-"""`disclose`: may this partner receive this case, and exactly which fields?
+"""`disclose`: may this partner receive this case, in this structure, and exactly which fields?
 
-Retsplejeloven § 115 is the legal basis; the local agreement supplies age bands, the KSP
-window and the field allow-lists. Every rule returns a `Verdict` or None (not applicable);
+Retsplejeloven § 115 is the legal basis inside SSP, PSP and KSP; consent is the only basis
+for a municipal department outside them. The local agreement supplies the age bands, the KSP
+window, who takes part and the field allow-lists.
+
+Every rule returns a `Verdict` or None (does not apply). Three kinds of rule:
+- conditions (purpose, justification, membership, self-governing, consent) that can
+  withhold or escalate;
+- basis rules (SSP, SSP+, PSP, KSP litra a-c, area observation): which cooperation covers
+  the person; if none does, RPL115-NOMATCH withholds;
+- field rules, applied only to a share: minimisation, health stays in PSP, CPR for
+  identification, criminal-offence data.
 `combine` (default withhold, withhold wins) makes the decision. Pure: the caller passes `now`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.policies.agreement import HEALTH_FIELDS, NON_PRIVATE_FIELDS, Agreement
-from hub.policies.assess import reason
-from hub.policies.decision import Disclosure, Effect, Verdict, combine
-from hub.policies.facts import STRUCTURE_MEMBER_KINDS, PartnerKind, Recipient, subject_age
-from hub.policies.rules import POLICY_VERSION, rule
+from hub.policies.agreement import Agreement, Derived, derive
+from hub.policies.assess import holds_criminal_data
+from hub.policies.decision import Disclosure, Effect, Verdict, build, combine
+from hub.policies.facts import SELF_GOVERNING_KINDS, PartnerKind, Recipient, age_of, age_on, born
+from hub.policies.fields import CRIMINAL_DATA_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS
+from hub.policies.rules import CITATIONS, REASONS
 from hub.schemas.decision import Structure
-from hub.schemas.report import ConcernReport, CustodyKind, Purpose
+from hub.schemas.report import ConcernReport, Custody, CustodyKind, Purpose, Subject
 
-NON_PERSONAL_FIELDS = frozenset(
-    {"concern.categories", "concern.observed_at", "concern.location", "subject.district", "reporter.role"}
-)
+ADULT_AGE = 18  # Retsplejeloven § 115, stk. 1, nr. 3, litra b: "under 18 år"
 
 
 class Request(BaseModel):
-    """One question to `disclose`: this case, to this recipient, in this structure, for this purpose."""
+    """One question to `disclose`: this case, to this recipient, in this structure, for this
+    purpose, with this necessity justification."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -37,156 +47,379 @@ class Request(BaseModel):
     justification: str
 
 
-RuleFn = Callable[[Request, Agreement, datetime], Verdict | None]
+class Facts(NamedTuple):
+    """What the disclosure rules read, derived once per request (a tuple: cheap to build)."""
+
+    req: Request
+    agreement: Agreement
+    derived: Derived
+    now: datetime
+    subject: Subject | None
+    age: int | None
+    department: bool  # a municipal department outside SSP/PSP/KSP
 
 
-def _verdict(rule_id: str, effect: Effect) -> Verdict:
-    return Verdict(rule_id=rule_id, effect=effect, reason=reason(rule_id), citation=rule(rule_id).citation)
+RuleFn = Callable[[Facts], Verdict | None]
+
+SHARE, WITHHOLD, ESCALATE = Effect.SHARE, Effect.WITHHOLD, Effect.ESCALATE
 
 
-def rpl115_2(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 2: never for the investigation of criminal cases."""
-    return _verdict("RPL115-2", Effect.WITHHOLD) if req.purpose is Purpose.INVESTIGATION else None
+# --- Conditions ----------------------------------------------------------------------------------
+
+def rpl115_2(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 2: never for the purpose of investigating criminal cases."""
+    return Verdict("RPL115-2", WITHHOLD) if f.req.purpose is Purpose.INVESTIGATION else None
 
 
-def rpl115_4(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 4: disclosure is a choice that must be justified as necessary."""
-    return _verdict("RPL115-4", Effect.WITHHOLD) if not req.justification.strip() else None
-
-
-def rpl115_member(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 1 and 3: only participants of the structure receive."""
-    if req.recipient.kind is PartnerKind.MUNICIPAL_DEPARTMENT:
-        return None  # handled by the outside-the-structures rules
-    member = (
-        req.structure in req.recipient.structures
-        and req.recipient.kind in STRUCTURE_MEMBER_KINDS[req.structure]
-    )
-    return None if member else _verdict("RPL115-MEMBER", Effect.WITHHOLD)
-
-
-def rpl115_1_1(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 1, nr. 1: the SSP cooperation (age band is local policy)."""
-    if req.structure is not Structure.SSP or req.report.subject is None:
-        return None
-    age = subject_age(req.report, now)
-    if age is not None and age < agreement.ages.ssp_plus_max_age:
-        return _verdict("RPL115-1-1", Effect.SHARE)
+def rpl115_4(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 4: nobody is obliged to disclose; a disclosure is a choice that
+    must be justified as necessary in the case at hand. Missing, blank or shorter than the
+    agreement's minimum is no justification."""
+    if len(f.req.justification.strip()) < f.agreement.necessity.min_justification_chars:
+        return Verdict("RPL115-4", WITHHOLD)
     return None
 
 
-def rpl115_1_2(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 1, nr. 2: PSP, socially vulnerable persons with psychiatric problems."""
-    subject = req.report.subject
-    if req.structure is not Structure.PSP or subject is None:
-        return None
-    if subject.psychiatric_contact or subject.socially_vulnerable:
-        return _verdict("RPL115-1-2", Effect.SHARE)
+def rpl115_member(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1-3: only participants receive. The registry must place the
+    partner in the structure, and its kind must take part in it (SSP+ for young adults)."""
+    recipient, structure = f.req.recipient, f.req.structure
+    if structure not in recipient.structures:
+        return Verdict("RPL115-MEMBER", WITHHOLD)
+    if f.department:
+        return None  # outside the structures: the consent rules decide
+    ages = f.agreement.ages
+    ssp_plus = structure is Structure.SSP and f.age is not None and ages.ssp_max_age <= f.age < ages.ssp_plus_max_age
+    if recipient.kind not in f.derived.members[(structure, ssp_plus)]:
+        return Verdict("RPL115-MEMBER", WITHHOLD)
     return None
 
 
-def _in_release_window(req: Request, agreement: Agreement, now: datetime) -> bool:
-    custody = req.report.subject.custody if req.report.subject else None
+def rpl115_3(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 3: a self-governing institution takes part on the same terms
+    if it does public tasks in the social, education or employment field or in social and
+    treatment psychiatry; any other self-governing recipient gets nothing."""
+    if not f.req.recipient.self_governing:
+        return None
+    return Verdict("RPL115-3", None if f.req.recipient.kind in SELF_GOVERNING_KINDS else WITHHOLD)
+
+
+def outside_structures(f: Facts) -> Verdict | None:
+    """Forvaltningsloven § 27, straffeloven § 152, databeskyttelsesloven § 8: a department outside
+    SSP/PSP/KSP has no § 115 basis and receives only with consent: an adult's own; for a child
+    both the child's and the guardians'. Disagreement or an unknown age needs a person."""
+    if not f.department or f.subject is None:
+        return None
+    consent = f.req.report.consent
+    if f.age is not None and f.age >= ADULT_AGE:
+        ok: bool | None = consent.subject
+    elif consent.subject and consent.guardians:
+        ok = True
+    elif consent.subject or consent.guardians:
+        ok = None  # only one of them: unclear
+    else:
+        ok = False
+    if ok is None:
+        return Verdict("RPL115-OUTSIDE-CONSENT-UNCLEAR", ESCALATE)
+    return Verdict("RPL115-OUTSIDE-CONSENT", None) if ok else Verdict("RPL115-OUTSIDE", WITHHOLD)
+
+
+# --- Basis: which cooperation covers the person ---------------------------------------------
+
+def rpl115_1_1(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 1: SSP, for a person under the agreed SSP age."""
+    if f.req.structure is Structure.SSP and f.age is not None and f.age < f.agreement.ages.ssp_max_age:
+        return Verdict("RPL115-1-1", SHARE)
+    return None
+
+
+def rpl115_1_1_plus(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 1, extended locally (SSP+) to young adults."""
+    ages = f.agreement.ages
+    if f.req.structure is Structure.SSP and f.age is not None and ages.ssp_max_age <= f.age < ages.ssp_plus_max_age:
+        return Verdict("RPL115-1-1-PLUS", SHARE)
+    return None
+
+
+def rpl115_1_1_age(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 1: SSP depends on age; unknown age needs a person."""
+    if f.req.structure is Structure.SSP and f.subject is not None and f.age is None:
+        return Verdict("RPL115-1-1-AGE", ESCALATE)
+    return None
+
+
+def rpl115_1_2(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 2: PSP, for socially vulnerable persons."""
+    if f.req.structure is Structure.PSP and f.subject is not None and f.subject.socially_vulnerable:
+        return Verdict("RPL115-1-2", SHARE)
+    return None
+
+
+def rpl115_1_2_check(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 2: psychiatric contact alone does not make a person
+    socially vulnerable, nor rule it out; a person judges."""
+    s = f.subject
+    if f.req.structure is Structure.PSP and s is not None and s.psychiatric_contact and not s.socially_vulnerable:
+        return Verdict("RPL115-1-2-CHECK", ESCALATE)
+    return None
+
+
+def _released_in_window(f: Facts) -> Custody | None:
+    """The person's custody, if KSP is referred to and now is within the agreed window."""
+    if f.req.structure is not Structure.KSP or f.subject is None:
+        return None
+    custody = f.subject.custody
     if custody is None or custody.release_date is None:
-        return False
-    start = custody.release_date - timedelta(days=agreement.ksp.days_before_release)
-    end = custody.release_date + timedelta(days=agreement.ksp.days_after_release)
-    return start <= now.date() <= end
-
-
-def rpl115_1_3(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 1, nr. 3, litra a-c: the KSP cooperation around release."""
-    subject = req.report.subject
-    if req.structure is not Structure.KSP or subject is None or subject.custody is None:
         return None
-    if not _in_release_window(req, agreement, now):
-        return None
-    custody = subject.custody
-    age = subject_age(req.report, now)
-    if custody.kind is CustodyKind.PRISON and custody.convicted:
-        return _verdict("RPL115-1-3-a", Effect.SHARE)
-    if custody.kind is CustodyKind.PLACEMENT and custody.convicted and age is not None and age < 18:
-        return _verdict("RPL115-1-3-b", Effect.SHARE)
-    if custody.kind is CustodyKind.REMAND and custody.radicalisation_risk:
-        return _verdict("RPL115-1-3-c", Effect.SHARE)
+    derived, today = f.derived, f.now.date()
+    if custody.release_date - derived.before_release <= today <= custody.release_date + derived.after_release:
+        return custody
     return None
 
 
-def no_person(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """GDPR art. 4(1): an area observation identifies nobody; non-personal facts may be shared."""
-    return _verdict("NOPERSON", Effect.SHARE) if req.report.subject is None else None
+def rpl115_1_3_a(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 3, litra a: convicted, released from a Kriminalforsorgen
+    institution."""
+    c = _released_in_window(f)
+    return Verdict("RPL115-1-3-a", SHARE) if c and c.kind is CustodyKind.PRISON and c.convicted else None
 
 
-def outside_structures(req: Request, agreement: Agreement, now: datetime) -> Verdict | None:
-    """Forvaltningsloven § 27, straffeloven § 152: departments outside the structures need consent."""
-    if req.recipient.kind is not PartnerKind.MUNICIPAL_DEPARTMENT or req.report.subject is None:
+def _age_at(f: Facts, day: date) -> int | None:
+    return age_on(born(f.subject), day) if f.subject is not None else None
+
+
+def rpl115_1_3_b(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 3, litra b: convicted and under 18, released from
+    placement outside Kriminalforsorgen (straffuldbyrdelseslovens § 78, stk. 2). Age is taken
+    on the release date."""
+    c = _released_in_window(f)
+    if c is None or c.kind is not CustodyKind.PLACEMENT or not c.convicted or c.release_date is None:
         return None
-    consent = req.report.consent
-    age = subject_age(req.report, now)
-    child = age is not None and age < 18
-    if child and consent.subject != consent.guardians:
-        return _verdict("RPL115-OUTSIDE-CONSENT-UNCLEAR", Effect.ESCALATE)
-    ok = consent.guardians if child else consent.subject
-    return _verdict("RPL115-OUTSIDE", Effect.SHARE if ok else Effect.WITHHOLD)
+    age = _age_at(f, c.release_date)
+    return Verdict("RPL115-1-3-b", SHARE) if age is not None and age < ADULT_AGE else None
 
 
-def no_match(req: Request, agreement: Agreement, now: datetime, verdicts: list[Verdict]) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 1: no structure covers the person, so nothing is shared."""
-    if any(v.effect is Effect.SHARE for v in verdicts):
-        return None
-    return _verdict("RPL115-NOMATCH", Effect.WITHHOLD)
+def rpl115_1_3_c(f: Facts) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1, nr. 3, litra c: released from custody or other deprivation of
+    liberty, and judged radicalised or at risk of it."""
+    c = _released_in_window(f)
+    return Verdict("RPL115-1-3-c", SHARE) if c and c.radicalisation_risk else None
 
 
-# Order is for the reader only: `combine` does not depend on it.
-DISCLOSURE_RULES: dict[str, RuleFn] = {
+def no_person(f: Facts) -> Verdict | None:
+    """GDPR art. 4(1): an area observation identifies nobody; its non-personal facts may go to a
+    participant (the field rules keep it to those)."""
+    return Verdict("NOPERSON", SHARE) if f.subject is None else None
+
+
+def no_match(basis: list[Verdict]) -> Verdict | None:
+    """Retsplejeloven § 115, stk. 1: no cooperation covers the person, so nothing is shared.
+    `basis` is what the basis rules said."""
+    return None if basis else Verdict("RPL115-NOMATCH", WITHHOLD)
+
+
+# The rule table for disclosures. Order is for the reader only: `combine` does not depend on it.
+CONDITION_RULES: dict[str, RuleFn] = {
     "RPL115-2": rpl115_2,
     "RPL115-4": rpl115_4,
     "RPL115-MEMBER": rpl115_member,
-    "RPL115-1-1": rpl115_1_1,
-    "RPL115-1-2": rpl115_1_2,
-    "RPL115-1-3": rpl115_1_3,
-    "NOPERSON": no_person,
-    "RPL115-OUTSIDE": outside_structures,
+    "RPL115-3": rpl115_3,
+    "RPL115-OUTSIDE": outside_structures,  # also RPL115-OUTSIDE-CONSENT(-UNCLEAR)
+}
+# Basis rules per structure: each also checks its structure itself, so running only the
+# referred structure's rules is an optimisation, not a rule.
+BASIS_RULES: dict[Structure, dict[str, RuleFn]] = {
+    Structure.SSP: {
+        "RPL115-1-1": rpl115_1_1,
+        "RPL115-1-1-PLUS": rpl115_1_1_plus,
+        "RPL115-1-1-AGE": rpl115_1_1_age,
+        "NOPERSON": no_person,
+    },
+    Structure.PSP: {
+        "RPL115-1-2": rpl115_1_2,
+        "RPL115-1-2-CHECK": rpl115_1_2_check,
+        "NOPERSON": no_person,
+    },
+    Structure.KSP: {
+        "RPL115-1-3-a": rpl115_1_3_a,
+        "RPL115-1-3-b": rpl115_1_3_b,
+        "RPL115-1-3-c": rpl115_1_3_c,
+        "NOPERSON": no_person,
+    },
+}
+DISCLOSURE_RULES: dict[str, RuleFn] = {
+    **CONDITION_RULES, **{rid: fn for rules in BASIS_RULES.values() for rid, fn in rules.items()}
+}
+BASIS_RULE_IDS: frozenset[str] = frozenset(DISCLOSURE_RULES) - frozenset(CONDITION_RULES)
+FIELD_RULE_IDS: frozenset[str] = frozenset({"MIN-FIELDS", "MIN-FIELDS-EMPTY", "HEALTH-PSP", "DBL-11", "DBL-8"})
+# Every rule id `disclose` can emit (the meta-test checks the rule table against it).
+DISCLOSE_RULE_IDS: frozenset[str] = frozenset(
+    {*DISCLOSURE_RULES, "RPL115-OUTSIDE-CONSENT", "RPL115-OUTSIDE-CONSENT-UNCLEAR", "RPL115-NOMATCH",
+     *FIELD_RULE_IDS}
+)
+
+
+# --- Fields ------------------------------------------------------------------------------------
+
+_ALWAYS = ("reporter.name", "reporter.role", "concern.categories", "concern.description")
+_OPTIONAL = ("reporter.contact", "concern.observed_at", "concern.location", "concern.school_absence_pct",
+             "subject.resident", "subject.psychiatric_contact", "subject.cpr", "subject.name",
+             "subject.district", "subject.custody", "subject.birth_date")
+_BY_MASK: dict[int, frozenset[str]] = {}
+
+
+def present_fields(report: ConcernReport) -> frozenset[str]:
+    """The fields this report actually holds a value for."""
+    r, c, s = report.reporter, report.concern, report.subject
+    mask = ((r.contact is not None) | (c.observed_at is not None) << 1 | (c.location is not None) << 2
+            | (c.school_absence_pct is not None) << 3)
+    if s is not None:
+        mask |= (0b11 << 4 | (s.cpr is not None) << 6 | (s.name is not None) << 7 | (s.district is not None) << 8
+                 | (s.custody is not None) << 9 | (s.birth_date is not None) << 10)
+    found = _BY_MASK.get(mask)
+    if found is None:  # at most 2**11 distinct sets, built once each
+        found = _BY_MASK[mask] = frozenset(
+            _ALWAYS + tuple(name for i, name in enumerate(_OPTIONAL) if mask >> i & 1))
+    return found
+
+
+def _base_fields(f: Facts) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The allow-list for this kind of recipient in this structure (cached per agreement)."""
+    recipient, structure = f.req.recipient, f.req.structure
+    key = (recipient.kind, structure, f.department, f.subject is None)
+    cache = f.derived.fields
+    found = cache.get(key)
+    if found is None:
+        applied = ["MIN-FIELDS"]
+        if f.department:
+            fields = f.agreement.departments_with_consent
+        else:
+            fields = f.agreement.fields.get(recipient.kind, frozenset())
+        if f.subject is None:
+            fields = fields & NON_PERSONAL_FIELDS
+        if fields & HEALTH_FIELDS and (structure is not Structure.PSP or f.department):
+            fields = fields - HEALTH_FIELDS
+            applied.append("HEALTH-PSP")
+        found = cache[key] = (frozenset(fields), tuple(applied))
+    return found
+
+
+# The last report's present fields: a report is usually disclosed to several partners in a row.
+_last_present: tuple[ConcernReport | None, frozenset[str]] = (None, frozenset())
+
+
+def _present(report: ConcernReport) -> frozenset[str]:
+    global _last_present
+    last = _last_present
+    if last[0] is report:  # the same frozen object: the same fields
+        return last[1]
+    fields = present_fields(report)
+    _last_present = (report, fields)
+    return fields
+
+
+def allowed_fields(f: Facts) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Minimisation: the recipient kind's allow-list, narrowed to what may go in this structure
+    and to what the report holds. Returns the fields and the field rules that shaped them."""
+    base, applied = _base_fields(f)
+    fields = base & _present(f.req.report)
+    notes: tuple[str, ...] = ()
+    if "subject.cpr" in fields:
+        notes += ("DBL-11",)
+    if not fields.isdisjoint(CRIMINAL_DATA_FIELDS) and holds_criminal_data(f.req.report):
+        notes += ("DBL-8",)
+    return fields, applied + notes
+
+
+# --- The decision ------------------------------------------------------------------------------
+
+_DEPARTMENT = PartnerKind.MUNICIPAL_DEPARTMENT
+
+
+def facts(req: Request, agreement: Agreement, now: datetime) -> Facts:
+    report = req.report
+    return Facts(req, agreement, derive(agreement), now, report.subject, age_of(report, now.date()),
+                 req.recipient.kind is _DEPARTMENT)
+
+
+def evaluate_all(f: Facts) -> list[Verdict]:
+    """Every rule's verdict on the request, NOMATCH included: the reference evaluation."""
+    verdicts = [v for fn in CONDITION_RULES.values() if (v := fn(f)) is not None]
+    basis = [v for rid, fn in DISCLOSURE_RULES.items() if rid in BASIS_RULE_IDS and (v := fn(f)) is not None]
+    if (nm := no_match(basis)) is not None:
+        basis.append(nm)
+    return verdicts + basis
+
+
+# An index over the same rule table, so the hot path calls only the rules whose own guard can
+# pass: the consent rules only for departments, RPL115-3 only for self-governing recipients,
+# the basis rules only for the structure referred to, and NOPERSON only without a person.
+# A property test checks `evaluate` against `evaluate_all`.
+_CONDITIONS: dict[tuple[bool, bool], tuple[RuleFn, ...]] = {
+    (department, self_governing): tuple(
+        fn for fn in CONDITION_RULES.values()
+        if (fn is not outside_structures or department) and (fn is not rpl115_3 or self_governing)
+    )
+    for department in (False, True) for self_governing in (False, True)
+}
+_BASIS: dict[tuple[Structure, bool], tuple[RuleFn, ...]] = {
+    (structure, person): tuple(fn for fn in rules.values() if (fn is no_person) is not person)
+    for structure, rules in BASIS_RULES.items() for person in (False, True)
 }
 
 
-def allowed_fields(req: Request, agreement: Agreement) -> tuple[frozenset[str], tuple[str, ...]]:
-    """Minimisation: the recipient kind's allow-list, narrowed by the content of the case."""
-    applied = ["MIN-FIELDS"]
-    if req.recipient.kind is PartnerKind.MUNICIPAL_DEPARTMENT:
-        fields = agreement.departments_with_consent & NON_PRIVATE_FIELDS
-    else:
-        fields = agreement.fields.get(req.recipient.kind.value, frozenset())
-    if req.report.subject is None:
-        fields = fields & NON_PERSONAL_FIELDS
-    if req.structure is not Structure.PSP and fields & HEALTH_FIELDS:
-        fields = fields - HEALTH_FIELDS
-        applied.append("HEALTH-PSP")
-    if "subject.cpr" in fields:
-        applied.append("DBL-11")
-    if req.report.subject is not None and req.report.subject.cpr is None:
-        fields = fields - {"subject.cpr"}
-    return frozenset(fields), tuple(applied)
+def evaluate(f: Facts) -> list[Verdict]:
+    """Every applicable rule's verdict on the request, NOMATCH included."""
+    verdicts = []  # plain loops: this is the hot path
+    for fn in _CONDITIONS[f.department, f.req.recipient.self_governing]:
+        if (v := fn(f)) is not None:
+            verdicts.append(v)
+    basis = []
+    for fn in _BASIS[f.req.structure, f.subject is not None]:
+        if (v := fn(f)) is not None:
+            basis.append(v)
+    if (nm := no_match(basis)) is not None:
+        basis.append(nm)
+    return verdicts + basis
+
+
+_CACHE_MAX = 65536
 
 
 def disclose(req: Request, agreement: Agreement, now: datetime) -> Disclosure:
-    verdicts = [v for fn in DISCLOSURE_RULES.values() if (v := fn(req, agreement, now)) is not None]
-    if (nm := no_match(req, agreement, now, verdicts)) is not None:
-        verdicts.append(nm)
+    """Decide one disclosure: share (with the exact field set), withhold or escalate."""
+    f = facts(req, agreement, now)
+    verdicts = evaluate(f)
     effect = combine(verdicts)
     fields: frozenset[str] = frozenset()
-    rule_ids = [v.rule_id for v in verdicts]
-    if effect is Effect.SHARE:
-        fields, applied = allowed_fields(req, agreement)
-        rule_ids.extend(applied)
-    shown = [v for v in verdicts if v.effect is effect] or verdicts
-    return Disclosure(
-        effect=effect,
-        structure=req.structure.value,
-        partner_id=req.recipient.partner_id,
-        fields=fields,
-        rule_ids=tuple(dict.fromkeys(rule_ids)),
-        citations=tuple(dict.fromkeys(rule(r).citation for r in rule_ids)),
-        reasons=tuple(reason(r) for r in dict.fromkeys(v.rule_id for v in shown)),
-        policy_version=f"{POLICY_VERSION}+{agreement.label}",
-    )
+    applied: tuple[str, ...] = ()
+    if effect is SHARE:
+        fields, applied = allowed_fields(f)
+        if not fields:
+            verdicts.append(Verdict("MIN-FIELDS-EMPTY", WITHHOLD))
+            effect, applied = combine(verdicts), ()
+    # Equal outcomes give equal decisions: reuse the frozen value instead of building it again.
+    key = (tuple(verdicts), applied, fields, req.structure, req.recipient.partner_id)
+    cache = f.derived.disclosures
+    found = cache.get(key)
+    if found is not None:
+        return found
+    rule_ids = tuple(v.rule_id for v in verdicts) + applied
+    if effect is SHARE:
+        shown = [v.rule_id for v in verdicts if v.effect is SHARE or v.effect is None] + list(applied)
+    else:
+        shown = [v.rule_id for v in verdicts if v.effect is effect]
+    decision = build(Disclosure, {
+        "effect": effect,
+        "structure": req.structure.value,
+        "partner_id": req.recipient.partner_id,
+        "fields": fields,
+        "rule_ids": rule_ids,
+        "citations": tuple(CITATIONS[r] for r in rule_ids),
+        "reasons": tuple(REASONS[r] for r in shown),
+        "policy_version": f.derived.policy_version,
+    })
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = decision
+    return decision

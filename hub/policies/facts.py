@@ -1,20 +1,40 @@
-"""Facts the rules read: small frozen values derived from a report, a source and a partner.
+"""Facts the rules read: small frozen values about sources, partners and the person.
 
-The rules never see storage rows or wire envelopes, only these.
+The rules never see storage rows or wire envelopes, only these and the report itself.
+Who may take part in which structure is statute (Retsplejeloven § 115, stk. 1 and 3) and
+lives here; the local agreement may narrow it, never widen it.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
+from hub.schemas.cpr import birth_date, century
 from hub.schemas.decision import Structure
-from hub.schemas.report import ConcernReport
+from hub.schemas.report import ConcernReport, Subject
+
+__all__ = [
+    "SELF_GOVERNING_KINDS",
+    "STATUTE_MEMBER_KINDS",
+    "STRUCTURE_MEMBER_KINDS",
+    "PartnerKind",
+    "Recipient",
+    "SourceFacts",
+    "SourceKind",
+    "age_of",
+    "age_on",
+    "born",
+    "subject_age",
+]
 
 
 class SourceKind(StrEnum):
+    """What kind of organisation a source or partner is."""
+
     SCHOOL = "school"
     POLICE = "police"
     SOCIAL_SERVICES = "social_services"
@@ -25,19 +45,29 @@ class SourceKind(StrEnum):
     OTHER = "other"
 
 
-# Partner kinds are the same vocabulary: who the organisation is.
+# Partner kinds are the same vocabulary as source kinds: who the organisation is.
 PartnerKind = SourceKind
 
-# Self-governing institutions with public tasks take part on the same terms (Rpl. § 115, stk. 3).
-STRUCTURE_MEMBER_KINDS: dict[Structure, frozenset[SourceKind]] = {
+# Retsplejeloven § 115, stk. 1, nr. 1-3: who takes part in each cooperation.
+STATUTE_MEMBER_KINDS: dict[Structure, frozenset[SourceKind]] = {
+    # nr. 1: schools, the social authorities and the police (SSP).
     Structure.SSP: frozenset({SourceKind.SCHOOL, SourceKind.SOCIAL_SERVICES, SourceKind.POLICE}),
-    Structure.PSP: frozenset(
-        {SourceKind.SOCIAL_SERVICES, SourceKind.PSYCHIATRY, SourceKind.POLICE}
-    ),
+    # nr. 2: the police, the social authorities and social/treatment psychiatry (PSP).
+    Structure.PSP: frozenset({SourceKind.SOCIAL_SERVICES, SourceKind.PSYCHIATRY, SourceKind.POLICE}),
+    # nr. 3: Kriminalforsorgen, the social authorities and the police (KSP).
     Structure.KSP: frozenset(
         {SourceKind.PRISON_PROBATION, SourceKind.SOCIAL_SERVICES, SourceKind.POLICE}
     ),
 }
+# The name earlier code used; same table.
+STRUCTURE_MEMBER_KINDS = STATUTE_MEMBER_KINDS
+
+# Retsplejeloven § 115, stk. 3: self-governing institutions with public tasks in the social,
+# education and employment fields or in social/treatment psychiatry take part on the same
+# terms. Of our partner kinds, those fields are schools, social services and psychiatry.
+SELF_GOVERNING_KINDS: frozenset[SourceKind] = frozenset(
+    {SourceKind.SCHOOL, SourceKind.SOCIAL_SERVICES, SourceKind.PSYCHIATRY}
+)
 
 
 class _Fact(BaseModel):
@@ -58,14 +88,44 @@ class Recipient(_Fact):
     self_governing: bool = False
 
 
-def age_on(born: date | None, today: date) -> int | None:
-    if born is None:
+@lru_cache(maxsize=8192)
+def _cpr_birth_date(cpr: str) -> date:
+    if len(cpr) == 11 and cpr[6] == "-":  # the schema's canonical DDMMYY-SSSS
+        year2 = int(cpr[4:6])
+        return date(century(year2, int(cpr[7])) + year2, int(cpr[2:4]), int(cpr[0:2]))
+    return birth_date(cpr)
+
+
+def born(subject: Subject) -> date | None:
+    """The birth date: given, or from the CPR number (the same as `Subject.born`, faster)."""
+    if subject.birth_date is not None:
+        return subject.birth_date
+    return _cpr_birth_date(subject.cpr) if subject.cpr is not None else None
+
+
+def age_on(birth: date | None, today: date) -> int | None:
+    """Age in whole years on `today` (a birthday counts from the day itself)."""
+    if birth is None:
         return None
-    years = today.year - born.year
-    return years - ((today.month, today.day) < (born.month, born.day))
+    # Not yet had this year's birthday: one year less (month * 100 + day orders the dates).
+    return today.year - birth.year - (today.month * 100 + today.day < birth.month * 100 + birth.day)
+
+
+# The last report's age: the same report is assessed and then disclosed to several partners.
+_last_age: tuple[ConcernReport | None, date | None, int | None] = (None, None, None)
+
+
+def age_of(report: ConcernReport, today: date) -> int | None:
+    """The subject's age on `today` (None: no subject, or no birth date or CPR number)."""
+    global _last_age
+    last = _last_age
+    if last[0] is report and last[1] == today:  # the same frozen report: the same age
+        return last[2]
+    subject = report.subject
+    age = age_on(born(subject), today) if subject is not None else None
+    _last_age = (report, today, age)
+    return age
 
 
 def subject_age(report: ConcernReport, now: datetime) -> int | None:
-    if report.subject is None:
-        return None
-    return age_on(report.subject.born(), now.date())
+    return age_of(report, now.date())

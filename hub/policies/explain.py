@@ -1,0 +1,117 @@
+"""What the policies decide about one report, for the people who answer for the law.
+
+`explain` runs the assessment and a disclosure decision for every partner and structure
+it is given, and returns them together with the assumptions made (purpose, justification,
+time). `explanation_json` is the machine-readable form. Pure: the caller supplies the
+report, the partners, the agreement and `now`; rendering for people is the CLI's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hub.policies.agreement import Agreement
+from hub.policies.assess import assess
+from hub.policies.decision import Assessment, Disclosure
+from hub.policies.disclose import Request, disclose, present_fields
+from hub.policies.facts import Recipient, SourceFacts
+from hub.policies.rules import RULES
+from hub.schemas.decision import Structure
+from hub.schemas.report import ConcernReport, Purpose
+
+# What `explain` assumes when no triage decision exists yet: that staff have justified
+# the necessity. Shown in every explanation, so nobody mistakes it for a real justification.
+ASSUMED_JUSTIFICATION = "(antaget i forklaringen: medarbejderen har begrundet, at delingen er nødvendig)"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One partner, as the registry names it, and the recipient facts the policy reads."""
+
+    name: str
+    recipient: Recipient
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    source: SourceFacts
+    now: datetime
+    purpose: Purpose
+    justification: str
+    justification_assumed: bool
+    policy_version: str
+    assessment: Assessment
+    # What each notification of the assessment would carry: its fields the report holds.
+    notification_fields: tuple[frozenset[str], ...]
+    disclosures: tuple[tuple[Target, Structure, Disclosure], ...]
+    strfl141_offences: tuple[str, ...] = ()  # the agreement's list, shown with a police alert
+
+
+def explain(report: ConcernReport, source: SourceFacts, agreement: Agreement, targets: Iterable[Target],
+            now: datetime, *, justification: str | None = None, purpose: Purpose | None = None) -> Explanation:
+    """Assess `report` and decide a disclosure to each target in each structure it sits in."""
+    assumed = justification is None
+    why = ASSUMED_JUSTIFICATION if justification is None else justification
+    purpose = report.purpose if purpose is None else purpose
+    decisions = []
+    for t in targets:
+        for structure in (s for s in Structure if s in t.recipient.structures):
+            request = Request(report=report, recipient=t.recipient, structure=structure, purpose=purpose,
+                              justification=why)
+            decisions.append((t, structure, disclose(request, agreement, now)))
+    assessment = assess(report, source, agreement, now)
+    present = present_fields(report)
+    return Explanation(
+        source=source, now=now, purpose=purpose, justification=why, justification_assumed=assumed,
+        policy_version=assessment.policy_version, assessment=assessment,
+        notification_fields=tuple(n.fields & present for n in assessment.notifications),
+        disclosures=tuple(decisions), strfl141_offences=agreement.straffeloven_141.offences,
+    )
+
+
+def _reasons(rule_ids: Iterable[str]) -> list[dict[str, str]]:
+    return [{"rule_id": r, "citation": RULES[r].citation, "da": RULES[r].da, "en": RULES[r].en} for r in rule_ids]
+
+
+def explanation_json(e: Explanation) -> dict[str, Any]:
+    """The explanation as JSON-ready data (stable key order, sorted field lists)."""
+    a = e.assessment
+    return {
+        "policy_version": e.policy_version,
+        "now": e.now.isoformat(),
+        "source": {"id": e.source.source_id, "kind": e.source.kind.value},
+        "purpose": e.purpose.value,
+        "justification": e.justification,
+        "justification_assumed": e.justification_assumed,
+        "assessment": {
+            "accepted": a.accepted,
+            "queue": a.queue.value if a.queue else None,
+            "suggested_level": a.suggested_level,
+            "suggested_pillar": a.suggested_pillar,
+            "notifications": [
+                {"kind": n.kind.value, "grounds": list(n.grounds), "rule_ids": list(n.rule_ids),
+                 "fields": sorted(fields)}
+                for n, fields in zip(a.notifications, e.notification_fields, strict=True)
+            ],
+            "assess_by": a.assess_by.isoformat() if a.assess_by else None,
+            "receipt_due_by": a.receipt_due_by.isoformat() if a.receipt_due_by else None,
+            "rule_ids": list(a.rule_ids),
+            "reasons": _reasons(r.rule_id for r in a.reasons),
+        },
+        "disclosures": [
+            {
+                "partner_id": t.recipient.partner_id,
+                "partner": t.name,
+                "kind": t.recipient.kind.value,
+                "structure": s.value,
+                "effect": d.effect.value,
+                "fields": sorted(d.fields),
+                "rule_ids": list(d.rule_ids),
+                "reasons": _reasons(r.rule_id for r in d.reasons),
+            }
+            for t, s, d in e.disclosures
+        ],
+    }

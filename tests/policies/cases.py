@@ -1,0 +1,348 @@
+"""The rule table's test cases: for every rule, cases where it fires and cases where it does not.
+
+Each case runs the public `assess` or `disclose` on obviously fake data and states what a
+user would notice: the effect or queue, the fields, the deadlines. `test_rules.py` runs them
+with pytest ids `<rule id>/<case>`, and a meta-test checks every rule has both kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hub.policies import Agreement, Assessment, Disclosure, Recipient, Request, assess, disclose
+from hub.policies.examples import (
+    DEPARTMENT,
+    EXAMPLE_AGREEMENT,
+    EXAMPLE_NOW,
+    JUSTIFICATION,
+    POLICE,
+    PRISON,
+    PSYCHIATRY,
+    SCHOOL_SOURCE,
+    SCHOOLS,
+    SOCIAL,
+    examples,
+    report,
+)
+from hub.policies.facts import SourceKind
+from hub.policies.fields import HEALTH_FIELDS, NON_PERSONAL_FIELDS
+from hub.schemas.decision import Structure
+from hub.schemas.report import ConcernReport, Purpose
+
+A = EXAMPLE_AGREEMENT
+NOW = EXAMPLE_NOW
+SSP, PSP, KSP = Structure.SSP, Structure.PSP, Structure.KSP
+Decision = Assessment | Disclosure
+
+
+def variant(**changes: Any) -> Agreement:
+    """The example agreement with some values changed (validated like a file)."""
+    return Agreement.model_validate({**A.model_dump(), **changes})
+
+
+NARROW_SSP_PLUS = variant(structures={"ssp_plus": ["social_services", "police"]})
+NO_SSP_PLUS = variant(ages={"ssp_max_age": 18, "ssp_plus_max_age": 18})
+
+
+def to(recipient: Recipient, structure: Structure, rep: ConcernReport, *, justification: str = JUSTIFICATION,
+       purpose: Purpose = Purpose.CRIME_PREVENTION, agreement: Agreement = A,
+       now: datetime = NOW) -> Callable[[], Disclosure]:
+    return lambda: disclose(Request(report=rep, recipient=recipient, structure=structure, purpose=purpose,
+                                    justification=justification), agreement, now)
+
+
+def assessing(rep: ConcernReport, *, agreement: Agreement = A, now: datetime = NOW) -> Callable[[], Assessment]:
+    return lambda: assess(rep, SCHOOL_SOURCE, agreement, now)
+
+
+def birthday(years: int, days: int = 0) -> date:
+    """Born `years` ago today, shifted by `days` (positive: younger)."""
+    return date(NOW.year - years, NOW.month, NOW.day) + timedelta(days=days)
+
+
+def person(birth: date | None = None, **subject: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": "Testperson Testesen", **subject}
+    if birth is not None:
+        out["birth_date"] = birth.isoformat()
+    return out
+
+
+def custody(kind: str, days_ago: int, *, convicted: bool = True, radical: bool = False) -> dict[str, Any]:
+    return {"kind": kind, "convicted": convicted, "radicalisation_risk": radical,
+            "release_date": (NOW - timedelta(days=days_ago)).date().isoformat()}
+
+
+@dataclass(frozen=True)
+class Case:
+    rule_id: str
+    name: str
+    run: Callable[[], Decision]
+    fires: bool
+    outcome: str | None = None  # expected effect (disclosure) or queue, or "refused" (assessment)
+    check: Callable[[Any], bool] | None = None  # what else a user would notice
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule_id}/{self.name}"
+
+
+def outcome_of(d: Decision) -> str:
+    if isinstance(d, Disclosure):
+        return d.effect.value
+    return d.queue.value if d.accepted and d.queue else "refused"
+
+
+def fire(rule_id: str, name: str, run: Callable[[], Decision], outcome: str | None = None,
+         check: Callable[[Any], bool] | None = None) -> Case:
+    return Case(rule_id, name, run, True, outcome, check)
+
+
+def miss(rule_id: str, name: str, run: Callable[[], Decision], outcome: str | None = None,
+         check: Callable[[Any], bool] | None = None) -> Case:
+    return Case(rule_id, name, run, False, outcome, check)
+
+
+def _notified(kind: str) -> Callable[[Assessment], bool]:
+    return lambda a: kind in {n.kind.value for n in a.notifications}
+
+
+def _danish(y: int, m: int, d: int) -> datetime:
+    from hub.policies.deadlines import danish_time
+
+    return datetime(y, m, d, 23, 59, 59, tzinfo=danish_time())
+
+
+child = report(14)
+adult_40 = report(40, concern={"categories": ["crime"]})
+vulnerable = report(41, subject={"socially_vulnerable": True, "psychiatric_contact": True})
+area = report(None, concern={"categories": ["vandalism"], "location": "Albertslund Station"})
+
+
+def _cases() -> list[Case]:
+    cases = [
+        # Every worked example in the docs is also a firing case.
+        *(fire(e.rule_id, "docs-example", e.run) for e in examples()),
+        # RPL115-2: investigation is refused, in intake and in referral.
+        fire("RPL115-2", "referral-for-investigation", to(POLICE, SSP, child, purpose=Purpose.INVESTIGATION),
+             "withhold", lambda d: d.fields == frozenset()),
+        fire("RPL115-2", "report-for-investigation", assessing(report(16, purpose="investigation")), "refused",
+             lambda a: a.notifications == () and a.queue is None),
+        miss("RPL115-2", "crime-prevention", to(POLICE, SSP, child), "share"),
+        # RPL115-4: the necessity justification.
+        fire("RPL115-4", "blank", to(POLICE, SSP, child, justification="  \n\t "), "withhold"),
+        fire("RPL115-4", "too-short", to(POLICE, SSP, child, justification="nødvendig"), "withhold"),
+        miss("RPL115-4", "minimum-length", to(POLICE, SSP, child, justification="nødvendigt"), "share"),
+        # RPL115-MEMBER: only participants, per registry and agreement.
+        fire("RPL115-MEMBER", "not-in-structure-per-registry",
+             to(SCHOOLS, KSP, report(17, subject={"custody": custody("prison", 5)})), "withhold"),
+        fire("RPL115-MEMBER", "school-in-ssp-plus-narrowed",
+             to(SCHOOLS, SSP, report(22), agreement=NARROW_SSP_PLUS), "withhold"),
+        fire("RPL115-MEMBER", "housing-association",
+             to(Recipient(partner_id="boligselskab", kind=SourceKind.HOUSING, structures=frozenset({SSP})), SSP,
+                child), "withhold"),
+        miss("RPL115-MEMBER", "police-in-ssp", to(POLICE, SSP, child), "share"),
+        miss("RPL115-MEMBER", "school-in-ssp-for-an-adult-nobody-covers", to(SCHOOLS, SSP, adult_40,
+             agreement=NARROW_SSP_PLUS), "withhold", lambda d: d.rule_ids == ("RPL115-NOMATCH",)),
+        miss("RPL115-MEMBER", "school-in-ssp-plus-by-default", to(SCHOOLS, SSP, report(22)), "share"),
+        # RPL115-3: self-governing institutions.
+        fire("RPL115-3", "self-governing-housing-withheld",
+             to(Recipient(partner_id="selvejende", kind=SourceKind.HOUSING, structures=frozenset({SSP}),
+                          self_governing=True), SSP, child), "withhold",
+             lambda d: "RPL115-3" in {r.rule_id for r in d.reasons}),
+        miss("RPL115-3", "public-school", to(SCHOOLS, SSP, child), "share"),
+        # RPL115-1-1: SSP under the agreed age.
+        fire("RPL115-1-1", "day-before-18th-birthday", to(POLICE, SSP, report(None, subject=person(birthday(18, 1)))),
+             "share"),
+        miss("RPL115-1-1", "18th-birthday-today", to(POLICE, SSP, report(None, subject=person(birthday(18)))),
+             "share", lambda d: "RPL115-1-1-PLUS" in d.rule_ids),
+        miss("RPL115-1-1", "child-in-psp", to(POLICE, PSP, child), "withhold"),
+        # RPL115-1-1-PLUS: SSP+ for young adults.
+        fire("RPL115-1-1-PLUS", "18th-birthday-today",
+             to(SOCIAL, SSP, report(None, subject=person(birthday(18)))), "share"),
+        fire("RPL115-1-1-PLUS", "day-before-25th-birthday",
+             to(SOCIAL, SSP, report(None, subject=person(birthday(25, 1)))), "share"),
+        miss("RPL115-1-1-PLUS", "25th-birthday-today",
+             to(SOCIAL, SSP, report(None, subject=person(birthday(25)))), "withhold",
+             lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        miss("RPL115-1-1-PLUS", "ssp-plus-switched-off", to(SOCIAL, SSP, report(22), agreement=NO_SSP_PLUS),
+             "withhold"),
+        # RPL115-1-1-AGE: unknown age.
+        fire("RPL115-1-1-AGE", "no-cpr-no-birth-date-to-social", to(SOCIAL, SSP, report(None, subject=person())),
+             "escalate"),
+        miss("RPL115-1-1-AGE", "birth-date-given", to(SOCIAL, SSP, report(None, subject=person(birthday(15)))),
+             "share"),
+        miss("RPL115-1-1-AGE", "unknown-age-in-psp",
+             to(SOCIAL, PSP, report(None, subject=person(socially_vulnerable=True))), "share"),
+        # RPL115-1-2: PSP for socially vulnerable persons.
+        fire("RPL115-1-2", "vulnerable-without-psychiatry",
+             to(SOCIAL, PSP, report(50, subject={"socially_vulnerable": True})), "share"),
+        fire("RPL115-1-2", "psychiatry-gets-psychiatric-contact", to(PSYCHIATRY, PSP, vulnerable), "share",
+             lambda d: "subject.psychiatric_contact" in d.fields),
+        miss("RPL115-1-2", "psychiatric-contact-only", to(PSYCHIATRY, PSP, report(35, subject={
+            "psychiatric_contact": True})), "escalate"),
+        miss("RPL115-1-2", "vulnerable-in-ssp", to(SOCIAL, SSP, vulnerable), "withhold"),
+        # RPL115-1-2-CHECK.
+        fire("RPL115-1-2-CHECK", "to-psychiatry",
+             to(PSYCHIATRY, PSP, report(35, subject={"psychiatric_contact": True})), "escalate"),
+        miss("RPL115-1-2-CHECK", "vulnerable-and-psychiatric", to(PSYCHIATRY, PSP, vulnerable), "share"),
+        # RPL115-1-3-a: prison, within the window.
+        fire("RPL115-1-3-a", "release-in-90-days",
+             to(PRISON, KSP, report(30, subject={"custody": custody("prison", -90)})), "share"),
+        fire("RPL115-1-3-a", "released-365-days-ago",
+             to(PRISON, KSP, report(30, subject={"custody": custody("prison", 365)})), "share"),
+        miss("RPL115-1-3-a", "release-in-91-days",
+             to(PRISON, KSP, report(30, subject={"custody": custody("prison", -91)})), "withhold"),
+        miss("RPL115-1-3-a", "released-366-days-ago",
+             to(PRISON, KSP, report(30, subject={"custody": custody("prison", 366)})), "withhold"),
+        miss("RPL115-1-3-a", "not-convicted",
+             to(PRISON, KSP, report(30, subject={"custody": custody("prison", 5, convicted=False)})), "withhold"),
+        miss("RPL115-1-3-a", "no-release-date",
+             to(PRISON, KSP, report(30, subject={"custody": {"kind": "prison", "convicted": True}})), "withhold"),
+        # RPL115-1-3-b: under 18 on release, from placement.
+        fire("RPL115-1-3-b", "17-on-release-18-now",
+             to(SOCIAL, KSP, report(None, subject=person(birthday(18, -10), custody=custody("placement", 30)))),
+             "share"),
+        miss("RPL115-1-3-b", "18-on-release",
+             to(SOCIAL, KSP, report(None, subject=person(birthday(18, -40), custody=custody("placement", 30)))),
+             "withhold"),
+        miss("RPL115-1-3-b", "placement-not-convicted",
+             to(SOCIAL, KSP, report(16, subject={"custody": custody("placement", 30, convicted=False)})),
+             "withhold"),
+        # RPL115-1-3-c: radicalisation risk.
+        fire("RPL115-1-3-c", "prison-and-radicalisation",
+             to(POLICE, KSP, report(30, subject={"custody": custody("prison", 5, radical=True)})), "share",
+             lambda d: {"RPL115-1-3-a", "RPL115-1-3-c"} <= set(d.rule_ids)),
+        miss("RPL115-1-3-c", "remand-without-radicalisation",
+             to(POLICE, KSP, report(30, subject={"custody": custody("remand", 5, convicted=False)})), "withhold"),
+        # RPL115-NOMATCH.
+        fire("RPL115-NOMATCH", "adult-in-psp-not-vulnerable", to(SOCIAL, PSP, adult_40), "withhold"),
+        fire("RPL115-NOMATCH", "adult-in-ksp-without-custody", to(POLICE, KSP, adult_40), "withhold"),
+        miss("RPL115-NOMATCH", "child-in-ssp", to(SOCIAL, SSP, child), "share"),
+        # Departments outside the structures: consent.
+        fire("RPL115-OUTSIDE", "adult-with-guardians-consent-only",
+             to(DEPARTMENT, SSP, report(20, consent={"guardians": True})), "withhold"),
+        miss("RPL115-OUTSIDE", "adult-with-consent", to(DEPARTMENT, SSP, report(20, consent={"subject": True})),
+             "share"),
+        fire("RPL115-OUTSIDE-CONSENT", "child-with-both-consents",
+             to(DEPARTMENT, SSP, report(15, consent={"subject": True, "guardians": True})), "share",
+             lambda d: d.fields <= A.departments_with_consent),
+        miss("RPL115-OUTSIDE-CONSENT", "no-consent", to(DEPARTMENT, SSP, child), "withhold"),
+        fire("RPL115-OUTSIDE-CONSENT", "consent-but-no-structure-covers",
+             to(DEPARTMENT, SSP, report(40, consent={"subject": True})), "withhold",
+             lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        fire("RPL115-OUTSIDE-CONSENT-UNCLEAR", "child-consents-guardians-do-not",
+             to(DEPARTMENT, SSP, report(15, consent={"subject": True})), "escalate"),
+        fire("RPL115-OUTSIDE-CONSENT-UNCLEAR", "unknown-age-subject-consent",
+             to(DEPARTMENT, SSP, report(None, subject=person(), consent={"subject": True})), "escalate"),
+        miss("RPL115-OUTSIDE-CONSENT-UNCLEAR", "child-both-consents",
+             to(DEPARTMENT, SSP, report(15, consent={"subject": True, "guardians": True})), "share"),
+        # NOPERSON: area observations.
+        fire("NOPERSON", "to-social-services-non-personal-only", to(SOCIAL, SSP, area), "share",
+             lambda d: d.fields <= NON_PERSONAL_FIELDS and "reporter.contact" not in d.fields),
+        miss("NOPERSON", "identified-person", to(POLICE, SSP, child), "share"),
+        # Field rules.
+        fire("MIN-FIELDS", "police-get-no-description", to(POLICE, SSP, child), "share",
+             lambda d: "concern.description" not in d.fields and "subject.name" in d.fields),
+        miss("MIN-FIELDS", "withheld-gets-no-fields", to(POLICE, SSP, adult_40), "withhold",
+             lambda d: d.fields == frozenset()),
+        fire("MIN-FIELDS-EMPTY", "kind-without-allow-list",
+             to(POLICE, SSP, child, agreement=variant(fields={"school": ["subject.name"]})), "withhold",
+             lambda d: d.fields == frozenset()),
+        fire("MIN-FIELDS-EMPTY", "area-observation-to-a-kind-without-non-personal-fields",
+             to(POLICE, SSP, area, agreement=variant(fields={"police": ["subject.name"]})), "withhold"),
+        miss("MIN-FIELDS-EMPTY", "police-get-fields", to(POLICE, SSP, child), "share"),
+        fire("HEALTH-PSP", "ksp-social-services", to(SOCIAL, KSP, report(30, subject={
+            "psychiatric_contact": True, "custody": custody("prison", 5)})), "share",
+             lambda d: not d.fields & HEALTH_FIELDS),
+        miss("HEALTH-PSP", "psp-psychiatry", to(PSYCHIATRY, PSP, vulnerable), "share",
+             lambda d: d.fields >= HEALTH_FIELDS),
+        fire("DBL-8", "convicted-in-ksp", to(POLICE, KSP, report(30, subject={"custody": custody("prison", 5)})),
+             "share", lambda d: "subject.custody" in d.fields),
+        fire("DBL-8", "assessment-of-crime", assessing(adult_40), "reactive"),
+        miss("DBL-8", "risk-behaviour-only", to(POLICE, SSP, child), "share"),
+        miss("DBL-8", "area-observation-of-vandalism", to(POLICE, SSP, area), "share"),
+        fire("DBL-11", "assessment-with-cpr", assessing(child)),
+        miss("DBL-11", "school-gets-no-cpr", to(SCHOOLS, SSP, child), "share",
+             lambda d: "subject.cpr" not in d.fields),
+        miss("DBL-11", "no-cpr-in-report", to(POLICE, SSP, report(None, subject=person(birthday(15))),), "share",
+             lambda d: "subject.cpr" not in d.fields),
+        # STRFL141.
+        fire("STRFL141", "adult-planning", assessing(report(30, concern={"categories": ["violence"],
+                                                                         "planned_serious_crime": True})),
+             "urgent", lambda a: _notified("police_alert")(a) and not _notified("children_notification")(a)),
+        miss("STRFL141", "no-plan", assessing(report(30, concern={"categories": ["violence"]})), "reactive",
+             lambda a: not _notified("police_alert")(a)),
+        # Barnets lov § 133.
+        fire("BL133-1-1", "private-reporter-still-notifies",
+             assessing(report(13, concern={"categories": ["wellbeing"]}, public=False)), None,
+             _notified("children_notification")),
+        fire("BL133-1-1", "age-unknown-child-at-risk",
+             assessing(report(None, subject=person(), concern={"child_at_risk": True})), None,
+             _notified("children_notification")),
+        miss("BL133-1-1", "18-year-old", assessing(report(18, concern={"child_at_risk": True})), None,
+             lambda a: a.notifications == ()),
+        miss("BL133-1-1", "child-area-safety-only", assessing(report(13, concern={"categories": ["area_safety"]})),
+             None, lambda a: a.notifications == ()),
+        miss("BL133-1-2", "no-expected-child", assessing(report(24, concern={"categories": ["wellbeing"]}))),
+        fire("BL133-1-3", "absence-category", assessing(report(17, concern={"categories": ["school_absence"]})),
+             None, _notified("children_notification")),
+        miss("BL133-1-3", "adult-absence", assessing(report(19, concern={"categories": ["school_absence"]})),
+             None, lambda a: a.notifications == ()),
+        fire("BL133-1-4", "abuse-category-only", assessing(report(12, concern={"categories": ["abuse"]})), "urgent"),
+        miss("BL133-1-4", "adult-abuse", assessing(report(30, concern={"categories": ["abuse"]})), "reactive"),
+        fire("BL133-2", "exactly-15-percent",
+             assessing(report(14, concern={"categories": ["wellbeing"], "school_absence_pct": 15.0}))),
+        miss("BL133-2", "14.9-percent",
+             assessing(report(14, concern={"categories": ["wellbeing"], "school_absence_pct": 14.9}))),
+        miss("BL133-2", "18-year-old-20-percent",
+             assessing(report(18, concern={"categories": ["wellbeing"], "school_absence_pct": 20.0})), None,
+             lambda a: a.notifications == ()),
+        # Deadlines.
+        fire("BL-ASSESS-24H", "24-hours-after-receipt", assessing(report(13, concern={"child_at_risk": True})),
+             None, lambda a: a.assess_by == NOW + timedelta(hours=24)),
+        miss("BL-ASSESS-24H", "no-notification", assessing(adult_40), None, lambda a: a.assess_by is None),
+        fire("BL-RECEIPT-6D", "friday-to-monday-week-after", assessing(report(13, concern={"child_at_risk": True})),
+             None, lambda a: a.receipt_due_by == _danish(2026, 11, 30)),
+        fire("BL-RECEIPT-6D", "easter",
+             assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 4, 1, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 4, 14)),
+        fire("BL-RECEIPT-6D", "christmas-and-new-year",
+             assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 12, 23, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2027, 1, 4)),
+        fire("BL-RECEIPT-6D", "danish-date-not-utc-date",
+             assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 11, 19, 23, 30, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 11, 30)),
+        miss("BL-RECEIPT-6D", "private-reporter-gets-no-receipt",
+             assessing(report(13, concern={"child_at_risk": True}, public=False)), None,
+             lambda a: a.receipt_due_by is None and a.assess_by is not None),
+        # Levels and queues.
+        fire("LEVEL-III", "planned-crime", assessing(report(19, concern={"planned_serious_crime": True})), "urgent",
+             lambda a: a.suggested_level == "III"),
+        miss("LEVEL-III", "crime", assessing(adult_40), None, lambda a: a.suggested_level == "II"),
+        fire("LEVEL-II", "vandalism", assessing(report(19, concern={"categories": ["vandalism"]})), "reactive",
+             lambda a: a.suggested_level == "II"),
+        miss("LEVEL-II", "wellbeing", assessing(report(19, concern={"categories": ["wellbeing"]})), None,
+             lambda a: a.suggested_level == "I"),
+        fire("LEVEL-I", "wellbeing", assessing(report(19, concern={"categories": ["wellbeing"]})), "reactive"),
+        miss("LEVEL-I", "area-has-no-level", assessing(area), "proactive", lambda a: a.suggested_level is None),
+        fire("ROUTE-URGENT", "planned-crime-adult",
+             assessing(report(30, concern={"planned_serious_crime": True})), "urgent"),
+        miss("ROUTE-URGENT", "child-at-risk-not-abuse", assessing(report(13, concern={"child_at_risk": True})),
+             "operative"),
+        fire("ROUTE-PROACTIVE", "area-vandalism", assessing(area), "proactive",
+             lambda a: a.suggested_pillar == "proactive"),
+        miss("ROUTE-PROACTIVE", "person", assessing(child), "operative"),
+        fire("ROUTE-OPERATIVE", "risk-behaviour", assessing(child), "operative"),
+        miss("ROUTE-OPERATIVE", "street-level-ii", assessing(report(16, concern={"categories": ["vandalism"]})),
+             "reactive"),
+        fire("ROUTE-REACTIVE", "wellbeing", assessing(report(16, concern={"categories": ["wellbeing"]})),
+             "reactive"),
+        miss("ROUTE-REACTIVE", "abuse", assessing(report(9, concern={"abuse_suspected": True})), "urgent"),
+    ]
+    return cases
+
+
+CASES: list[Case] = _cases()

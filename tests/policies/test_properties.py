@@ -1,0 +1,355 @@
+"""Properties that hold for every generated case, whatever the rules say in detail.
+
+- nothing is ever disclosed for investigation;
+- health and psychiatric fields never leave PSP;
+- no purely private information goes to a department outside SSP/PSP/KSP without consent;
+- a person who matches no structure is never disclosed about;
+- the same input always gives the same decision;
+plus the combining rule and the shape of every decision.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub.policies import (
+    Agreement,
+    Disclosure,
+    Effect,
+    Recipient,
+    Request,
+    SourceFacts,
+    SourceKind,
+    Verdict,
+    assess,
+    combine,
+    disclose,
+)
+from hub.policies.examples import EXAMPLE_AGREEMENT
+from hub.policies.facts import age_on
+from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, PRIVATE_FIELDS
+from hub.policies.rules import CITATIONS, RULES
+from hub.registry import default_agreement_path, load_agreement
+from hub.schemas.cpr import make_cpr
+from hub.schemas.decision import Structure
+from hub.schemas.report import Category, ConcernReport, Purpose
+
+SHIPPED = load_agreement(default_agreement_path())
+NARROW = Agreement.model_validate({
+    **EXAMPLE_AGREEMENT.model_dump(),
+    "ages": {"ssp_max_age": 16, "ssp_plus_max_age": 21},
+    "ksp": {"days_before_release": 0, "days_after_release": 30},
+    "structures": {"ssp": ["school", "police"], "ssp_plus": ["police"], "psp": ["psychiatry"],
+                   "ksp": ["prison_probation"]},
+})
+AGREEMENTS = st.sampled_from([SHIPPED, EXAMPLE_AGREEMENT, NARROW])
+PROFILE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+nows = st.builds(
+    lambda d, s, tz: datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=d, seconds=s) if tz is None
+    else (datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=d, seconds=s)).astimezone(tz),
+    st.integers(0, 3 * 365), st.integers(0, 86399), st.sampled_from([None, timezone(timedelta(hours=1))]),
+)
+
+
+@st.composite
+def reports(draw: st.DrawFn, /, now: datetime, *, person: bool = False, **subject_extra: Any) -> ConcernReport:
+    data: dict[str, Any] = {
+        "reporter": {"name": "Testlærer Testesen", "role": "SSP-lærer",
+                     "contact": draw(st.sampled_from([None, "ssp@skole.example"])),
+                     "public_employee": draw(st.booleans())},
+        "concern": {
+            "categories": [c.value for c in draw(st.sets(st.sampled_from(list(Category)), min_size=1, max_size=4))],
+            "description": "Testbeskrivelse.",
+            "child_at_risk": draw(st.booleans()),
+            "abuse_suspected": draw(st.booleans()),
+            "expected_child_at_risk": draw(st.booleans()),
+            "planned_serious_crime": draw(st.booleans()),
+            "school_absence_pct": draw(st.sampled_from([None, 0.0, 14.9, 15.0, 60.0])),
+            "location": draw(st.sampled_from([None, "Albertslund Station"])),
+        },
+        "consent": {"subject": draw(st.booleans()), "guardians": draw(st.booleans())},
+        "purpose": draw(st.sampled_from(list(Purpose))).value,
+    }
+    if person or draw(st.integers(0, 9)) > 0:
+        subject: dict[str, Any] = {
+            "district": draw(st.sampled_from([None, "Herstedlund"])),
+            "psychiatric_contact": draw(st.booleans()),
+            "socially_vulnerable": draw(st.booleans()),
+        }
+        age_days = draw(st.one_of(st.none(), st.integers(0, 70 * 365)))
+        if age_days is None:
+            subject["name"] = "Testperson Testesen"
+        else:
+            born = now.date() - timedelta(days=age_days)
+            if born.year >= 1900 and draw(st.booleans()):
+                subject["cpr"] = make_cpr(born, draw(st.integers(0, 999)))
+            else:
+                subject["birth_date"] = born.isoformat()
+                subject["name"] = "Testperson Testesen"
+        if draw(st.booleans()):
+            subject["custody"] = {
+                "kind": draw(st.sampled_from(["prison", "placement", "remand"])),
+                "convicted": draw(st.booleans()),
+                "radicalisation_risk": draw(st.booleans()),
+                "release_date": draw(st.one_of(st.none(), st.integers(-500, 500).map(
+                    lambda d: (now.date() + timedelta(days=d)).isoformat()))),
+            }
+        data["subject"] = {**subject, **subject_extra}
+    return ConcernReport.model_validate(data)
+
+
+any_recipients = st.builds(
+    Recipient,
+    partner_id=st.sampled_from(["politi", "bkv", "skoler", "psykiatri", "kriminalforsorgen", "kultur-fritid"]),
+    kind=st.sampled_from(list(SourceKind)),
+    structures=st.frozensets(st.sampled_from(list(Structure)), min_size=1),
+    self_governing=st.booleans(),
+)
+# The registry's partners, as the hub really refers to them.
+REGISTERED = [
+    Recipient(partner_id="politi-vestegn", kind=SourceKind.POLICE, structures=frozenset(Structure)),
+    Recipient(partner_id="bkv", kind=SourceKind.SOCIAL_SERVICES, structures=frozenset(Structure)),
+    Recipient(partner_id="skoler", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP})),
+    Recipient(partner_id="friskolen", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP}),
+              self_governing=True),
+    Recipient(partner_id="psykiatri", kind=SourceKind.PSYCHIATRY, structures=frozenset({Structure.PSP})),
+    Recipient(partner_id="kriminalforsorgen", kind=SourceKind.PRISON_PROBATION,
+              structures=frozenset({Structure.KSP})),
+    Recipient(partner_id="kultur-fritid", kind=SourceKind.MUNICIPAL_DEPARTMENT, structures=frozenset({Structure.SSP})),
+]
+recipients = st.one_of(st.sampled_from(REGISTERED), any_recipients)
+GOOD = "Nødvendigt for en koordineret indsats omkring personen."
+justifications = st.one_of(
+    st.just(GOOD),
+    st.sampled_from(["", " ", "\n\t", "nødvendig", "nødvendigt", GOOD]),
+    st.text(max_size=40),
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
+    """Mostly requests triage staff would make (a partner in the structure, crime prevention,
+    a justification), so that shares are common; and anything else besides."""
+    now = draw(nows)
+    recipient = draw(recipients)
+    in_its_structure = st.sampled_from(sorted(recipient.structures))
+    req = Request(
+        report=draw(reports(now)), recipient=recipient,
+        structure=draw(st.one_of(in_its_structure, in_its_structure, st.sampled_from(list(Structure)))),
+        purpose=draw(st.sampled_from([Purpose.CRIME_PREVENTION] * 3 + [Purpose.INVESTIGATION])),
+        justification=draw(justifications),
+    )
+    return req, draw(AGREEMENTS), now
+
+
+DEPARTMENTS = st.builds(Recipient, partner_id=st.just("kultur-fritid"), kind=st.just(SourceKind.MUNICIPAL_DEPARTMENT),
+                        structures=st.frozensets(st.sampled_from(list(Structure)), min_size=1),
+                        self_governing=st.booleans())
+
+
+@st.composite
+def department_requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
+    now = draw(nows)
+    recipient = draw(DEPARTMENTS)
+    req = Request(report=draw(reports(now)), recipient=recipient,
+                  structure=draw(st.sampled_from(sorted(recipient.structures))),
+                  purpose=Purpose.CRIME_PREVENTION, justification=draw(justifications))
+    return req, draw(AGREEMENTS), now
+
+
+@st.composite
+def psychiatric_requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
+    """A person in contact with psychiatry, referred to a registered partner in any structure it sits in."""
+    now = draw(nows)
+    recipient = draw(st.sampled_from(REGISTERED))
+    req = Request(report=draw(reports(now, person=True, psychiatric_contact=True)), recipient=recipient,
+                  structure=draw(st.sampled_from(sorted(recipient.structures))),
+                  purpose=Purpose.CRIME_PREVENTION, justification=GOOD)
+    return req, draw(AGREEMENTS), now
+
+
+def _age(report: ConcernReport, on: date) -> int | None:
+    return age_on(report.subject.born(), on) if report.subject is not None else None
+
+
+def covered(report: ConcernReport, structure: Structure, agreement: Agreement, now: datetime) -> bool:
+    """Whether a cooperation covers the person, written from the statute and the agreement
+    independently of the rule functions."""
+    s = report.subject
+    if s is None:
+        return True  # no person: nothing about anyone
+    age = _age(report, now.date())
+    if structure is Structure.SSP:
+        return age is not None and age < agreement.ages.ssp_plus_max_age
+    if structure is Structure.PSP:
+        return s.socially_vulnerable
+    c = s.custody
+    if c is None or c.release_date is None:
+        return False
+    if not (c.release_date - timedelta(days=agreement.ksp.days_before_release) <= now.date()
+            <= c.release_date + timedelta(days=agreement.ksp.days_after_release)):
+        return False
+    at_release = _age(report, c.release_date)
+    return bool((c.kind == "prison" and c.convicted) or c.radicalisation_risk or (
+        c.kind == "placement" and c.convicted and at_release is not None and at_release < 18))
+
+
+def consented(report: ConcernReport, now: datetime) -> bool:
+    age = _age(report, now.date())
+    c = report.consent
+    return c.subject if age is not None and age >= 18 else (c.subject and c.guardians)
+
+
+@PROFILE
+@given(requests())
+def test_nothing_is_ever_disclosed_for_investigation(case: tuple[Request, Agreement, datetime]) -> None:
+    req, agreement, now = case
+    d = disclose(req, agreement, now)
+    if req.purpose is Purpose.INVESTIGATION:
+        assert d.effect is Effect.WITHHOLD and d.fields == frozenset()
+        assert "RPL115-2" in {r.rule_id for r in d.reasons}
+
+
+@PROFILE
+@given(st.one_of(psychiatric_requests(), requests()))
+def test_health_and_psychiatric_fields_never_leave_psp(case: tuple[Request, Agreement, datetime]) -> None:
+    req, agreement, now = case
+    d = disclose(req, agreement, now)
+    if d.fields & HEALTH_FIELDS:
+        assert req.structure is Structure.PSP
+        assert req.recipient.kind in agreement.structures.psp
+        assert req.recipient.kind is not SourceKind.MUNICIPAL_DEPARTMENT
+
+
+@PROFILE
+@given(st.one_of(department_requests(), requests()))
+def test_no_private_information_to_a_department_without_consent(case: tuple[Request, Agreement, datetime]) -> None:
+    req, agreement, now = case
+    d = disclose(req, agreement, now)
+    if req.recipient.kind is SourceKind.MUNICIPAL_DEPARTMENT and req.report.subject is not None:
+        if not consented(req.report, now):
+            assert d.effect is not Effect.SHARE and not d.fields & PRIVATE_FIELDS
+        assert d.fields <= agreement.departments_with_consent
+
+
+@PROFILE
+@given(requests())
+def test_a_person_no_structure_covers_is_never_disclosed_about(case: tuple[Request, Agreement, datetime]) -> None:
+    req, agreement, now = case
+    d = disclose(req, agreement, now)
+    if not any(covered(req.report, s, agreement, now) for s in Structure):
+        assert d.effect is not Effect.SHARE and d.fields == frozenset()
+    if d.effect is Effect.SHARE:  # stronger: the structure referred to must cover them
+        assert covered(req.report, req.structure, agreement, now)
+
+
+@PROFILE
+@given(requests())
+def test_the_same_input_always_gives_the_same_decision(case: tuple[Request, Agreement, datetime]) -> None:
+    req, agreement, now = case
+    first = disclose(req, agreement, now)
+    # A fresh copy of every input, as another worker would build it from the stored report.
+    again = Request.model_validate(req.model_dump())
+    fresh = Agreement.model_validate(agreement.model_dump())
+    assert disclose(again, fresh, now) == first == disclose(req, agreement, now)
+    source = SourceFacts(source_id="herstedlund-skole", kind=SourceKind.SCHOOL)
+    assert assess(again.report, source, fresh, now) == assess(req.report, source, agreement, now)
+
+
+@PROFILE
+@given(requests())
+def test_every_decision_is_explained_and_minimised(case: tuple[Request, Agreement, datetime]) -> None:
+    req, agreement, now = case
+    d = disclose(req, agreement, now)
+    assert set(d.rule_ids) <= set(RULES) and list(d.citations) == [CITATIONS[r] for r in d.rule_ids]
+    assert d.reasons and d.policy_version == agreement.policy_version
+    assert d.fields <= ALL_FIELDS
+    if d.effect is Effect.SHARE:
+        assert d.fields, "a share always carries something"
+        assert len(req.justification.strip()) >= agreement.necessity.min_justification_chars
+        allowed = (agreement.departments_with_consent if req.recipient.kind is SourceKind.MUNICIPAL_DEPARTMENT
+                   else agreement.fields.get(req.recipient.kind, frozenset()))
+        assert d.fields <= allowed
+        assert req.structure in req.recipient.structures
+    else:
+        assert d.fields == frozenset()
+    assert Disclosure.model_validate(d.model_dump()) == d  # the fast-built value is a valid model
+
+
+@PROFILE
+@given(nows.flatmap(lambda now: st.tuples(st.just(now), reports(now))), AGREEMENTS)
+def test_assessment_properties(case: tuple[datetime, ConcernReport], agreement: Agreement) -> None:
+    now, report = case
+    a = assess(report, SourceFacts(source_id="x", kind=SourceKind.OTHER), agreement, now)
+    assert list(a.citations) == [CITATIONS[r] for r in a.rule_ids]
+    if report.purpose is Purpose.INVESTIGATION:
+        assert not a.accepted and a.notifications == ()
+        return
+    assert a.accepted and a.queue is not None
+    kinds = {n.kind.value for n in a.notifications}
+    assert ("police_alert" in kinds) is report.concern.planned_serious_crime
+    if report.concern.planned_serious_crime:
+        assert a.queue.value == "urgent"
+    if "children_notification" in kinds:
+        assert a.assess_by == now + timedelta(hours=24)
+        assert (a.receipt_due_by is not None) is report.reporter.public_employee
+        assert a.receipt_due_by is None or a.receipt_due_by - now <= timedelta(days=20)
+    else:
+        assert a.assess_by is None and a.receipt_due_by is None
+
+
+verdicts = st.lists(st.builds(Verdict, st.sampled_from(sorted(RULES)),
+                              st.sampled_from([Effect.SHARE, Effect.WITHHOLD, Effect.ESCALATE, None])))
+
+
+@PROFILE
+@given(verdicts)
+def test_the_combining_rule(vs: list[Verdict]) -> None:
+    effects = {v.effect for v in vs}
+    result = combine(vs)
+    if Effect.WITHHOLD in effects or not effects - {None}:
+        assert result is Effect.WITHHOLD  # default withhold; withhold wins
+    elif Effect.ESCALATE in effects:
+        assert result is Effect.ESCALATE
+    else:
+        assert result is Effect.SHARE
+    assert combine(reversed(vs)) is result  # order does not matter
+
+
+@PROFILE
+@given(nows.flatmap(lambda now: reports(now)))
+def test_present_fields_are_exactly_what_projection_sends(report: ConcernReport) -> None:
+    from hub.policies.disclose import present_fields
+    from hub.policies.fields import project
+
+    assert present_fields(report) == set(project(report, ALL_FIELDS))
+
+
+@PROFILE
+@given(st.one_of(requests(), department_requests(), psychiatric_requests()))
+def test_the_hot_path_evaluates_exactly_the_rule_table(case: tuple[Request, Agreement, datetime]) -> None:
+    from hub.policies.disclose import evaluate, evaluate_all, facts
+
+    f = facts(*case)
+    assert evaluate(f) == evaluate_all(f)
+
+
+@PROFILE
+@given(nows.flatmap(lambda now: st.tuples(st.just(now), reports(now))))
+def test_the_notification_index_evaluates_exactly_the_rule_table(case: tuple[datetime, ConcernReport]) -> None:
+    from hub.policies.assess import NOTIFICATION_RULES, notification_grounds, report_facts
+
+    now, report = case
+    f = report_facts(report, now)
+    assert notification_grounds(f) == tuple(rid for rid, applies in NOTIFICATION_RULES.items() if applies(f))
+
+
+@given(st.dates(min_value=date(1900, 1, 1)), st.dates(min_value=date(1900, 1, 1)))
+def test_age_is_whole_years_since_birth(born: date, today: date) -> None:
+    expected = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert age_on(born, today) == expected
