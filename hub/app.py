@@ -79,11 +79,7 @@ class Hub:
 
     async def stop(self) -> None:
         await self.broker.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _cancel_all(self._tasks)
         with contextlib.suppress(Exception):
             await self.relay.drain(timeout_s=5)
         await self.client.aclose()
@@ -91,6 +87,22 @@ class Hub:
         if self.embedded is not None:
             self.embedded.stop()
         log.info("hub.stopped")
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the background tasks and wait until they have ended.
+
+    A cancellation that arrives while a task waits for a worker thread is absorbed by anyio's
+    shielded scope around the thread, and the task carries on to its next sleep: so cancel
+    again until every task is done, instead of waiting for it forever."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+    for task in tasks:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("task.failed", exc_info=exc)
 
 
 def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
@@ -108,8 +120,12 @@ def build(settings: Settings) -> Hub:
     engine = make_engine(settings.effective_database_url)
     redis_url, embedded = resolve_redis(settings)
     client = aredis.Redis.from_url(redis_url)
-    # FastStream logs through the same redaction chain as the hub (hub.logs.configure).
-    broker = RedisBroker(redis_url, logger=logging.getLogger("faststream"))
+    # FastStream logs through the same redaction chain as the hub (hub.logs.configure). Not its
+    # own "faststream" logger: FastStream gives that one a handler of its own at import (stderr,
+    # not propagated), which would print exception messages and tracebacks unredacted.
+    faststream_log = logging.getLogger("hub.faststream")
+    faststream_log.setLevel(logging.WARNING)  # its INFO lines are one per batch ("Received", "Processed")
+    broker = RedisBroker(redis_url, logger=faststream_log)
     relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
     worker = functools.partial(
         StreamWorker,

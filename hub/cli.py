@@ -17,6 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hub import labels as da
+from hub.cli_acl import app as acl_app
+from hub.cli_deadletter import app as deadletter_app
+from hub.cli_policy import app as policy_app
 from hub.errors import HubError
 from hub.logs import configure, scrub
 from hub.registry import Registry, load_registry
@@ -412,21 +415,9 @@ def _xadd(settings: Settings, stream: str, event: dict[str, Any]) -> str:
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 
-def _mount_optional() -> None:
-    """Sub-apps that live in their own modules."""
-    import importlib
-
-    for module, name in (("hub.cli_policy", "policy"), ("hub.cli_acl", "acl"), ("hub.cli_deadletter", "deadletter")):
-        try:
-            sub = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.add_typer(sub.app, name=name)
-
-
-_mount_optional()
+app.add_typer(policy_app, name="policy")
+app.add_typer(acl_app, name="acl")
+app.add_typer(deadletter_app, name="deadletter")
 
 
 def main() -> None:

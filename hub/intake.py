@@ -22,7 +22,7 @@ from hub.policies import Agreement, Assessment, NotificationKind, assess
 from hub.policies.fields import project
 from hub.registry import Registry
 from hub.schemas import streams
-from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent, new_event
+from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent, new_event, new_event_json
 from hub.schemas.events import (
     ALERT_RAISED,
     NOTIFICATION_ISSUED,
@@ -37,7 +37,7 @@ from hub.schemas.events import (
 )
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
 from hub.store import repository as repo
-from hub.store.db import UnitOfWork, transient_on_driver_errors
+from hub.store.db import JsonText, UnitOfWork, transient_on_driver_errors
 from hub.store.models import Disclosure, Report, TriageItem
 from hub.transport import Entry
 
@@ -87,9 +87,16 @@ def _future_dates(report: ConcernReport, now: datetime) -> tuple[ErrorItem, ...]
     return tuple(problems)
 
 
+_REPORT_EVENT = CloudEvent[ConcernReport]
+_EVENT_KEY = EVENT_FIELD.encode()
+
+
 def parse_entry(entry: Entry, source_id: str, now: datetime, max_bytes: int) -> ParsedReport | Rejection:
-    """Validate one intake entry written by `source_id`. Never raises for bad input."""
-    raw = entry.fields.get(EVENT_FIELD.encode())
+    """Validate one intake entry written by `source_id`. Never raises for bad input.
+
+    A well-formed report is parsed in one pass, straight from the JSON bytes. Anything else
+    takes the step-by-step path, which says exactly what is wrong (envelope or report)."""
+    raw = entry.fields.get(_EVENT_KEY)
     if raw is None:
         return Rejection(
             "missing_event_field",
@@ -97,6 +104,21 @@ def parse_entry(entry: Entry, source_id: str, now: datetime, max_bytes: int) -> 
         )
     if len(raw) > max_bytes:
         return Rejection("too_large", f"The event is {len(raw)} bytes; the limit is {max_bytes}.")
+    try:
+        event = _REPORT_EVENT.model_validate_json(raw)
+    except ValidationError:
+        pass  # the step-by-step path below explains why
+    else:
+        if event.source == source_id and event.type == CONCERN_REPORTED:
+            if future := _future_dates(event.data, now):
+                return Rejection("invalid_report", "The report is not valid.", future, event.id)
+            return ParsedReport(
+                event_id=event.id, source_id=source_id, report=event.data, ref=report_ref(source_id, event.id)
+            )
+    return _parse_stepwise(raw, source_id, now)
+
+
+def _parse_stepwise(raw: bytes, source_id: str, now: datetime) -> ParsedReport | Rejection:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -152,17 +174,23 @@ class IntakeService:
         self.registry = registry
         self.agreement = agreement
         self.max_bytes = max_bytes
+        self._recipients: dict[str, str] = {}  # partner kind -> the partner that gets its notifications
 
     def process(self, stream: str, entries: list[Entry], now: datetime) -> BatchOutcome:
-        """Store the batch. A race with another worker on the same report is retried once:
-        the retry finds the other worker's row and treats the entry as a duplicate."""
+        """Store the batch.
+
+        The first attempt assumes the batch is new (the usual case) and does not look up
+        tracking rows and stored reports first; the unique constraints catch a redelivered
+        entry, a report sent twice or another worker's race. Then the batch is rolled back
+        and done once more, looking first: that attempt acks what was processed and treats
+        a known report as a duplicate."""
         with transient_on_driver_errors():
             try:
-                return self._process(stream, entries, now)
+                return self._process(stream, entries, now, look_up=False)
             except IntegrityError:
-                return self._process(stream, entries, now)
+                return self._process(stream, entries, now, look_up=True)
 
-    def _process(self, stream: str, entries: list[Entry], now: datetime) -> BatchOutcome:
+    def _process(self, stream: str, entries: list[Entry], now: datetime, *, look_up: bool = True) -> BatchOutcome:
         source_id = streams.source_of_intake(stream)
         source = self.registry.source(source_id) if source_id else None
         if source is None:
@@ -171,10 +199,15 @@ class IntakeService:
         parsed = {e.entry_id: parse_entry(e, source.id, now, self.max_bytes) for e in entries}
         with UnitOfWork(self.engine) as uow:
             s = uow.session
-            done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
-            known = repo.reports_by_event(
-                s, source.id, (p.event_id for p in parsed.values() if isinstance(p, ParsedReport))
-            )
+            rows = repo.RowBatch(now)
+            done: set[str] = set()
+            # event id -> (report ref, receipt): stored before, or earlier in this batch
+            known: dict[str, tuple[str, Any]] = {}
+            if look_up:
+                done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
+                known = repo.receipts_by_event(
+                    s, source.id, (p.event_id for p in parsed.values() if isinstance(p, ParsedReport))
+                )
             for entry in entries:
                 out.ack.append(entry.entry_id)
                 if entry.entry_id in done:
@@ -184,9 +217,9 @@ class IntakeService:
                     self._reject(s, entry, source.id, result, now)
                     out.rejected += 1
                 elif (existing := known.get(result.event_id)) is not None:
-                    repo.add_outbox(s, streams.receipts(source.id), existing.receipt_event, now)
+                    rows.outbox(streams.receipts(source.id), existing[1])
                     out.duplicates += 1
-                    out.refs.append(existing.ref)
+                    out.refs.append(existing[0])
                 else:
                     assessment = assess(result.report, source.facts, self.agreement, now)
                     if not assessment.accepted:
@@ -205,10 +238,11 @@ class IntakeService:
                         )
                         out.rejected += 1
                     else:
-                        known[result.event_id] = self._accept(s, result, assessment, now)
+                        known[result.event_id] = self._accept(rows, result, assessment, now)
                         out.accepted += 1
                         out.refs.append(result.ref)
-                repo.mark_processed(s, stream, entry.entry_id, now)
+                rows.processed(stream, entry.entry_id)
+            rows.write(s)
             uow.commit()
         return out
 
@@ -221,35 +255,37 @@ class IntakeService:
             errors=r.errors,
             reasons=r.reasons,
         )
+        # Rare: through the session, written at commit after the batch's other rows.
         repo.add_outbox(
             s, streams.receipts(source_id), new_event(REPORT_REJECTED, receipt, now=now, subject=r.code), now
         )
         repo.add_deadletter(s, entry, r.code, r.message, now)
 
-    def _accept(self, s: Any, p: ParsedReport, a: Assessment, now: datetime) -> Report:
+    def _accept(self, rows: repo.RowBatch, p: ParsedReport, a: Assessment, now: datetime) -> tuple[str, JsonText]:
+        # Documents go from the models straight to JSON text (`JsonText`), once each.
         report = p.report
-        case = repo.case_for(s, repo.subject_key(report.subject.cpr if report.subject else None), now)
-        receipt = new_event(
+        case = rows.case(repo.subject_key(report.subject.cpr if report.subject else None))
+        _, receipt_json = new_event_json(
             REPORT_ACCEPTED,
             ReceiptData(status="accepted", report_event_id=p.event_id, report_ref=p.ref),
             now=now,
             subject=p.ref,
         )
-        row = Report(
+        receipt = JsonText(receipt_json)
+        assert a.queue is not None
+        rows.add(
+            Report,
             ref=p.ref,
             source_id=p.source_id,
             event_id=p.event_id,
             received_at=now,
-            case_id=case.id,
-            queue=a.queue.value if a.queue else None,
-            payload=report.model_dump(mode="json"),
-            assessment=a.model_dump(mode="json"),
+            case_id=case,
+            queue=a.queue.value,
+            payload=JsonText(report.model_dump_json()),
+            assessment=JsonText(a.model_dump_json()),
             receipt_event=receipt,
         )
-        s.add(row)
-        s.flush()
-        assert a.queue is not None
-        s.add(TriageItem(report_ref=p.ref, queue=a.queue.value, suggested_level=a.suggested_level, created_at=now))
+        rows.add(TriageItem, report_ref=p.ref, queue=a.queue.value, suggested_level=a.suggested_level, created_at=now)
         queued = TriageQueued(
             report_ref=p.ref,
             queue=a.queue.value,
@@ -261,13 +297,16 @@ class IntakeService:
             assess_by=a.assess_by,
             rule_ids=a.rule_ids,
         )
-        repo.add_outbox(s, streams.triage(a.queue), new_event(TRIAGE_QUEUED, queued, now=now, subject=p.ref), now)
+        _, queued_json = new_event_json(TRIAGE_QUEUED, queued, now=now, subject=p.ref)
+        rows.outbox(streams.triage(a.queue), JsonText(queued_json))
         for n in a.notifications:
-            self._notify(s, p, a, n, case.id, now)
-        repo.add_outbox(s, streams.receipts(p.source_id), receipt, now)
-        return row
+            self._notify(rows, p, a, n, case, now)
+        rows.outbox(streams.receipts(p.source_id), receipt)
+        return p.ref, receipt
 
-    def _notify(self, s: Any, p: ParsedReport, a: Assessment, n: Any, case_id: int | None, now: datetime) -> None:
+    def _notify(
+        self, rows: repo.RowBatch, p: ParsedReport, a: Assessment, n: Any, case: repo.CaseRef, now: datetime
+    ) -> None:
         fields = project(p.report, n.fields)
         common = dict(
             report_ref=p.ref,
@@ -276,42 +315,39 @@ class IntakeService:
             policy_version=a.policy_version,
             legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
         )
+        data: AlertData | NotificationData
         if n.kind is NotificationKind.POLICE_ALERT:
-            stream, recipient = streams.POLICE_ALERTS, self._recipient("police")
-            event = new_event(ALERT_RAISED, AlertData(**common), now=now, subject=p.ref)
+            stream, recipient, type_ = streams.POLICE_ALERTS, self._recipient("police"), ALERT_RAISED
+            data = AlertData(**common)
         else:
-            stream, recipient = streams.CHILDREN_NOTIFICATIONS, self._recipient("social_services")
-            assert a.assess_by is not None
-            event = new_event(
+            stream, recipient, type_ = (
+                streams.CHILDREN_NOTIFICATIONS,
+                self._recipient("social_services"),
                 NOTIFICATION_ISSUED,
-                NotificationData(
-                    **common,
-                    grounds=n.grounds,
-                    assess_by=a.assess_by,
-                    receipt_due_by=a.receipt_due_by,
-                ),
-                now=now,
-                subject=p.ref,
             )
-        s.add(
-            Disclosure(
-                ref=event["id"],
-                report_ref=p.ref,
-                case_id=case_id,
-                recipient=recipient,
-                kind=n.kind.value,
-                effect="share",
-                fields=sorted(fields),
-                legal_basis=list(common["legal_basis"]),
-                rule_ids=list(n.rule_ids),
-                reasons=[r.model_dump() for r in a.reasons if r.rule_id in n.rule_ids],
-                purpose=p.report.purpose.value,
-                policy_version=a.policy_version,
-                created_at=now,
-            )
+            assert a.assess_by is not None
+            data = NotificationData(**common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by)
+        event_id, event_json = new_event_json(type_, data, now=now, subject=p.ref)
+        rows.add(
+            Disclosure,
+            ref=event_id,
+            report_ref=p.ref,
+            case_id=case,
+            recipient=recipient,
+            kind=n.kind.value,
+            effect="share",
+            fields=sorted(fields),
+            legal_basis=list(common["legal_basis"]),
+            rule_ids=list(n.rule_ids),
+            reasons=JsonText("[" + ",".join(r.model_dump_json() for r in a.reasons if r.rule_id in n.rule_ids) + "]"),
+            purpose=p.report.purpose.value,
+            policy_version=a.policy_version,
+            created_at=now,
         )
-        repo.add_outbox(s, stream, event, now)
+        rows.outbox(stream, JsonText(event_json))
 
     def _recipient(self, kind: str) -> str:
-        partner = next((p for p in self.registry.partners if p.kind.value == kind), None)
-        return partner.id if partner else kind
+        if (found := self._recipients.get(kind)) is None:
+            partner = next((p for p in self.registry.partners if p.kind.value == kind), None)
+            found = self._recipients[kind] = partner.id if partner else kind
+        return found

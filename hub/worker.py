@@ -2,7 +2,8 @@
 
 A batch is processed in one transaction and acked with one XACK. Failures are sorted:
 - `TransientError` (database down): nothing is acked; the entries stay pending and are
-  reclaimed later, by this process or another.
+  reclaimed later, by this process or another. The delivery is given back (the count is
+  set back with XCLAIM RETRYCOUNT), so an outage, however long, never dead-letters an entry.
 - anything unexpected: the batch is retried one entry at a time, so one poison entry
   cannot hold up the others; it stays pending until it has been delivered
   `max_deliveries` times and is then dead-lettered and acked.
@@ -11,19 +12,23 @@ A batch is processed in one transaction and acked with one XACK. Failures are so
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from hub.errors import TransientError
 from hub.logs import get_logger
 from hub.schemas import streams
-from hub.schemas.cloudevents import new_event
+from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.events import REPORT_REJECTED, ReceiptData
 from hub.store import repository as repo
 from hub.store.db import UnitOfWork, transient_on_driver_errors
@@ -71,6 +76,9 @@ class StreamWorker:
                 acked += await self._process(stream, live, now)
         except TransientError as exc:
             log.warning("batch.deferred", stream=stream, count=len(entries), exc_info=exc)
+            done = set(acked)
+            await self._give_back(stream, [e for e in entries if e.entry_id not in done])
+            await self._ack(stream, acked)
             return
         finally:
             if acked:
@@ -105,9 +113,39 @@ class StreamWorker:
                 acked += await self._process(stream, [entry], now)
             return acked
 
+    async def _give_back(self, stream: str, entries: list[Entry]) -> None:
+        """Undo the delivery a transient failure used: the entry was not at fault.
+
+        XCLAIM to this consumer with RETRYCOUNT one lower (JUSTID: do not count this claim).
+        The idle time restarts, so the reclaimer retries after `reclaim_idle_ms`."""
+        by_count: dict[int, list[Any]] = defaultdict(list)  # redis-py's stub wants a list of a union
+        for e in entries:
+            by_count[max(e.deliveries - 1, 0)].append(e.entry_id)
+        try:
+            for count, ids in by_count.items():
+                await self.client.xclaim(
+                    stream,
+                    self.group,
+                    self.consumer,
+                    min_idle_time=0,
+                    message_ids=ids,
+                    retrycount=count,
+                    justid=True,
+                )
+        except RedisError as exc:
+            log.warning("give_back.failed", stream=stream, count=len(entries), exc_info=exc)
+
     def _give_up(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
         """Dead-letter entries that failed every time; the reporter gets a rejection receipt."""
-        with transient_on_driver_errors(), UnitOfWork(self.engine) as uow:
+        with transient_on_driver_errors():
+            try:
+                return self._dead_letter(stream, entries, now)
+            except IntegrityError:
+                # Another consumer finished one of them meanwhile: the retry sees its tracking row.
+                return self._dead_letter(stream, entries, now)
+
+    def _dead_letter(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
+        with UnitOfWork(self.engine) as uow:
             s = uow.session
             done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
             source_id = streams.source_of_intake(stream)
@@ -118,7 +156,7 @@ class StreamWorker:
                 repo.add_deadletter(s, e, "max_deliveries", detail, now)
                 if source_id is not None:
                     receipt = ReceiptData(
-                        status="rejected", report_event_id=None, code="processing_failed", message=detail
+                        status="rejected", report_event_id=_event_id(e), code="processing_failed", message=detail
                     )
                     repo.add_outbox(
                         s,
@@ -162,9 +200,24 @@ class StreamWorker:
                 return claimed_total
 
 
+def _event_id(entry: Entry) -> str | None:
+    """The CloudEvent id of an entry, if it has a readable one: the sender matches receipts by it."""
+    try:
+        doc = json.loads(entry.fields.get(EVENT_FIELD.encode(), b""))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    event_id = doc.get("id") if isinstance(doc, dict) else None
+    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 200 else None
+
+
 async def reclaim_forever(
     workers: list[tuple[StreamWorker, str]], min_idle_ms: int, interval_s: float, count: int
 ) -> None:
+    """Every `interval_s`, claim and handle entries pending longer than `min_idle_ms` in any
+    consumer of the group (a crashed process's, or this one's after a transient failure).
+
+    The loop must outlive any one failure: if it stopped, a crashed consumer's entries would
+    stay pending for good."""
     while True:
         await asyncio.sleep(interval_s)
         for worker, stream in workers:
@@ -174,3 +227,5 @@ async def reclaim_forever(
                     log.info("reclaim.done", stream=stream, claimed=claimed)
             except (RedisError, OSError) as exc:
                 log.warning("reclaim.retry", stream=stream, exc_info=exc)
+            except Exception as exc:  # logged; the entries stay pending for the next round
+                log.error("reclaim.failed", stream=stream, exc_info=exc)

@@ -6,6 +6,7 @@ table). The modulus-11 check is not applied: numbers issued since 2007 need not 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Annotated
@@ -24,8 +25,11 @@ def century(year2: int, digit7: int) -> int:
     return 2000 if year2 <= 57 else 1800
 
 
+@functools.lru_cache(maxsize=4096)
 def birth_date(cpr: str) -> date:
-    """The birth date encoded in a CPR number. Raises ValueError when there is none."""
+    """The birth date encoded in a CPR number. Raises ValueError when there is none.
+
+    Cached: one report asks several times (validation, date checks, the policy's age)."""
     match = _CPR.match(cpr)
     if match is None:
         raise ValueError("CPR-nummer skal have formen DDMMÅÅ-LLLL (10 cifre)")

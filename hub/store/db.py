@@ -6,6 +6,11 @@ PostgreSQL runs through psycopg 3. Driver errors become `TransientError` at this
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,9 +18,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from hub.errors import TransientError
@@ -31,10 +37,40 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+class JsonText(str):
+    """A value for a JSON column that is already JSON text (e.g. from pydantic's
+    `model_dump_json`): stored as it is instead of being built as a dict and encoded again."""
+
+    __slots__ = ()
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def dump_json(value: Any) -> str:
+    """JSON columns: `JsonText` as it is; anything else compact, UTF-8 as is, and without the
+    circular-reference check (the values are plain JSON-ready data built by the hub)."""
+    return str.__str__(value) if isinstance(value, JsonText) else _encode(value)
+
+
+# SQLite has one writer at a time. Threads of one process that wait for it in SQLite's busy
+# handler sleep in steps of up to 100 ms and miss the moment the writer commits; so the units
+# of work of one process take turns on a lock instead (other processes: the busy handler).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # How long a writer waits for another process's write lock before "database is locked"
+        # (a TransientError). `?timeout=<seconds>` in the URL overrides it.
+        connect_args: dict[str, Any] = {"check_same_thread": False}
+        if "timeout" not in make_url(url).query:
+            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
+        engine = create_engine(url, connect_args=connect_args, json_serializer=dump_json)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -44,8 +80,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        _SQLITE_WRITERS[engine] = threading.RLock()
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=dump_json)
 
 
 def alembic_config(url: str) -> Config:
@@ -56,8 +93,46 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent).
+
+    Several processes may start at once (two `hub serve`, a worker and a CLI command): they
+    take turns, so the second finds the schema done instead of creating the tables again."""
+    url = normalise_url(url)
+    if url.startswith("postgresql"):
+        # The lock is held on a connection of its own (a session-level advisory lock): the
+        # migration runs on Alembic's connection meanwhile.
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as lock:
+                lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                try:
+                    command.upgrade(alembic_config(url), "head")
+                finally:
+                    lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        finally:
+            engine.dispose()
+        return
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        with _file_lock(Path(database).with_name(Path(database).name + ".migrate.lock")):
+            command.upgrade(alembic_config(url), "head")
+        return
     command.upgrade(alembic_config(url), "head")
+
+
+_MIGRATION_LOCK_KEY = 0x4855_4201  # "HUB" 1: any constant the hub's database uses for nothing else
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on `path` (blocking), released when the process ends at the latest."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 class UnitOfWork:
@@ -65,15 +140,22 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._turn = _SQLITE_WRITERS.get(engine)
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
+        if self._turn is not None and not self._turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
+            raise TransientError("database busy: another unit of work held it too long")
         self.session = Session(self._engine, expire_on_commit=False)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
-        self.session.close()
+        try:
+            self.session.rollback()
+            self.session.close()
+        finally:
+            if self._turn is not None:
+                self._turn.release()
 
     def commit(self) -> None:
         self.session.commit()

@@ -113,8 +113,16 @@ class ProcessedEntry(SQLModel, table=True):
     processed_at: datetime
 
 
+PAYLOAD_FIELDS_V1 = "fields-v1"  # every field, length-prefixed: lossless, so a replay writes the entry exactly
+PAYLOAD_KV_LINES = "kv-lines"  # before migration 0002: `key=value` lines, lossy for odd keys and values
+
+
 class DeadLetterRecord(SQLModel, table=True):
-    """A message the hub gave up on, kept whole for inspection and replay."""
+    """A message the hub gave up on, kept whole for inspection and replay.
+
+    `payload` holds the entry's fields (personal data: shown only on explicit request).
+    A replay writes them to `stream` again as a new entry and records when and as which id.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     stream: str = Field(max_length=200)
@@ -123,7 +131,9 @@ class DeadLetterRecord(SQLModel, table=True):
     detail: str
     deliveries: int
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    payload_encoding: str = Field(default=PAYLOAD_FIELDS_V1, max_length=20)
     payload_sha256: str = Field(max_length=64)
     created_at: datetime
     replayed_at: datetime | None = None
     replay_count: int = 0
+    replay_entry_id: str | None = Field(default=None, max_length=40)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlalchemy import JSON, Table, bindparam, func, insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel, col, select
 
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
 from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter
+from hub.store.db import dump_json
 from hub.store.models import (
+    PAYLOAD_FIELDS_V1,
+    PAYLOAD_KV_LINES,
     Case,
     DeadLetterRecord,
     Decision,
@@ -24,16 +33,40 @@ from hub.store.models import (
 )
 from hub.transport import Entry
 
+if TYPE_CHECKING:
+    import sqlite3
+
+    import psycopg
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+# Hot-path lookups as Core statements with expanding parameters: compiled once and cached,
+# instead of an ORM query with a hundred literal parameters coerced per batch.
+_processed = _table(ProcessedEntry).c
+_PROCESSED_IDS = select(_processed.entry_id).where(
+    _processed.stream == bindparam("stream"), _processed.entry_id.in_(bindparam("ids", expanding=True))
+)
+_report = _table(Report).c
+_RECEIPTS_BY_EVENT = select(_report.event_id, _report.ref, _report.receipt_event).where(
+    _report.source_id == bindparam("source_id"), _report.event_id.in_(bindparam("ids", expanding=True))
+)
+_case = _table(Case).c
+_OLDEST_CASES = (
+    select(_case.subject_key, func.min(_case.id))
+    .where(_case.subject_key.in_(bindparam("keys", expanding=True)))
+    .group_by(_case.subject_key)
+)
+
 
 def processed_ids(session: Session, stream: str, entry_ids: Sequence[str]) -> set[str]:
     if not entry_ids:
         return set()
-    rows = session.exec(
-        select(ProcessedEntry.entry_id).where(
-            ProcessedEntry.stream == stream, col(ProcessedEntry.entry_id).in_(entry_ids)
-        )
-    )
-    return set(rows)
+    rows = session.connection().execute(_PROCESSED_IDS, {"stream": stream, "ids": list(entry_ids)})
+    return set(rows.scalars())
 
 
 def mark_processed(session: Session, stream: str, entry_id: str, now: datetime) -> None:
@@ -72,9 +105,42 @@ def add_outbox(session: Session, stream: str, event: dict[str, Any], now: dateti
     session.add(Outbox(stream=stream, event=event, created_at=now))
 
 
+def encode_fields(fields: dict[bytes, bytes]) -> bytes:
+    """An entry's fields as bytes, losslessly: `<len>:<key><len>:<value>` for each, in order."""
+    out = bytearray()
+    for key, value in fields.items():
+        for part in (key, value):
+            out += b"%d:" % len(part) + part
+    return bytes(out)
+
+
+def decode_fields(payload: bytes, encoding: str = PAYLOAD_FIELDS_V1) -> dict[bytes, bytes]:
+    """The fields `encode_fields` wrote. Raises ValueError if the payload cannot be restored exactly."""
+    if encoding == PAYLOAD_KV_LINES:
+        # The old form joined `key=value` with newlines: only a lone `event` field is unambiguous.
+        if payload.startswith(b"event="):
+            return {b"event": payload[len(b"event=") :]}
+        raise ValueError("this dead letter predates lossless storage and holds no `event` field")
+    if encoding != PAYLOAD_FIELDS_V1:
+        raise ValueError(f"unknown payload encoding {encoding!r}")
+    parts: list[bytes] = []
+    pos = 0
+    while pos < len(payload):
+        colon = payload.index(b":", pos)
+        length = int(payload[pos:colon])
+        end = colon + 1 + length
+        if length < 0 or end > len(payload):
+            raise ValueError("truncated dead-letter payload")
+        parts.append(payload[colon + 1 : end])
+        pos = end
+    if len(parts) % 2:
+        raise ValueError("dead-letter payload has a key without a value")
+    return dict(zip(parts[::2], parts[1::2], strict=True))
+
+
 def add_deadletter(session: Session, entry: Entry, reason: str, detail: str, now: datetime) -> None:
     """Keep the entry whole in the database; put a redacted record on `hub.deadletter.v1`."""
-    payload = entry.raw_bytes
+    payload = encode_fields(entry.fields)
     digest = hashlib.sha256(payload).hexdigest()
     session.add(
         DeadLetterRecord(
@@ -84,6 +150,7 @@ def add_deadletter(session: Session, entry: Entry, reason: str, detail: str, now
             detail=detail,
             deliveries=entry.deliveries,
             payload=payload,
+            payload_encoding=PAYLOAD_FIELDS_V1,
             payload_sha256=digest,
             created_at=now,
         )
@@ -98,6 +165,31 @@ def add_deadletter(session: Session, entry: Entry, reason: str, detail: str, now
         payload_bytes=len(payload),
     )
     add_outbox(session, streams.DEADLETTER, new_event(MESSAGE_DEADLETTERED, data, now=now), now)
+
+
+def deadletters(
+    session: Session, *, stream: str | None = None, reason: str | None = None, limit: int = 100
+) -> list[DeadLetterRecord]:
+    """Dead letters, newest first."""
+    query = select(DeadLetterRecord).order_by(col(DeadLetterRecord.id).desc()).limit(limit)
+    if stream:
+        query = query.where(DeadLetterRecord.stream == stream)
+    if reason:
+        query = query.where(DeadLetterRecord.reason == reason)
+    return list(session.exec(query))
+
+
+def deadletter(session: Session, record_id: int, *, for_update: bool = False) -> DeadLetterRecord | None:
+    query = select(DeadLetterRecord).where(DeadLetterRecord.id == record_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def record_replay(record: DeadLetterRecord, new_entry_id: str, now: datetime) -> None:
+    record.replayed_at = now
+    record.replay_count += 1
+    record.replay_entry_id = new_entry_id
 
 
 def triage_items(session: Session, queue: str | None = None, status: str | None = "open") -> list[TriageItem]:
@@ -138,3 +230,210 @@ def disclosures_about(session: Session, cpr: str) -> list[Disclosure]:
             select(Disclosure).where(col(Disclosure.case_id).in_(case_ids)).order_by(col(Disclosure.created_at))
         )
     )
+
+
+def receipts_by_event(
+    session: Session, source_id: str, event_ids: Iterable[str]
+) -> dict[str, tuple[str, dict[str, Any] | str]]:
+    """Reports already stored for these CloudEvent ids: event id -> (report ref, receipt sent)."""
+    ids = list(set(event_ids))
+    if not ids:
+        return {}
+    rows = session.connection().execute(_RECEIPTS_BY_EVENT, {"source_id": source_id, "ids": ids})
+    return {event_id: (ref, receipt) for event_id, ref, receipt in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRef:
+    """A case the batch finds or creates when it is written (its id is not known before)."""
+
+    slot: int
+
+
+# Parents before children: a row's foreign keys point at rows written before it.
+_BATCH_TABLES: tuple[Table, ...] = tuple(_table(m) for m in (Report, TriageItem, Disclosure, Outbox, ProcessedEntry))
+
+
+_OUTBOX, _PROCESSED = _table(Outbox), _table(ProcessedEntry)
+
+
+class RowBatch:
+    """The rows of one transaction, written with one multi-row INSERT per table.
+
+    Core inserts, no ORM objects: a report costs a handful of parameter rows, not a unit of
+    work per row. Cases are resolved first (the subject's oldest case, as `case_for`, or a new
+    one; an area observation always gets a new one), then the rows that refer to them. Rows of
+    one table are written in the order they were added, so outbox ids follow the order of
+    `outbox()` calls. Every row of a table must be added with the same columns.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._keys: list[str | None] = []  # slot -> subject key
+        self._slot_of: dict[str, int] = {}
+        self._ids: dict[int, int] = {}  # slot -> case id, once written
+        self._rows: dict[Table, list[dict[str, Any]]] = {t: [] for t in _BATCH_TABLES}
+
+    def case(self, key: str | None) -> CaseRef:
+        if key is not None and key in self._slot_of:
+            return CaseRef(self._slot_of[key])
+        self._keys.append(key)
+        slot = len(self._keys) - 1
+        if key is not None:
+            self._slot_of[key] = slot
+        return CaseRef(slot)
+
+    def add(self, model: type[SQLModel], **values: Any) -> None:
+        self._rows[_table(model)].append(values)
+
+    def outbox(self, stream: str, event: dict[str, Any] | str) -> None:
+        """`event`: the CloudEvent as a dict, or already as JSON text (`hub.store.db.JsonText`)."""
+        self._rows[_OUTBOX].append({"stream": stream, "event": event, "created_at": self.now})
+
+    def processed(self, stream: str, entry_id: str) -> None:
+        self._rows[_PROCESSED].append({"stream": stream, "entry_id": entry_id, "processed_at": self.now})
+
+    def write(self, session: Session) -> None:
+        """Insert everything added since the last write, in the session's transaction."""
+        conn = session.connection()
+        self._write_cases(session)
+        for table in _BATCH_TABLES:
+            rows = self._rows[table]
+            if not rows:
+                continue
+            for row in rows:
+                if isinstance(ref := row.get("case_id"), CaseRef):
+                    row["case_id"] = self._ids[ref.slot]
+            if conn.dialect.name == "postgresql":
+                _copy(conn, table, rows)
+            elif conn.dialect.name == "sqlite":
+                _executemany_sqlite(conn, table, rows)
+            else:
+                conn.execute(insert(table), rows)
+            self._rows[table] = []
+
+    def _write_cases(self, session: Session) -> None:
+        todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
+        if not todo:
+            return
+        keys = {k for slot in todo if (k := self._keys[slot]) is not None}
+        found: dict[str, int] = {}
+        if keys:
+            rows = session.connection().execute(_OLDEST_CASES, {"keys": list(keys)})
+            found = {k: i for k, i in rows if k is not None and i is not None}
+        new = []
+        for slot in todo:
+            key = self._keys[slot]
+            if key is not None and key in found:
+                self._ids[slot] = found[key]
+            else:
+                new.append(slot)
+        if new:
+            table = _table(Case)
+            ids = session.connection().execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [{"subject_key": self._keys[slot], "created_at": self.now} for slot in new],
+            )
+            for slot, (case_id,) in zip(new, ids, strict=True):
+                self._ids[slot] = case_id
+
+
+def _defaults(table: Table, given: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The model's scalar column defaults for the columns a row does not give."""
+    return [
+        (c.name, c.default.arg)  # type: ignore[attr-defined]
+        for c in table.columns
+        if c.name not in given and c.default is not None and c.default.is_scalar
+    ]
+
+
+def _executemany_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """SQLite: one `executemany` on the driver, values converted as SQLAlchemy's SQLite types
+    store them (JSON as text, DATETIME as `YYYY-MM-DD HH:MM:SS.ffffff`), without SQLAlchemy's
+    per-row parameter processing, which costs more than SQLite's own work on this path."""
+    given = list(rows[0])
+    defaults = _defaults(table, rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    quote = conn.dialect.identifier_preparer.quote
+    names = [*given, *(name for name, _ in defaults)]
+    marks = ", ".join("?" * len(names))
+    # Identifiers from the table's metadata, quoted; values only as parameters.
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({marks})"  # noqa: S608
+    tail = [value for _, value in defaults]
+    params = []
+    for row in rows:
+        values = []
+        for name in given:
+            value = row[name]
+            if value is None:
+                pass
+            elif name in json_columns:
+                value = dump_json(value)
+            elif isinstance(value, datetime):
+                value = _sqlite_datetime(value)
+            values.append(value)
+        params.append(values + tail)
+    raw = cast("sqlite3.Connection", conn.connection.dbapi_connection)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(sql, params)
+        finally:
+            cursor.close()
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _sqlite_datetime(value: datetime) -> str:
+    """As SQLAlchemy's SQLite DATETIME stores it (the time zone is not stored). One `now` per
+    batch, so formatted once."""
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
+
+
+def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows in one `COPY ... FROM STDIN` instead of a statement per row.
+
+    Values are what the Core insert would bind: JSON as text (`JsonText` as it is), aware
+    datetimes as the session's local time (PostgreSQL's own cast to `timestamp`), column
+    defaults of the model for the columns not given. Driver errors are raised as SQLAlchemy's
+    (a unique violation is an `IntegrityError`, as from an INSERT)."""
+    given = list(rows[0])
+    defaults = _defaults(table, rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in [*given, *(name for name, _ in defaults)])
+    sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    zone = _session_zone(conn)
+    tail = [value for _, value in defaults]
+    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                values = []
+                for name in given:
+                    value = row[name]
+                    if name in json_columns:
+                        value = None if value is None else dump_json(value)
+                    elif isinstance(value, datetime) and value.tzinfo is not None:
+                        value = value.astimezone(zone).replace(tzinfo=None)
+                    values.append(value)
+                copy.write_row(values + tail)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+
+
+_ZONES: dict[str, tzinfo] = {}
+
+
+def _session_zone(conn: Connection) -> tzinfo:
+    """The session's TimeZone setting, which turns an aware datetime into a `timestamp`."""
+    name = str(conn.exec_driver_sql("SHOW TimeZone").scalar())
+    if (zone := _ZONES.get(name)) is None:
+        zone = _ZONES[name] = ZoneInfo(name)
+    return zone

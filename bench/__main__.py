@@ -1,0 +1,140 @@
+"""`python -m bench`: the whole pipeline's throughput and latency against raw Redis.
+
+    python -m bench                                   # embedded Redis, SQLite, 20,000 reports
+    python -m bench --redis-url redis://127.0.0.1:6379/12 \\
+                    --database-url postgresql://postgres@127.0.0.1:5432/bench
+    python -m bench --quick                           # a small smoke run
+
+Prints a table and writes every figure, the ratios to the baselines, the versions and the
+machine to `--json-out` (bench/results/latest.json). The benchmark deletes the `hub.*` and
+`bench.*` keys of the Redis database it is given, and empties the hub's tables in a
+PostgreSQL database: point it at scratch ones (it refuses non-empty ones without --wipe).
+See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.pipeline import BenchError, Config, run
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Config, Path]:
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--reports", type=int, default=None, help="reports for end-to-end throughput (20000)")
+    p.add_argument("--redis-url", help="default: an embedded Redis on a unix socket in a temporary directory")
+    p.add_argument("--database-url", help="default: SQLite in a temporary directory; a PostgreSQL URL is allowed")
+    p.add_argument("--background-rate", type=float, default=None, help="reports/s during the latency phase (1000)")
+    p.add_argument("--urgent-samples", type=int, default=None, help="urgent reports and decisions timed (200)")
+    p.add_argument("--urgent-rate", type=float, default=None, help="urgent samples per second (20)")
+    p.add_argument("--baseline-reports", type=int, default=None, help="reports for the FastStream baseline (5000)")
+    p.add_argument("--json-out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
+    p.add_argument("--wipe", action="store_true", help="run even if the Redis database or PostgreSQL has data")
+    p.add_argument("--profile-dir", type=Path, help="py-spy the hub process (if installed) into this directory")
+    p.add_argument("--hub-processes", type=int, default=1, help="hub processes in the same consumer groups (1)")
+    a = p.parse_args(argv)
+    cfg = Config()
+    if a.quick:
+        cfg = Config(
+            reports=500,
+            background_rate=200.0,
+            urgent_samples=20,
+            urgent_rate=20.0,
+            baseline_reports=200,
+            policy_reports=200,
+            policy_repeat=1,
+            phase_timeout_s=60.0,
+        )
+    for name in ("reports", "background_rate", "urgent_samples", "urgent_rate", "baseline_reports"):
+        value = getattr(a, name)
+        if value is not None:
+            setattr(cfg, name, value)
+    cfg.baseline_reports = min(cfg.baseline_reports, cfg.reports)
+    cfg.redis_url, cfg.database_url = a.redis_url, a.database_url
+    cfg.wipe, cfg.quick, cfg.profile_dir, cfg.hub_processes = a.wipe, a.quick, a.profile_dir, a.hub_processes
+    if min(cfg.reports, cfg.urgent_samples, cfg.hub_processes) < 1 or min(cfg.background_rate, cfg.urgent_rate) <= 0:
+        p.error("--reports, --urgent-samples, --hub-processes, --background-rate and --urgent-rate must be positive")
+    return cfg, a.json_out
+
+
+def table(out: dict[str, Any]) -> str:
+    f, ratios, ph = out["figures"], out["ratios"], out["phases"]
+    cfg = out["config"]
+    alert, ref = f["urgent_alert_ms"], f["decision_referral_ms"]
+    lat = ph["hub_latency"]
+    rows = [
+        (
+            "end-to-end (intake XADD -> triage + receipts published)",
+            f"{f['end_to_end_reports_per_s']:>10,.0f} reports/s",
+            f"{cfg['reports']:,} reports",
+        ),
+        (
+            "urgent alert latency p50 / p95 / p99",
+            f"{alert['p50']:.1f} / {alert['p95']:.1f} / {alert['p99']:.1f} ms",
+            f"n={alert['count']}, bg {lat['background_rate_achieved']:,.0f}/s",
+        ),
+        (
+            "decision -> referral latency p50 / p99",
+            f"{ref['p50']:.1f} / {ref['p99']:.1f} ms",
+            f"n={ref['count']}, withheld {ref['withheld']}",
+        ),
+        ("policy decisions (one core)", f"{f['policy_decisions_per_s']:>10,.0f} /s", ""),
+        (
+            "baseline: raw redis-py XREADGROUP+XACK, per message",
+            f"{f['raw_per_message_per_s']:>10,.0f} msg/s",
+            f"hub x{ratios['hub_vs_raw_per_message']}",
+        ),
+        (
+            f"baseline: raw redis-py, batched (COUNT {ph['raw_batched']['batch']})",
+            f"{f['raw_batched_per_s']:>10,.0f} msg/s",
+            f"hub x{ratios['hub_vs_raw_batched']}",
+        ),
+        (
+            "baseline: FastStream per-message subscriber, hub's work",
+            f"{f['faststream_per_message_reports_per_s']:>10,.0f} reports/s",
+            f"hub x{ratios['hub_vs_faststream_per_message']}",
+        ),
+    ]
+    v, m = out["versions"], out["machine"]
+    head = (
+        f"hub pipeline benchmark ({cfg['hub_processes']} hub process): {cfg['database']}, "
+        f"Redis {v['redis_server']} ({cfg['redis']}), "
+        f"{m['cpu_count']} CPU {m['cpu_model']}, Python {v['python']}, FastStream {v['faststream']}"
+    )
+    width = max(len(r[0]) for r in rows)
+    lines = [head, "-" * len(head)]
+    lines += [f"{a:<{width}}  {b:>24}  {c}" for a, b, c in rows]
+    lines.append("")
+    for name, t in out["targets"].items():
+        lines.append(f"target {name}: {t['measured']} vs {t['target']} -> {'met' if t['met'] else 'MISSED'}")
+    incomplete = [k for k, p in ph.items() if isinstance(p, dict) and p.get("complete") is False]
+    if incomplete:
+        lines.append(f"INCOMPLETE phases (timed out): {', '.join(incomplete)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg, json_out = parse_args(argv)
+    try:
+        out = run(cfg)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    print(table(out))
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwritten: {json_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

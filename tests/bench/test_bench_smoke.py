@@ -1,0 +1,72 @@
+"""The benchmark's own code path, end to end at smoke size: it runs and writes complete figures.
+
+No timing is asserted (this machine's speed is not the subject); only that every phase
+finished and every figure the report promises is there and positive.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main
+
+pytestmark = pytest.mark.integration
+
+FIGURES = {
+    "end_to_end_reports_per_s",
+    "urgent_alert_ms",
+    "decision_referral_ms",
+    "policy_decisions_per_s",
+    "raw_per_message_per_s",
+    "raw_batched_per_s",
+    "faststream_per_message_reports_per_s",
+}
+RATIOS = {"hub_vs_raw_per_message", "hub_vs_raw_batched", "hub_vs_faststream_per_message"}
+PHASES = {"raw_per_message", "raw_batched", "faststream_per_message", "hub_throughput", "hub_latency", "policy"}
+
+
+def test_quick_run_writes_every_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "latest.json"
+    code = main(
+        [
+            "--quick",
+            "--reports", "200",
+            "--baseline-reports", "60",
+            "--urgent-samples", "6",
+            "--urgent-rate", "20",
+            "--background-rate", "50",
+            "--json-out", str(out),
+        ]
+    )  # fmt: skip
+
+    assert code == 0
+    assert "end-to-end" in capsys.readouterr().out  # the table was printed
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert set(result) >= {"figures", "ratios", "targets", "phases", "versions", "machine", "config"}
+    figures = result["figures"]
+    assert set(figures) == FIGURES
+    for name in FIGURES - {"urgent_alert_ms", "decision_referral_ms"}:
+        assert figures[name] > 0, name
+    alerts, referrals = figures["urgent_alert_ms"], figures["decision_referral_ms"]
+    assert alerts["count"] == 6 and alerts["lost"] == 0
+    assert referrals["count"] + referrals["withheld"] == 6 and referrals["lost"] == 0
+    for latency in (alerts, referrals):
+        assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    assert set(result["ratios"]) == RATIOS and all(v > 0 for v in result["ratios"].values())
+    assert set(result["phases"]) == PHASES
+    for name in ("raw_per_message", "raw_batched", "faststream_per_message", "hub_throughput"):
+        assert result["phases"][name]["complete"], name
+    throughput = result["phases"]["hub_throughput"]
+    assert throughput["published"]["receipts"] == 200
+    assert throughput["published"]["triage"] == throughput["accepted"]
+    assert set(result["versions"]) >= {"python", "redis_server", "faststream", "sqlalchemy", "database"}
+    assert result["machine"]["cpu_count"] >= 1 and result["machine"]["platform"]
+    assert set(result["targets"]) == {
+        "end_to_end_reports_per_s",
+        "end_to_end_vs_raw_per_message",
+        "urgent_alert_p99_ms",
+        "policy_decisions_per_s",
+    }

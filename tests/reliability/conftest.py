@@ -1,0 +1,61 @@
+"""Fixtures for the reliability tests: worker processes that are always stopped, and log capture."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.logs import configure
+from tests.reliability.helpers import HubProcess
+
+
+class LogCapture:
+    """The hub's JSON log lines of an in-process run, as a worker process would write them."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+
+    def attach(self) -> None:
+        """(Re)configure logging into the buffer (the CLI reconfigures logging when it runs)."""
+        configure(json=True, level="DEBUG")
+        handler = logging.getLogger().handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(self.buffer)
+
+    @property
+    def text(self) -> str:
+        return self.buffer.getvalue()
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[LogCapture]:
+    capture = LogCapture()
+    capture.attach()
+    yield capture
+    configure(json=False, level="WARNING")
+
+
+@pytest.fixture
+def signal_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "signals"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def workers(tmp_path: Path, signal_dir: Path) -> Iterator[Callable[..., HubProcess]]:
+    """Start worker processes by name and environment; all are stopped after the test."""
+    started: list[HubProcess] = []
+
+    def start(name: str, env: dict[str, str]) -> HubProcess:
+        process = HubProcess(name, tmp_path, signal_dir, env).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
