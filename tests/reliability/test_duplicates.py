@@ -86,8 +86,9 @@ async def test_a_report_sent_five_times_at_once_to_two_workers_is_stored_once_wi
     other = b if first is a else a
     (signal_dir / "arm").unlink()
 
-    # The other four copies at once, by three Redis clients and one HTTP client: the other worker reads them while the
-    # first copy's transaction is still open, so both workers store the same report at once.
+    # The other four copies at once, by three Redis clients and one HTTP client: the other
+    # worker reads them while the first copy's transaction is still open, so both workers
+    # store the same report at the same time.
     copies = [by_redis(c, reports[0]) for c in clients if c is not clients[1]] + [by_http(reports[0])]
     results = await asyncio.gather(*copies)
 
