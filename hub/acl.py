@@ -57,9 +57,11 @@ KIND_STREAMS: Mapping[SourceKind, tuple[str, ...]] = {
 
 # The hub itself: every command on its own keys except server administration (@dangerous:
 # FLUSHALL, FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN, ACL, MONITOR, INFO, ...) and scripting
-# (SCRIPT FLUSH / FUNCTION FLUSH act on the whole server; the hub runs no scripts).
+# (SCRIPT FLUSH / FUNCTION FLUSH act on the whole server), but for the one script the outbox
+# relay runs: EVALSHA and SCRIPT LOAD. Commands inside a script are checked against these
+# same rules, so the script reaches `hub.*` keys only. No EVAL of arbitrary text.
 # No pub/sub channels: the hub speaks streams only.
-HUB_RULES = ("~hub.*", "+@all", "-@dangerous", "-@scripting")
+HUB_RULES = ("~hub.*", "+@all", "-@dangerous", "-@scripting", "+evalsha", "+script|load")
 
 _HASH = re.compile(r"^#[0-9a-fA-F]{64}$")
 _BARE_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -124,8 +126,7 @@ def partner_grants(partner: Partner) -> list[Grant]:
 
 def acl_users(registry: Registry) -> list[str]:
     """Every user the ACL file defines, in file order."""
-    return [DEFAULT_USER, HUB_USER, *(s.id for s in registry.sources),
-            *(partner_user(p.id) for p in registry.partners)]
+    return [DEFAULT_USER, HUB_USER, *(s.id for s in registry.sources), *(partner_user(p.id) for p in registry.partners)]
 
 
 def _check_names(names: Sequence[str]) -> None:

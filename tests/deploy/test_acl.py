@@ -25,6 +25,7 @@ from hub.policies import SourceKind
 from hub.registry import Partner, Registry, Source, default_registry_path, load_registry
 from hub.schemas import streams
 from hub.schemas.decision import Structure
+from hub.store.outbox import XADD_ALL
 from tests.deploy.redis_server import require_redis7, running_redis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,6 +53,7 @@ def registry() -> Registry:
 
 
 # --- parsing an ACL line into (command, access, key) grants --------------------------------
+
 
 def _line_for(lines: list[str], user: str) -> str:
     [line] = [line for line in lines if line.split()[1] == user]
@@ -95,6 +97,7 @@ def _expected_partner(keys: list[str]) -> set[tuple[str, str, str]]:
 
 
 # --- unit: the generated lines ----------------------------------------------------------------
+
 
 def test_every_source_may_append_its_own_intake_and_read_its_own_receipts_only(registry: Registry) -> None:
     lines = acl_lines(registry, PASSWORDS)
@@ -190,8 +193,9 @@ def _registry(sources: list[str], partners: list[str]) -> Registry:
     return Registry(
         municipality="Testkommune",
         sources=tuple(Source(id=s, name=s, kind=SourceKind.SCHOOL) for s in sources),
-        partners=tuple(Partner(id=p, name=p, kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP}))
-                       for p in partners),
+        partners=tuple(
+            Partner(id=p, name=p, kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP})) for p in partners
+        ),
     )
 
 
@@ -214,14 +218,16 @@ def test_the_committed_example_is_what_the_generator_writes(registry: Registry) 
 
 # --- unit: the command ------------------------------------------------------------------------
 
+
 def test_generate_writes_the_file_and_names_the_users_left_off(tmp_path: Path, registry: Registry) -> None:
     pw = tmp_path / "passwords.toml"
     pw.write_text(f'hub = "{PASSWORDS["hub"]}"\n"partner-bkv" = "{PASSWORDS["partner-bkv"]}"\n')
     out = tmp_path / "users.acl"
     result = CliRunner().invoke(app, ["generate", "--passwords-file", str(pw), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert out.read_text() == render(acl_lines(registry, {"hub": PASSWORDS["hub"],
-                                                          "partner-bkv": PASSWORDS["partner-bkv"]}))
+    assert out.read_text() == render(
+        acl_lines(registry, {"hub": PASSWORDS["hub"], "partner-bkv": PASSWORDS["partner-bkv"]})
+    )
     assert PASSWORDS["hub"] not in out.read_text()
     assert result.stdout == ""
     assert SCHOOL in result.stderr and "partner-bkv" not in result.stderr.split(":", 1)[-1]
@@ -235,8 +241,7 @@ def test_generate_prints_to_stdout_without_out(registry: Registry) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [('nobody = "a-long-enough-password-1"\n', "nobody"), ("hub = 42\n", "not a string"),
-     ("hub = \n", "cannot read")],
+    [('nobody = "a-long-enough-password-1"\n', "nobody"), ("hub = 42\n", "not a string"), ("hub = \n", "cannot read")],
     ids=["unknown-user", "not-a-string", "bad-toml"],
 )
 def test_generate_refuses_a_bad_passwords_file(tmp_path: Path, content: str, message: str) -> None:
@@ -249,6 +254,7 @@ def test_generate_refuses_a_bad_passwords_file(tmp_path: Path, content: str, mes
 
 # --- integration: a real Redis 7 loads the file and enforces it -------------------------------
 
+
 @pytest.fixture(scope="module")
 def acl_redis(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A throwaway Redis 7 on a unix socket, loaded with the generated ACL file."""
@@ -256,15 +262,17 @@ def acl_redis(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> I
     work = tmp_path_factory.mktemp("acl")
     aclfile = work / "users.acl"
     aclfile.write_text(render(acl_lines(registry, PASSWORDS)))
-    with running_redis(binary, work, "--dir", str(work), "--save", "", "--appendonly", "no",
-                       "--aclfile", str(aclfile)) as socket:
+    with running_redis(
+        binary, work, "--dir", str(work), "--save", "", "--appendonly", "no", "--aclfile", str(aclfile)
+    ) as socket:
         yield socket
 
 
 def _connect(socket: Path, user: str | None = None, password: str | None = None) -> redis.Redis:
     # No retries: a refused login is the answer under test, not a fault to back off from.
-    return redis.Redis(unix_socket_path=str(socket), username=user, password=password, socket_timeout=5,
-                       retry=Retry(NoBackoff(), 0))
+    return redis.Redis(
+        unix_socket_path=str(socket), username=user, password=password, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+    )
 
 
 @pytest.fixture
@@ -284,7 +292,6 @@ def _denied(call: object) -> None:
     assert callable(call)
     with pytest.raises(NoPermissionError):
         call()
-
 
 
 @pytest.mark.integration
@@ -362,8 +369,13 @@ def test_a_partner_consumes_its_own_streams(as_user: dict[str, redis.Redis]) -> 
 def test_a_partner_cannot_read_other_streams_or_write_any(as_user: dict[str, redis.Redis]) -> None:
     bkv, psych, police = as_user["partner-bkv"], as_user["partner-psykiatri"], as_user["partner-politi-vestegn"]
     hub = as_user["hub"]
-    others = [streams.referrals("psp", "psykiatri"), streams.POLICE_ALERTS, streams.intake("bkv"),
-              streams.receipts("bkv"), streams.DECISIONS]
+    others = [
+        streams.referrals("psp", "psykiatri"),
+        streams.POLICE_ALERTS,
+        streams.intake("bkv"),
+        streams.receipts("bkv"),
+        streams.DECISIONS,
+    ]
     for stream in [*others, streams.referrals("ssp", "bkv")]:
         hub.xadd(stream, {"event": "{}"})
     for stream in others:
@@ -394,3 +406,14 @@ def test_the_hub_reaches_hub_keys_but_not_the_server(as_user: dict[str, redis.Re
     _denied(lambda: hub.keys("*"))
     _denied(lambda: hub.acl_list())
     _denied(lambda: hub.eval("return 1", 0))
+    _denied(lambda: hub.script_flush())
+    _denied(lambda: hub.function_flush())
+
+
+@pytest.mark.integration
+def test_the_hub_runs_its_relay_script_on_its_own_keys_only(as_user: dict[str, redis.Redis]) -> None:
+    hub = as_user["hub"]
+    relay = hub.register_script(XADD_ALL)  # EVALSHA, and SCRIPT LOAD the first time
+    assert relay(keys=[streams.receipts(SCHOOL), streams.POLICE_ALERTS], args=['{"n":1}', '{"n":2}']) == 2
+    assert hub.xlen(streams.POLICE_ALERTS) == 1
+    _denied(lambda: relay(keys=["not-hub"], args=["{}"]))
