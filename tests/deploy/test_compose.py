@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -187,12 +188,21 @@ def test_redis_conf_and_the_generated_acl_load_in_a_real_redis(tmp_path: Path) -
     (tmp_path / "redis.conf").write_text(conf)
     cli = Path(binary).with_name("redis-cli")
     with running_redis(binary, tmp_path, str(tmp_path / "redis.conf")) as socket:
-        assert (tmp_path / "appendonlydir").is_dir()  # appendonly yes took effect
+        # appendonly yes took effect: Redis 7 creates the AOF directory in a background
+        # rewrite at start-up, so it may appear a moment after the socket does.
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "appendonlydir").is_dir() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "appendonlydir").is_dir()
 
         def ping(secret: str) -> str:
-            return subprocess.run([str(cli), "-s", str(socket), "--no-auth-warning", "--user", "hub", "ping"],
-                                  env={"REDISCLI_AUTH": secret}, capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
+            return subprocess.run(
+                [str(cli), "-s", str(socket), "--no-auth-warning", "--user", "hub", "ping"],
+                env={"REDISCLI_AUTH": secret},
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
 
         if cli.exists():
             assert ping(password) == "PONG"
