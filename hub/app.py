@@ -134,6 +134,7 @@ def build(settings: Settings) -> Hub:
         engine=engine,
         max_deliveries=settings.max_deliveries,
         on_commit=relay.wake.set,
+        limiter=anyio.CapacityLimiter(settings.worker_threads),
     )
     intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes)
     decision_svc = DecisionService(engine, registry, agreement)

@@ -53,6 +53,7 @@ class StreamWorker:
         process: ProcessFn,
         max_deliveries: int,
         on_commit: Callable[[], None],
+        limiter: anyio.CapacityLimiter | None = None,
     ) -> None:
         self.name = name
         self.group = group
@@ -62,6 +63,9 @@ class StreamWorker:
         self.process = process
         self.max_deliveries = max_deliveries
         self.on_commit = on_commit
+        # Batches are processed in worker threads. Few of them: more threads than cores only
+        # fight over the GIL, and each database round trip then waits for its turn.
+        self.limiter = limiter
 
     async def handle(self, stream: str, entries: list[Entry]) -> None:
         started = time.perf_counter()
@@ -71,7 +75,7 @@ class StreamWorker:
         acked: list[str] = []
         try:
             if poison:
-                acked += await anyio.to_thread.run_sync(self._give_up, stream, poison, now)
+                acked += await anyio.to_thread.run_sync(self._give_up, stream, poison, now, limiter=self.limiter)
             if live:
                 acked += await self._process(stream, live, now)
         except TransientError as exc:
@@ -94,7 +98,7 @@ class StreamWorker:
 
     async def _process(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
         try:
-            return await anyio.to_thread.run_sync(self.process, stream, entries, now)
+            return await anyio.to_thread.run_sync(self.process, stream, entries, now, limiter=self.limiter)
         except TransientError:
             raise
         except Exception as exc:

@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Table, bindparam, func, insert
+from sqlalchemy import JSON, Column, DateTime, Table, bindparam, func, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, col, select
@@ -140,21 +140,26 @@ def decode_fields(payload: bytes, encoding: str = PAYLOAD_FIELDS_V1) -> dict[byt
 
 def add_deadletter(session: Session, entry: Entry, reason: str, detail: str, now: datetime) -> None:
     """Keep the entry whole in the database; put a redacted record on `hub.deadletter.v1`."""
+    record, event = _deadletter_rows(entry, reason, detail, now)
+    session.add(DeadLetterRecord(**record))
+    add_outbox(session, streams.DEADLETTER, event, now)
+
+
+def _deadletter_rows(entry: Entry, reason: str, detail: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dead-letter row (the entry's fields, losslessly) and its redacted event."""
     payload = encode_fields(entry.fields)
     digest = hashlib.sha256(payload).hexdigest()
-    session.add(
-        DeadLetterRecord(
-            stream=entry.stream,
-            entry_id=entry.entry_id,
-            reason=reason,
-            detail=detail,
-            deliveries=entry.deliveries,
-            payload=payload,
-            payload_encoding=PAYLOAD_FIELDS_V1,
-            payload_sha256=digest,
-            created_at=now,
-        )
-    )
+    record = {
+        "stream": entry.stream,
+        "entry_id": entry.entry_id,
+        "reason": reason,
+        "detail": detail,
+        "deliveries": entry.deliveries,
+        "payload": payload,
+        "payload_encoding": PAYLOAD_FIELDS_V1,
+        "payload_sha256": digest,
+        "created_at": now,
+    }
     data = DeadLetter(
         stream=entry.stream,
         entry_id=entry.entry_id,
@@ -164,7 +169,7 @@ def add_deadletter(session: Session, entry: Entry, reason: str, detail: str, now
         payload_sha256=digest,
         payload_bytes=len(payload),
     )
-    add_outbox(session, streams.DEADLETTER, new_event(MESSAGE_DEADLETTERED, data, now=now), now)
+    return record, new_event(MESSAGE_DEADLETTERED, data, now=now)
 
 
 def deadletters(
@@ -251,7 +256,9 @@ class CaseRef:
 
 
 # Parents before children: a row's foreign keys point at rows written before it.
-_BATCH_TABLES: tuple[Table, ...] = tuple(_table(m) for m in (Report, TriageItem, Disclosure, Outbox, ProcessedEntry))
+_BATCH_TABLES: tuple[Table, ...] = tuple(
+    _table(m) for m in (Report, TriageItem, Disclosure, DeadLetterRecord, Outbox, ProcessedEntry)
+)
 
 
 _OUTBOX, _PROCESSED = _table(Outbox), _table(ProcessedEntry)
@@ -290,6 +297,12 @@ class RowBatch:
         """`event`: the CloudEvent as a dict, or already as JSON text (`hub.store.db.JsonText`)."""
         self._rows[_OUTBOX].append({"stream": stream, "event": event, "created_at": self.now})
 
+    def deadletter(self, entry: Entry, reason: str, detail: str) -> None:
+        """As `add_deadletter`, in this batch."""
+        record, event = _deadletter_rows(entry, reason, detail, self.now)
+        self._rows[_table(DeadLetterRecord)].append(record)
+        self.outbox(streams.DEADLETTER, event)
+
     def processed(self, stream: str, entry_id: str) -> None:
         self._rows[_PROCESSED].append({"stream": stream, "entry_id": entry_id, "processed_at": self.now})
 
@@ -316,11 +329,9 @@ class RowBatch:
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
         if not todo:
             return
-        keys = {k for slot in todo if (k := self._keys[slot]) is not None}
-        found: dict[str, int] = {}
-        if keys:
-            rows = session.connection().execute(_OLDEST_CASES, {"keys": list(keys)})
-            found = {k: i for k, i in rows if k is not None and i is not None}
+        conn = session.connection()
+        keys = list({k for slot in todo if (k := self._keys[slot]) is not None})
+        found = _oldest_cases(conn, keys) if keys else {}
         new = []
         for slot in todo:
             key = self._keys[slot]
@@ -328,14 +339,44 @@ class RowBatch:
                 self._ids[slot] = found[key]
             else:
                 new.append(slot)
-        if new:
-            table = _table(Case)
-            ids = session.connection().execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                [{"subject_key": self._keys[slot], "created_at": self.now} for slot in new],
-            )
-            for slot, (case_id,) in zip(new, ids, strict=True):
-                self._ids[slot] = case_id
+        if not new:
+            return
+        rows = [{"subject_key": self._keys[slot], "created_at": self.now} for slot in new]
+        if conn.dialect.name == "postgresql":
+            # Ids drawn from the table's sequence first, then the rows copied with them: the
+            # same ids an INSERT would take, without a statement per row to learn them.
+            ids = _next_ids(conn, _CASE, len(rows))
+            _copy(conn, _CASE, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        else:
+            result = conn.execute(insert(_CASE).returning(_CASE.c.id, sort_by_parameter_order=True), rows)
+            ids = [case_id for (case_id,) in result]
+        for slot, case_id in zip(new, ids, strict=True):
+            self._ids[slot] = case_id
+
+
+_CASE = _table(Case)
+
+
+def _oldest_cases(conn: Connection, keys: list[str]) -> dict[str, int]:
+    """The oldest case of each subject key. On PostgreSQL one array parameter, so the statement
+    text is the same for every batch (psycopg and the server keep it prepared)."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            'SELECT subject_key, min(id) FROM "case" WHERE subject_key = ANY(%(keys)s) GROUP BY subject_key',
+            {"keys": keys},
+        )
+    else:
+        rows = conn.execute(_OLDEST_CASES, {"keys": keys})
+    return {k: i for k, i in rows if k is not None and i is not None}
+
+
+def _next_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """`count` new ids from the sequence behind `table.id` (PostgreSQL)."""
+    rows = conn.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) FROM generate_series(1, %(count)s)",
+        {"table": conn.dialect.identifier_preparer.quote(table.name), "count": count},
+    )
+    return [i for (i,) in rows]
 
 
 def _defaults(table: Table, given: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -410,30 +451,39 @@ def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
     zone = _session_zone(conn)
     tail = [value for _, value in defaults]
+    json_at = [i for i, name in enumerate(given) if name in json_columns]
+    time_at = [i for i, name in enumerate(given) if _is_datetime(table.c[name])]
+    local: dict[datetime, datetime] = {}  # a batch has one `now`: converted once
     raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
     dbapi = conn.dialect.loaded_dbapi
     try:
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                values = []
-                for name in given:
-                    value = row[name]
-                    if name in json_columns:
-                        value = None if value is None else dump_json(value)
-                    elif isinstance(value, datetime) and value.tzinfo is not None:
-                        value = value.astimezone(zone).replace(tzinfo=None)
-                    values.append(value)
-                copy.write_row(values + tail)
+                values = [row[name] for name in given]
+                for i in json_at:
+                    if values[i] is not None:
+                        values[i] = dump_json(values[i])
+                for i in time_at:
+                    if (value := values[i]) is not None and value.tzinfo is not None:
+                        if (converted := local.get(value)) is None:
+                            converted = local[value] = value.astimezone(zone).replace(tzinfo=None)
+                        values[i] = converted
+                values += tail
+                copy.write_row(values)
     except dbapi.Error as exc:
         raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
-_ZONES: dict[str, tzinfo] = {}
+def _is_datetime(column: Column[Any]) -> bool:
+    """A DATETIME column, also behind a type decorator (SQLModel's `UTCDateTime`)."""
+    return isinstance(column.type, DateTime) or isinstance(getattr(column.type, "impl", None), DateTime)
 
 
 def _session_zone(conn: Connection) -> tzinfo:
-    """The session's TimeZone setting, which turns an aware datetime into a `timestamp`."""
-    name = str(conn.exec_driver_sql("SHOW TimeZone").scalar())
-    if (zone := _ZONES.get(name)) is None:
-        zone = _ZONES[name] = ZoneInfo(name)
+    """The session's TimeZone setting, which turns an aware datetime into a `timestamp`. Asked
+    once per database connection (the hub never changes it), not once per COPY."""
+    zone: tzinfo | None = conn.info.get("hub_time_zone")
+    if zone is None:
+        name = str(conn.exec_driver_sql("SHOW TimeZone").scalar())
+        zone = conn.info["hub_time_zone"] = ZoneInfo(name)
     return zone

@@ -129,3 +129,15 @@ json_values = st.recursive(
 @given(st.dictionaries(st.sampled_from(["specversion", "id", "source", "type", "time", "data", "x"]), json_values))
 def test_fuzz_json_documents_never_raise(doc: dict[str, Any]) -> None:
     assert isinstance(parse({b"event": json.dumps(doc).encode()}), ParsedReport | Rejection)
+
+
+def test_report_ref_is_the_base32_of_the_identity_digest() -> None:
+    # References are stable forever (receipts, triage, partners quote them): they must keep
+    # meaning the first 12 base32 letters of sha256(source NUL event id).
+    import base64
+    import hashlib
+
+    for n in range(2000):
+        source, event_id = f"source-{n % 7}", f"event-{n}-{n * 7919}"
+        digest = hashlib.sha256(f"{source}\x00{event_id}".encode()).digest()
+        assert report_ref(source, event_id) == "DKE-" + base64.b32encode(digest[:8]).decode()[:12]
