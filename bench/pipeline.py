@@ -157,8 +157,10 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
         yield
         return
     out.parent.mkdir(parents=True, exist_ok=True)
-    # --gil: only the thread holding the GIL (what the process spends its one core on)
-    args = ["record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--gil", "--format", "raw", "--threads"]
+    # --gil: only the thread holding the GIL (what the process spends its one core on);
+    # BENCH_PROFILE_WALL=1: every thread, idle or not (where the time is spent waiting)
+    mode = ["--idle"] if os.environ.get("BENCH_PROFILE_WALL") else ["--gil"]
+    args = ["record", "--pid", str(pid), "--rate", "100", "--nonblocking", *mode, "--format", "raw", "--threads"]
     proc = subprocess.Popen(
         [spy, *args, "-o", str(out)],
         stdout=subprocess.DEVNULL,
