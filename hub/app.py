@@ -11,6 +11,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import anyio
 import redis.asyncio as aredis
@@ -29,8 +30,8 @@ from hub.schemas import streams
 from hub.settings import Settings
 from hub.store.db import make_engine, migrate
 from hub.store.outbox import OutboxRelay
-from hub.transport import consumer_name, ensure_group
-from hub.worker import StreamWorker, reclaim_forever
+from hub.transport import Entry, consumer_name, ensure_group
+from hub.worker import Processed, StreamWorker, reclaim_forever
 
 log = get_logger("hub.app")
 
@@ -134,14 +135,22 @@ def build(settings: Settings) -> Hub:
         engine=engine,
         max_deliveries=settings.max_deliveries,
         on_commit=relay.wake.set,
+        publish=relay.publish,
         limiter=anyio.CapacityLimiter(settings.worker_threads),
     )
-    intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes)
-    decision_svc = DecisionService(engine, registry, agreement)
-    intake = worker(
-        name="intake", group=streams.INTAKE_GROUP, process=lambda st, es, now: intake_svc.process(st, es, now).ack
-    )
-    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_svc.process)
+    grace = timedelta(seconds=settings.publish_grace_s)
+    intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes, publish_grace=grace)
+    decision_svc = DecisionService(engine, registry, agreement, publish_grace=grace)
+
+    def intake_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
+        outcome = intake_svc.process(stream, entries, now)
+        return Processed(outcome.ack, outcome.publish)
+
+    def decision_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
+        return Processed(*decision_svc.process(stream, entries, now))
+
+    intake = worker(name="intake", group=streams.INTAKE_GROUP, process=intake_batch)
+    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch)
     broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     return Hub(settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, embedded)

@@ -8,7 +8,7 @@ records `referral.withheld` with its reasons. All in one transaction with the de
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,8 +32,8 @@ from hub.schemas.events import (
 )
 from hub.schemas.report import ConcernReport
 from hub.store import repository as repo
-from hub.store.db import UnitOfWork, transient_on_driver_errors
-from hub.store.models import Decision, Disclosure
+from hub.store.db import JsonText, UnitOfWork, dump_json, transient_on_driver_errors
+from hub.store.models import Decision, Disclosure, Outbox
 from hub.transport import Entry
 
 
@@ -63,19 +63,25 @@ def parse_decision(entry: Entry, registry: Registry) -> CloudEvent[TriageDecisio
 
 
 class DecisionService:
-    def __init__(self, engine: Engine, registry: Registry, agreement: Agreement) -> None:
+    def __init__(
+        self, engine: Engine, registry: Registry, agreement: Agreement, publish_grace: timedelta | None = None
+    ) -> None:
         self.engine = engine
         self.registry = registry
         self.agreement = agreement
+        # Set: the caller publishes the referrals after the commit (see `IntakeService`).
+        self.publish_grace = publish_grace
 
-    def process(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
+    def process(self, stream: str, entries: list[Entry], now: datetime) -> tuple[list[str], list[repo.OutboxRow]]:
+        """Store the batch; the entries to ack, and the referral events to publish now."""
         with transient_on_driver_errors():
             try:
                 return self._process(stream, entries, now)
             except IntegrityError:
                 return self._process(stream, entries, now)
 
-    def _process(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
+    def _process(self, stream: str, entries: list[Entry], now: datetime) -> tuple[list[str], list[repo.OutboxRow]]:
+        referrals: list[Outbox] = []  # outbox rows to publish after the commit
         with UnitOfWork(self.engine) as uow:
             s = uow.session
             done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
@@ -87,13 +93,14 @@ class DecisionService:
                     self._reject(s, entry, None, parsed, now)
                 elif (
                     not repo.decision_exists(s, parsed.source, parsed.id)
-                    and (problem := self._record(s, parsed, now)) is not None
+                    and (problem := self._record(s, parsed, now, referrals)) is not None
                 ):
                     self._reject(s, entry, parsed.source, problem, now)
                 repo.mark_processed(s, stream, entry.entry_id, now)
                 s.flush()
             uow.commit()
-        return [e.entry_id for e in entries]
+        publish = [(row.id, row.stream, str(row.event)) for row in referrals if row.id is not None]
+        return [e.entry_id for e in entries], publish
 
     def _reject(self, s: Any, entry: Entry, source: str | None, r: Rejection, now: datetime) -> None:
         if source is not None:
@@ -105,7 +112,9 @@ class DecisionService:
             )
         repo.add_deadletter(s, entry, r.code, r.message, now)
 
-    def _record(self, s: Any, event: CloudEvent[TriageDecision], now: datetime) -> Rejection | None:
+    def _record(
+        self, s: Any, event: CloudEvent[TriageDecision], now: datetime, referrals: list[Outbox]
+    ) -> Rejection | None:
         d = event.data
         report_row = repo.get_report(s, d.report_ref)
         if report_row is None:
@@ -192,7 +201,11 @@ class DecisionService:
                     created_at=now,
                 )
             )
-            repo.add_outbox(s, stream, event_out, now)
+            if self.publish_grace is None:
+                repo.add_outbox(s, stream, event_out, now)
+            else:  # stored as the text that will be published
+                text: Any = JsonText(dump_json(event_out))
+                referrals.append(repo.add_outbox(s, stream, text, now, now + self.publish_grace))
         item = repo.triage_item(s, d.report_ref)
         if item is not None:
             item.status, item.decided_at = "decided", now

@@ -169,16 +169,27 @@ class BatchOutcome:
     rejected: int = 0
     duplicates: int = 0
     refs: list[str] = field(default_factory=list)
+    publish: list[repo.OutboxRow] = field(default_factory=list)  # committed: to publish now
 
 
 class IntakeService:
     """Stores a batch of intake entries for one source in one transaction."""
 
-    def __init__(self, engine: Engine, registry: Registry, agreement: Agreement, max_bytes: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: Registry,
+        agreement: Agreement,
+        max_bytes: int,
+        publish_grace: timedelta | None = None,
+    ) -> None:
         self.engine = engine
         self.registry = registry
         self.agreement = agreement
         self.max_bytes = max_bytes
+        # Set: the caller publishes each batch's events after the commit (`BatchOutcome.publish`)
+        # and the relay takes over only those still unsent this long after.
+        self.publish_grace = publish_grace
         self._recipients: dict[str, str] = {}  # partner kind -> the partner that gets its notifications
 
     def process(self, stream: str, entries: list[Entry], now: datetime) -> BatchOutcome:
@@ -204,7 +215,7 @@ class IntakeService:
         parsed = {e.entry_id: parse_entry(e, source.id, now, self.max_bytes) for e in entries}
         with UnitOfWork(self.engine) as uow:
             s = uow.session
-            rows = repo.RowBatch(now)
+            rows = repo.RowBatch(now, self.publish_grace)
             done: set[str] = set()
             # event id -> (report ref, receipt): stored before, or earlier in this batch
             known: dict[str, tuple[str, Any]] = {}
@@ -249,6 +260,7 @@ class IntakeService:
                 rows.processed(stream, entry.entry_id)
             rows.write(s)
             uow.commit()
+        out.publish = rows.published
         return out
 
     def _reject(self, rows: repo.RowBatch, entry: Entry, source_id: str, r: Rejection, now: datetime) -> None:

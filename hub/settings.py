@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(5, ge=1, description="dead-letter an entry after this many deliveries")
     relay_interval_s: float = Field(0.2, gt=0, description="outbox poll for rows other processes wrote")
     relay_batch: int = Field(500, ge=1)
+    publish_grace_s: float = Field(
+        10.0, gt=0, description="workers publish their batches' events; the relay sends those still unsent after this"
+    )
 
     log_json: bool | None = Field(default=None, description="unset: JSON unless stdout is a TTY")
     log_level: str = "INFO"

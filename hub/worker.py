@@ -15,7 +15,8 @@ import asyncio
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +37,21 @@ from hub.transport import Entry, delivery_counts
 
 log = get_logger("hub.worker")
 
-ProcessFn = Callable[[str, list[Entry], datetime], list[str]]
+@dataclass
+class Processed:
+    """What a committed batch leaves to do: entries to ack, and outbox rows to publish now."""
+
+    ack: list[str] = field(default_factory=list)
+    publish: list[repo.OutboxRow] = field(default_factory=list)
+
+    def __iadd__(self, other: Processed) -> Processed:
+        self.ack += other.ack
+        self.publish += other.publish
+        return self
+
+
+ProcessFn = Callable[[str, list[Entry], datetime], Processed]
+PublishFn = Callable[[list[repo.OutboxRow]], Awaitable[None]]
 
 
 class StreamWorker:
@@ -53,6 +68,7 @@ class StreamWorker:
         process: ProcessFn,
         max_deliveries: int,
         on_commit: Callable[[], None],
+        publish: PublishFn | None = None,
         limiter: anyio.CapacityLimiter | None = None,
     ) -> None:
         self.name = name
@@ -63,6 +79,7 @@ class StreamWorker:
         self.process = process
         self.max_deliveries = max_deliveries
         self.on_commit = on_commit
+        self.publish = publish
         # Batches are processed in worker threads. Few of them: more threads than cores only
         # fight over the GIL, and each database round trip then waits for its turn.
         self.limiter = limiter
@@ -72,22 +89,19 @@ class StreamWorker:
         now = datetime.now(UTC)
         poison = [e for e in entries if e.deliveries > self.max_deliveries]
         live = [e for e in entries if e.deliveries <= self.max_deliveries]
-        acked: list[str] = []
+        done = Processed()
         try:
             if poison:
-                acked += await anyio.to_thread.run_sync(self._give_up, stream, poison, now, limiter=self.limiter)
+                done += await anyio.to_thread.run_sync(self._give_up, stream, poison, now, limiter=self.limiter)
             if live:
-                acked += await self._process(stream, live, now)
+                done += await self._process(stream, live, now)
         except TransientError as exc:
             log.warning("batch.deferred", stream=stream, count=len(entries), exc_info=exc)
-            done = set(acked)
-            await self._give_back(stream, [e for e in entries if e.entry_id not in done])
-            await self._ack(stream, acked)
+            acked = set(done.ack)
+            await self._give_back(stream, [e for e in entries if e.entry_id not in acked])
+            await self._finish(stream, done)
             return
-        finally:
-            if acked:
-                self.on_commit()
-        await self._ack(stream, acked)
+        await self._finish(stream, done)
         log.info(
             f"{self.name}.batch",
             stream=stream,
@@ -96,7 +110,15 @@ class StreamWorker:
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    async def _process(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
+    async def _finish(self, stream: str, done: Processed) -> None:
+        """After the commit: publish the batch's events (or leave them to the relay), then ack."""
+        if done.publish and self.publish is not None:
+            await self.publish(done.publish)
+        if done.ack:
+            self.on_commit()
+        await self._ack(stream, done.ack)
+
+    async def _process(self, stream: str, entries: list[Entry], now: datetime) -> Processed:
         try:
             return await anyio.to_thread.run_sync(self.process, stream, entries, now, limiter=self.limiter)
         except TransientError:
@@ -110,12 +132,12 @@ class StreamWorker:
                     deliveries=entries[0].deliveries,
                     exc_info=exc,
                 )
-                return []
+                return Processed()
             log.error("batch.failed_retrying_singly", stream=stream, count=len(entries), exc_info=exc)
-            acked: list[str] = []
+            done = Processed()
             for entry in entries:
-                acked += await self._process(stream, [entry], now)
-            return acked
+                done += await self._process(stream, [entry], now)
+            return done
 
     async def _give_back(self, stream: str, entries: list[Entry]) -> None:
         """Undo the delivery a transient failure used: the entry was not at fault.
@@ -139,14 +161,14 @@ class StreamWorker:
         except RedisError as exc:
             log.warning("give_back.failed", stream=stream, count=len(entries), exc_info=exc)
 
-    def _give_up(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
+    def _give_up(self, stream: str, entries: list[Entry], now: datetime) -> Processed:
         """Dead-letter entries that failed every time; the reporter gets a rejection receipt."""
         with transient_on_driver_errors():
             try:
-                return self._dead_letter(stream, entries, now)
+                return Processed(self._dead_letter(stream, entries, now))
             except IntegrityError:
                 # Another consumer finished one of them meanwhile: the retry sees its tracking row.
-                return self._dead_letter(stream, entries, now)
+                return Processed(self._dead_letter(stream, entries, now))
 
     def _dead_letter(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
         with UnitOfWork(self.engine) as uow:

@@ -103,6 +103,8 @@ class Outbox(SQLModel, table=True):
     event: dict[str, Any] = _json()
     created_at: datetime
     sent_at: datetime | None = None
+    # Set when the writing worker publishes the row itself: the relay waits until then.
+    relay_after: datetime | None = None
 
 
 class ProcessedEntry(SQLModel, table=True):

@@ -1,7 +1,15 @@
-"""The outbox relay: moves committed outbox rows to Redis, then marks them sent.
+"""The outbox: committed events reach Redis at least once, and in the normal course once.
 
-At-least-once: a crash between XADD and the update sends a row again on restart, with the
-same CloudEvent id, so readers dedupe on it. Rows are sent in id order, a pass at a time in
+Two paths send outbox rows:
+- The worker that committed a batch publishes the batch's events itself, right after the
+  commit (`OutboxRelay.publish`): the events leave without waiting for a relay pass. Such rows
+  carry `relay_after` (commit time + `publish_grace_s`); the relay marks them sent in its
+  next pass and otherwise leaves them alone until then.
+- The relay sends every other row (dead letters, decisions, CLI), and any row whose worker
+  died or could not reach Redis before `relay_after`.
+
+At-least-once: a crash between XADD and the update sends a row again, with the same
+CloudEvent id, so readers dedupe on it. The relay sends rows in id order, a pass at a time in
 one Lua script (EVALSHA), so a pass costs one round trip.
 
 Several hub processes may relay from one database. So that they do not send the same row
@@ -25,18 +33,19 @@ from datetime import UTC, datetime
 import anyio
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
-from sqlalchemy import Text, cast, update
+from sqlalchemy import ColumnElement, Text, and_, cast, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hub.logs import get_logger
 from hub.schemas.cloudevents import EVENT_FIELD
+from hub.store import repository as repo
 from hub.store.models import Outbox
 
 log = get_logger("hub.relay")
 
-Row = tuple[int, str, str]  # id, stream, the CloudEvent as stored JSON text
+Row = repo.OutboxRow  # id, stream, the CloudEvent as stored JSON text
 
 # A whole pass in one command and one reply: XADD each event (ARGV) to its stream (KEYS), in
 # order. Per-command round-trip bookkeeping in the client, not Redis, was the relay's main cost.
@@ -57,18 +66,40 @@ class OutboxRelay:
         self.sent_total = 0
         self._lock = asyncio.Lock()  # one relay pass at a time in this process
         self._xadd_all = client.register_script(XADD_ALL)  # EVALSHA; loaded on first use
+        self._published: list[int] = []  # ids workers published, to be marked sent
+        self.published_total = 0
+
+    async def publish(self, rows: list[Row]) -> None:
+        """Send rows a worker has just committed (`RowBatch` with `publish_grace`), so its events
+        go out without waiting for a relay pass; the next pass marks them sent. If the send
+        fails they stay unsent, and the relay sends them once their `relay_after` has passed."""
+        try:
+            await self._send(rows)
+        except (RedisError, OSError) as exc:  # TimeoutError is an OSError
+            log.warning("publish.deferred_to_relay", count=len(rows), exc_info=exc)
+            return
+        self._published += [row_id for row_id, _, _ in rows]
+        self.published_total += len(rows)
+        self.wake.set()
+
+    @staticmethod
+    def _due(now: datetime) -> ColumnElement[bool]:
+        """Unsent, and not (or no longer) left to the worker that wrote it."""
+        return and_(
+            col(Outbox.sent_at).is_(None), or_(col(Outbox.relay_after).is_(None), col(Outbox.relay_after) <= now)
+        )
 
     def _unsent(self) -> bool:
         """A look without locks, so an idle relay never takes SQLite's write lock."""
         with Session(self.engine) as session:
-            return session.exec(select(Outbox.id).where(col(Outbox.sent_at).is_(None)).limit(1)).first() is not None
+            return session.exec(select(Outbox.id).where(self._due(datetime.now(UTC))).limit(1)).first() is not None
 
     def _claim(self, session: Session) -> list[Row]:
         """Unsent rows, oldest first, claimed until `session` commits or ends."""
         # The event as the JSON text it was stored as: sent as it is, never parsed and re-encoded.
         query = (
             select(Outbox.id, Outbox.stream, cast(Outbox.event, Text))
-            .where(col(Outbox.sent_at).is_(None))
+            .where(self._due(datetime.now(UTC)))
             .order_by(col(Outbox.id))
             .limit(self.batch)
         )
@@ -82,12 +113,17 @@ class OutboxRelay:
         async with asyncio.timeout(self.send_timeout_s):
             await self._xadd_all(keys=[stream for _, stream, _ in rows], args=[event for _, _, event in rows])
 
-    def _pass(self, loop: asyncio.AbstractEventLoop) -> int:
-        """One pass, in a worker thread: claim, send (on the event loop), mark sent, commit.
+    def _pass(self, loop: asyncio.AbstractEventLoop, published: list[int]) -> int:
+        """One pass, in a worker thread: mark what workers published as sent; then claim, send
+        (on the event loop), mark sent, commit.
 
         The session lives and dies in this one thread, so a cancelled caller can never close
         it while the thread still uses it; an unfinished pass rolls back and unclaims its rows.
         The send is a plain task on the loop, its outcome handed back through a future."""
+        if published:
+            with Session(self.engine) as session:
+                repo.mark_sent(session, published, datetime.now(UTC))
+                session.commit()
         if not self._unsent():
             return 0
         with Session(self.engine) as session:
@@ -101,8 +137,14 @@ class OutboxRelay:
         return len(rows)
 
     async def relay_once(self) -> int:
+        """One pass; the rows the relay sent itself."""
         async with self._lock:
-            sent = await anyio.to_thread.run_sync(self._pass, asyncio.get_running_loop())
+            published, self._published = self._published, []
+            try:
+                sent = await anyio.to_thread.run_sync(self._pass, asyncio.get_running_loop(), published)
+            except BaseException:
+                self._published = published + self._published  # marked next time (idempotent)
+                raise
         self.sent_total += sent
         return sent
 

@@ -6,11 +6,11 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Column, DateTime, Table, bindparam, func, insert
+from sqlalchemy import JSON, Column, DateTime, Table, bindparam, func, insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, col, select
@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
 from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter
-from hub.store.db import dump_json
+from hub.store.db import JsonText, dump_json
 from hub.store.models import (
     PAYLOAD_FIELDS_V1,
     PAYLOAD_KV_LINES,
@@ -62,6 +62,22 @@ _OLDEST_CASES = (
 )
 
 
+OutboxRow = tuple[int, str, str]  # id, stream, the CloudEvent as JSON text
+
+
+def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Outbox rows sent. On PostgreSQL without waiting for the commit to reach the disk: a mark
+    lost in a crash only makes the relay send the row again, which at-least-once allows."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        conn.exec_driver_sql(
+            "UPDATE outbox SET sent_at = %(now)s WHERE id = ANY(%(ids)s)", {"now": now, "ids": list(ids)}
+        )
+    else:
+        conn.execute(update(_table(Outbox)).where(_table(Outbox).c.id.in_(ids)).values(sent_at=now))
+
+
 def processed_ids(session: Session, stream: str, entry_ids: Sequence[str]) -> set[str]:
     if not entry_ids:
         return set()
@@ -101,8 +117,12 @@ def case_for(session: Session, key: str | None, now: datetime) -> Case:
     return case
 
 
-def add_outbox(session: Session, stream: str, event: dict[str, Any], now: datetime) -> None:
-    session.add(Outbox(stream=stream, event=event, created_at=now))
+def add_outbox(
+    session: Session, stream: str, event: dict[str, Any], now: datetime, relay_after: datetime | None = None
+) -> Outbox:
+    row = Outbox(stream=stream, event=event, created_at=now, relay_after=relay_after)
+    session.add(row)
+    return row
 
 
 def encode_fields(fields: dict[bytes, bytes]) -> bytes:
@@ -272,10 +292,16 @@ class RowBatch:
     one; an area observation always gets a new one), then the rows that refer to them. Rows of
     one table are written in the order they were added, so outbox ids follow the order of
     `outbox()` calls. Every row of a table must be added with the same columns.
+
+    With `publish_grace`, the caller publishes the outbox rows itself once the transaction has
+    committed (`published`: id, stream and JSON text of each); the relay leaves them alone
+    for that long and sends only those still unsent then.
     """
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, publish_grace: timedelta | None = None) -> None:
         self.now = now
+        self._relay_after = now + publish_grace if publish_grace is not None else None
+        self.published: list[OutboxRow] = []
         self._keys: list[str | None] = []  # slot -> subject key
         self._slot_of: dict[str, int] = {}
         self._ids: dict[int, int] = {}  # slot -> case id, once written
@@ -294,8 +320,11 @@ class RowBatch:
         self._rows[_table(model)].append(values)
 
     def outbox(self, stream: str, event: dict[str, Any] | str) -> None:
-        """`event`: the CloudEvent as a dict, or already as JSON text (`hub.store.db.JsonText`)."""
-        self._rows[_OUTBOX].append({"stream": stream, "event": event, "created_at": self.now})
+        """`event`: the CloudEvent as a dict, or already as JSON text (`hub.store.db.JsonText`).
+        Encoded here, once: the same text is stored and published."""
+        text = JsonText(dump_json(event))
+        row = {"stream": stream, "event": text, "created_at": self.now, "relay_after": self._relay_after}
+        self._rows[_OUTBOX].append(row)
 
     def deadletter(self, entry: Entry, reason: str, detail: str) -> None:
         """As `add_deadletter`, in this batch."""
@@ -317,7 +346,10 @@ class RowBatch:
             for row in rows:
                 if isinstance(ref := row.get("case_id"), CaseRef):
                     row["case_id"] = self._ids[ref.slot]
-            if conn.dialect.name == "postgresql":
+            if table is _OUTBOX and self._relay_after is not None:
+                ids = _insert_with_ids(conn, table, rows)
+                self.published += [(i, r["stream"], str(r["event"])) for i, r in zip(ids, rows, strict=True)]
+            elif conn.dialect.name == "postgresql":
                 _copy(conn, table, rows)
             elif conn.dialect.name == "sqlite":
                 _executemany_sqlite(conn, table, rows)
@@ -368,6 +400,22 @@ def _oldest_cases(conn: Connection, keys: list[str]) -> dict[str, int]:
     else:
         rows = conn.execute(_OLDEST_CASES, {"keys": keys})
     return {k: i for k, i in rows if k is not None and i is not None}
+
+
+def _insert_with_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` (in order) and return their ids."""
+    if conn.dialect.name == "postgresql":
+        ids = _next_ids(conn, table, len(rows))
+        _copy(conn, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+    if conn.dialect.name == "sqlite":
+        # One writer holds the database from the first insert on, and SQLite gives each new
+        # row the largest rowid so far plus one: the batch's ids are consecutive.
+        _executemany_sqlite(conn, table, rows)
+        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
+    result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [i for (i,) in result]
 
 
 def _next_ids(conn: Connection, table: Table, count: int) -> list[int]:

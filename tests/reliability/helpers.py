@@ -225,6 +225,7 @@ def worker_env(redis_url: str, database_url: str, data_dir: Path, **overrides: o
         "relay_interval_s": 0.05,
         "reclaim_interval_s": 0.2,
         "reclaim_idle_ms": 1000,
+        "publish_grace_s": 1.0,  # a dead worker's committed events: the relay's after this
         "batch_size": 50,
         **overrides,
     }

@@ -1,0 +1,93 @@
+"""A worker publishes its committed batch's events itself; the relay is the safety net.
+
+On both databases: the ids `RowBatch` hands back are the stored rows' ids, in order, with the
+exact stored text; the relay leaves such rows alone for the grace period and marks them sent
+once published; rows whose worker never published them are relayed once the grace is over.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import redis.asyncio as aredis
+from sqlalchemy import Text, cast
+from sqlmodel import Session, col, select
+
+from hub.store import repository as repo
+from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
+from hub.store.models import Outbox
+from hub.store.outbox import OutboxRelay
+
+STREAMS = ("hub.test.publish.a.v1", "hub.test.publish.b.v1")
+
+
+def _write_batch(database_url: str, now: datetime, grace: timedelta, n: int) -> list[repo.OutboxRow]:
+    engine = make_engine(database_url)
+    with UnitOfWork(engine) as uow:
+        rows = repo.RowBatch(now, grace)
+        for i in range(n):
+            event = {"specversion": "1.0", "id": f"ev-{i}", "data": {"navn": "Åse Ærø", "i": i}}
+            rows.outbox(STREAMS[i % 2], event if i % 3 else JsonText(json.dumps(event, ensure_ascii=False)))
+        rows.write(uow.session)
+        uow.commit()
+    engine.dispose()
+    return rows.published
+
+
+def _stored(database_url: str) -> list[tuple[int, str, str]]:
+    engine = make_engine(database_url)
+    with Session(engine) as s:
+        query = select(Outbox.id, Outbox.stream, cast(Outbox.event, Text)).order_by(col(Outbox.id))
+        stored = [(i, st, ev) for i, st, ev in s.exec(query) if i is not None]
+    engine.dispose()
+    return stored
+
+
+def _unsent(database_url: str) -> int:
+    engine = make_engine(database_url)
+    with Session(engine) as s:
+        n = len(list(s.exec(select(Outbox.id).where(col(Outbox.sent_at).is_(None)))))
+    engine.dispose()
+    return n
+
+
+async def _lengths(client: aredis.Redis) -> list[int]:
+    return [await client.xlen(s) for s in STREAMS]
+
+
+async def test_a_batch_publishes_its_own_rows_and_the_relay_only_marks_them(
+    clean_redis: str, database_url: str
+) -> None:
+    migrate(database_url)
+    published = _write_batch(database_url, datetime.now(UTC), timedelta(seconds=60), 7)
+    assert published == _stored(database_url)  # ids, streams and the exact stored text, in order
+
+    engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
+    relay = OutboxRelay(engine, client, batch=100, interval_s=0.05)
+    assert await relay.relay_once() == 0  # within the grace: the worker's, not the relay's
+    assert await _lengths(client) == [0, 0]
+
+    await relay.publish(published)
+    assert await _lengths(client) == [4, 3]
+    first = (await client.xrange(STREAMS[0], count=1))[0][1][b"event"].decode()
+    assert first == published[0][2]
+    assert await relay.relay_once() == 0 and _unsent(database_url) == 0  # marked, not sent again
+    assert (relay.sent_total, relay.published_total) == (0, 7)
+    await client.aclose()
+    engine.dispose()
+
+
+async def test_rows_a_worker_never_published_are_relayed_after_the_grace(clean_redis: str, database_url: str) -> None:
+    migrate(database_url)
+    grace = timedelta(seconds=2)
+    _write_batch(database_url, datetime.now(UTC) - timedelta(seconds=5), grace, 5)  # grace over
+    _write_batch(database_url, datetime.now(UTC), timedelta(seconds=60), 4)  # grace running
+
+    engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
+    relay = OutboxRelay(engine, client, batch=100, interval_s=0.05)
+    await relay.drain(timeout_s=10)
+    assert relay.sent_total == 5 and await _lengths(client) == [3, 2]
+    assert _unsent(database_url) == 4  # left to their worker until their grace is over
+    await client.aclose()
+    engine.dispose()
