@@ -56,8 +56,17 @@ __all__ = [
 
 # The police get what they need to avert the crime; children's services what they need to act.
 DEFAULT_ALERT_FIELDS: frozenset[str] = frozenset(
-    {"reporter.role", "reporter.contact", "subject.name", "subject.cpr", "subject.district",
-     "concern.categories", "concern.description", "concern.observed_at", "concern.location"}
+    {
+        "reporter.role",
+        "reporter.contact",
+        "subject.name",
+        "subject.cpr",
+        "subject.district",
+        "concern.categories",
+        "concern.description",
+        "concern.observed_at",
+        "concern.location",
+    }
 )
 DEFAULT_NOTIFICATION_FIELDS: frozenset[str] = ALL_FIELDS - {"subject.custody"}
 # [unconfirmed] in domain.md: the offences Straffeloven § 141 covers. Shown, never decided on.
@@ -190,11 +199,16 @@ class Derived:
     members: dict[tuple[Structure, bool], frozenset[SourceKind]]
     before_release: timedelta
     after_release: timedelta
+    # Agreement values the disclosure rules read for every request, copied out of the pydantic
+    # models (whose attributes are several times slower to read): `ages.*` and `necessity.*`.
+    ssp_max_age: int
+    ssp_plus_max_age: int
+    min_justification_chars: int
     # Memoised decisions and their parts, filled on first use by `assess` and `disclose`.
     assessments: dict[tuple[str, ...], Assessment] = field(default_factory=dict)
     notifications: dict[tuple[object, ...], Notification] = field(default_factory=dict)
     disclosures: dict[tuple[object, ...], Disclosure] = field(default_factory=dict)
-    fields: dict[tuple[object, ...], tuple[frozenset[str], tuple[str, ...]]] = field(default_factory=dict)
+    fields: dict[tuple[object, ...], tuple[frozenset[str], tuple[str, ...], bool]] = field(default_factory=dict)
 
 
 def _canonical(value: Any) -> Any:
@@ -304,17 +318,17 @@ def derive(agreement: Agreement) -> Derived:
     derived = Derived(
         digest=digest,
         policy_version=f"{POLICY_LABEL}+{label}",
-        members={
-            (s, plus): agreement.structures.members(s, plus) for s in Structure for plus in (False, True)
-        },
+        members={(s, plus): agreement.structures.members(s, plus) for s in Structure for plus in (False, True)},
         before_release=timedelta(days=agreement.ksp.days_before_release),
         after_release=timedelta(days=agreement.ksp.days_after_release),
+        ssp_max_age=agreement.ages.ssp_max_age,
+        ssp_plus_max_age=agreement.ages.ssp_plus_max_age,
+        min_justification_chars=agreement.necessity.min_justification_chars,
     )
     if len(_DERIVED) >= _DERIVED_MAX:
         _DERIVED.clear()
     _DERIVED[id(agreement)] = (agreement, derived)
     return derived
-
 
 
 def parse_agreement(text: str) -> Agreement:

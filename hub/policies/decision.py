@@ -25,6 +25,10 @@ class Effect(StrEnum):
     ESCALATE = "escalate"  # needs a human decision, e.g. consent unclear
 
 
+# Module names for the members: reading `Effect.SHARE` goes through the enum class each time.
+_SHARE, _WITHHOLD, _ESCALATE = Effect.SHARE, Effect.WITHHOLD, Effect.ESCALATE
+
+
 class Verdict(NamedTuple):
     """What one rule says about one request. A rule that does not apply returns None instead.
 
@@ -41,12 +45,17 @@ def combine(verdicts: Iterable[Verdict]) -> Effect:
     needs at least one rule that allows it and none that forbids it or asks for a person.
 
     This is the hub's one combining rule: every disclosure is decided by it."""
-    effects = {v.effect for v in verdicts if v.effect is not None}
-    if not effects or Effect.WITHHOLD in effects:
-        return Effect.WITHHOLD
-    if Effect.ESCALATE in effects:
-        return Effect.ESCALATE
-    return Effect.SHARE
+    share = escalate = False
+    for _, effect in verdicts:  # one pass, no set: this runs for every disclosure
+        if effect is _WITHHOLD:
+            return _WITHHOLD
+        if effect is _ESCALATE:
+            escalate = True
+        elif effect is _SHARE:
+            share = True
+    if escalate:
+        return _ESCALATE
+    return _SHARE if share else _WITHHOLD
 
 
 class _Value(BaseModel):

@@ -48,50 +48,84 @@ class Request(BaseModel):
 
 
 class Facts(NamedTuple):
-    """What the disclosure rules read, derived once per request (a tuple: cheap to build)."""
+    """What the disclosure rules read, derived once per request (a tuple: cheap to build).
+
+    The request's parts the rules read often are copied out of the pydantic models, whose
+    attributes are several times slower to read; `derived` holds the agreement's values."""
 
     req: Request
+    recipient: Recipient  # req.recipient
+    kind: PartnerKind  # req.recipient.kind
+    structure: Structure  # req.structure
     agreement: Agreement
     derived: Derived
     now: datetime
     subject: Subject | None
     age: int | None
     department: bool  # a municipal department outside SSP/PSP/KSP
+    released: Custody | None  # the custody, if KSP is referred to and now is within its window
 
 
 RuleFn = Callable[[Facts], Verdict | None]
 
+# Module names for enum members: reading `Structure.SSP` goes through the enum class each time.
 SHARE, WITHHOLD, ESCALATE = Effect.SHARE, Effect.WITHHOLD, Effect.ESCALATE
+SSP, PSP, KSP = Structure.SSP, Structure.PSP, Structure.KSP
+INVESTIGATION = Purpose.INVESTIGATION
+PRISON, PLACEMENT = CustodyKind.PRISON, CustodyKind.PLACEMENT
+
+# Every verdict the rules below can give, built once: a verdict is an immutable value, and
+# equal verdicts being one object keeps the comparisons in the decision cache cheap.
+RPL115_2_WITHHOLD = Verdict("RPL115-2", WITHHOLD)
+RPL115_4_WITHHOLD = Verdict("RPL115-4", WITHHOLD)
+MEMBER_WITHHOLD = Verdict("RPL115-MEMBER", WITHHOLD)
+RPL115_3_MET = Verdict("RPL115-3", None)
+RPL115_3_WITHHOLD = Verdict("RPL115-3", WITHHOLD)
+OUTSIDE_WITHHOLD = Verdict("RPL115-OUTSIDE", WITHHOLD)
+OUTSIDE_CONSENT_MET = Verdict("RPL115-OUTSIDE-CONSENT", None)
+OUTSIDE_CONSENT_UNCLEAR_ESCALATE = Verdict("RPL115-OUTSIDE-CONSENT-UNCLEAR", ESCALATE)
+RPL115_1_1_SHARE = Verdict("RPL115-1-1", SHARE)
+RPL115_1_1_PLUS_SHARE = Verdict("RPL115-1-1-PLUS", SHARE)
+RPL115_1_1_AGE_ESCALATE = Verdict("RPL115-1-1-AGE", ESCALATE)
+RPL115_1_2_SHARE = Verdict("RPL115-1-2", SHARE)
+RPL115_1_2_CHECK_ESCALATE = Verdict("RPL115-1-2-CHECK", ESCALATE)
+RPL115_1_3_A_SHARE = Verdict("RPL115-1-3-a", SHARE)
+RPL115_1_3_B_SHARE = Verdict("RPL115-1-3-b", SHARE)
+RPL115_1_3_C_SHARE = Verdict("RPL115-1-3-c", SHARE)
+NOPERSON_SHARE = Verdict("NOPERSON", SHARE)
+NOMATCH_WITHHOLD = Verdict("RPL115-NOMATCH", WITHHOLD)
+MIN_FIELDS_EMPTY_WITHHOLD = Verdict("MIN-FIELDS-EMPTY", WITHHOLD)
 
 
 # --- Conditions ----------------------------------------------------------------------------------
 
+
 def rpl115_2(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 2: never for the purpose of investigating criminal cases."""
-    return Verdict("RPL115-2", WITHHOLD) if f.req.purpose is Purpose.INVESTIGATION else None
+    return RPL115_2_WITHHOLD if f.req.purpose is INVESTIGATION else None
 
 
 def rpl115_4(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 4: nobody is obliged to disclose; a disclosure is a choice that
     must be justified as necessary in the case at hand. Missing, blank or shorter than the
     agreement's minimum is no justification."""
-    if len(f.req.justification.strip()) < f.agreement.necessity.min_justification_chars:
-        return Verdict("RPL115-4", WITHHOLD)
+    # The agreement's necessity.min_justification_chars (copied into `derived`).
+    if len(f.req.justification.strip()) < f.derived.min_justification_chars:
+        return RPL115_4_WITHHOLD
     return None
 
 
 def rpl115_member(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1-3: only participants receive. The registry must place the
     partner in the structure, and its kind must take part in it (SSP+ for young adults)."""
-    recipient, structure = f.req.recipient, f.req.structure
-    if structure not in recipient.structures:
-        return Verdict("RPL115-MEMBER", WITHHOLD)
+    structure, d = f.structure, f.derived
+    if structure not in f.recipient.structures:
+        return MEMBER_WITHHOLD
     if f.department:
         return None  # outside the structures: the consent rules decide
-    ages = f.agreement.ages
-    ssp_plus = structure is Structure.SSP and f.age is not None and ages.ssp_max_age <= f.age < ages.ssp_plus_max_age
-    if recipient.kind not in f.derived.members[(structure, ssp_plus)]:
-        return Verdict("RPL115-MEMBER", WITHHOLD)
+    ssp_plus = structure is SSP and f.age is not None and d.ssp_max_age <= f.age < d.ssp_plus_max_age
+    if f.kind not in d.members[(structure, ssp_plus)]:
+        return MEMBER_WITHHOLD
     return None
 
 
@@ -99,9 +133,9 @@ def rpl115_3(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 3: a self-governing institution takes part on the same terms
     if it does public tasks in the social, education or employment field or in social and
     treatment psychiatry; any other self-governing recipient gets nothing."""
-    if not f.req.recipient.self_governing:
+    if not f.recipient.self_governing:
         return None
-    return Verdict("RPL115-3", None if f.req.recipient.kind in SELF_GOVERNING_KINDS else WITHHOLD)
+    return RPL115_3_MET if f.kind in SELF_GOVERNING_KINDS else RPL115_3_WITHHOLD
 
 
 def outside_structures(f: Facts) -> Verdict | None:
@@ -120,38 +154,39 @@ def outside_structures(f: Facts) -> Verdict | None:
     else:
         ok = False
     if ok is None:
-        return Verdict("RPL115-OUTSIDE-CONSENT-UNCLEAR", ESCALATE)
-    return Verdict("RPL115-OUTSIDE-CONSENT", None) if ok else Verdict("RPL115-OUTSIDE", WITHHOLD)
+        return OUTSIDE_CONSENT_UNCLEAR_ESCALATE
+    return OUTSIDE_CONSENT_MET if ok else OUTSIDE_WITHHOLD
 
 
 # --- Basis: which cooperation covers the person ---------------------------------------------
 
+
 def rpl115_1_1(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1: SSP, for a person under the agreed SSP age."""
-    if f.req.structure is Structure.SSP and f.age is not None and f.age < f.agreement.ages.ssp_max_age:
-        return Verdict("RPL115-1-1", SHARE)
+    if f.structure is SSP and f.age is not None and f.age < f.derived.ssp_max_age:  # ages.ssp_max_age
+        return RPL115_1_1_SHARE
     return None
 
 
 def rpl115_1_1_plus(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1, extended locally (SSP+) to young adults."""
-    ages = f.agreement.ages
-    if f.req.structure is Structure.SSP and f.age is not None and ages.ssp_max_age <= f.age < ages.ssp_plus_max_age:
-        return Verdict("RPL115-1-1-PLUS", SHARE)
+    d = f.derived  # holds the agreement's ages.ssp_max_age and ages.ssp_plus_max_age
+    if f.structure is SSP and f.age is not None and d.ssp_max_age <= f.age < d.ssp_plus_max_age:
+        return RPL115_1_1_PLUS_SHARE
     return None
 
 
 def rpl115_1_1_age(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1: SSP depends on age; unknown age needs a person."""
-    if f.req.structure is Structure.SSP and f.subject is not None and f.age is None:
-        return Verdict("RPL115-1-1-AGE", ESCALATE)
+    if f.structure is SSP and f.subject is not None and f.age is None:
+        return RPL115_1_1_AGE_ESCALATE
     return None
 
 
 def rpl115_1_2(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 2: PSP, for socially vulnerable persons."""
-    if f.req.structure is Structure.PSP and f.subject is not None and f.subject.socially_vulnerable:
-        return Verdict("RPL115-1-2", SHARE)
+    if f.structure is PSP and f.subject is not None and f.subject.socially_vulnerable:
+        return RPL115_1_2_SHARE
     return None
 
 
@@ -159,19 +194,19 @@ def rpl115_1_2_check(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 2: psychiatric contact alone does not make a person
     socially vulnerable, nor rule it out; a person judges."""
     s = f.subject
-    if f.req.structure is Structure.PSP and s is not None and s.psychiatric_contact and not s.socially_vulnerable:
-        return Verdict("RPL115-1-2-CHECK", ESCALATE)
+    if f.structure is PSP and s is not None and s.psychiatric_contact and not s.socially_vulnerable:
+        return RPL115_1_2_CHECK_ESCALATE
     return None
 
 
-def _released_in_window(f: Facts) -> Custody | None:
-    """The person's custody, if KSP is referred to and now is within the agreed window."""
-    if f.req.structure is not Structure.KSP or f.subject is None:
+def released_in_window(structure: Structure, subject: Subject | None, derived: Derived, today: date) -> Custody | None:
+    """The person's custody, if KSP is referred to and today is within the agreed window around
+    release (`Facts.released`, which the KSP rules read)."""
+    if structure is not KSP or subject is None:
         return None
-    custody = f.subject.custody
+    custody = subject.custody
     if custody is None or custody.release_date is None:
         return None
-    derived, today = f.derived, f.now.date()
     if custody.release_date - derived.before_release <= today <= custody.release_date + derived.after_release:
         return custody
     return None
@@ -180,8 +215,8 @@ def _released_in_window(f: Facts) -> Custody | None:
 def rpl115_1_3_a(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 3, litra a: convicted, released from a Kriminalforsorgen
     institution."""
-    c = _released_in_window(f)
-    return Verdict("RPL115-1-3-a", SHARE) if c and c.kind is CustodyKind.PRISON and c.convicted else None
+    c = f.released
+    return RPL115_1_3_A_SHARE if c and c.kind is PRISON and c.convicted else None
 
 
 def _age_at(f: Facts, day: date) -> int | None:
@@ -192,30 +227,30 @@ def rpl115_1_3_b(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 3, litra b: convicted and under 18, released from
     placement outside Kriminalforsorgen (straffuldbyrdelseslovens § 78, stk. 2). Age is taken
     on the release date."""
-    c = _released_in_window(f)
-    if c is None or c.kind is not CustodyKind.PLACEMENT or not c.convicted or c.release_date is None:
+    c = f.released
+    if c is None or c.kind is not PLACEMENT or not c.convicted or c.release_date is None:
         return None
     age = _age_at(f, c.release_date)
-    return Verdict("RPL115-1-3-b", SHARE) if age is not None and age < ADULT_AGE else None
+    return RPL115_1_3_B_SHARE if age is not None and age < ADULT_AGE else None
 
 
 def rpl115_1_3_c(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 3, litra c: released from custody or other deprivation of
     liberty, and judged radicalised or at risk of it."""
-    c = _released_in_window(f)
-    return Verdict("RPL115-1-3-c", SHARE) if c and c.radicalisation_risk else None
+    c = f.released
+    return RPL115_1_3_C_SHARE if c and c.radicalisation_risk else None
 
 
 def no_person(f: Facts) -> Verdict | None:
     """GDPR art. 4(1): an area observation identifies nobody; its non-personal facts may go to a
     participant (the field rules keep it to those)."""
-    return Verdict("NOPERSON", SHARE) if f.subject is None else None
+    return NOPERSON_SHARE if f.subject is None else None
 
 
 def no_match(basis: list[Verdict]) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1: no cooperation covers the person, so nothing is shared.
     `basis` is what the basis rules said."""
-    return None if basis else Verdict("RPL115-NOMATCH", WITHHOLD)
+    return None if basis else NOMATCH_WITHHOLD
 
 
 # The rule table for disclosures. Order is for the reader only: `combine` does not depend on it.
@@ -248,63 +283,97 @@ BASIS_RULES: dict[Structure, dict[str, RuleFn]] = {
     },
 }
 DISCLOSURE_RULES: dict[str, RuleFn] = {
-    **CONDITION_RULES, **{rid: fn for rules in BASIS_RULES.values() for rid, fn in rules.items()}
+    **CONDITION_RULES,
+    **{rid: fn for rules in BASIS_RULES.values() for rid, fn in rules.items()},
 }
 BASIS_RULE_IDS: frozenset[str] = frozenset(DISCLOSURE_RULES) - frozenset(CONDITION_RULES)
 FIELD_RULE_IDS: frozenset[str] = frozenset({"MIN-FIELDS", "MIN-FIELDS-EMPTY", "HEALTH-PSP", "DBL-11", "DBL-8"})
 # Every rule id `disclose` can emit (the meta-test checks the rule table against it).
 DISCLOSE_RULE_IDS: frozenset[str] = frozenset(
-    {*DISCLOSURE_RULES, "RPL115-OUTSIDE-CONSENT", "RPL115-OUTSIDE-CONSENT-UNCLEAR", "RPL115-NOMATCH",
-     *FIELD_RULE_IDS}
+    {*DISCLOSURE_RULES, "RPL115-OUTSIDE-CONSENT", "RPL115-OUTSIDE-CONSENT-UNCLEAR", "RPL115-NOMATCH", *FIELD_RULE_IDS}
 )
 
 
 # --- Fields ------------------------------------------------------------------------------------
 
 _ALWAYS = ("reporter.name", "reporter.role", "concern.categories", "concern.description")
-_OPTIONAL = ("reporter.contact", "concern.observed_at", "concern.location", "concern.school_absence_pct",
-             "subject.resident", "subject.psychiatric_contact", "subject.cpr", "subject.name",
-             "subject.district", "subject.custody", "subject.birth_date")
+_OPTIONAL = (
+    "reporter.contact",
+    "concern.observed_at",
+    "concern.location",
+    "concern.school_absence_pct",
+    "subject.resident",
+    "subject.psychiatric_contact",
+    "subject.cpr",
+    "subject.name",
+    "subject.district",
+    "subject.custody",
+    "subject.birth_date",
+)
 _BY_MASK: dict[int, frozenset[str]] = {}
 
 
 def present_fields(report: ConcernReport) -> frozenset[str]:
     """The fields this report actually holds a value for."""
     r, c, s = report.reporter, report.concern, report.subject
-    mask = ((r.contact is not None) | (c.observed_at is not None) << 1 | (c.location is not None) << 2
-            | (c.school_absence_pct is not None) << 3)
+    mask = (
+        (r.contact is not None)
+        | (c.observed_at is not None) << 1
+        | (c.location is not None) << 2
+        | (c.school_absence_pct is not None) << 3
+    )
     if s is not None:
-        mask |= (0b11 << 4 | (s.cpr is not None) << 6 | (s.name is not None) << 7 | (s.district is not None) << 8
-                 | (s.custody is not None) << 9 | (s.birth_date is not None) << 10)
+        mask |= (
+            0b11 << 4
+            | (s.cpr is not None) << 6
+            | (s.name is not None) << 7
+            | (s.district is not None) << 8
+            | (s.custody is not None) << 9
+            | (s.birth_date is not None) << 10
+        )
     found = _BY_MASK.get(mask)
     if found is None:  # at most 2**11 distinct sets, built once each
-        found = _BY_MASK[mask] = frozenset(
-            _ALWAYS + tuple(name for i, name in enumerate(_OPTIONAL) if mask >> i & 1))
+        found = _BY_MASK[mask] = frozenset(_ALWAYS + tuple(name for i, name in enumerate(_OPTIONAL) if mask >> i & 1))
     return found
 
 
-def _base_fields(f: Facts) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The allow-list for this kind of recipient in this structure (cached per agreement)."""
-    recipient, structure = f.req.recipient, f.req.structure
-    key = (recipient.kind, structure, f.department, f.subject is None)
-    cache = f.derived.fields
-    found = cache.get(key)
-    if found is None:
-        applied = ["MIN-FIELDS"]
-        if f.department:
-            fields = f.agreement.departments_with_consent
-        else:
-            fields = f.agreement.fields.get(recipient.kind, frozenset())
-        if f.subject is None:
-            fields = fields & NON_PERSONAL_FIELDS
-        if fields & HEALTH_FIELDS and (structure is not Structure.PSP or f.department):
-            fields = fields - HEALTH_FIELDS
-            applied.append("HEALTH-PSP")
-        found = cache[key] = (frozenset(fields), tuple(applied))
-    return found
+def base_fields(
+    agreement: Agreement, kind: PartnerKind, structure: Structure, department: bool, person: bool
+) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The allow-list for this kind of recipient in this structure, and the field rules that
+    shaped it: MIN-FIELDS, and HEALTH-PSP where health fields had to go."""
+    applied = ["MIN-FIELDS"]
+    fields = agreement.departments_with_consent if department else agreement.fields.get(kind, frozenset())
+    if not person:
+        fields = fields & NON_PERSONAL_FIELDS
+    if fields & HEALTH_FIELDS and (structure is not PSP or department):
+        fields = fields - HEALTH_FIELDS
+        applied.append("HEALTH-PSP")
+    return frozenset(fields), tuple(applied)
 
+
+def narrowed_fields(
+    agreement: Agreement,
+    kind: PartnerKind,
+    structure: Structure,
+    department: bool,
+    person: bool,
+    present: frozenset[str],
+) -> tuple[frozenset[str], tuple[str, ...], bool]:
+    """The allow-list narrowed to the fields the report holds (`present`); the field rules so far
+    (DBL-11 when the CPR number goes along); and whether the fields can carry criminal-offence
+    data, so that DBL-8 applies if the report holds any."""
+    base, applied = base_fields(agreement, kind, structure, department, person)
+    fields = base & present
+    if "subject.cpr" in fields:
+        applied += ("DBL-11",)
+    return fields, applied, not fields.isdisjoint(CRIMINAL_DATA_FIELDS)
+
+
+_CACHE_MAX = 65536  # entries per agreement in each of its decision caches
 
 # The last report's present fields: a report is usually disclosed to several partners in a row.
+# Keyed on the report object (held, so its id cannot be reused); a report is frozen.
 _last_present: tuple[ConcernReport | None, frozenset[str]] = (None, frozenset())
 
 
@@ -321,25 +390,37 @@ def _present(report: ConcernReport) -> frozenset[str]:
 def allowed_fields(f: Facts) -> tuple[frozenset[str], tuple[str, ...]]:
     """Minimisation: the recipient kind's allow-list, narrowed to what may go in this structure
     and to what the report holds. Returns the fields and the field rules that shaped them."""
-    base, applied = _base_fields(f)
-    fields = base & _present(f.req.report)
-    notes: tuple[str, ...] = ()
-    if "subject.cpr" in fields:
-        notes += ("DBL-11",)
-    if not fields.isdisjoint(CRIMINAL_DATA_FIELDS) and holds_criminal_data(f.req.report):
-        notes += ("DBL-8",)
-    return fields, applied + notes
+    report = f.req.report
+    # Everything but DBL-8 follows from these, all immutable: computed once per agreement.
+    key = (f.kind, f.structure, f.department, f.subject is not None, _present(report))
+    cache = f.derived.fields
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        found = cache[key] = narrowed_fields(f.agreement, *key)
+    fields, applied, criminal = found
+    if criminal and holds_criminal_data(f.subject, report.concern.categories):
+        return fields, (*applied, "DBL-8")
+    return fields, applied
 
 
 # --- The decision ------------------------------------------------------------------------------
 
 _DEPARTMENT = PartnerKind.MUNICIPAL_DEPARTMENT
+# tuple.__new__(Facts, values) is Facts(*values) without the Python-level __new__ a NamedTuple
+# generates (most of the cost of building one); `values` must be in the field order of `Facts`.
+_tuple_new = tuple.__new__
 
 
 def facts(req: Request, agreement: Agreement, now: datetime) -> Facts:
-    report = req.report
-    return Facts(req, agreement, derive(agreement), now, report.subject, age_of(report, now.date()),
-                 req.recipient.kind is _DEPARTMENT)
+    report, recipient, structure = req.report, req.recipient, req.structure
+    kind, derived, subject, today = recipient.kind, derive(agreement), report.subject, now.date()
+    age = age_of(report, today)
+    released = released_in_window(structure, subject, derived, today) if structure is KSP else None
+    return _tuple_new(
+        Facts, (req, recipient, kind, structure, agreement, derived, now, subject, age, kind is _DEPARTMENT, released)
+    )
 
 
 def evaluate_all(f: Facts) -> list[Verdict]:
@@ -354,36 +435,41 @@ def evaluate_all(f: Facts) -> list[Verdict]:
 # An index over the same rule table, so the hot path calls only the rules whose own guard can
 # pass: the consent rules only for departments, RPL115-3 only for self-governing recipients,
 # the basis rules only for the structure referred to, and NOPERSON only without a person.
-# A property test checks `evaluate` against `evaluate_all`.
-_CONDITIONS: dict[tuple[bool, bool], tuple[RuleFn, ...]] = {
-    (department, self_governing): tuple(
-        fn for fn in CONDITION_RULES.values()
-        if (fn is not outside_structures or department) and (fn is not rpl115_3 or self_governing)
+# Keyed on (department, self-governing, structure, person): the condition rules and the basis
+# rules to run. A property test checks `evaluate` against `evaluate_all`.
+_APPLICABLE: dict[tuple[bool, bool, Structure, bool], tuple[tuple[RuleFn, ...], tuple[RuleFn, ...]]] = {
+    (department, self_governing, structure, person): (
+        tuple(
+            fn
+            for fn in CONDITION_RULES.values()
+            if (fn is not outside_structures or department) and (fn is not rpl115_3 or self_governing)
+        ),
+        tuple(fn for fn in rules.values() if (fn is no_person) is not person),
     )
-    for department in (False, True) for self_governing in (False, True)
-}
-_BASIS: dict[tuple[Structure, bool], tuple[RuleFn, ...]] = {
-    (structure, person): tuple(fn for fn in rules.values() if (fn is no_person) is not person)
-    for structure, rules in BASIS_RULES.items() for person in (False, True)
+    for department in (False, True)
+    for self_governing in (False, True)
+    for structure, rules in BASIS_RULES.items()
+    for person in (False, True)
 }
 
 
 def evaluate(f: Facts) -> list[Verdict]:
     """Every applicable rule's verdict on the request, NOMATCH included."""
+    conditions, basis = _APPLICABLE[f.department, f.recipient.self_governing, f.structure, f.subject is not None]
     verdicts = []  # plain loops: this is the hot path
-    for fn in _CONDITIONS[f.department, f.req.recipient.self_governing]:
+    for fn in conditions:
         if (v := fn(f)) is not None:
             verdicts.append(v)
-    basis = []
-    for fn in _BASIS[f.req.structure, f.subject is not None]:
+    before_basis = len(verdicts)
+    for fn in basis:
         if (v := fn(f)) is not None:
-            basis.append(v)
-    if (nm := no_match(basis)) is not None:
-        basis.append(nm)
-    return verdicts + basis
+            verdicts.append(v)
+    if len(verdicts) == before_basis:  # no basis rule applied: `no_match`
+        verdicts.append(NOMATCH_WITHHOLD)
+    return verdicts
 
 
-_CACHE_MAX = 65536
+_NO_FIELDS: frozenset[str] = frozenset()
 
 
 def disclose(req: Request, agreement: Agreement, now: datetime) -> Disclosure:
@@ -391,15 +477,16 @@ def disclose(req: Request, agreement: Agreement, now: datetime) -> Disclosure:
     f = facts(req, agreement, now)
     verdicts = evaluate(f)
     effect = combine(verdicts)
-    fields: frozenset[str] = frozenset()
+    fields = _NO_FIELDS
     applied: tuple[str, ...] = ()
     if effect is SHARE:
         fields, applied = allowed_fields(f)
         if not fields:
-            verdicts.append(Verdict("MIN-FIELDS-EMPTY", WITHHOLD))
+            verdicts.append(MIN_FIELDS_EMPTY_WITHHOLD)
             effect, applied = combine(verdicts), ()
     # Equal outcomes give equal decisions: reuse the frozen value instead of building it again.
-    key = (tuple(verdicts), applied, fields, req.structure, req.recipient.partner_id)
+    structure, partner_id = f.structure, f.recipient.partner_id
+    key = (tuple(verdicts), applied, fields, structure, partner_id)
     cache = f.derived.disclosures
     found = cache.get(key)
     if found is not None:
@@ -409,16 +496,19 @@ def disclose(req: Request, agreement: Agreement, now: datetime) -> Disclosure:
         shown = [v.rule_id for v in verdicts if v.effect is SHARE or v.effect is None] + list(applied)
     else:
         shown = [v.rule_id for v in verdicts if v.effect is effect]
-    decision = build(Disclosure, {
-        "effect": effect,
-        "structure": req.structure.value,
-        "partner_id": req.recipient.partner_id,
-        "fields": fields,
-        "rule_ids": rule_ids,
-        "citations": tuple(CITATIONS[r] for r in rule_ids),
-        "reasons": tuple(REASONS[r] for r in shown),
-        "policy_version": f.derived.policy_version,
-    })
+    decision = build(
+        Disclosure,
+        {
+            "effect": effect,
+            "structure": structure.value,
+            "partner_id": partner_id,
+            "fields": fields,
+            "rule_ids": rule_ids,
+            "citations": tuple(CITATIONS[r] for r in rule_ids),
+            "reasons": tuple(REASONS[r] for r in shown),
+            "policy_version": f.derived.policy_version,
+        },
+    )
     if len(cache) >= _CACHE_MAX:
         cache.clear()
     cache[key] = decision

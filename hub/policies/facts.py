@@ -55,9 +55,7 @@ STATUTE_MEMBER_KINDS: dict[Structure, frozenset[SourceKind]] = {
     # nr. 2: the police, the social authorities and social/treatment psychiatry (PSP).
     Structure.PSP: frozenset({SourceKind.SOCIAL_SERVICES, SourceKind.PSYCHIATRY, SourceKind.POLICE}),
     # nr. 3: Kriminalforsorgen, the social authorities and the police (KSP).
-    Structure.KSP: frozenset(
-        {SourceKind.PRISON_PROBATION, SourceKind.SOCIAL_SERVICES, SourceKind.POLICE}
-    ),
+    Structure.KSP: frozenset({SourceKind.PRISON_PROBATION, SourceKind.SOCIAL_SERVICES, SourceKind.POLICE}),
 }
 # The name earlier code used; same table.
 STRUCTURE_MEMBER_KINDS = STATUTE_MEMBER_KINDS
@@ -98,9 +96,10 @@ def _cpr_birth_date(cpr: str) -> date:
 
 def born(subject: Subject) -> date | None:
     """The birth date: given, or from the CPR number (the same as `Subject.born`, faster)."""
-    if subject.birth_date is not None:
-        return subject.birth_date
-    return _cpr_birth_date(subject.cpr) if subject.cpr is not None else None
+    given, cpr = subject.birth_date, subject.cpr  # each read once: model attributes are slow to read
+    if given is not None:
+        return given
+    return _cpr_birth_date(cpr) if cpr is not None else None
 
 
 def age_on(birth: date | None, today: date) -> int | None:
