@@ -143,13 +143,16 @@ def build(settings: Settings) -> Hub:
     decision_svc = DecisionService(engine, registry, agreement, publish_grace=grace)
 
     def intake_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
-        outcome = intake_svc.process(stream, entries, now)
+        return intake_batches([(stream, entries)], now)
+
+    def intake_batches(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
+        outcome = intake_svc.process_many(batches, now)
         return Processed(outcome.ack, outcome.publish)
 
     def decision_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
         return Processed(*decision_svc.process(stream, entries, now))
 
-    intake = worker(name="intake", group=streams.INTAKE_GROUP, process=intake_batch)
+    intake = worker(name="intake", group=streams.INTAKE_GROUP, process=intake_batch, process_many=intake_batches)
     decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch)
     broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))

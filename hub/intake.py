@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.policies import Agreement, Assessment, NotificationKind, assess
 from hub.policies.fields import project
-from hub.registry import Registry
+from hub.registry import Registry, Source
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent, new_event_json
 from hub.schemas.events import (
@@ -193,75 +193,104 @@ class IntakeService:
         self._recipients: dict[str, str] = {}  # partner kind -> the partner that gets its notifications
 
     def process(self, stream: str, entries: list[Entry], now: datetime) -> BatchOutcome:
-        """Store the batch.
+        """Store one stream's batch (see `process_many`)."""
+        return self.process_many([(stream, entries)], now)
 
-        The first attempt assumes the batch is new (the usual case) and does not look up
+    def process_many(self, batches: list[tuple[str, list[Entry]]], now: datetime) -> BatchOutcome:
+        """Store batches of one or more intake streams in one transaction.
+
+        The first attempt assumes the batches are new (the usual case) and does not look up
         tracking rows and stored reports first; the unique constraints catch a redelivered
-        entry, a report sent twice or another worker's race. Then the batch is rolled back
+        entry, a report sent twice or another worker's race. Then everything is rolled back
         and done once more, looking first: that attempt acks what was processed and treats
         a known report as a duplicate."""
         with transient_on_driver_errors():
             try:
-                return self._process(stream, entries, now, look_up=False)
+                return self._process(batches, now, look_up=False)
             except IntegrityError:
-                return self._process(stream, entries, now, look_up=True)
+                return self._process(batches, now, look_up=True)
 
-    def _process(self, stream: str, entries: list[Entry], now: datetime, *, look_up: bool = True) -> BatchOutcome:
+    def _process(self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_up: bool) -> BatchOutcome:
+        out = BatchOutcome()
+        parsed = [
+            (stream, self._source(stream), entries, self._parse(stream, entries, now)) for stream, entries in batches
+        ]
+        with UnitOfWork(self.engine) as uow:
+            rows = repo.RowBatch(now, self.publish_grace)
+            for stream, source, entries, results in parsed:
+                self._stage(uow.session, rows, out, stream, source, entries, results, now, look_up=look_up)
+            rows.write(uow.session)
+            uow.commit()
+        out.publish = rows.published
+        return out
+
+    def _stage(
+        self,
+        s: Any,
+        rows: repo.RowBatch,
+        out: BatchOutcome,
+        stream: str,
+        source: Source,
+        entries: list[Entry],
+        parsed: dict[str, ParsedReport | Rejection],
+        now: datetime,
+        *,
+        look_up: bool,
+    ) -> None:
+        """Add one stream's entries to the transaction's rows."""
+        done: set[str] = set()
+        # event id -> (report ref, receipt): stored before, or earlier in this batch
+        known: dict[str, tuple[str, Any]] = {}
+        if look_up:
+            done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
+            known = repo.receipts_by_event(
+                s, source.id, (p.event_id for p in parsed.values() if isinstance(p, ParsedReport))
+            )
+        for entry in entries:
+            out.ack.append(entry.entry_id)
+            if entry.entry_id in done:
+                continue  # redelivered after a crash between commit and ack
+            result = parsed[entry.entry_id]
+            if isinstance(result, Rejection):
+                self._reject(rows, entry, source.id, result, now)
+                out.rejected += 1
+            elif (existing := known.get(result.event_id)) is not None:
+                rows.outbox(streams.receipts(source.id), existing[1])
+                out.duplicates += 1
+                out.refs.append(existing[0])
+            else:
+                assessment = assess(result.report, source.facts, self.agreement, now)
+                if not assessment.accepted:
+                    self._reject(
+                        rows,
+                        entry,
+                        source.id,
+                        Rejection(
+                            "unlawful_purpose",
+                            "The report was refused: " + assessment.reasons[0].en,
+                            (),
+                            result.event_id,
+                            assessment.reasons,
+                        ),
+                        now,
+                    )
+                    out.rejected += 1
+                else:
+                    known[result.event_id] = self._accept(rows, result, assessment, now)
+                    out.accepted += 1
+                    out.refs.append(result.ref)
+            rows.processed(stream, entry.entry_id)
+
+    def _source(self, stream: str) -> Source:
         source_id = streams.source_of_intake(stream)
         source = self.registry.source(source_id) if source_id else None
         if source is None:
             raise ValueError(f"not a configured intake stream: {stream}")
-        out = BatchOutcome()
-        parsed = {e.entry_id: parse_entry(e, source.id, now, self.max_bytes) for e in entries}
-        with UnitOfWork(self.engine) as uow:
-            s = uow.session
-            rows = repo.RowBatch(now, self.publish_grace)
-            done: set[str] = set()
-            # event id -> (report ref, receipt): stored before, or earlier in this batch
-            known: dict[str, tuple[str, Any]] = {}
-            if look_up:
-                done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
-                known = repo.receipts_by_event(
-                    s, source.id, (p.event_id for p in parsed.values() if isinstance(p, ParsedReport))
-                )
-            for entry in entries:
-                out.ack.append(entry.entry_id)
-                if entry.entry_id in done:
-                    continue  # redelivered after a crash between commit and ack
-                result = parsed[entry.entry_id]
-                if isinstance(result, Rejection):
-                    self._reject(rows, entry, source.id, result, now)
-                    out.rejected += 1
-                elif (existing := known.get(result.event_id)) is not None:
-                    rows.outbox(streams.receipts(source.id), existing[1])
-                    out.duplicates += 1
-                    out.refs.append(existing[0])
-                else:
-                    assessment = assess(result.report, source.facts, self.agreement, now)
-                    if not assessment.accepted:
-                        self._reject(
-                            rows,
-                            entry,
-                            source.id,
-                            Rejection(
-                                "unlawful_purpose",
-                                "The report was refused: " + assessment.reasons[0].en,
-                                (),
-                                result.event_id,
-                                assessment.reasons,
-                            ),
-                            now,
-                        )
-                        out.rejected += 1
-                    else:
-                        known[result.event_id] = self._accept(rows, result, assessment, now)
-                        out.accepted += 1
-                        out.refs.append(result.ref)
-                rows.processed(stream, entry.entry_id)
-            rows.write(s)
-            uow.commit()
-        out.publish = rows.published
-        return out
+        return source
+
+    def _parse(self, stream: str, entries: list[Entry], now: datetime) -> dict[str, ParsedReport | Rejection]:
+        source_id = self._source(stream).id
+        return {e.entry_id: parse_entry(e, source_id, now, self.max_bytes) for e in entries}
 
     def _reject(self, rows: repo.RowBatch, entry: Entry, source_id: str, r: Rejection, now: datetime) -> None:
         receipt = ReceiptData(

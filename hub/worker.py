@@ -51,7 +51,52 @@ class Processed:
 
 
 ProcessFn = Callable[[str, list[Entry], datetime], Processed]
+ProcessManyFn = Callable[[list[tuple[str, list[Entry]]], datetime], Processed]
 PublishFn = Callable[[list[repo.OutboxRow]], Awaitable[None]]
+
+
+class Coalescer:
+    """Batches of several streams that arrive while a transaction runs go into the next one
+    together.
+
+    Under a steady load each intake stream delivers small batches. One transaction each would
+    cost a dozen database round trips per batch, and the batches would queue for the worker
+    threads behind each other; stored together, a batch waits at most for the transaction in
+    progress. One transaction runs at a time; if it fails, each of its batches is retried
+    alone by its own caller, so one bad entry never holds up another stream's batch."""
+
+    def __init__(self, process_many: ProcessManyFn, limiter: anyio.CapacityLimiter | None) -> None:
+        self.process_many = process_many
+        self.limiter = limiter
+        self._waiting: list[tuple[str, list[Entry], asyncio.Future[Processed]]] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def submit(self, stream: str, entries: list[Entry]) -> Processed:
+        """Store `entries` (with whatever else is waiting); what to ack and publish, or the
+        transaction's exception."""
+        future: asyncio.Future[Processed] = asyncio.get_running_loop().create_future()
+        self._waiting.append((stream, entries, future))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain(), name="coalesced-batches")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            items, self._waiting = self._waiting, []
+            try:
+                done = await anyio.to_thread.run_sync(
+                    self.process_many, [(st, es) for st, es, _ in items], datetime.now(UTC), limiter=self.limiter
+                )
+            except Exception as exc:  # noqa: BLE001  (handed to every caller, who retries alone)
+                for _, _, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            acked, publish = set(done.ack), done.publish
+            for _, entries, future in items:
+                if not future.done():  # the first caller still waiting publishes the events
+                    future.set_result(Processed([e.entry_id for e in entries if e.entry_id in acked], publish))
+                    publish = []
 
 
 class StreamWorker:
@@ -70,6 +115,7 @@ class StreamWorker:
         on_commit: Callable[[], None],
         publish: PublishFn | None = None,
         limiter: anyio.CapacityLimiter | None = None,
+        process_many: ProcessManyFn | None = None,
     ) -> None:
         self.name = name
         self.group = group
@@ -83,6 +129,7 @@ class StreamWorker:
         # Batches are processed in worker threads. Few of them: more threads than cores only
         # fight over the GIL, and each database round trip then waits for its turn.
         self.limiter = limiter
+        self.coalescer = Coalescer(process_many, limiter) if process_many is not None else None
 
     async def handle(self, stream: str, entries: list[Entry]) -> None:
         started = time.perf_counter()
@@ -119,6 +166,18 @@ class StreamWorker:
         await self._ack(stream, done.ack)
 
     async def _process(self, stream: str, entries: list[Entry], now: datetime) -> Processed:
+        """Store the batch: first together with other streams' batches (if coalescing), and if
+        that transaction fails, alone; if that fails too, one entry at a time."""
+        if self.coalescer is not None:
+            try:
+                return await self.coalescer.submit(stream, entries)
+            except TransientError:
+                raise
+            except Exception as exc:
+                log.warning("batch.retrying_alone", stream=stream, count=len(entries), exc_info=exc)
+        return await self._process_alone(stream, entries, now)
+
+    async def _process_alone(self, stream: str, entries: list[Entry], now: datetime) -> Processed:
         try:
             return await anyio.to_thread.run_sync(self.process, stream, entries, now, limiter=self.limiter)
         except TransientError:
@@ -136,7 +195,7 @@ class StreamWorker:
             log.error("batch.failed_retrying_singly", stream=stream, count=len(entries), exc_info=exc)
             done = Processed()
             for entry in entries:
-                done += await self._process(stream, [entry], now)
+                done += await self._process_alone(stream, [entry], now)
             return done
 
     async def _give_back(self, stream: str, entries: list[Entry]) -> None:
