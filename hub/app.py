@@ -152,7 +152,14 @@ def build(settings: Settings) -> Hub:
     def decision_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
         return Processed(*decision_svc.process(stream, entries, now))
 
-    intake = worker(name="intake", group=streams.INTAKE_GROUP, process=intake_batch, process_many=intake_batches)
+    intake = worker(
+        name="intake",
+        group=streams.INTAKE_GROUP,
+        process=intake_batch,
+        process_many=intake_batches,
+        coalesce_concurrency=settings.worker_threads,
+        coalesce_max_entries=settings.batch_size * 4,
+    )
     decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch)
     broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))

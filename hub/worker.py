@@ -1,12 +1,14 @@
 """The consumer side of every hub stream: process, ack, retry, dead-letter.
 
-A batch is processed in one transaction and acked with one XACK. Failures are sorted:
+A batch is processed in one transaction (intake: together with other streams' batches that
+are waiting, see `Coalescer`), its events are published, and it is acked with one XACK.
+Failures are sorted:
 - `TransientError` (database down): nothing is acked; the entries stay pending and are
   reclaimed later, by this process or another. The delivery is given back (the count is
   set back with XCLAIM RETRYCOUNT), so an outage, however long, never dead-letters an entry.
-- anything unexpected: the batch is retried one entry at a time, so one poison entry
-  cannot hold up the others; it stays pending until it has been delivered
-  `max_deliveries` times and is then dead-lettered and acked.
+- anything unexpected: a batch stored together with others is retried alone, and then one
+  entry at a time, so one poison entry cannot hold up the others; it stays pending until it
+  has been delivered `max_deliveries` times and is then dead-lettered and acked.
 """
 
 from __future__ import annotations
@@ -61,28 +63,46 @@ class Coalescer:
 
     Under a steady load each intake stream delivers small batches. One transaction each would
     cost a dozen database round trips per batch, and the batches would queue for the worker
-    threads behind each other; stored together, a batch waits at most for the transaction in
-    progress. One transaction runs at a time; if it fails, each of its batches is retried
-    alone by its own caller, so one bad entry never holds up another stream's batch."""
+    threads behind each other; stored together, a batch waits at most for the transactions in
+    progress. Up to `concurrency` transactions run at a time (one computes while another waits
+    for the database), each of at most `max_entries` entries (whole batches; at least one).
+    If a transaction fails, each of its batches is retried alone by its own caller, so one
+    bad entry never holds up another stream's batch."""
 
-    def __init__(self, process_many: ProcessManyFn, limiter: anyio.CapacityLimiter | None) -> None:
+    def __init__(
+        self, process_many: ProcessManyFn, limiter: anyio.CapacityLimiter | None, *, concurrency: int, max_entries: int
+    ) -> None:
         self.process_many = process_many
         self.limiter = limiter
+        self.concurrency = concurrency
+        self.max_entries = max_entries
         self._waiting: list[tuple[str, list[Entry], asyncio.Future[Processed]]] = []
-        self._draining: asyncio.Task[None] | None = None
+        self._draining: set[asyncio.Task[None]] = set()
 
     async def submit(self, stream: str, entries: list[Entry]) -> Processed:
         """Store `entries` (with whatever else is waiting); what to ack and publish, or the
         transaction's exception."""
         future: asyncio.Future[Processed] = asyncio.get_running_loop().create_future()
         self._waiting.append((stream, entries, future))
-        if self._draining is None or self._draining.done():
-            self._draining = asyncio.create_task(self._drain(), name="coalesced-batches")
+        self._draining = {task for task in self._draining if not task.done()}
+        if len(self._draining) < self.concurrency:
+            self._draining.add(asyncio.create_task(self._drain(), name="coalesced-batches"))
         return await future
+
+    def _take(self) -> list[tuple[str, list[Entry], asyncio.Future[Processed]]]:
+        """The waiting batches, oldest first, up to `max_entries` entries (at least one batch)."""
+        size = taken = 0
+        for _, entries, _ in self._waiting:
+            if taken and size + len(entries) > self.max_entries:
+                break
+            size += len(entries)
+            taken += 1
+        items, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        return items
 
     async def _drain(self) -> None:
         while self._waiting:
-            items, self._waiting = self._waiting, []
+            items = self._take()
             try:
                 done = await anyio.to_thread.run_sync(
                     self.process_many, [(st, es) for st, es, _ in items], datetime.now(UTC), limiter=self.limiter
@@ -116,6 +136,8 @@ class StreamWorker:
         publish: PublishFn | None = None,
         limiter: anyio.CapacityLimiter | None = None,
         process_many: ProcessManyFn | None = None,
+        coalesce_concurrency: int = 1,
+        coalesce_max_entries: int = 500,
     ) -> None:
         self.name = name
         self.group = group
@@ -129,7 +151,11 @@ class StreamWorker:
         # Batches are processed in worker threads. Few of them: more threads than cores only
         # fight over the GIL, and each database round trip then waits for its turn.
         self.limiter = limiter
-        self.coalescer = Coalescer(process_many, limiter) if process_many is not None else None
+        self.coalescer = (
+            Coalescer(process_many, limiter, concurrency=coalesce_concurrency, max_entries=coalesce_max_entries)
+            if process_many is not None
+            else None
+        )
 
     async def handle(self, stream: str, entries: list[Entry]) -> None:
         started = time.perf_counter()

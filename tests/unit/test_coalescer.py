@@ -53,7 +53,7 @@ class Store:
             raise ValueError("cannot store this entry")
 
 
-def worker(store: Store, client: FakeRedis, published: list[list[OutboxRow]]) -> StreamWorker:
+def worker(store: Store, client: FakeRedis, published: list[list[OutboxRow]], **options: Any) -> StreamWorker:
     async def publish(rows: list[OutboxRow]) -> None:
         published.append(rows)
 
@@ -68,6 +68,7 @@ def worker(store: Store, client: FakeRedis, published: list[list[OutboxRow]]) ->
         max_deliveries=5,
         on_commit=lambda: None,
         publish=publish,
+        **options,
     )
 
 
@@ -88,3 +89,11 @@ async def test_a_bad_entry_holds_up_no_other_streams_batch() -> None:
     assert ("b", 2) in store.alone  # ... so each batch was retried alone: b's went through
     assert ("a", 1) in store.alone  # a's one entry at a time
     assert sorted(client.acked) == [("a", "1-0"), ("b", "1-0"), ("b", "1-1")]  # the bad one stays pending
+
+
+async def test_a_transaction_takes_whole_batches_up_to_the_cap() -> None:
+    store, client, published = Store(), FakeRedis(), []
+    w = worker(store, client, published, coalesce_max_entries=4)
+    await asyncio.gather(*(w.handle(s, entries(s, b"ok", b"ok")) for s in ("a", "b", "c")))
+    assert store.together == [["a", "b"], ["c"]]
+    assert len(client.acked) == 6
