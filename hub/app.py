@@ -80,6 +80,8 @@ class Hub:
 
     async def stop(self) -> None:
         await self.broker.stop()
+        if self.intake.coalescer is not None:
+            await self.intake.coalescer.finish()  # before the engine is disposed
         await _cancel_all(self._tasks)
         with contextlib.suppress(Exception):
             await self.relay.drain(timeout_s=5)

@@ -89,6 +89,12 @@ class Coalescer:
             self._draining.add(asyncio.create_task(self._drain(), name="coalesced-batches"))
         return await future
 
+    async def finish(self) -> None:
+        """Wait for the transactions in progress (at shutdown, whose callers may be gone: their
+        entries stay pending and their events unsent, for the next start to finish)."""
+        if self._draining:
+            await asyncio.gather(*self._draining, return_exceptions=True)
+
     def _take(self) -> list[tuple[str, list[Entry], asyncio.Future[Processed]]]:
         """The waiting batches, oldest first, up to `max_entries` entries (at least one batch)."""
         size = taken = 0
