@@ -22,9 +22,8 @@ from faststream.redis import RedisBroker, RedisRouter, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
 from sqlmodel import Session
 
-from hub.intake import ParsedReport, Rejection, parse_entry
+from hub.intake import ParsedReport, Rejection, disclosed_data, parse_entry, triage_queued
 from hub.policies import NotificationKind, assess
-from hub.policies.fields import project
 from hub.registry import Source, load_agreement, load_registry
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
@@ -34,10 +33,7 @@ from hub.schemas.events import (
     REPORT_ACCEPTED,
     REPORT_REJECTED,
     TRIAGE_QUEUED,
-    AlertData,
-    NotificationData,
     ReceiptData,
-    TriageQueued,
 )
 from hub.settings import Settings
 from hub.store import repository as repo
@@ -139,34 +135,14 @@ def _store(
     )
     s.flush()  # the report row first: the triage item and disclosures refer to it
     s.add(TriageItem(report_ref=p.ref, queue=a.queue.value, suggested_level=a.suggested_level, created_at=now))
-    queued = TriageQueued(
-        report_ref=p.ref,
-        queue=a.queue.value,
-        source_id=p.source_id,
-        categories=tuple(sorted(c.value for c in report.concern.categories)),
-        suggested_level=a.suggested_level,
-        suggested_pillar=a.suggested_pillar,
-        notifications=tuple(n.kind.value for n in a.notifications),
-        assess_by=a.assess_by,
-        rule_ids=a.rule_ids,
-    )
-    out = [(streams.triage(a.queue), new_event(TRIAGE_QUEUED, queued, now=now, subject=p.ref))]
+    out = [(streams.triage(a.queue), new_event(TRIAGE_QUEUED, triage_queued(p, a), now=now, subject=p.ref))]
     for n in a.notifications:
-        fields = project(report, n.fields)
-        common: dict[str, Any] = dict(
-            report_ref=p.ref,
-            fields=fields,
-            rule_ids=n.rule_ids,
-            policy_version=a.policy_version,
-            legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
-        )
+        data = disclosed_data(p, a, n)
         if n.kind is NotificationKind.POLICE_ALERT:
             stream, recipient = streams.POLICE_ALERTS, "politi-vestegn"
-            event = new_event(ALERT_RAISED, AlertData(**common), now=now, subject=p.ref)
+            event = new_event(ALERT_RAISED, data, now=now, subject=p.ref)
         else:
-            assert a.assess_by is not None
             stream, recipient = streams.CHILDREN_NOTIFICATIONS, "bkv"
-            data = NotificationData(**common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by)
             event = new_event(NOTIFICATION_ISSUED, data, now=now, subject=p.ref)
         s.add(
             Disclosure(
@@ -176,8 +152,8 @@ def _store(
                 recipient=recipient,
                 kind=n.kind.value,
                 effect="share",
-                fields=sorted(fields),
-                legal_basis=list(common["legal_basis"]),
+                fields=sorted(data.fields),
+                legal_basis=list(data.legal_basis),
                 rule_ids=list(n.rule_ids),
                 reasons=[r.model_dump() for r in a.reasons if r.rule_id in n.rule_ids],
                 purpose=report.purpose.value,

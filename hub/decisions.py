@@ -100,6 +100,8 @@ class DecisionService:
                 s.flush()
             uow.commit()
         publish = [(row.id, row.stream, str(row.event)) for row in referrals if row.id is not None]
+        if self.publish_grace is None:
+            publish = []  # the relay sends them
         return [e.entry_id for e in entries], publish
 
     def _reject(self, s: Any, entry: Entry, source: str | None, r: Rejection, now: datetime) -> None:
@@ -201,11 +203,10 @@ class DecisionService:
                     created_at=now,
                 )
             )
-            if self.publish_grace is None:
-                repo.add_outbox(s, stream, event_out, now)
-            else:  # stored as the text that will be published
-                text: Any = JsonText(dump_json(event_out))
-                referrals.append(repo.add_outbox(s, stream, text, now, now + self.publish_grace))
+            # Stored as the text that is published: by the caller after the commit, if it does.
+            text: Any = JsonText(dump_json(event_out))
+            relay_after = now + self.publish_grace if self.publish_grace is not None else None
+            referrals.append(repo.add_outbox(s, stream, text, now, relay_after))
         item = repo.triage_item(s, d.report_ref)
         if item is not None:
             item.status, item.decided_at = "decided", now

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from hub.policies import Agreement, Assessment, NotificationKind, assess
+from hub.policies import Agreement, Assessment, Notification, NotificationKind, assess
 from hub.policies.fields import project
 from hub.registry import Registry, Source
 from hub.schemas import streams
@@ -162,6 +162,38 @@ def _parse_stepwise(raw: bytes, source_id: str, now: datetime) -> ParsedReport |
     )
 
 
+def triage_queued(p: ParsedReport, a: Assessment) -> TriageQueued:
+    """The triage entry of an accepted report: reference, queue, flags and rule ids only."""
+    assert a.queue is not None
+    return TriageQueued(
+        report_ref=p.ref,
+        queue=a.queue.value,
+        source_id=p.source_id,
+        categories=tuple(sorted(c.value for c in p.report.concern.categories)),
+        suggested_level=a.suggested_level,
+        suggested_pillar=a.suggested_pillar,
+        notifications=tuple(n.kind.value for n in a.notifications),
+        assess_by=a.assess_by,
+        rule_ids=a.rule_ids,
+    )
+
+
+def disclosed_data(p: ParsedReport, a: Assessment, n: Notification) -> AlertData | NotificationData:
+    """What a § 141 police alert or a § 133 notification discloses: the fields its rules allow,
+    with their citations."""
+    common: dict[str, Any] = dict(
+        report_ref=p.ref,
+        fields=project(p.report, n.fields),
+        rule_ids=n.rule_ids,
+        policy_version=a.policy_version,
+        legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
+    )
+    if n.kind is NotificationKind.POLICE_ALERT:
+        return AlertData(**common)
+    assert a.assess_by is not None
+    return NotificationData(**common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by)
+
+
 @dataclass
 class BatchOutcome:
     ack: list[str] = field(default_factory=list)
@@ -212,9 +244,8 @@ class IntakeService:
 
     def _process(self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_up: bool) -> BatchOutcome:
         out = BatchOutcome()
-        parsed = [
-            (stream, self._source(stream), entries, self._parse(stream, entries, now)) for stream, entries in batches
-        ]
+        sources = [(stream, self._source(stream), entries) for stream, entries in batches]
+        parsed = [(stream, src, entries, self._parse(src, entries, now)) for stream, src, entries in sources]
         with UnitOfWork(self.engine) as uow:
             rows = repo.RowBatch(now, self.publish_grace)
             for stream, source, entries, results in parsed:
@@ -288,9 +319,8 @@ class IntakeService:
             raise ValueError(f"not a configured intake stream: {stream}")
         return source
 
-    def _parse(self, stream: str, entries: list[Entry], now: datetime) -> dict[str, ParsedReport | Rejection]:
-        source_id = self._source(stream).id
-        return {e.entry_id: parse_entry(e, source_id, now, self.max_bytes) for e in entries}
+    def _parse(self, source: Source, entries: list[Entry], now: datetime) -> dict[str, ParsedReport | Rejection]:
+        return {e.entry_id: parse_entry(e, source.id, now, self.max_bytes) for e in entries}
 
     def _reject(self, rows: repo.RowBatch, entry: Entry, source_id: str, r: Rejection, now: datetime) -> None:
         receipt = ReceiptData(
@@ -330,18 +360,7 @@ class IntakeService:
             receipt_event=receipt,
         )
         rows.add(TriageItem, report_ref=p.ref, queue=a.queue.value, suggested_level=a.suggested_level, created_at=now)
-        queued = TriageQueued(
-            report_ref=p.ref,
-            queue=a.queue.value,
-            source_id=p.source_id,
-            categories=tuple(sorted(c.value for c in report.concern.categories)),
-            suggested_level=a.suggested_level,
-            suggested_pillar=a.suggested_pillar,
-            notifications=tuple(n.kind.value for n in a.notifications),
-            assess_by=a.assess_by,
-            rule_ids=a.rule_ids,
-        )
-        _, queued_json = new_event_json(TRIAGE_QUEUED, queued, now=now, subject=p.ref)
+        _, queued_json = new_event_json(TRIAGE_QUEUED, triage_queued(p, a), now=now, subject=p.ref)
         rows.outbox(streams.triage(a.queue), JsonText(queued_json))
         for n in a.notifications:
             self._notify(rows, p, a, n, case, now)
@@ -349,28 +368,17 @@ class IntakeService:
         return p.ref, receipt
 
     def _notify(
-        self, rows: repo.RowBatch, p: ParsedReport, a: Assessment, n: Any, case: repo.CaseRef, now: datetime
+        self, rows: repo.RowBatch, p: ParsedReport, a: Assessment, n: Notification, case: repo.CaseRef, now: datetime
     ) -> None:
-        fields = project(p.report, n.fields)
-        common = dict(
-            report_ref=p.ref,
-            fields=fields,
-            rule_ids=n.rule_ids,
-            policy_version=a.policy_version,
-            legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
-        )
-        data: AlertData | NotificationData
+        data = disclosed_data(p, a, n)
         if n.kind is NotificationKind.POLICE_ALERT:
             stream, recipient, type_ = streams.POLICE_ALERTS, self._recipient("police"), ALERT_RAISED
-            data = AlertData(**common)
         else:
             stream, recipient, type_ = (
                 streams.CHILDREN_NOTIFICATIONS,
                 self._recipient("social_services"),
                 NOTIFICATION_ISSUED,
             )
-            assert a.assess_by is not None
-            data = NotificationData(**common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by)
         event_id, event_json = new_event_json(type_, data, now=now, subject=p.ref)
         rows.add(
             Disclosure,
@@ -380,8 +388,8 @@ class IntakeService:
             recipient=recipient,
             kind=n.kind.value,
             effect="share",
-            fields=sorted(fields),
-            legal_basis=list(common["legal_basis"]),
+            fields=sorted(data.fields),
+            legal_basis=list(data.legal_basis),
             rule_ids=list(n.rule_ids),
             reasons=JsonText("[" + ",".join(r.model_dump_json() for r in a.reasons if r.rule_id in n.rule_ids) + "]"),
             purpose=p.report.purpose.value,
