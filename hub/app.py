@@ -22,7 +22,7 @@ from hub.decisions import DecisionService
 from hub.embedded_redis import EmbeddedRedis
 from hub.handlers.decisions import decisions_router
 from hub.handlers.intake import intake_router
-from hub.intake import IntakeService
+from hub.intake import IntakeService, flags_planned_crime
 from hub.logs import get_logger
 from hub.policies import Agreement
 from hub.registry import Registry, load_agreement, load_registry
@@ -80,8 +80,7 @@ class Hub:
 
     async def stop(self) -> None:
         await self.broker.stop()
-        if self.intake.coalescer is not None:
-            await self.intake.coalescer.finish()  # before the engine is disposed
+        await self.intake.finish()  # before the engine is disposed
         await _cancel_all(self._tasks)
         with contextlib.suppress(Exception):
             await self.relay.drain(timeout_s=5)
@@ -138,7 +137,6 @@ def build(settings: Settings) -> Hub:
         max_deliveries=settings.max_deliveries,
         on_commit=relay.wake.set,
         publish=relay.publish,
-        limiter=anyio.CapacityLimiter(settings.worker_threads),
     )
     grace = timedelta(seconds=settings.publish_grace_s)
     intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes, publish_grace=grace)
@@ -154,15 +152,19 @@ def build(settings: Settings) -> Hub:
     def decision_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
         return Processed(*decision_svc.process(stream, entries, now))
 
+    threads = anyio.CapacityLimiter(settings.worker_threads)  # few: more threads only contend for the GIL
     intake = worker(
         name="intake",
         group=streams.INTAKE_GROUP,
+        limiter=threads,
         process=intake_batch,
         process_many=intake_batches,
         coalesce_concurrency=settings.worker_threads,
         coalesce_max_entries=settings.batch_size * 4,
+        urgent=flags_planned_crime,
+        batches_in_flight=settings.batches_in_flight,
     )
-    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch)
+    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, limiter=threads, process=decision_batch)
     broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     return Hub(settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, embedded)

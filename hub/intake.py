@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -160,6 +161,20 @@ def _parse_stepwise(raw: bytes, source_id: str, now: datetime) -> ParsedReport |
     return ParsedReport(
         event_id=envelope.id, source_id=source_id, report=report, ref=report_ref(source_id, envelope.id)
     )
+
+
+def flags_planned_crime(entry: Entry) -> bool:
+    """Whether an intake entry says a serious crime is planned (Straffeloven § 141): then it is
+    stored ahead of the batches waiting, so the police alert goes out in milliseconds even
+    behind a backlog. Only a scheduling hint, read without validation: the policy decides from
+    the validated report, and an entry that claims it falsely only gets a transaction of its own."""
+    raw = entry.fields.get(_EVENT_KEY)
+    if raw is None or b"planned_serious_crime" not in raw:
+        return False
+    try:
+        return orjson.loads(raw)["data"]["concern"]["planned_serious_crime"] is True
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return False
 
 
 def triage_queued(p: ParsedReport, a: Assessment) -> TriageQueued:

@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
 
     batch_size: int = Field(100, ge=1, le=10_000, description="XREADGROUP COUNT (max_records)")
-    worker_threads: int = Field(2, ge=1, le=64, description="threads that process batches (intake and decisions)")
+    worker_threads: int = Field(2, ge=1, le=64, description="threads that store batches (intake and decisions)")
+    batches_in_flight: int = Field(
+        4, ge=1, le=64, description="per intake stream: batches read and being stored at a time"
+    )
     poll_ms: int = Field(100, ge=1, description="XREADGROUP BLOCK in milliseconds")
     reclaim_idle_ms: int = Field(30_000, ge=100, description="pending this long: reclaimed by another consumer")
     reclaim_interval_s: float = Field(5.0, gt=0)

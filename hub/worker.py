@@ -14,6 +14,7 @@ Failures are sorted:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections import defaultdict
@@ -77,6 +78,7 @@ class Coalescer:
         self.concurrency = concurrency
         self.max_entries = max_entries
         self._waiting: list[tuple[str, list[Entry], asyncio.Future[Processed]]] = []
+        self._busy: set[str] = set()  # streams with a batch in a transaction in progress
         self._draining: set[asyncio.Task[None]] = set()
 
     async def submit(self, stream: str, entries: list[Entry]) -> Processed:
@@ -96,19 +98,28 @@ class Coalescer:
             await asyncio.gather(*self._draining, return_exceptions=True)
 
     def _take(self) -> list[tuple[str, list[Entry], asyncio.Future[Processed]]]:
-        """The waiting batches, oldest first, up to `max_entries` entries (at least one batch)."""
-        size = taken = 0
-        for _, entries, _ in self._waiting:
-            if taken and size + len(entries) > self.max_entries:
-                break
-            size += len(entries)
-            taken += 1
-        items, self._waiting = self._waiting[:taken], self._waiting[taken:]
-        return items
+        """The waiting batches, oldest first, up to `max_entries` entries (at least one batch),
+        skipping streams that have a batch in a transaction in progress: a stream's batches are
+        committed in the order they were read (a subject's reports meet their case in order)."""
+        size = 0
+        taken: list[tuple[str, list[Entry], asyncio.Future[Processed]]] = []
+        left: list[tuple[str, list[Entry], asyncio.Future[Processed]]] = []
+        held = set(self._busy)
+        for item in self._waiting:
+            stream, entries, _ = item
+            if stream in held or (taken and size + len(entries) > self.max_entries):
+                held.add(stream)
+                left.append(item)
+            else:
+                taken.append(item)
+                size += len(entries)
+        self._waiting = left
+        return taken
 
     async def _drain(self) -> None:
-        while self._waiting:
-            items = self._take()
+        while items := self._take():
+            busy = {stream for stream, _, _ in items}
+            self._busy |= busy
             try:
                 done = await anyio.to_thread.run_sync(
                     self.process_many, [(st, es) for st, es, _ in items], datetime.now(UTC), limiter=self.limiter
@@ -118,6 +129,8 @@ class Coalescer:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            finally:
+                self._busy -= busy
             acked, publish = set(done.ack), done.publish
             for _, entries, future in items:
                 if not future.done():  # the first caller still waiting publishes the events
@@ -144,6 +157,8 @@ class StreamWorker:
         process_many: ProcessManyFn | None = None,
         coalesce_concurrency: int = 1,
         coalesce_max_entries: int = 500,
+        urgent: Callable[[Entry], bool] | None = None,
+        batches_in_flight: int = 1,
     ) -> None:
         self.name = name
         self.group = group
@@ -162,8 +177,57 @@ class StreamWorker:
             if process_many is not None
             else None
         )
+        # Entries that say a serious crime is planned are stored apart, on a thread of their own,
+        # ahead of the batches waiting: a backlog must not delay a police alert. Those that arrive
+        # while one such transaction runs are stored together in the next. `urgent` is only a
+        # scheduling hint; the policy decides from the validated report.
+        self.urgent = urgent
+        self.urgent_lane = (
+            Coalescer(process_many, anyio.CapacityLimiter(1), concurrency=1, max_entries=coalesce_max_entries)
+            if process_many is not None and urgent is not None
+            else None
+        )
+        # `dispatch` reads a stream's next batch while earlier ones are still being stored (so
+        # transactions fill up and urgent entries are seen at once), at most `batches_in_flight`
+        # per stream: memory stays bounded and the rest waits in Redis.
+        self.batches_in_flight = batches_in_flight
+        self._slots: dict[tuple[str, bool], asyncio.Semaphore] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
 
-    async def handle(self, stream: str, entries: list[Entry]) -> None:
+    async def dispatch(self, stream: str, entries: list[Entry]) -> None:
+        """Hand a batch over and return once it is admitted: its urgent entries and the rest
+        each as a batch of their own, when fewer than `batches_in_flight` of the stream's batches
+        of that kind are being stored. Entries are acked after their commit, as with `handle`."""
+        urgent = [e for e in entries if self.urgent(e)] if self.urgent is not None else []
+        if urgent:
+            entries = [e for e in entries if not any(e is u for u in urgent)]
+            await self._admit(stream, urgent, urgent=True)
+        if entries:
+            await self._admit(stream, entries, urgent=False)
+
+    async def _admit(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
+        slots = self._slots.setdefault((stream, urgent), asyncio.Semaphore(self.batches_in_flight))
+        await slots.acquire()
+        task = asyncio.create_task(self.handle(stream, entries, urgent=urgent))
+        self._in_flight.add(task)
+        task.add_done_callback(functools.partial(self._done, slots))
+
+    def _done(self, slots: asyncio.Semaphore, task: asyncio.Task[None]) -> None:
+        slots.release()
+        self._in_flight.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # The entries stay pending; the reclaimer hands them out again.
+            log.error(f"{self.name}.batch_failed", exc_info=exc)
+
+    async def finish(self) -> None:
+        """Wait for the batches being stored (at shutdown, once the subscribers have stopped)."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        for lane in (self.coalescer, self.urgent_lane):
+            if lane is not None:
+                await lane.finish()
+
+    async def handle(self, stream: str, entries: list[Entry], *, urgent: bool = False) -> None:
         started = time.perf_counter()
         now = datetime.now(UTC)
         poison = [e for e in entries if e.deliveries > self.max_deliveries]
@@ -173,7 +237,7 @@ class StreamWorker:
             if poison:
                 done += await anyio.to_thread.run_sync(self._give_up, stream, poison, now, limiter=self.limiter)
             if live:
-                done += await self._process(stream, live, now)
+                done += await self._process(stream, live, now, urgent=urgent)
         except TransientError as exc:
             log.warning("batch.deferred", stream=stream, count=len(entries), exc_info=exc)
             acked = set(done.ack)
@@ -182,7 +246,7 @@ class StreamWorker:
             return
         await self._finish(stream, done)
         log.info(
-            f"{self.name}.batch",
+            f"{self.name}.urgent_batch" if urgent else f"{self.name}.batch",
             stream=stream,
             count=len(entries),
             dead=len(poison),
@@ -197,12 +261,13 @@ class StreamWorker:
             self.on_commit()
         await self._ack(stream, done.ack)
 
-    async def _process(self, stream: str, entries: list[Entry], now: datetime) -> Processed:
+    async def _process(self, stream: str, entries: list[Entry], now: datetime, *, urgent: bool = False) -> Processed:
         """Store the batch: first together with other streams' batches (if coalescing), and if
         that transaction fails, alone; if that fails too, one entry at a time."""
-        if self.coalescer is not None:
+        lane = self.urgent_lane if urgent else self.coalescer
+        if lane is not None:
             try:
-                return await self.coalescer.submit(stream, entries)
+                return await lane.submit(stream, entries)
             except TransientError:
                 raise
             except Exception as exc:

@@ -29,6 +29,6 @@ def intake_router(registry: Registry, worker: StreamWorker, *, batch_size: int, 
 
 def _on_concern_reported(worker: StreamWorker, stream: str) -> Callable[[list[Entry]], Awaitable[None]]:
     async def on_concern_reported(entries: list[Entry]) -> None:
-        await worker.handle(stream, entries)
+        await worker.dispatch(stream, entries)
 
     return on_concern_reported

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -31,3 +32,14 @@ async def read_events(client: aredis.Redis, stream: str, count: int, timeout_s: 
 
 async def stream_events(client: aredis.Redis, stream: str) -> list[dict[str, Any]]:
     return [json.loads(f[b"event"]) for _, f in await client.xrange(stream)]
+
+
+async def pending_count(client: aredis.Redis, stream: str, group: str, timeout_s: float = 5.0) -> int:
+    """Entries of `group` still pending, once that is 0 or `timeout_s` has passed. A worker acks
+    a batch after publishing its events, so a reader can see the events a moment before that."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pending = int((await client.xpending(stream, group))["pending"])
+        if pending == 0 or time.monotonic() > deadline:
+            return pending
+        await asyncio.sleep(0.02)

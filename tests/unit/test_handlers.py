@@ -23,6 +23,9 @@ class RecordingWorker:
     async def handle(self, stream: str, entries: list[Entry]) -> None:
         self.calls.append((stream, entries))
 
+    async def dispatch(self, stream: str, entries: list[Entry]) -> None:  # intake reads ahead
+        self.calls.append((stream, entries))
+
 
 async def test_each_source_stream_and_the_decisions_stream_reach_their_worker() -> None:
     registry = load_registry(default_registry_path())

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.intake import ParsedReport, Rejection, parse_entry, report_ref
+from hub.intake import ParsedReport, Rejection, flags_planned_crime, parse_entry, report_ref
 from hub.transport import Entry
 from tests.factories import CHILD_NAME, child_cpr, cloudevent, report_data
 
@@ -141,3 +141,26 @@ def test_report_ref_is_the_base32_of_the_identity_digest() -> None:
         source, event_id = f"source-{n % 7}", f"event-{n}-{n * 7919}"
         digest = hashlib.sha256(f"{source}\x00{event_id}".encode()).digest()
         assert report_ref(source, event_id) == "DKE-" + base64.b32encode(digest[:8]).decode()[:12]
+
+
+@pytest.mark.parametrize(
+    ("body", "urgent"),
+    [
+        (data(concern__planned_serious_crime=True), True),
+        (data(concern__planned_serious_crime=False), False),
+        (data(), False),
+        (data(concern__description="planned_serious_crime: true"), False),  # the words alone are not the flag
+        (data(concern__planned_serious_crime="true"), False),  # not a JSON true
+        (b'{"data": {"concern": "planned_serious_crime"}}', False),
+        (b'{"data": ["planned_serious_crime"]}', False),
+        (b'["planned_serious_crime"]', False),
+        (b"planned_serious_crime {not json", False),
+        (b"\xff planned_serious_crime", False),
+    ],
+)
+def test_the_urgent_hint_is_the_reports_planned_crime_flag_and_never_raises(body: bytes, urgent: bool) -> None:
+    assert flags_planned_crime(Entry("s", "1-0", {b"event": body})) is urgent
+
+
+def test_an_entry_without_an_event_field_is_not_urgent() -> None:
+    assert flags_planned_crime(Entry("s", "1-0", {b"other": b"planned_serious_crime"})) is False

@@ -1,0 +1,84 @@
+"""Intake reads ahead: a stream's next batches are admitted while earlier ones are stored (a
+bounded number), and an entry flagged as urgent is stored ahead of the batches waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime
+from typing import Any
+
+from hub.transport import Entry
+from hub.worker import Processed
+from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
+
+
+class SlowStore(Store):
+    """Ordinary transactions wait until `go` is set; those holding an urgent entry do not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+        self.waiting = threading.Event()
+        self.started: list[list[str]] = []  # the streams of each transaction, as it starts
+
+    def many(self, batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
+        self.started.append([stream for stream, _ in batches])
+        if not any(is_urgent(e) for _, es in batches for e in es):
+            self.waiting.set()
+            assert self.go.wait(10), "never released"
+        return super().many(batches, now)
+
+
+def is_urgent(entry: Entry) -> bool:
+    return entry.fields[b"event"] == b"urgent"
+
+
+async def until(condition: Any, timeout_s: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_an_urgent_entry_is_stored_and_acked_ahead_of_the_batches_waiting() -> None:
+    store, client = SlowStore(), FakeRedis()
+    w = worker(store, client, [], urgent=is_urgent, batches_in_flight=4, coalesce_concurrency=1)
+    await w.dispatch("school", entries("school", b"ok", b"ok"))  # admitted; its transaction waits
+    await until(store.waiting.is_set)
+    await w.dispatch("police", entries("police", b"ok", b"urgent"))
+    await until(lambda: ("police", "1-1") in client.acked)
+    assert ("school", "1-0") not in client.acked and ("police", "1-0") not in client.acked
+    store.go.set()
+    await w.finish()  # the batches in progress end before the hub stops
+    assert sorted(client.acked) == [("police", "1-0"), ("police", "1-1"), ("school", "1-0"), ("school", "1-1")]
+
+
+async def test_a_stream_has_at_most_batches_in_flight_admitted_others_are_not_held_up() -> None:
+    store, client = SlowStore(), FakeRedis()
+    w = worker(store, client, [], urgent=is_urgent, batches_in_flight=2, coalesce_concurrency=1)
+    for n in range(2):
+        await asyncio.wait_for(w.dispatch("a", [Entry("a", f"{n}-0", {b"event": b"ok"})]), 1)
+    third = asyncio.create_task(w.dispatch("a", [Entry("a", "2-0", {b"event": b"ok"})]))
+    await asyncio.sleep(0.2)
+    assert not third.done()  # the subscriber does not read on: the entries wait in Redis
+    await asyncio.wait_for(w.dispatch("b", entries("b", b"ok")), 1)  # another stream is admitted
+    store.go.set()
+    await asyncio.wait_for(third, 5)
+    await w.finish()
+    assert sorted(client.acked) == [("a", "0-0"), ("a", "1-0"), ("a", "2-0"), ("b", "1-0")]
+
+
+async def test_a_streams_batches_are_committed_in_the_order_they_were_read() -> None:
+    store, client = SlowStore(), FakeRedis()
+    w = worker(store, client, [], batches_in_flight=4, coalesce_concurrency=2)
+    await w.dispatch("a", [Entry("a", "1-0", {b"event": b"ok"})])
+    await until(store.waiting.is_set)  # a's first batch is in a transaction, which waits
+    await w.dispatch("a", [Entry("a", "2-0", {b"event": b"ok"})])
+    await w.dispatch("b", [Entry("b", "1-0", {b"event": b"ok"})])
+    await until(lambda: len(store.started) == 2)
+    assert store.started == [["a"], ["b"]]  # the second transaction left a's next batch waiting
+    store.go.set()
+    await w.finish()
+    assert store.started == [["a"], ["b"], ["a"]]
+    assert sorted(client.acked) == [("a", "1-0"), ("a", "2-0"), ("b", "1-0")]
