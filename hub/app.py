@@ -31,7 +31,7 @@ from hub.settings import Settings
 from hub.store.db import make_engine, migrate
 from hub.store.outbox import OutboxRelay
 from hub.transport import Entry, consumer_name, ensure_group
-from hub.worker import Processed, StreamWorker, reclaim_forever
+from hub.worker import Gate, Processed, StreamWorker, reclaim_forever
 
 log = get_logger("hub.app")
 
@@ -153,6 +153,7 @@ def build(settings: Settings) -> Hub:
         return Processed(*decision_svc.process(stream, entries, now))
 
     threads = anyio.CapacityLimiter(settings.worker_threads)  # few: more threads only contend for the GIL
+    gate = Gate()  # urgent reports and triage decisions go before bulk intake
     intake = worker(
         name="intake",
         group=streams.INTAKE_GROUP,
@@ -163,8 +164,16 @@ def build(settings: Settings) -> Hub:
         coalesce_max_entries=settings.batch_size * 4,
         urgent=flags_planned_crime,
         batches_in_flight=settings.batches_in_flight,
+        gate=gate,
     )
-    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, limiter=threads, process=decision_batch)
+    decisions = worker(
+        name="decisions",
+        group=streams.DECISIONS_GROUP,
+        limiter=threads,
+        process=decision_batch,
+        gate=gate,
+        priority=True,
+    )
     broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     return Hub(settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, embedded)

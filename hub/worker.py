@@ -14,11 +14,12 @@ Failures are sorted:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,34 @@ ProcessManyFn = Callable[[list[tuple[str, list[Entry]]], datetime], Processed]
 PublishFn = Callable[[list[repo.OutboxRow]], Awaitable[None]]
 
 
+class Gate:
+    """Bulk transactions wait to start while priority work (an urgent report, a triage decision)
+    waits or runs, so that work gets a thread and most of the GIL at once instead of queueing
+    behind a backlog. At most `max_wait_s` per transaction: a flood of priority work slows bulk
+    work down but cannot stop it."""
+
+    def __init__(self, max_wait_s: float = 0.05) -> None:
+        self.max_wait_s = max_wait_s
+        self._priority = 0
+        self._clear = asyncio.Event()
+        self._clear.set()
+
+    @contextlib.asynccontextmanager
+    async def priority(self) -> AsyncIterator[None]:
+        self._priority += 1
+        self._clear.clear()
+        try:
+            yield
+        finally:
+            self._priority -= 1
+            if not self._priority:
+                self._clear.set()
+
+    async def bulk_turn(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._clear.wait(), self.max_wait_s)
+
+
 class Coalescer:
     """Batches of several streams that arrive while a transaction runs go into the next one
     together.
@@ -71,9 +100,16 @@ class Coalescer:
     bad entry never holds up another stream's batch."""
 
     def __init__(
-        self, process_many: ProcessManyFn, limiter: anyio.CapacityLimiter | None, *, concurrency: int, max_entries: int
+        self,
+        process_many: ProcessManyFn,
+        limiter: anyio.CapacityLimiter | None,
+        *,
+        concurrency: int,
+        max_entries: int,
+        gate: Gate | None = None,
     ) -> None:
         self.process_many = process_many
+        self.gate = gate
         self.limiter = limiter
         self.concurrency = concurrency
         self.max_entries = max_entries
@@ -117,7 +153,11 @@ class Coalescer:
         return taken
 
     async def _drain(self) -> None:
-        while items := self._take():
+        while self._waiting:
+            if self.gate is not None:
+                await self.gate.bulk_turn()
+            if not (items := self._take()):
+                return
             busy = {stream for stream, _, _ in items}
             self._busy |= busy
             try:
@@ -159,6 +199,8 @@ class StreamWorker:
         coalesce_max_entries: int = 500,
         urgent: Callable[[Entry], bool] | None = None,
         batches_in_flight: int = 1,
+        gate: Gate | None = None,
+        priority: bool = False,
     ) -> None:
         self.name = name
         self.group = group
@@ -173,10 +215,16 @@ class StreamWorker:
         # fight over the GIL, and each database round trip then waits for its turn.
         self.limiter = limiter
         self.coalescer = (
-            Coalescer(process_many, limiter, concurrency=coalesce_concurrency, max_entries=coalesce_max_entries)
+            Coalescer(
+                process_many, limiter, concurrency=coalesce_concurrency, max_entries=coalesce_max_entries, gate=gate
+            )
             if process_many is not None
             else None
         )
+        # Bulk transactions wait to start while urgent entries or a `priority` worker's batches
+        # (triage decisions: someone waits for each) are being stored.
+        self.gate = gate
+        self.priority = priority
         # Entries that say a serious crime is planned are stored apart, on a thread of their own,
         # ahead of the batches waiting: a backlog must not delay a police alert. Those that arrive
         # while one such transaction runs are stored together in the next. `urgent` is only a
@@ -228,6 +276,13 @@ class StreamWorker:
                 await lane.finish()
 
     async def handle(self, stream: str, entries: list[Entry], *, urgent: bool = False) -> None:
+        if self.gate is not None and (urgent or self.priority):
+            async with self.gate.priority():
+                await self._handle(stream, entries, urgent=urgent)
+        else:
+            await self._handle(stream, entries, urgent=urgent)
+
+    async def _handle(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
         started = time.perf_counter()
         now = datetime.now(UTC)
         poison = [e for e in entries if e.deliveries > self.max_deliveries]

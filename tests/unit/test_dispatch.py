@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.transport import Entry
-from hub.worker import Processed
+from hub.worker import Gate, Processed, StreamWorker
 from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
 
 
@@ -82,3 +82,70 @@ async def test_a_streams_batches_are_committed_in_the_order_they_were_read() -> 
     await w.finish()
     assert store.started == [["a"], ["b"], ["a"]]
     assert sorted(client.acked) == [("a", "1-0"), ("a", "2-0"), ("b", "1-0")]
+
+
+async def test_bulk_transactions_wait_while_priority_work_runs_but_not_for_ever() -> None:
+    loop = asyncio.get_running_loop()
+    gate = Gate(max_wait_s=0.3)
+    started = loop.time()
+    await gate.bulk_turn()
+    assert loop.time() - started < 0.1  # nothing has priority: at once
+    async with gate.priority():
+        started = loop.time()
+        await gate.bulk_turn()
+        assert 0.25 <= loop.time() - started < 2  # waited, up to the bound
+    done = asyncio.Event()
+
+    async def priority_work() -> None:
+        async with gate.priority():
+            await done.wait()
+
+    task = asyncio.create_task(priority_work())
+    await asyncio.sleep(0.01)
+    turn = asyncio.create_task(gate.bulk_turn())
+    await asyncio.sleep(0.1)
+    assert not turn.done()
+    done.set()
+    await asyncio.wait_for(turn, 0.1)  # goes as soon as the priority work ends
+    await task
+
+
+async def test_a_triage_decision_is_stored_before_the_intake_batches_waiting() -> None:
+    gate = Gate(max_wait_s=10)
+    order: list[str] = []
+    decision_started, decision_go = threading.Event(), threading.Event()
+
+    def decide(stream: str, batch: list[Entry], now: datetime) -> Processed:
+        order.append("decision")
+        decision_started.set()
+        assert decision_go.wait(10)
+        return Processed([e.entry_id for e in batch])
+
+    def intake(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
+        order.append("intake")
+        return Processed([e.entry_id for _, es in batches for e in es])
+
+    client = FakeRedis()
+    store = Store()
+    store.many = intake  # type: ignore[method-assign]
+    bulk = worker(store, client, [], gate=gate)
+    decisions = StreamWorker(
+        name="decisions",
+        group="g",
+        consumer="c",
+        client=client,  # type: ignore[arg-type]
+        engine=None,  # type: ignore[arg-type]
+        process=decide,
+        max_deliveries=5,
+        on_commit=lambda: None,
+        gate=gate,
+        priority=True,
+    )
+    deciding = asyncio.create_task(decisions.handle("decisions", entries("decisions", b"d")))
+    await until(decision_started.is_set)
+    storing = asyncio.create_task(bulk.handle("school", entries("school", b"ok")))
+    await asyncio.sleep(0.2)
+    assert order == ["decision"]  # the intake transaction has not started
+    decision_go.set()
+    await asyncio.wait_for(asyncio.gather(deciding, storing), 5)
+    assert order == ["decision", "intake"]
