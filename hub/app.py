@@ -11,7 +11,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import anyio
 import redis.asyncio as aredis
@@ -24,7 +24,7 @@ from hub.handlers.decisions import decisions_router
 from hub.handlers.intake import intake_router
 from hub.intake import IntakeService, flags_planned_crime
 from hub.logs import get_logger
-from hub.policies import Agreement
+from hub.policies import Agreement, deadlines
 from hub.registry import Registry, load_agreement, load_registry
 from hub.schemas import streams
 from hub.settings import Settings
@@ -53,6 +53,7 @@ class Hub:
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
+        await anyio.to_thread.run_sync(deadlines.warm_up, date.today())
         for stream in self.registry.intake_streams():
             await ensure_group(self.client, stream, streams.INTAKE_GROUP)
         await ensure_group(self.client, streams.DECISIONS, streams.DECISIONS_GROUP)

@@ -30,6 +30,13 @@ def _danish_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("DK", years=year).keys())
 
 
+def warm_up(today: date) -> None:
+    """Load the holiday calendar of this year and the next before the first report needs it
+    (the first lookup imports and computes it: tens of milliseconds, once)."""
+    for year in (today.year, today.year + 1):
+        _danish_holidays(year)
+
+
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _danish_holidays(day.year)
 
