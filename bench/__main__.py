@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.pipeline import BenchError, Config, run
+from hub.settings import default_processes
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -40,7 +41,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, Path]:
     p.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
     p.add_argument("--wipe", action="store_true", help="run even if the Redis database or PostgreSQL has data")
     p.add_argument("--profile-dir", type=Path, help="py-spy the hub process (if installed) into this directory")
-    p.add_argument("--hub-processes", type=int, default=1, help="hub processes in the same consumer groups (1)")
+    p.add_argument(
+        "--hub-processes",
+        type=int,
+        default=None,
+        help="hub processes in the same consumer groups (default: as `hub serve` would run, HUB_PROCESSES unset)",
+    )
     a = p.parse_args(argv)
     cfg = Config()
     if a.quick:
@@ -60,7 +66,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, Path]:
             setattr(cfg, name, value)
     cfg.baseline_reports = min(cfg.baseline_reports, cfg.reports)
     cfg.redis_url, cfg.database_url = a.redis_url, a.database_url
-    cfg.wipe, cfg.quick, cfg.profile_dir, cfg.hub_processes = a.wipe, a.quick, a.profile_dir, a.hub_processes
+    cfg.wipe, cfg.quick, cfg.profile_dir = a.wipe, a.quick, a.profile_dir
+    cfg.hub_processes = a.hub_processes or default_processes(cfg.database_url or "sqlite://")
     if min(cfg.reports, cfg.urgent_samples, cfg.hub_processes) < 1 or min(cfg.background_rate, cfg.urgent_rate) <= 0:
         p.error("--reports, --urgent-samples, --hub-processes, --background-rate and --urgent-rate must be positive")
     return cfg, a.json_out
@@ -106,7 +113,8 @@ def table(out: dict[str, Any]) -> str:
     ]
     v, m = out["versions"], out["machine"]
     head = (
-        f"hub pipeline benchmark ({cfg['hub_processes']} hub process): {cfg['database']}, "
+        f"hub pipeline benchmark ({cfg['hub_processes']} hub process{'es' if cfg['hub_processes'] > 1 else ''}): "
+        f"{cfg['database']}, "
         f"Redis {v['redis_server']} ({cfg['redis']}), "
         f"{m['cpu_count']} CPU {m['cpu_model']}, Python {v['python']}, FastStream {v['faststream']}"
     )

@@ -1,12 +1,20 @@
-"""`hub serve`: the workers and the HTTP API in one process, until SIGINT or SIGTERM."""
+"""`hub serve`: the workers and the HTTP API, until SIGINT or SIGTERM; with PostgreSQL, one
+more worker process per further CPU (`HUB_PROCESSES`, see `hub.processes`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+from types import FrameType
+
+import anyio
 import uvicorn
 
-from hub.app import running
+from hub.app import resolve_redis, running
 from hub.http import create_http_app
 from hub.logs import get_logger
+from hub.processes import Workers
 from hub.settings import Settings
 from hub.tokens import TokenStore
 
@@ -14,11 +22,44 @@ log = get_logger("hub.serve")
 
 
 async def serve(settings: Settings) -> None:
-    async with running(settings) as hub:
-        api = create_http_app(hub.client, hub.registry, TokenStore(settings.tokens_path), settings.max_body_bytes)
-        config = uvicorn.Config(
-            api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
-        )
-        log.info("http.listening", url=f"http://{settings.http_host}:{settings.http_port}")
-        # uvicorn handles SIGINT/SIGTERM and returns; leaving the block stops the workers cleanly.
-        await uvicorn.Server(config).serve()
+    server: uvicorn.Server | None = None
+    stop_requested = False
+
+    def on_signal(sig: int, frame: FrameType | None) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+        if server is not None:
+            server.should_exit = True
+
+    # uvicorn handles SIGINT/SIGTERM while it serves, and afterwards raises the signal again
+    # under the handlers it found. With these, that lands here and the hub stops cleanly
+    # (transactions in progress, the relay, the other processes) instead of the default action
+    # ending the process first; a signal during start-up stops it too.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    extra = settings.effective_processes - 1
+    embedded = None
+    if extra and settings.redis_url is None:
+        # The other processes use this process's embedded Redis.
+        url, embedded = resolve_redis(settings)
+        settings = settings.model_copy(update={"redis_url": url})
+    workers = Workers(settings, extra)
+    workers.start()
+    watcher = asyncio.create_task(workers.watch(), name="worker-processes")
+    try:
+        async with running(settings) as hub:
+            api = create_http_app(hub.client, hub.registry, TokenStore(settings.tokens_path), settings.max_body_bytes)
+            config = uvicorn.Config(
+                api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
+            )
+            server = uvicorn.Server(config)
+            if not stop_requested:
+                log.info("http.listening", url=f"http://{settings.http_host}:{settings.http_port}", count=1 + extra)
+                await server.serve()
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await anyio.to_thread.run_sync(workers.stop)
+        if embedded is not None:
+            embedded.stop()

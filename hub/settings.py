@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -15,6 +16,15 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+def default_processes(database_url: str) -> int:
+    """Hub processes in the same consumer groups: the GIL keeps one process on one core.
+    SQLite takes one writer at a time, so more processes would only queue for its lock; on
+    PostgreSQL at most 4 by default (each holds up to 10 connections)."""
+    if database_url.startswith("sqlite"):
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0))))
 
 
 class Settings(BaseSettings):
@@ -31,6 +41,9 @@ class Settings(BaseSettings):
     http_port: int = 8000
     max_body_bytes: int = 1_000_000
 
+    processes: int | None = Field(
+        None, ge=1, le=64, description="processes `hub serve` runs; unset: `default_processes`"
+    )
     batch_size: int = Field(100, ge=1, le=10_000, description="XREADGROUP COUNT (max_records)")
     worker_threads: int = Field(2, ge=1, le=64, description="threads that store batches (intake and decisions)")
     batches_in_flight: int = Field(
@@ -67,6 +80,10 @@ class Settings(BaseSettings):
     @property
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.toml"
+
+    @property
+    def effective_processes(self) -> int:
+        return self.processes if self.processes is not None else default_processes(self.effective_database_url)
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,91 @@
+"""More hub processes beside `hub serve`'s own, in the same consumer groups.
+
+The GIL keeps one process on one core, so `hub serve` starts `HUB_PROCESSES - 1` more (one per
+CPU on PostgreSQL by default): each reads, stores and publishes like the first, under its own
+consumer name; the HTTP API runs in the first only. They share the first one's Redis (also an
+embedded one) and database. A process that dies is started again; its pending entries are
+reclaimed by the others meanwhile, as after any crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from multiprocessing.process import BaseProcess
+
+from hub.logs import configure, get_logger
+from hub.settings import Settings
+
+log = get_logger("hub.processes")
+
+_CONTEXT = multiprocessing.get_context("spawn")  # no forked event loop, threads or sockets
+STOP_TIMEOUT_S = 30.0
+
+
+def _run(settings: Settings, parent: int) -> None:
+    """A worker process: the hub without the HTTP API, until SIGTERM or SIGINT, or until the
+    first process is gone (killed without a chance to stop it)."""
+    configure(json=settings.log_json, level=settings.log_level)
+
+    async def orphaned(stop: asyncio.Event) -> None:
+        while os.getppid() == parent:
+            await asyncio.sleep(1.0)
+        stop.set()
+
+    async def main() -> None:
+        from hub.app import running
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        watch = asyncio.create_task(orphaned(stop))
+        async with running(settings):
+            await stop.wait()
+        watch.cancel()
+
+    asyncio.run(main())
+
+
+class Workers:
+    """The extra processes: started, watched and restarted, and stopped with the first."""
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        self.settings = settings
+        self.count = count
+        self.procs: list[BaseProcess] = []
+        self._stopping = False
+
+    def start(self) -> None:
+        self.procs = [self._spawn() for _ in range(self.count)]
+
+    def _spawn(self) -> BaseProcess:
+        proc = _CONTEXT.Process(target=_run, args=(self.settings, os.getpid()), name="hub-worker", daemon=False)
+        proc.start()
+        log.info("worker_process.started", pid=proc.pid)
+        return proc
+
+    async def watch(self, interval_s: float = 1.0) -> None:
+        """Start again any process that died (not while stopping)."""
+        while not self._stopping:
+            await asyncio.sleep(interval_s)
+            for i, proc in enumerate(self.procs):
+                if not proc.is_alive() and not self._stopping:
+                    log.error("worker_process.died", pid=proc.pid, status=proc.exitcode)
+                    self.procs[i] = self._spawn()
+
+    def stop(self) -> None:
+        """SIGTERM to each; those still running after `STOP_TIMEOUT_S` are killed."""
+        self._stopping = True
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self.procs:
+            proc.join(STOP_TIMEOUT_S)
+            if proc.is_alive():
+                log.warning("worker_process.killed", pid=proc.pid)
+                proc.kill()
+                proc.join()
+        log.info("worker_processes.stopped", count=len(self.procs))

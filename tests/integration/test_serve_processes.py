@@ -1,0 +1,110 @@
+"""`hub serve` with `HUB_PROCESSES=2`: a second process in the same consumer groups, started
+again if it dies, and stopped with the first (real processes, real Redis and database)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from hub.schemas import streams
+from tests.factories import cloudevent, entry, report_data
+
+SCHOOL = "herstedlund-skole"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def log_events(path: Path, event: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == event]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def start_serve(tmp_path: Path, redis_url: str, database_url: str) -> tuple[subprocess.Popen[bytes], Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(
+        HUB_ENV="test",
+        HUB_REDIS_URL=redis_url,
+        HUB_DATABASE_URL=database_url,
+        HUB_DATA_DIR=str(tmp_path / "data"),
+        HUB_PROCESSES="2",
+        HUB_HTTP_PORT=str(free_port()),
+        HUB_LOG_JSON="true",
+    )
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        serve = subprocess.Popen(
+            [sys.executable, "-c", "from hub.cli import main; main()", "serve"], env=env, stdout=out, stderr=out
+        )
+    return serve, log
+
+
+def test_two_processes_share_the_streams_and_stop_together(tmp_path: Path, clean_redis: str, database_url: str) -> None:
+    serve, log = start_serve(tmp_path, clean_redis, database_url)
+    client = redis.Redis.from_url(clean_redis)
+    stream = streams.intake(SCHOOL)
+    try:
+        [started] = wait_for("the second process", lambda: log_events(log, "worker_process.started"))
+        child = int(started["pid"])
+        wait_for("both hubs", lambda: len(log_events(log, "hub.started")) == 2)
+        assert len({h["consumer"] for h in log_events(log, "hub.started")}) == 2  # two consumers, same groups
+        for n in range(40):
+            client.xadd(stream, entry(cloudevent(SCHOOL, report_data(), event_id=f"serve-{n}")))  # type: ignore[arg-type]
+        wait_for("40 receipts", lambda: client.xlen(streams.receipts(SCHOOL)) == 40)
+
+        os.kill(child, signal.SIGKILL)  # a worker process dies: it is started again
+        wait_for("a replacement", lambda: len(log_events(log, "worker_process.started")) == 2)
+        wait_for("the replacement's hub", lambda: len(log_events(log, "hub.started")) == 3)
+        replacement = int(log_events(log, "worker_process.started")[1]["pid"])
+        assert replacement != child and log_events(log, "worker_process.died")
+
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(60) == 0
+        assert not alive(replacement)  # stopped with the first, not left behind
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+        client.close()
+
+
+def test_a_second_process_stops_when_the_first_is_killed(tmp_path: Path, clean_redis: str) -> None:
+    serve, log = start_serve(tmp_path, clean_redis, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    try:
+        [started] = wait_for("the second process", lambda: log_events(log, "worker_process.started"))
+        wait_for("both hubs", lambda: len(log_events(log, "hub.started")) == 2)
+        serve.kill()  # no chance to stop the other one
+        serve.wait(10)
+        wait_for("the orphan to stop", lambda: not alive(int(started["pid"])), timeout_s=20)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
