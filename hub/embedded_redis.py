@@ -79,7 +79,12 @@ class EmbeddedRedis:
         ]
         for key, value in SERVER_CONFIG.items():
             args += [f"--{key}", value]
-        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        # A session of its own: Ctrl-C in a terminal (SIGINT to the whole process group) must
+        # not stop Redis under the hub while the hub is still finishing its batches; the hub
+        # stops it last.
+        self._proc = subprocess.Popen(  # noqa: S603
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + 15
         while not self._alive():
             if time.monotonic() > deadline or self._proc.poll() is not None:

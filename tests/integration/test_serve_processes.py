@@ -50,21 +50,27 @@ def alive(pid: int) -> bool:
     return True
 
 
-def start_serve(tmp_path: Path, redis_url: str, database_url: str) -> tuple[subprocess.Popen[bytes], Path]:
+def start_serve(
+    tmp_path: Path, redis_url: str | None, database_url: str | None, processes: int = 2
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`hub serve` in a process group of its own (as in a terminal); None: the embedded default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update(
         HUB_ENV="test",
-        HUB_REDIS_URL=redis_url,
-        HUB_DATABASE_URL=database_url,
         HUB_DATA_DIR=str(tmp_path / "data"),
-        HUB_PROCESSES="2",
+        HUB_PROCESSES=str(processes),
         HUB_HTTP_PORT=str(free_port()),
         HUB_LOG_JSON="true",
     )
+    env.update({k: v for k, v in (("HUB_REDIS_URL", redis_url), ("HUB_DATABASE_URL", database_url)) if v})
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         serve = subprocess.Popen(
-            [sys.executable, "-c", "from hub.cli import main; main()", "serve"], env=env, stdout=out, stderr=out
+            [sys.executable, "-c", "from hub.cli import main; main()", "serve"],
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
         )
     return serve, log
 
@@ -105,6 +111,22 @@ def test_a_second_process_stops_when_the_first_is_killed(tmp_path: Path, clean_r
         serve.kill()  # no chance to stop the other one
         serve.wait(10)
         wait_for("the orphan to stop", lambda: not alive(int(started["pid"])), timeout_s=20)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+
+
+def test_ctrl_c_stops_the_embedded_default_cleanly(tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal sends it: the hub finishes and stops its
+    embedded Redis itself, and nothing fails on the way (Redis is not stopped under it)."""
+    serve, log = start_serve(tmp_path, None, None, processes=1)
+    try:
+        wait_for("the HTTP API", lambda: log_events(log, "http.listening"))
+        os.killpg(serve.pid, signal.SIGINT)
+        assert serve.wait(60) == 0
+        assert log_events(log, "hub.stopped")
+        errors = [line for line in log.read_text().splitlines() if '"level": "error"' in line]
+        assert errors == []
     finally:
         if serve.poll() is None:
             serve.kill()
