@@ -138,6 +138,8 @@ def build(settings: Settings) -> Hub:
         max_deliveries=settings.max_deliveries,
         on_commit=relay.wake.set,
         publish=relay.publish,
+        limiter=anyio.CapacityLimiter(settings.worker_threads),  # few: more only contend for the GIL
+        gate=Gate(),  # urgent reports and triage decisions go before bulk intake
     )
     grace = timedelta(seconds=settings.publish_grace_s)
     intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes, publish_grace=grace)
@@ -153,28 +155,17 @@ def build(settings: Settings) -> Hub:
     def decision_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
         return Processed(*decision_svc.process(stream, entries, now))
 
-    threads = anyio.CapacityLimiter(settings.worker_threads)  # few: more threads only contend for the GIL
-    gate = Gate()  # urgent reports and triage decisions go before bulk intake
     intake = worker(
         name="intake",
         group=streams.INTAKE_GROUP,
-        limiter=threads,
         process=intake_batch,
         process_many=intake_batches,
         coalesce_concurrency=settings.worker_threads,
         coalesce_max_entries=settings.batch_size * 4,
         urgent=flags_planned_crime,
         batches_in_flight=settings.batches_in_flight,
-        gate=gate,
     )
-    decisions = worker(
-        name="decisions",
-        group=streams.DECISIONS_GROUP,
-        limiter=threads,
-        process=decision_batch,
-        gate=gate,
-        priority=True,
-    )
+    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch, priority=True)
     broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     return Hub(settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, embedded)
