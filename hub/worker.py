@@ -2,6 +2,8 @@
 
 A batch is processed in one transaction (intake: together with other streams' batches that
 are waiting, see `Coalescer`), its events are published, and it is acked with one XACK.
+Intake reads ahead (`StreamWorker.dispatch`): urgent entries go into a lane of their own, and
+bulk transactions wait briefly while urgent entries or triage decisions are stored (`Gate`).
 Failures are sorted:
 - `TransientError` (database down): nothing is acked; the entries stay pending and are
   reclaimed later, by this process or another. The delivery is given back (the count is
