@@ -99,10 +99,9 @@ class DecisionService:
                 repo.mark_processed(s, stream, entry.entry_id, now)
                 s.flush()
             uow.commit()
-        publish = [(row.id, row.stream, str(row.event)) for row in referrals if row.id is not None]
         if self.publish_grace is None:
-            publish = []  # the relay sends them
-        return [e.entry_id for e in entries], publish
+            return [e.entry_id for e in entries], []  # the relay sends them
+        return [e.entry_id for e in entries], [(r.id, r.stream, str(r.event)) for r in referrals if r.id is not None]
 
     def _reject(self, s: Any, entry: Entry, source: str | None, r: Rejection, now: datetime) -> None:
         if source is not None:

@@ -248,12 +248,14 @@ class StreamWorker:
         """Hand a batch over and return once it is admitted: its urgent entries and the rest
         each as a batch of their own, when fewer than `batches_in_flight` of the stream's batches
         of that kind are being stored. Entries are acked after their commit, as with `handle`."""
-        urgent = [e for e in entries if self.urgent(e)] if self.urgent is not None else []
+        urgent: list[Entry] = []
+        rest: list[Entry] = []
+        for e in entries:
+            (urgent if self.urgent is not None and self.urgent(e) else rest).append(e)
         if urgent:
-            entries = [e for e in entries if not any(e is u for u in urgent)]
             await self._admit(stream, urgent, urgent=True)
-        if entries:
-            await self._admit(stream, entries, urgent=False)
+        if rest:
+            await self._admit(stream, rest, urgent=False)
 
     async def _admit(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
         slots = self._slots.setdefault((stream, urgent), asyncio.Semaphore(self.batches_in_flight))
@@ -278,10 +280,9 @@ class StreamWorker:
                 await lane.finish()
 
     async def handle(self, stream: str, entries: list[Entry], *, urgent: bool = False) -> None:
-        if self.gate is not None and (urgent or self.priority):
-            async with self.gate.priority():
-                await self._handle(stream, entries, urgent=urgent)
-        else:
+        # Urgent entries and a `priority` worker's batches hold bulk transactions back meanwhile.
+        held_back = self.gate.priority() if self.gate is not None and (urgent or self.priority) else None
+        async with held_back or contextlib.nullcontext():
             await self._handle(stream, entries, urgent=urgent)
 
     async def _handle(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
