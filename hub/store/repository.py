@@ -66,16 +66,22 @@ OutboxRow = tuple[int, str, str]  # id, stream, the CloudEvent as JSON text
 
 
 def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
-    """Outbox rows sent. On PostgreSQL without waiting for the commit to reach the disk: a mark
-    lost in a crash only makes the relay send the row again, which at-least-once allows."""
+    """Outbox rows sent. On PostgreSQL in one round trip (a pipeline), and without waiting for
+    the commit to reach the disk: a mark lost in a crash only makes the relay send the row
+    again, which at-least-once allows."""
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        conn.exec_driver_sql(
-            "UPDATE outbox SET sent_at = %(now)s WHERE id = ANY(%(ids)s)", {"now": now, "ids": list(ids)}
-        )
-    else:
+    if conn.dialect.name != "postgresql":
         conn.execute(update(_table(Outbox)).where(_table(Outbox).c.id.in_(ids)).values(sent_at=now))
+        return
+    sql = "UPDATE outbox SET sent_at = %(now)s WHERE id = ANY(%(ids)s)"
+    raw = _psycopg(conn)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with raw.pipeline(), raw.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(sql, {"now": now, "ids": list(ids)})
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
 def processed_ids(session: Session, stream: str, entry_ids: Sequence[str]) -> set[str]:
@@ -338,24 +344,50 @@ class RowBatch:
     def write(self, session: Session) -> None:
         """Insert everything added since the last write, in the session's transaction."""
         conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            self._write_postgresql(conn)
+            return
         self._write_cases(session)
         for table in _BATCH_TABLES:
-            rows = self._rows[table]
+            rows = self._take(table)
             if not rows:
                 continue
-            for row in rows:
-                if isinstance(ref := row.get("case_id"), CaseRef):
-                    row["case_id"] = self._ids[ref.slot]
             if table is _OUTBOX and self._relay_after is not None:
                 ids = _insert_with_ids(conn, table, rows)
                 self.published += [(i, r["stream"], str(r["event"])) for i, r in zip(ids, rows, strict=True)]
-            elif conn.dialect.name == "postgresql":
-                _copy(conn, table, rows)
             elif conn.dialect.name == "sqlite":
                 _executemany_sqlite(conn, table, rows)
             else:
                 conn.execute(insert(table), rows)
-            self._rows[table] = []
+
+    def _take(self, table: Table) -> list[dict[str, Any]]:
+        """The table's rows added since the last write, with their cases' ids filled in."""
+        rows, self._rows[table] = self._rows[table], []
+        for row in rows:
+            if isinstance(ref := row.get("case_id"), CaseRef):
+                row["case_id"] = self._ids[ref.slot]
+        return rows
+
+    def _write_postgresql(self, conn: Connection) -> None:
+        """One round trip finds the cases and draws the new ids (cases, and outbox rows to
+        publish); then the rows go in, parents first. Few round trips matter as much as few
+        rows: each one lets go of the GIL, and a busy process takes long to get it back."""
+        todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
+        outbox = self._rows[_OUTBOX] if self._relay_after is not None else []
+        cases, outbox_ids = _reserve_ids(conn, [self._keys[slot] for slot in todo], len(outbox))
+        new_cases = []
+        for slot, (case_id, new) in zip(todo, cases, strict=True):
+            self._ids[slot] = case_id
+            if new:
+                new_cases.append({"id": case_id, "subject_key": self._keys[slot], "created_at": self.now})
+        tables = [(_CASE, new_cases)]
+        for table in _BATCH_TABLES:
+            rows = self._take(table)
+            if table is _OUTBOX and outbox_ids:
+                rows = [{"id": i, **row} for i, row in zip(outbox_ids, rows, strict=True)]
+                self.published += [(r["id"], r["stream"], str(r["event"])) for r in rows]
+            tables.append((table, rows))
+        _insert_postgresql(conn, [(table, rows) for table, rows in tables if rows])
 
     def _write_cases(self, session: Session) -> None:
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
@@ -374,14 +406,8 @@ class RowBatch:
         if not new:
             return
         rows = [{"subject_key": self._keys[slot], "created_at": self.now} for slot in new]
-        if conn.dialect.name == "postgresql":
-            # Ids drawn from the table's sequence first, then the rows copied with them: the
-            # same ids an INSERT would take, without a statement per row to learn them.
-            ids = _next_ids(conn, _CASE, len(rows))
-            _copy(conn, _CASE, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
-        else:
-            result = conn.execute(insert(_CASE).returning(_CASE.c.id, sort_by_parameter_order=True), rows)
-            ids = [case_id for (case_id,) in result]
+        result = conn.execute(insert(_CASE).returning(_CASE.c.id, sort_by_parameter_order=True), rows)
+        ids = [case_id for (case_id,) in result]
         for slot, case_id in zip(new, ids, strict=True):
             self._ids[slot] = case_id
 
@@ -390,24 +416,46 @@ _CASE = _table(Case)
 
 
 def _oldest_cases(conn: Connection, keys: list[str]) -> dict[str, int]:
-    """The oldest case of each subject key. On PostgreSQL one array parameter, so the statement
-    text is the same for every batch (psycopg and the server keep it prepared)."""
-    if conn.dialect.name == "postgresql":
-        rows = conn.exec_driver_sql(
-            'SELECT subject_key, min(id) FROM "case" WHERE subject_key = ANY(%(keys)s) GROUP BY subject_key',
-            {"keys": keys},
-        )
-    else:
-        rows = conn.execute(_OLDEST_CASES, {"keys": keys})
+    """The oldest case of each subject key (SQLite; PostgreSQL: `_reserve_ids`)."""
+    rows = conn.execute(_OLDEST_CASES, {"keys": keys})
     return {k: i for k, i in rows if k is not None and i is not None}
 
 
+# Each slot's case: the subject's oldest (as `case_for`), or a new id from the sequence (no key:
+# always new). COALESCE evaluates `nextval` only where nothing was found. Array parameters, so
+# the statement text is the same for every batch (psycopg and the server keep it prepared).
+_PG_CASE_IDS = """
+SELECT coalesce(found, nextval(pg_get_serial_sequence('"case"', 'id'))), found IS NULL
+FROM (SELECT k.n, (SELECT min(c.id) FROM "case" c WHERE c.subject_key = k.key) AS found
+      FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k(key, n)) AS slots
+ORDER BY n"""
+_PG_OUTBOX_IDS = "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, %(count)s)"
+
+
+def _reserve_ids(conn: Connection, keys: list[str | None], outbox: int) -> tuple[list[tuple[int, bool]], list[int]]:
+    """PostgreSQL, in one round trip (a pipeline): for each key, its case id and whether that
+    case is new (to be inserted with that id); and `outbox` new outbox ids, ascending."""
+    raw = _psycopg(conn)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with raw.pipeline(), raw.cursor() as by_key, raw.cursor() as by_count:
+            if keys:
+                by_key.execute(_PG_CASE_IDS, {"keys": keys})
+            if outbox:
+                by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
+            cases = [(int(i), bool(new)) for i, new in by_key.fetchall()] if keys else []
+            ids = sorted(int(i) for (i,) in by_count.fetchall()) if outbox else []
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(_PG_CASE_IDS, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+    return cases, ids
+
+
+def _psycopg(conn: Connection) -> psycopg.Connection[Any]:
+    return cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+
+
 def _insert_with_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert `rows` (in order) and return their ids."""
-    if conn.dialect.name == "postgresql":
-        ids = _next_ids(conn, table, len(rows))
-        _copy(conn, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
-        return ids
+    """Insert `rows` (in order) and return their ids (not PostgreSQL: `_reserve_ids`)."""
     if conn.dialect.name == "sqlite":
         # One writer holds the database from the first insert on, and SQLite gives each new
         # row the largest rowid so far plus one: the batch's ids are consecutive.
@@ -416,15 +464,6 @@ def _insert_with_ids(conn: Connection, table: Table, rows: list[dict[str, Any]])
         return list(range(last - len(rows) + 1, last + 1))
     result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     return [i for (i,) in result]
-
-
-def _next_ids(conn: Connection, table: Table, count: int) -> list[int]:
-    """`count` new ids from the sequence behind `table.id` (PostgreSQL)."""
-    rows = conn.exec_driver_sql(
-        "SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) FROM generate_series(1, %(count)s)",
-        {"table": conn.dialect.identifier_preparer.quote(table.name), "count": count},
-    )
-    return [i for (i,) in rows]
 
 
 def _defaults(table: Table, given: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -484,42 +523,87 @@ def _sqlite_datetime(value: datetime) -> str:
     )
 
 
-def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: the rows in one `COPY ... FROM STDIN` instead of a statement per row.
+# Up to this many rows of a table: INSERTs sent in a pipeline with the other small tables (no
+# round trip of their own); more: COPY, which costs the server less per row but two round trips.
+PIPELINE_MAX_ROWS = 32
 
-    Values are what the Core insert would bind: JSON as text (`JsonText` as it is), aware
-    datetimes as the session's local time (PostgreSQL's own cast to `timestamp`), column
-    defaults of the model for the columns not given. Driver errors are raised as SQLAlchemy's
-    (a unique violation is an `IntegrityError`, as from an INSERT)."""
+
+def _insert_postgresql(conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """PostgreSQL: the tables' rows, in order (parents first): small tables as INSERTs in one
+    pipeline, larger ones with `COPY ... FROM STDIN`. Driver errors are raised as SQLAlchemy's
+    (a unique violation is an `IntegrityError`, as from a Core insert)."""
+    small: list[tuple[Table, list[dict[str, Any]]]] = []
+    for table, rows in tables:
+        if len(rows) <= PIPELINE_MAX_ROWS:
+            small.append((table, rows))
+            continue
+        _pipelined_inserts(conn, small)
+        small = []
+        _copy(conn, table, rows)
+    _pipelined_inserts(conn, small)
+
+
+def _pipelined_inserts(conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    if not tables:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    statements = []
+    for table, rows in tables:
+        names, values = _pg_values(conn, table, rows)
+        marks = ", ".join(["%s"] * len(names))
+        # Identifiers from the table's metadata, quoted; values only as parameters.
+        sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({marks})"  # noqa: S608
+        statements.append((sql, values))
+    raw = _psycopg(conn)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with raw.pipeline(), raw.cursor() as cursor:
+            for sql, values in statements:
+                cursor.executemany(sql, values)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+
+
+def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows in one `COPY ... FROM STDIN` instead of a statement per row."""
+    names, values = _pg_values(conn, table, rows)
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with _psycopg(conn).cursor() as cursor, cursor.copy(sql) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+
+
+def _pg_values(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The column names and each row's values as the Core insert would bind them: JSON as text
+    (`JsonText` as it is), aware datetimes as the session's local time (PostgreSQL's own cast to
+    `timestamp`), column defaults of the model for the columns not given."""
     given = list(rows[0])
     defaults = _defaults(table, rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    quote = conn.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in [*given, *(name for name, _ in defaults)])
-    sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
     zone = _session_zone(conn)
     tail = [value for _, value in defaults]
     json_at = [i for i, name in enumerate(given) if name in json_columns]
     time_at = [i for i, name in enumerate(given) if _is_datetime(table.c[name])]
     local: dict[datetime, datetime] = {}  # a batch has one `now`: converted once
-    raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                values = [row[name] for name in given]
-                for i in json_at:
-                    if values[i] is not None:
-                        values[i] = dump_json(values[i])
-                for i in time_at:
-                    if (value := values[i]) is not None and value.tzinfo is not None:
-                        if (converted := local.get(value)) is None:
-                            converted = local[value] = value.astimezone(zone).replace(tzinfo=None)
-                        values[i] = converted
-                values += tail
-                copy.write_row(values)
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+    out = []
+    for row in rows:
+        values = [row[name] for name in given]
+        for i in json_at:
+            if values[i] is not None:
+                values[i] = dump_json(values[i])
+        for i in time_at:
+            if (value := values[i]) is not None and value.tzinfo is not None:
+                if (converted := local.get(value)) is None:
+                    converted = local[value] = value.astimezone(zone).replace(tzinfo=None)
+                values[i] = converted
+        values += tail
+        out.append(values)
+    return [*given, *(name for name, _ in defaults)], out
 
 
 def _is_datetime(column: Column[Any]) -> bool:
