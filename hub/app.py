@@ -136,7 +136,7 @@ def build(settings: Settings) -> Hub:
         client=client,
         engine=engine,
         max_deliveries=settings.max_deliveries,
-        on_commit=relay.wake.set,
+        on_commit=relay.rows_left,
         publish=relay.publish,
         limiter=anyio.CapacityLimiter(settings.worker_threads),  # few: more only contend for the GIL
         gate=Gate(),  # urgent reports and triage decisions go before bulk intake
@@ -150,10 +150,11 @@ def build(settings: Settings) -> Hub:
 
     def intake_batches(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
         outcome = intake_svc.process_many(batches, now)
-        return Processed(outcome.ack, outcome.publish)
+        return Processed(outcome.ack, outcome.publish)  # every row is published (`publish_grace`)
 
     def decision_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
-        return Processed(*decision_svc.process(stream, entries, now))
+        # Rejections and withheld referrals are left to the relay.
+        return Processed(*decision_svc.process(stream, entries, now), relay=True)
 
     intake = worker(
         name="intake",

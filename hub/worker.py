@@ -45,14 +45,17 @@ log = get_logger("hub.worker")
 
 @dataclass
 class Processed:
-    """What a committed batch leaves to do: entries to ack, and outbox rows to publish now."""
+    """What a committed batch leaves to do: entries to ack, outbox rows to publish now, and
+    whether it also stored outbox rows for the relay to send (then the relay is woken)."""
 
     ack: list[str] = field(default_factory=list)
     publish: list[repo.OutboxRow] = field(default_factory=list)
+    relay: bool = False
 
     def __iadd__(self, other: Processed) -> Processed:
         self.ack += other.ack
         self.publish += other.publish
+        self.relay |= other.relay
         return self
 
 
@@ -176,7 +179,9 @@ class Coalescer:
             acked, publish = set(done.ack), done.publish
             for _, entries, future in items:
                 if not future.done():  # the first caller still waiting publishes the events
-                    future.set_result(Processed([e.entry_id for e in entries if e.entry_id in acked], publish))
+                    future.set_result(
+                        Processed([e.entry_id for e in entries if e.entry_id in acked], publish, done.relay)
+                    )
                     publish = []
 
 
@@ -315,7 +320,7 @@ class StreamWorker:
         """After the commit: publish the batch's events (or leave them to the relay), then ack."""
         if done.publish and self.publish is not None:
             await self.publish(done.publish)
-        if done.ack:
+        if done.relay or (done.publish and self.publish is None):
             self.on_commit()
         await self._ack(stream, done.ack)
 
@@ -379,10 +384,10 @@ class StreamWorker:
         """Dead-letter entries that failed every time; the reporter gets a rejection receipt."""
         with transient_on_driver_errors():
             try:
-                return Processed(self._dead_letter(stream, entries, now))
+                return Processed(self._dead_letter(stream, entries, now), relay=True)
             except IntegrityError:
                 # Another consumer finished one of them meanwhile: the retry sees its tracking row.
-                return Processed(self._dead_letter(stream, entries, now))
+                return Processed(self._dead_letter(stream, entries, now), relay=True)
 
     def _dead_letter(self, stream: str, entries: list[Entry], now: datetime) -> list[str]:
         with UnitOfWork(self.engine) as uow:

@@ -68,6 +68,7 @@ class OutboxRelay:
         self._xadd_all = client.register_script(XADD_ALL)  # EVALSHA; loaded on first use
         self._published: list[int] = []  # ids workers published, to be marked sent
         self.published_total = 0
+        self._look = True  # rows may be waiting that no worker publishes: look in the next pass
 
     async def publish(self, rows: list[Row]) -> None:
         """Send rows a worker has just committed (`RowBatch` with `publish_grace`), so its events
@@ -80,6 +81,11 @@ class OutboxRelay:
             return
         self._published += [row_id for row_id, _, _ in rows]
         self.published_total += len(rows)
+        self.wake.set()  # a pass that only marks them: no look for other rows before it is due
+
+    def rows_left(self) -> None:
+        """A transaction stored outbox rows that nobody publishes: relay them now."""
+        self._look = True
         self.wake.set()
 
     @staticmethod
@@ -113,9 +119,9 @@ class OutboxRelay:
         async with asyncio.timeout(self.send_timeout_s):
             await self._xadd_all(keys=[stream for _, stream, _ in rows], args=[event for _, _, event in rows])
 
-    def _pass(self, loop: asyncio.AbstractEventLoop, published: list[int]) -> int:
-        """One pass, in a worker thread: mark what workers published as sent; then claim, send
-        (on the event loop), mark sent, commit.
+    def _pass(self, loop: asyncio.AbstractEventLoop, published: list[int], look: bool) -> int:
+        """One pass, in a worker thread: mark what workers published as sent; then, if `look`,
+        claim, send (on the event loop), mark sent, commit.
 
         The session lives and dies in this one thread, so a cancelled caller can never close
         it while the thread still uses it; an unfinished pass rolls back and unclaims its rows.
@@ -124,7 +130,7 @@ class OutboxRelay:
             with Session(self.engine) as session:
                 repo.mark_sent(session, published, datetime.now(UTC))
                 session.commit()
-        if not self._unsent():
+        if not look or not self._unsent():
             return 0
         with Session(self.engine) as session:
             rows = self._claim(session)
@@ -136,12 +142,12 @@ class OutboxRelay:
             session.commit()
         return len(rows)
 
-    async def relay_once(self) -> int:
-        """One pass; the rows the relay sent itself."""
+    async def relay_once(self, *, look: bool = True) -> int:
+        """One pass; the rows the relay sent itself (none unless `look`)."""
         async with self._lock:
             published, self._published = self._published, []
             try:
-                sent = await anyio.to_thread.run_sync(self._pass, asyncio.get_running_loop(), published)
+                sent = await anyio.to_thread.run_sync(self._pass, asyncio.get_running_loop(), published, look)
             except BaseException:
                 self._published = published + self._published  # marked next time (idempotent)
                 raise
@@ -156,23 +162,33 @@ class OutboxRelay:
                 break
 
     async def run(self) -> None:
-        """Relay forever: at once when woken by a commit, else every `interval_s`."""
+        """Relay forever. A pass looks for rows to send when a transaction left some
+        (`rows_left`) and at least every `interval_s` (rows of other processes, of a worker that
+        did not publish in time); woken by a worker's publish, it only marks sent."""
         backoff = self.interval_s
+        last_look = -float("inf")
         while True:
             self.wake.clear()  # before reading: a commit from now on wakes the next wait
+            look = self._look or time.monotonic() - last_look >= self.interval_s
+            if look:
+                self._look, last_look = False, time.monotonic()
             try:
-                sent = await self.relay_once()
+                sent = await self.relay_once(look=look)
                 backoff = self.interval_s
             except (RedisError, OSError, SQLAlchemyError) as exc:  # TimeoutError is an OSError
                 log.warning("relay.retry", exc_info=exc, retry_in_s=backoff)
+                self._look = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             except Exception as exc:  # the relay must outlive any one failure, or the outbox stalls
                 log.error("relay.failed", exc_info=exc, retry_in_s=backoff)
+                self._look = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if sent < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.interval_s)
+            if sent >= self.batch:
+                self._look = True  # a full pass: more rows may be waiting
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.interval_s)

@@ -7,7 +7,10 @@ once published; rows whose worker never published them are relayed once the grac
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aredis
@@ -91,3 +94,48 @@ async def test_rows_a_worker_never_published_are_relayed_after_the_grace(clean_r
     assert _unsent(database_url) == 4  # left to their worker until their grace is over
     await client.aclose()
     engine.dispose()
+
+
+async def test_rows_nobody_publishes_are_relayed_while_publishes_keep_waking_the_relay(
+    clean_redis: str, database_url: str
+) -> None:
+    """A worker's publish wakes the relay only to mark rows sent; rows that nobody publishes
+    (another process's, a grace that ran out) are still looked for every `interval_s`, however
+    often publishes wake it, and at once when a transaction says it left some (`rows_left`)."""
+    migrate(database_url)
+    engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
+    relay = OutboxRelay(engine, client, batch=100, interval_s=0.5)
+    runner = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.2)  # the first pass (a look) is over: from now on publishes wake it
+        _write_batch(database_url, datetime.now(UTC) - timedelta(seconds=5), timedelta(seconds=1), 3)  # unpublished
+        waking = time.monotonic()
+        while relay.sent_total < 3 and time.monotonic() - waking < 3:
+            await relay.publish(_write_batch(database_url, datetime.now(UTC), timedelta(seconds=60), 1))
+            await asyncio.sleep(0.02)
+        assert relay.sent_total == 3, "rows nobody publishes were not relayed while publishes woke the relay"
+        assert time.monotonic() - waking < 1.5
+
+    finally:
+        await _stop(runner)
+
+    relay = OutboxRelay(engine, client, batch=100, interval_s=30)  # no look falls due in this test
+    runner = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.2)
+        _write_batch(database_url, datetime.now(UTC) - timedelta(seconds=5), timedelta(seconds=1), 2)
+        relay.rows_left()
+        asked = time.monotonic()
+        while relay.sent_total < 2 and time.monotonic() - asked < 3:
+            await asyncio.sleep(0.01)
+        assert relay.sent_total == 2 and time.monotonic() - asked < 1
+    finally:
+        await _stop(runner)
+        await client.aclose()
+        engine.dispose()
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
