@@ -422,13 +422,17 @@ def _oldest_cases(conn: Connection, keys: list[str]) -> dict[str, int]:
 
 
 # Each slot's case: the subject's oldest (as `case_for`), or a new id from the sequence (no key:
-# always new). COALESCE evaluates `nextval` only where nothing was found. Array parameters, so
-# the statement text is the same for every batch (psycopg and the server keep it prepared).
+# always new). COALESCE evaluates `nextval` only where nothing was found. The oldest cases are
+# found in one pass over the subject-key index (GROUP BY), not with `min(id)` per key, which
+# PostgreSQL plans as a walk along the primary key: the whole table for a subject it has never
+# seen. Array parameters, so the statement text is the same for every batch (psycopg and the
+# server keep it prepared).
 _PG_CASE_IDS = """
-SELECT coalesce(found, nextval(pg_get_serial_sequence('"case"', 'id'))), found IS NULL
-FROM (SELECT k.n, (SELECT min(c.id) FROM "case" c WHERE c.subject_key = k.key) AS found
-      FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k(key, n)) AS slots
-ORDER BY n"""
+SELECT coalesce(oldest.id, nextval(pg_get_serial_sequence('"case"', 'id'))), oldest.id IS NULL
+FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS k(key, n)
+LEFT JOIN (SELECT subject_key, min(id) AS id FROM "case" WHERE subject_key = ANY(%(keys)s) GROUP BY subject_key)
+    AS oldest ON oldest.subject_key = k.key
+ORDER BY k.n"""
 _PG_OUTBOX_IDS = "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, %(count)s)"
 
 
