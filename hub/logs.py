@@ -67,6 +67,7 @@ SAFE_KEYS = frozenset(
         "host",
         "data_dir",
         "embedded",
+        "role",
         "database",
         "redis",
         "port",
@@ -126,6 +127,12 @@ def _stdlib_message(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mu
     return event_dict
 
 
+def _not_a_pipeline_abort(record: logging.LogRecord) -> bool:
+    """psycopg warns when a pipeline ends on an error that is already being raised: a unique
+    violation that the hub handles (it looks up what is stored and tries again), so no news."""
+    return not (record.name == "psycopg" and record.getMessage().startswith("error ignored terminating"))
+
+
 def configure(*, json: bool | None = None, level: str = "INFO") -> None:
     """Configure structlog and route stdlib logging (FastStream, uvicorn) through the same chain."""
     use_json = (not sys.stderr.isatty()) if json is None else json
@@ -148,6 +155,7 @@ def configure(*, json: bool | None = None, level: str = "INFO") -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(_not_a_pipeline_abort)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
