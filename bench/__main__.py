@@ -78,6 +78,7 @@ def table(out: dict[str, Any]) -> str:
     cfg = out["config"]
     alert, ref = f["urgent_alert_ms"], f["decision_referral_ms"]
     lat = ph["hub_latency"]
+    behind = f.get("urgent_behind_burst")
     rows = [
         (
             "end-to-end (intake XADD -> triage + receipts published)",
@@ -88,6 +89,11 @@ def table(out: dict[str, Any]) -> str:
             "urgent alert latency p50 / p95 / p99",
             f"{alert['p50']:.1f} / {alert['p95']:.1f} / {alert['p99']:.1f} ms",
             f"n={alert['count']}, bg {lat['background_rate_achieved']:,.0f}/s",
+        ),
+        (
+            "urgent alert behind the burst (written after its last report)",
+            f"{behind['alert_ms']:.1f} ms" if behind and behind["alert_ms"] is not None else "not seen",
+            f"{behind['receipts_before']:,} of {cfg['reports']:,} stored by then" if behind else "",
         ),
         (
             "decision -> referral latency p50 / p99",
@@ -113,7 +119,8 @@ def table(out: dict[str, Any]) -> str:
     ]
     v, m = out["versions"], out["machine"]
     head = (
-        f"hub pipeline benchmark ({cfg['hub_processes']} hub process{'es' if cfg['hub_processes'] > 1 else ''}): "
+        f"hub pipeline benchmark ({cfg['hub_processes']} hub process{'es' if cfg['hub_processes'] > 1 else ''}"
+        f"{' + urgent watch' if cfg['hub_processes'] > 1 else ''}): "
         f"{cfg['database']}, "
         f"Redis {v['redis_server']} ({cfg['redis']}), "
         f"{m['cpu_count']} CPU {m['cpu_model']}, Python {v['python']}, FastStream {v['faststream']}"

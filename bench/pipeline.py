@@ -41,7 +41,7 @@ import redis
 import redis.asyncio as aredis
 from sqlalchemy import text
 
-from bench.workload import DECISION_TARGET, Workload, build_reports, decision_entry
+from bench.workload import DECISION_TARGET, Report, Workload, build_reports, decision_entry
 from hub.embedded_redis import EmbeddedRedis
 from hub.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.schemas import streams
@@ -263,15 +263,23 @@ async def count_outputs(client: aredis.Redis, registry: Registry) -> dict[str, i
     }
 
 
-async def pipeline_throughput(url: str, registry: Registry, workload: Workload, timeout_s: float) -> dict[str, Any]:
+async def pipeline_throughput(
+    url: str, registry: Registry, workload: Workload, timeout_s: float, behind: Report | None = None
+) -> dict[str, Any]:
     """Pipelined XADD of every report (a school system's client) until every triage entry and
-    receipt is published. The clock runs from the first XADD to the last output counted."""
+    receipt is published. The clock runs from the first XADD to the last output counted.
+
+    `behind`: a planned-crime report written right after the last XADD, to its source's stream,
+    behind everything not yet stored (`urgent_behind_burst`)."""
     client = aredis.Redis.from_url(url)
     counter = aredis.Redis.from_url(url)
     n, accepted = len(workload.reports), workload.accepted
     items = [(r.stream, r.fields) for r in workload.reports]
     t0 = time.perf_counter()
     ingest = asyncio.create_task(_timed(xadd_all(client, items)))
+    urgent = asyncio.create_task(_urgent_behind(url, registry, ingest, behind, timeout_s)) if behind else None
+    if behind is not None:  # its receipt and triage entry are counted with the burst's
+        n, accepted = n + 1, accepted + behind.accepted
     counts: dict[str, int] = {}
     deadline = t0 + timeout_s
     while time.perf_counter() < deadline:
@@ -285,6 +293,7 @@ async def pipeline_throughput(url: str, registry: Registry, workload: Workload, 
     await counter.aclose()
     complete = counts.get("receipts", 0) >= n and counts.get("triage", 0) >= accepted
     return {
+        **({"urgent_behind_burst": await urgent} if urgent is not None else {}),
         "reports": n,
         "accepted": accepted,
         "expected_alerts": workload.alerts,
@@ -296,6 +305,30 @@ async def pipeline_throughput(url: str, registry: Registry, workload: Workload, 
         "outputs_per_s": round(sum(counts.values()) / elapsed, 1),
         "ingest_seconds": ingest_s,
     }
+
+
+async def _urgent_behind(
+    url: str, registry: Registry, ingest: asyncio.Task[float], report: Report, timeout_s: float
+) -> dict[str, Any]:
+    """Once the burst is written: XADD `report` and time its police alert; and how many of the
+    burst's reports had their receipts by then (the rest was still waiting ahead of it)."""
+    await ingest
+    client = aredis.Redis.from_url(url)
+    last = "0-0"
+    if await client.exists(streams.POLICE_ALERTS):
+        last = (await client.xinfo_stream(streams.POLICE_ALERTS))["last-generated-id"]
+    t0 = time.perf_counter()
+    await client.xadd(report.stream, report.fields)  # type: ignore[arg-type]
+    latency_ms: float | None = None
+    while latency_ms is None and time.perf_counter() - t0 < timeout_s:
+        for _, entries in await client.xread({streams.POLICE_ALERTS: last}, block=1000, count=500):
+            for entry_id, fields in entries:
+                last = entry_id
+                if json.loads(fields[b"event"])["data"]["report_ref"] == report.ref:
+                    latency_ms = (time.perf_counter() - t0) * 1000
+    receipts = (await count_outputs(client, registry))["receipts"]
+    await client.aclose()
+    return {"alert_ms": round(latency_ms, 1) if latency_ms is not None else None, "receipts_before": receipts}
 
 
 async def _timed(work: Awaitable[Any]) -> float:
@@ -646,6 +679,7 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
     urgent = build_reports(
         cfg.urgent_samples, registry, agreement, now, seed=4, planned_crime=True, serial_base=3_000_000
     )
+    behind = build_reports(1, registry, agreement, now, seed=5, planned_crime=True, serial_base=4_000_000)
     decide = [r.ref for r in main_wl.reports if r.decidable][: cfg.urgent_samples]
     build_s = time.perf_counter() - t_build
     payloads = [r.fields for r in main_wl.reports]
@@ -694,16 +728,24 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
     # 4. the hub (one or more processes in the same consumer groups): throughput, then
     #    latency under load on the same running hub
     url = database("hub")
+    # As `hub serve` runs them: with more than one hub process, one more runs the urgent watch.
+    roles = ["inline"] if cfg.hub_processes == 1 else ["off"] * cfg.hub_processes + ["only"]
     hubs = [
-        Proc(["hub", "--deadline-s", str(timeout * 4)], env(url, tmp / f"hub{i}"), tmp / f"hub{i}.log")
-        for i in range(cfg.hub_processes)
+        Proc(
+            ["hub", "--deadline-s", str(timeout * 4)],
+            {**env(url, tmp / f"hub{i}"), "HUB_URGENT_WATCH": role},
+            tmp / f"hub{i}.log",
+        )
+        for i, role in enumerate(roles)
     ]
     try:
         for proc in hubs:
             proc.wait_ready()
         prof = cfg.profile_dir / "hub-throughput.txt" if cfg.profile_dir else None
         with profiled(hubs[0].pid, prof):
-            results["hub_throughput"] = asyncio.run(pipeline_throughput(redis_url, registry, main_wl, timeout))
+            results["hub_throughput"] = asyncio.run(
+                pipeline_throughput(redis_url, registry, main_wl, timeout, behind=behind.reports[0])
+            )
         prof = cfg.profile_dir / "hub-latency.txt" if cfg.profile_dir else None
         with profiled(hubs[0].pid, prof):
             results["hub_latency"] = asyncio.run(
@@ -735,6 +777,7 @@ def summarise(
     figures = {
         "end_to_end_reports_per_s": hub_rate,
         "urgent_alert_ms": lat["urgent_alert_ms"],
+        "urgent_behind_burst": r["hub_throughput"].get("urgent_behind_burst"),
         "decision_referral_ms": lat["decision_referral_ms"],
         "policy_decisions_per_s": r["policy"]["decisions_per_s"],
         "raw_per_message_per_s": r["raw_per_message"]["messages_per_s"],

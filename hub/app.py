@@ -21,13 +21,13 @@ from sqlalchemy.engine import Engine
 from hub.decisions import DecisionService
 from hub.embedded_redis import EmbeddedRedis
 from hub.handlers.decisions import decisions_router
-from hub.handlers.intake import intake_router
+from hub.handlers.intake import intake_router, urgent_watch_router
 from hub.intake import IntakeService, flags_planned_crime
 from hub.logs import get_logger
 from hub.policies import Agreement, deadlines
 from hub.registry import Registry, load_agreement, load_registry
 from hub.schemas import streams
-from hub.settings import Settings
+from hub.settings import Settings, UrgentWatch
 from hub.store.db import make_engine, migrate
 from hub.store.outbox import OutboxRelay
 from hub.transport import Entry, consumer_name, ensure_group
@@ -48,18 +48,31 @@ class Hub:
     relay: OutboxRelay
     intake: StreamWorker
     decisions: StreamWorker
+    urgent_watch: StreamWorker
     embedded: EmbeddedRedis | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def _reading(self) -> list[tuple[StreamWorker, str]]:
+        """The workers whose groups this process reads, with their streams."""
+        intake = self.registry.intake_streams()
+        watch = self.settings.urgent_watch
+        reading = [] if watch is UrgentWatch.ONLY else [(self.intake, s) for s in intake]
+        if watch is not UrgentWatch.ONLY:
+            reading.append((self.decisions, streams.DECISIONS))
+        if watch is not UrgentWatch.OFF:
+            reading += [(self.urgent_watch, s) for s in intake]
+        return reading
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
         await anyio.to_thread.run_sync(deadlines.warm_up, date.today())
         for stream in self.registry.intake_streams():
             await ensure_group(self.client, stream, streams.INTAKE_GROUP)
+            # From now on only: every entry before it is the intake group's anyway.
+            await ensure_group(self.client, stream, streams.URGENT_GROUP, start="$")
         await ensure_group(self.client, streams.DECISIONS, streams.DECISIONS_GROUP)
         await self.broker.start()
-        reclaimable = [(self.intake, s) for s in self.registry.intake_streams()]
-        reclaimable.append((self.decisions, streams.DECISIONS))
+        reclaimable = self._reading()
         self._tasks = [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
@@ -75,13 +88,15 @@ class Hub:
         log.info(
             "hub.started",
             consumer=self.intake.consumer,
+            role=self.settings.role,
             embedded=self.embedded is not None,
             database=self.engine.dialect.name,
         )
 
     async def stop(self) -> None:
         await self.broker.stop()
-        await self.intake.finish()  # before the engine is disposed
+        for worker in (self.urgent_watch, self.intake, self.decisions):
+            await worker.finish()  # before the engine is disposed
         await _cancel_all(self._tasks)
         with contextlib.suppress(Exception):
             await self.relay.drain(timeout_s=5)
@@ -163,13 +178,39 @@ def build(settings: Settings) -> Hub:
         process_many=intake_batches,
         coalesce_concurrency=settings.worker_threads,
         coalesce_max_entries=settings.batch_size * 4,
-        urgent=flags_planned_crime,
         batches_in_flight=settings.batches_in_flight,
     )
     decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch, priority=True)
-    broker.include_router(intake_router(registry, intake, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
-    broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
-    return Hub(settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, embedded)
+
+    def urgent_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
+        # Reclaimed entries come here unsorted: only the urgent ones are stored.
+        urgent = [e for e in entries if flags_planned_crime(e)]
+        publish = intake_svc.process(stream, urgent, now).publish if urgent else []
+        return Processed([e.entry_id for e in entries], publish)
+
+    # Planned-crime reports (Straffeloven § 141) must not wait behind other reports, not even
+    # behind a backlog in their own stream: a second consumer group reads every intake entry
+    # as it arrives, stores the urgent ones at once (their tracking rows tell the intake group
+    # they are done) and acks the rest unstored. With more than one process it runs in a
+    # process of its own, which is idle but for them, so no bulk work holds up its thread.
+    urgent_watch = worker(
+        name="urgent_watch",
+        group=streams.URGENT_GROUP,
+        process=urgent_batch,
+        urgent=flags_planned_crime,
+        limiter=anyio.CapacityLimiter(1),  # not behind the bulk transactions' threads
+        priority=True,  # bulk transactions of this process wait meanwhile
+    )
+    sizes = {"batch_size": settings.batch_size, "poll_ms": settings.poll_ms}
+    if settings.urgent_watch is not UrgentWatch.ONLY:
+        broker.include_router(intake_router(registry, intake, **sizes))
+        broker.include_router(decisions_router(decisions, **sizes))
+    if settings.urgent_watch is not UrgentWatch.OFF:
+        broker.include_router(urgent_watch_router(registry, urgent_watch, **sizes))
+    return Hub(
+        settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, urgent_watch,
+        embedded,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -284,7 +284,6 @@ class IntakeService:
         look_up: bool,
     ) -> None:
         """Add one stream's entries to the transaction's rows."""
-        done: set[str] = set()
         # event id -> (report ref, receipt): stored before, or earlier in this batch
         known: dict[str, tuple[str, Any]] = {}
         if look_up:
@@ -292,6 +291,10 @@ class IntakeService:
             known = repo.receipts_by_event(
                 s, source.id, (p.event_id for p in parsed.values() if isinstance(p, ParsedReport))
             )
+        else:
+            # Planned-crime reports are stored by the urgent watch too, usually first: looked
+            # up even now, so that they do not make the whole transaction fail and start again.
+            done = repo.processed_ids(s, stream, [e.entry_id for e in entries if flags_planned_crime(e)])
         for entry in entries:
             out.ack.append(entry.entry_id)
             if entry.entry_id in done:

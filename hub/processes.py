@@ -2,9 +2,11 @@
 
 The GIL keeps one process on one core, so `hub serve` starts `HUB_PROCESSES - 1` more (one per
 CPU on PostgreSQL by default): each reads, stores and publishes like the first, under its own
-consumer name; the HTTP API runs in the first only. They share the first one's Redis (also an
-embedded one) and database. A process that dies is started again; its pending entries are
-reclaimed by the others meanwhile, as after any crash.
+consumer name; the HTTP API runs in the first only. With more than one, one process more runs
+the urgent watch alone (`HUB_URGENT_WATCH=only`): idle but for planned-crime reports, so the
+busy ones cannot hold up a police alert. They share the first one's Redis (also an embedded
+one) and database. A process that dies is started again; its pending entries are reclaimed by
+the others meanwhile, as after any crash.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import signal
 from multiprocessing.process import BaseProcess
 
 from hub.logs import configure, get_logger
-from hub.settings import Settings
+from hub.settings import Settings, UrgentWatch
 
 log = get_logger("hub.processes")
 
@@ -49,22 +51,31 @@ def _run(settings: Settings, parent: int) -> None:
     asyncio.run(main())
 
 
-class Workers:
-    """The extra processes: started, watched and restarted, and stopped with the first."""
+def roles(settings: Settings) -> tuple[Settings, list[Settings]]:
+    """The first process's settings, and those of each further process `hub serve` starts."""
+    extra = settings.effective_processes - 1
+    if not extra:
+        return settings, []  # one process: the urgent watch runs in it
+    hub = settings.model_copy(update={"urgent_watch": UrgentWatch.OFF})
+    return hub, [hub] * extra + [settings.model_copy(update={"urgent_watch": UrgentWatch.ONLY})]
 
-    def __init__(self, settings: Settings, count: int) -> None:
+
+class Workers:
+    """The extra processes, one per settings given: started, watched and restarted, and stopped
+    with the first."""
+
+    def __init__(self, settings: list[Settings]) -> None:
         self.settings = settings
-        self.count = count
         self.procs: list[BaseProcess] = []
         self._stopping = False
 
     def start(self) -> None:
-        self.procs = [self._spawn() for _ in range(self.count)]
+        self.procs = [self._spawn(s) for s in self.settings]
 
-    def _spawn(self) -> BaseProcess:
-        proc = _CONTEXT.Process(target=_run, args=(self.settings, os.getpid()), name="hub-worker", daemon=False)
+    def _spawn(self, settings: Settings) -> BaseProcess:
+        proc = _CONTEXT.Process(target=_run, args=(settings, os.getpid()), name="hub-worker", daemon=False)
         proc.start()
-        log.info("worker_process.started", pid=proc.pid)
+        log.info("worker_process.started", pid=proc.pid, role=settings.role)
         return proc
 
     async def watch(self, interval_s: float = 1.0) -> None:
@@ -74,7 +85,7 @@ class Workers:
             for i, proc in enumerate(self.procs):
                 if not proc.is_alive() and not self._stopping:
                     log.error("worker_process.died", pid=proc.pid, status=proc.exitcode)
-                    self.procs[i] = self._spawn()
+                    self.procs[i] = self._spawn(self.settings[i])
 
     def stop(self) -> None:
         """SIGTERM to each; those still running after `STOP_TIMEOUT_S` are killed."""

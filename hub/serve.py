@@ -14,7 +14,7 @@ import uvicorn
 from hub.app import resolve_redis, running
 from hub.http import create_http_app
 from hub.logs import get_logger
-from hub.processes import Workers
+from hub.processes import Workers, roles
 from hub.settings import Settings
 from hub.tokens import TokenStore
 
@@ -37,13 +37,13 @@ async def serve(settings: Settings) -> None:
     # ending the process first; a signal during start-up stops it too.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
-    extra = settings.effective_processes - 1
     embedded = None
-    if extra and settings.redis_url is None:
+    if settings.effective_processes > 1 and settings.redis_url is None:
         # The other processes use this process's embedded Redis.
         url, embedded = resolve_redis(settings)
         settings = settings.model_copy(update={"redis_url": url})
-    workers = Workers(settings, extra)
+    settings, others = roles(settings)
+    workers = Workers(others)
     workers.start()
     watcher = asyncio.create_task(workers.watch(), name="worker-processes")
     try:
@@ -54,7 +54,8 @@ async def serve(settings: Settings) -> None:
             )
             server = uvicorn.Server(config)
             if not stop_requested:
-                log.info("http.listening", url=f"http://{settings.http_host}:{settings.http_port}", count=1 + extra)
+                url = f"http://{settings.http_host}:{settings.http_port}"
+                log.info("http.listening", url=url, count=1 + len(others))
                 await server.serve()
     finally:
         watcher.cancel()

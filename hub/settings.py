@@ -18,6 +18,15 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class UrgentWatch(StrEnum):
+    """Where the urgent watch runs: the second reading of every intake entry that stores
+    planned-crime reports (Straffeloven § 141) at once, whatever waits ahead of them."""
+
+    INLINE = "inline"  # in this hub, beside its intake (one hub process)
+    ONLY = "only"  # this process does nothing else (`hub serve` with more processes)
+    OFF = "off"  # another process runs it
+
+
 def default_processes(database_url: str) -> int:
     """Hub processes in the same consumer groups: the GIL keeps one process on one core.
     SQLite takes one writer at a time, so more processes would only queue for its lock; on
@@ -43,6 +52,9 @@ class Settings(BaseSettings):
 
     processes: int | None = Field(
         None, ge=1, le=64, description="processes `hub serve` runs; unset: `default_processes`"
+    )
+    urgent_watch: UrgentWatch = Field(
+        UrgentWatch.INLINE, description="`hub serve` sets it: with more processes, one of its own"
     )
     batch_size: int = Field(100, ge=1, le=10_000, description="XREADGROUP COUNT (max_records)")
     worker_threads: int = Field(2, ge=1, le=64, description="threads that store batches (intake and decisions)")
@@ -80,6 +92,11 @@ class Settings(BaseSettings):
     @property
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.toml"
+
+    @property
+    def role(self) -> str:
+        """What this process is, for logs: a hub, or the urgent watch alone."""
+        return "urgent_watch" if self.urgent_watch is UrgentWatch.ONLY else "hub"
 
     @property
     def effective_processes(self) -> int:

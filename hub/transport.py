@@ -47,10 +47,11 @@ def encode(event: dict[str, Any]) -> dict[str, str]:
     return {EVENT_FIELD: orjson.dumps(event).decode()}
 
 
-async def ensure_group(client: aredis.Redis, stream: str, group: str) -> None:
-    """Create the consumer group at id 0 (not `$`), so entries written before it are read."""
+async def ensure_group(client: aredis.Redis, stream: str, group: str, start: str = "0") -> None:
+    """Create the consumer group at id 0 (not `$`), so entries written before it are read;
+    `start="$"`: only entries written from now on."""
     try:
-        await client.xgroup_create(stream, group, id="0", mkstream=True)
+        await client.xgroup_create(stream, group, id=start, mkstream=True)
     except ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise

@@ -2,8 +2,8 @@
 
 A batch is processed in one transaction (intake: together with other streams' batches that
 are waiting, see `Coalescer`), its events are published, and it is acked with one XACK.
-Intake reads ahead (`StreamWorker.dispatch`): urgent entries go into a lane of their own, and
-bulk transactions wait briefly while urgent entries or triage decisions are stored (`Gate`).
+Intake reads ahead (`StreamWorker.dispatch`), and bulk transactions wait briefly while urgent
+reports (the urgent watch, `StreamWorker.watch`) or triage decisions are stored (`Gate`).
 Failures are sorted:
 - `TransientError` (database down): nothing is acked; the entries stay pending and are
   reclaimed later, by this process or another. The delivery is given back (the count is
@@ -228,46 +228,38 @@ class StreamWorker:
             if process_many is not None
             else None
         )
-        # Bulk transactions wait to start while urgent entries or a `priority` worker's batches
-        # (triage decisions: someone waits for each) are being stored.
+        # Bulk transactions wait to start while a `priority` worker's batches (urgent reports,
+        # triage decisions: someone waits for each) are being stored.
         self.gate = gate
         self.priority = priority
-        # Entries that say a serious crime is planned are stored apart, on a thread of their own,
-        # ahead of the batches waiting: a backlog must not delay a police alert. Those that arrive
-        # while one such transaction runs are stored together in the next. `urgent` is only a
-        # scheduling hint; the policy decides from the validated report.
+        # The urgent watch's filter (`watch`): a scheduling hint only; the policy decides.
         self.urgent = urgent
-        self.urgent_lane = (
-            Coalescer(process_many, anyio.CapacityLimiter(1), concurrency=1, max_entries=coalesce_max_entries)
-            if process_many is not None and urgent is not None
-            else None
-        )
         # `dispatch` reads a stream's next batch while earlier ones are still being stored (so
-        # transactions fill up and urgent entries are seen at once), at most `batches_in_flight`
-        # per stream: memory stays bounded and the rest waits in Redis.
+        # transactions fill up), at most `batches_in_flight` per stream: memory stays bounded
+        # and the rest waits in Redis.
         self.batches_in_flight = batches_in_flight
-        self._slots: dict[tuple[str, bool], asyncio.Semaphore] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def dispatch(self, stream: str, entries: list[Entry]) -> None:
-        """Hand a batch over and return once it is admitted: its urgent entries and the rest
-        each as a batch of their own, when fewer than `batches_in_flight` of the stream's batches
-        of that kind are being stored. Entries are acked after their commit, as with `handle`."""
-        urgent: list[Entry] = []
-        rest: list[Entry] = []
-        for e in entries:
-            (urgent if self.urgent is not None and self.urgent(e) else rest).append(e)
-        if urgent:
-            await self._admit(stream, urgent, urgent=True)
-        if rest:
-            await self._admit(stream, rest, urgent=False)
-
-    async def _admit(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
-        slots = self._slots.setdefault((stream, urgent), asyncio.Semaphore(self.batches_in_flight))
+        """Hand a batch over and return once it is admitted: when fewer than `batches_in_flight`
+        of the stream's batches are being stored. Entries are acked after their commit, as with
+        `handle`."""
+        slots = self._slots.setdefault(stream, asyncio.Semaphore(self.batches_in_flight))
         await slots.acquire()
-        task = asyncio.create_task(self.handle(stream, entries, urgent=urgent))
+        task = asyncio.create_task(self.handle(stream, entries))
         self._in_flight.add(task)
         task.add_done_callback(functools.partial(self._done, slots))
+
+    async def watch(self, stream: str, entries: list[Entry]) -> None:
+        """The urgent watch's group: store the urgent entries now (as `handle`), and ack the
+        others unstored: the intake group reads and stores every entry, these included."""
+        urgent = [e for e in entries if self.urgent is not None and self.urgent(e)]
+        if len(urgent) < len(entries):
+            marked = {id(e) for e in urgent}
+            await self._ack(stream, [e.entry_id for e in entries if id(e) not in marked])
+        if urgent:
+            await self.handle(stream, urgent)
 
     def _done(self, slots: asyncio.Semaphore, task: asyncio.Task[None]) -> None:
         slots.release()
@@ -280,17 +272,16 @@ class StreamWorker:
         """Wait for the batches being stored (at shutdown, once the subscribers have stopped)."""
         while self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-        for lane in (self.coalescer, self.urgent_lane):
-            if lane is not None:
-                await lane.finish()
+        if self.coalescer is not None:
+            await self.coalescer.finish()
 
-    async def handle(self, stream: str, entries: list[Entry], *, urgent: bool = False) -> None:
-        # Urgent entries and a `priority` worker's batches hold bulk transactions back meanwhile.
-        held_back = self.gate.priority() if self.gate is not None and (urgent or self.priority) else None
+    async def handle(self, stream: str, entries: list[Entry]) -> None:
+        # A `priority` worker's batches hold bulk transactions back meanwhile.
+        held_back = self.gate.priority() if self.gate is not None and self.priority else None
         async with held_back or contextlib.nullcontext():
-            await self._handle(stream, entries, urgent=urgent)
+            await self._handle(stream, entries)
 
-    async def _handle(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
+    async def _handle(self, stream: str, entries: list[Entry]) -> None:
         started = time.perf_counter()
         now = datetime.now(UTC)
         poison = [e for e in entries if e.deliveries > self.max_deliveries]
@@ -300,7 +291,7 @@ class StreamWorker:
             if poison:
                 done += await anyio.to_thread.run_sync(self._give_up, stream, poison, now, limiter=self.limiter)
             if live:
-                done += await self._process(stream, live, now, urgent=urgent)
+                done += await self._process(stream, live, now)
         except TransientError as exc:
             log.warning("batch.deferred", stream=stream, count=len(entries), exc_info=exc)
             acked = set(done.ack)
@@ -309,7 +300,7 @@ class StreamWorker:
             return
         await self._finish(stream, done)
         log.info(
-            f"{self.name}.urgent_batch" if urgent else f"{self.name}.batch",
+            f"{self.name}.batch",
             stream=stream,
             count=len(entries),
             dead=len(poison),
@@ -324,13 +315,12 @@ class StreamWorker:
             self.on_commit()
         await self._ack(stream, done.ack)
 
-    async def _process(self, stream: str, entries: list[Entry], now: datetime, *, urgent: bool = False) -> Processed:
+    async def _process(self, stream: str, entries: list[Entry], now: datetime) -> Processed:
         """Store the batch: first together with other streams' batches (if coalescing), and if
         that transaction fails, alone; if that fails too, one entry at a time."""
-        lane = self.urgent_lane if urgent else self.coalescer
-        if lane is not None:
+        if self.coalescer is not None:
             try:
-                return await lane.submit(stream, entries)
+                return await self.coalescer.submit(stream, entries)
             except TransientError:
                 raise
             except Exception as exc:

@@ -16,6 +16,8 @@ DEADLETTER = "hub.deadletter.v1"
 # Consumer groups the hub itself reads with.
 INTAKE_GROUP = "hub-intake"
 DECISIONS_GROUP = "hub-decisions"
+# Reads every intake entry a second time, for planned-crime reports only (see `hub.app`).
+URGENT_GROUP = "hub-urgent"
 
 
 class Queue(StrEnum):

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 FIGURES = {
     "end_to_end_reports_per_s",
     "urgent_alert_ms",
+    "urgent_behind_burst",
     "decision_referral_ms",
     "policy_decisions_per_s",
     "raw_per_message_per_s",
@@ -48,7 +49,7 @@ def test_quick_run_writes_every_figure(tmp_path: Path, capsys: pytest.CaptureFix
     assert set(result) >= {"figures", "ratios", "targets", "phases", "versions", "machine", "config"}
     figures = result["figures"]
     assert set(figures) == FIGURES
-    for name in FIGURES - {"urgent_alert_ms", "decision_referral_ms"}:
+    for name in FIGURES - {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms"}:
         assert figures[name] > 0, name
     alerts, referrals = figures["urgent_alert_ms"], figures["decision_referral_ms"]
     assert alerts["count"] == 6 and alerts["lost"] == 0
@@ -59,8 +60,10 @@ def test_quick_run_writes_every_figure(tmp_path: Path, capsys: pytest.CaptureFix
     assert set(result["phases"]) == PHASES
     for name in ("raw_per_message", "raw_batched", "faststream_per_message", "hub_throughput"):
         assert result["phases"][name]["complete"], name
+    behind = figures["urgent_behind_burst"]  # one planned-crime report written after the 200
+    assert behind["alert_ms"] > 0 and 0 <= behind["receipts_before"] <= 201
     throughput = result["phases"]["hub_throughput"]
-    assert throughput["published"]["receipts"] == 200
+    assert throughput["reports"] == 201 and throughput["published"]["receipts"] == 201
     assert throughput["published"]["triage"] == throughput["accepted"]
     assert set(result["versions"]) >= {"python", "redis_server", "faststream", "sqlalchemy", "database"}
     assert result["machine"]["cpu_count"] >= 1 and result["machine"]["platform"]

@@ -1,5 +1,6 @@
-"""`hub serve` with `HUB_PROCESSES=2`: a second process in the same consumer groups, started
-again if it dies, and stopped with the first (real processes, real Redis and database)."""
+"""`hub serve` with `HUB_PROCESSES=2`: a second hub process in the same consumer groups and a
+third that runs the urgent watch alone, started again if they die, and stopped with the first
+(real processes, real Redis and database)."""
 
 from __future__ import annotations
 
@@ -80,37 +81,44 @@ def test_two_processes_share_the_streams_and_stop_together(tmp_path: Path, clean
     client = redis.Redis.from_url(clean_redis)
     stream = streams.intake(SCHOOL)
     try:
-        [started] = wait_for("the second process", lambda: log_events(log, "worker_process.started"))
-        child = int(started["pid"])
-        wait_for("both hubs", lambda: len(log_events(log, "hub.started")) == 2)
-        assert len({h["consumer"] for h in log_events(log, "hub.started")}) == 2  # two consumers, same groups
+        wait_for("two more processes", lambda: len(log_events(log, "worker_process.started")) == 2)
+        started = log_events(log, "worker_process.started")
+        assert sorted(p["role"] for p in started) == ["hub", "urgent_watch"]
+        child = next(int(p["pid"]) for p in started if p["role"] == "hub")
+        watch = next(int(p["pid"]) for p in started if p["role"] == "urgent_watch")
+        wait_for("three hubs", lambda: len(log_events(log, "hub.started")) == 3)
+        hubs = log_events(log, "hub.started")
+        assert len({h["consumer"] for h in hubs}) == 3  # three consumers, same groups
+        assert sorted(h["role"] for h in hubs) == ["hub", "hub", "urgent_watch"]
         for n in range(40):
             client.xadd(stream, entry(cloudevent(SCHOOL, report_data(), event_id=f"serve-{n}")))  # type: ignore[arg-type]
         wait_for("40 receipts", lambda: client.xlen(streams.receipts(SCHOOL)) == 40)
 
-        os.kill(child, signal.SIGKILL)  # a worker process dies: it is started again
-        wait_for("a replacement", lambda: len(log_events(log, "worker_process.started")) == 2)
-        wait_for("the replacement's hub", lambda: len(log_events(log, "hub.started")) == 3)
-        replacement = int(log_events(log, "worker_process.started")[1]["pid"])
-        assert replacement != child and log_events(log, "worker_process.died")
+        os.kill(child, signal.SIGKILL)  # a worker process dies: it is started again, as a hub
+        wait_for("a replacement", lambda: len(log_events(log, "worker_process.started")) == 3)
+        wait_for("the replacement's hub", lambda: len(log_events(log, "hub.started")) == 4)
+        replaced = log_events(log, "worker_process.started")[2]
+        replacement = int(replaced["pid"])
+        assert replacement != child and replaced["role"] == "hub" and log_events(log, "worker_process.died")
 
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(60) == 0
-        assert not alive(replacement)  # stopped with the first, not left behind
+        assert not alive(replacement) and not alive(watch)  # stopped with the first, not left behind
     finally:
         if serve.poll() is None:
             serve.kill()
         client.close()
 
 
-def test_a_second_process_stops_when_the_first_is_killed(tmp_path: Path, clean_redis: str) -> None:
+def test_the_other_processes_stop_when_the_first_is_killed(tmp_path: Path, clean_redis: str) -> None:
     serve, log = start_serve(tmp_path, clean_redis, f"sqlite:///{tmp_path / 'hub.sqlite3'}")
     try:
-        [started] = wait_for("the second process", lambda: log_events(log, "worker_process.started"))
-        wait_for("both hubs", lambda: len(log_events(log, "hub.started")) == 2)
-        serve.kill()  # no chance to stop the other one
+        wait_for("two more processes", lambda: len(log_events(log, "worker_process.started")) == 2)
+        wait_for("three hubs", lambda: len(log_events(log, "hub.started")) == 3)
+        serve.kill()  # no chance to stop the others
         serve.wait(10)
-        wait_for("the orphan to stop", lambda: not alive(int(started["pid"])), timeout_s=20)
+        pids = [int(p["pid"]) for p in log_events(log, "worker_process.started")]
+        wait_for("the orphans to stop", lambda: not any(alive(pid) for pid in pids), timeout_s=20)
     finally:
         if serve.poll() is None:
             serve.kill()

@@ -1,5 +1,6 @@
 """Intake reads ahead: a stream's next batches are admitted while earlier ones are stored (a
-bounded number), and an entry flagged as urgent is stored ahead of the batches waiting."""
+bounded number); the urgent watch stores an urgent entry while intake batches wait; triage
+decisions go before waiting intake."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
 
 
 class SlowStore(Store):
-    """Ordinary transactions wait until `go` is set; those holding an urgent entry do not."""
+    """Transactions wait until `go` is set."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -24,9 +25,8 @@ class SlowStore(Store):
 
     def many(self, batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
         self.started.append([stream for stream, _ in batches])
-        if not any(is_urgent(e) for _, es in batches for e in es):
-            self.waiting.set()
-            assert self.go.wait(10), "never released"
+        self.waiting.set()
+        assert self.go.wait(10), "never released"
         return super().many(batches, now)
 
 
@@ -41,22 +41,61 @@ async def until(condition: Any, timeout_s: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_an_urgent_entry_is_stored_and_acked_ahead_of_the_batches_waiting() -> None:
-    store, client = SlowStore(), FakeRedis()
-    w = worker(store, client, [], urgent=is_urgent, batches_in_flight=4, coalesce_concurrency=1)
-    await w.dispatch("school", entries("school", b"ok", b"ok"))  # admitted; its transaction waits
+class GroupRedis(FakeRedis):
+    """Records each ack with its consumer group."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_group: list[tuple[str, str, str]] = []
+
+    async def xack(self, stream: str, group: str, *ids: str) -> int:
+        self.by_group += [(group, stream, i) for i in ids]
+        return await super().xack(stream, group, *ids)
+
+
+async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_acks_the_rest_unstored() -> None:
+    store, client = SlowStore(), GroupRedis()
+    intake = worker(store, client, [], batches_in_flight=4, coalesce_concurrency=1)
+    await intake.dispatch("police", entries("police", b"ok", b"urgent"))  # its transaction waits
     await until(store.waiting.is_set)
-    await w.dispatch("police", entries("police", b"ok", b"urgent"))
-    await until(lambda: ("police", "1-1") in client.acked)
-    assert ("school", "1-0") not in client.acked and ("police", "1-0") not in client.acked
+    stored: list[list[str]] = []
+    priority_held: list[bool] = []
+
+    def store_urgent(stream: str, batch: list[Entry], now: datetime) -> Processed:
+        stored.append([e.entry_id for e in batch])
+        priority_held.append(not gate._clear.is_set())
+        return Processed([e.entry_id for e in batch])
+
+    gate = Gate()
+    watch = StreamWorker(
+        name="urgent_watch",
+        group="urgent",
+        consumer="c",
+        client=client,  # type: ignore[arg-type]
+        engine=None,  # type: ignore[arg-type]
+        process=store_urgent,
+        max_deliveries=5,
+        on_commit=lambda: None,
+        urgent=is_urgent,
+        gate=gate,
+        priority=True,
+    )
+    await asyncio.wait_for(watch.watch("police", entries("police", b"ok", b"urgent")), 5)
+    assert stored == [["1-1"]]  # only the urgent entry, though the intake group's batch waits
+    assert priority_held == [True]  # bulk transactions of the process waited meanwhile
+    assert sorted(a for a in client.by_group if a[0] == "urgent") == [
+        ("urgent", "police", "1-0"),
+        ("urgent", "police", "1-1"),
+    ]
+    assert [a for a in client.by_group if a[0] == "g"] == []
     store.go.set()
-    await w.finish()  # the batches in progress end before the hub stops
-    assert sorted(client.acked) == [("police", "1-0"), ("police", "1-1"), ("school", "1-0"), ("school", "1-1")]
+    await intake.finish()  # the intake group stores both (the service skips what the watch stored)
+    assert sorted(a for a in client.by_group if a[0] == "g") == [("g", "police", "1-0"), ("g", "police", "1-1")]
 
 
 async def test_a_stream_has_at_most_batches_in_flight_admitted_others_are_not_held_up() -> None:
     store, client = SlowStore(), FakeRedis()
-    w = worker(store, client, [], urgent=is_urgent, batches_in_flight=2, coalesce_concurrency=1)
+    w = worker(store, client, [], batches_in_flight=2, coalesce_concurrency=1)
     for n in range(2):
         await asyncio.wait_for(w.dispatch("a", [Entry("a", f"{n}-0", {b"event": b"ok"})]), 1)
     third = asyncio.create_task(w.dispatch("a", [Entry("a", "2-0", {b"event": b"ok"})]))

@@ -1,0 +1,101 @@
+"""The urgent watch: a second consumer group on every intake stream that stores planned-crime
+reports (Straffeloven § 141) as they arrive, whatever waits ahead of them.
+
+Real Redis and both databases: the watch alone stores the urgent report and acks the others
+unstored; the intake group then stores every report once, the urgent one not again (one
+receipt, one alert); and in one hub an urgent report written behind a backlog in its own stream
+reaches the police before the backlog is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import redis.asyncio as aredis
+from sqlmodel import Session, func, select
+
+from hub.app import running
+from hub.schemas import streams
+from hub.settings import Settings, UrgentWatch
+from hub.store.db import make_engine
+from hub.store.models import ProcessedEntry, Report
+from tests.factories import cloudevent, entry, report_data
+from tests.integration.wire import pending_count, read_events, stream_events
+
+POLICE = "politi-vestegn"
+INTAKE = streams.intake(POLICE)
+
+
+def planned_crime(serial: int = 1) -> dict[str, Any]:
+    data = report_data(
+        concern={
+            "categories": ["weapons"],
+            "description": "Planlægger overfald.",
+            "planned_serious_crime": True,
+            "location": "Stationen",
+        }
+    )
+    data["subject"]["cpr"] = data["subject"]["cpr"][:-1] + str(serial % 10)
+    return cloudevent(POLICE, data)
+
+
+def ordinary() -> dict[str, Any]:
+    return cloudevent(POLICE, report_data())
+
+
+def _count(database_url: str, model: type[Any]) -> int:
+    engine = make_engine(database_url)
+    with Session(engine) as s:
+        n = int(s.exec(select(func.count()).select_from(model)).one())
+    engine.dispose()
+    return n
+
+
+async def test_the_watch_stores_only_urgent_reports_and_intake_stores_each_report_once(settings: Settings) -> None:
+    client = aredis.Redis.from_url(settings.redis_url or "")
+    urgent = planned_crime()
+    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.ONLY})):
+        for event in (ordinary(), urgent, ordinary()):
+            await client.xadd(INTAKE, entry(event))  # type: ignore[arg-type]
+        [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
+        [receipt] = await read_events(client, streams.receipts(POLICE), 1)
+        assert await pending_count(client, INTAKE, streams.URGENT_GROUP) == 0  # all three acked
+    assert receipt["data"]["report_event_id"] == urgent["id"]
+    assert alert["data"]["report_ref"] == receipt["data"]["report_ref"]
+    assert _count(settings.effective_database_url, Report) == 1  # the others are left to intake
+    groups = {g["name"].decode(): g for g in await client.xinfo_groups(INTAKE)}
+    assert groups[streams.INTAKE_GROUP]["last-delivered-id"] == b"0-0"  # nobody has read them yet
+
+    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.OFF})):
+        await read_events(client, streams.receipts(POLICE), 3)
+        assert await pending_count(client, INTAKE, streams.INTAKE_GROUP) == 0
+        await asyncio.sleep(0.3)  # a second receipt or alert would be published by now
+    receipts = await stream_events(client, streams.receipts(POLICE))
+    assert len(receipts) == 3 and len({r["data"]["report_event_id"] for r in receipts}) == 3
+    assert len(await stream_events(client, streams.POLICE_ALERTS)) == 1
+    assert _count(settings.effective_database_url, Report) == 3
+    assert _count(settings.effective_database_url, ProcessedEntry) == 3
+    await client.aclose()
+
+
+async def test_an_urgent_report_behind_a_backlog_in_its_own_stream_goes_first(settings: Settings) -> None:
+    backlog = 2_000
+    client = aredis.Redis.from_url(settings.redis_url or "")
+    async with running(settings):  # one process: the watch runs beside intake
+        pipe = client.pipeline(transaction=False)
+        for _ in range(backlog):
+            pipe.xadd(INTAKE, entry(ordinary()))  # type: ignore[arg-type]
+        pipe.xadd(INTAKE, entry(planned_crime()))  # type: ignore[arg-type]
+        await pipe.execute()
+        written = time.monotonic()
+        await read_events(client, streams.POLICE_ALERTS, 1, timeout_s=30)
+        alerted = time.monotonic() - written
+        receipts_then = await client.xlen(streams.receipts(POLICE))
+        await read_events(client, streams.receipts(POLICE), backlog + 1, timeout_s=120)
+        stored_all = time.monotonic() - written
+    # Read in the intake group's order, the alert would come after the backlog's receipts.
+    assert receipts_then < backlog / 2, (receipts_then, alerted, stored_all)
+    assert alerted < stored_all / 2, (alerted, stored_all)
+    await client.aclose()
