@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from hub.decisions import DecisionService
 from hub.embedded_redis import EmbeddedRedis
 from hub.handlers.decisions import decisions_router
-from hub.handlers.intake import intake_router, urgent_watch_router
+from hub.handlers.intake import intake_router
 from hub.intake import IntakeService, flags_planned_crime
 from hub.logs import get_logger
 from hub.policies import Agreement, deadlines
@@ -31,7 +31,7 @@ from hub.settings import Settings, UrgentWatch
 from hub.store.db import make_engine, migrate
 from hub.store.outbox import OutboxRelay
 from hub.transport import Entry, consumer_name, ensure_group
-from hub.worker import Gate, Processed, StreamWorker, reclaim_forever
+from hub.worker import Gate, Processed, StreamWorker, reclaim_forever, watch_forever
 
 log = get_logger("hub.app")
 
@@ -73,7 +73,15 @@ class Hub:
         await ensure_group(self.client, streams.DECISIONS, streams.DECISIONS_GROUP)
         await self.broker.start()
         reclaimable = self._reading()
-        self._tasks = [
+        watched = [s for w, s in reclaimable if w is self.urgent_watch]
+        if watched:
+            self._tasks.append(
+                asyncio.create_task(
+                    watch_forever(self.urgent_watch, watched, self.settings.batch_size, self.settings.poll_ms),
+                    name="urgent-watch",
+                )
+            )
+        self._tasks += [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
                 reclaim_forever(
@@ -205,8 +213,6 @@ def build(settings: Settings) -> Hub:
     if settings.urgent_watch is not UrgentWatch.ONLY:
         broker.include_router(intake_router(registry, intake, **sizes))
         broker.include_router(decisions_router(decisions, **sizes))
-    if settings.urgent_watch is not UrgentWatch.OFF:
-        broker.include_router(urgent_watch_router(registry, urgent_watch, **sizes))
     return Hub(
         settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, urgent_watch,
         embedded,

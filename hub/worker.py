@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import redis.asyncio as aredis
@@ -251,15 +251,26 @@ class StreamWorker:
         self._in_flight.add(task)
         task.add_done_callback(functools.partial(self._done, slots))
 
-    async def watch(self, stream: str, entries: list[Entry]) -> None:
-        """The urgent watch's group: store the urgent entries now (as `handle`), and ack the
-        others unstored: the intake group reads and stores every entry, these included."""
-        urgent = [e for e in entries if self.urgent is not None and self.urgent(e)]
-        if len(urgent) < len(entries):
-            marked = {id(e) for e in urgent}
-            await self._ack(stream, [e.entry_id for e in entries if id(e) not in marked])
-        if urgent:
-            await self.handle(stream, urgent)
+    async def watch(self, batches: list[tuple[str, list[Entry]]]) -> None:
+        """The urgent watch's group: store the urgent entries now (as `handle`), then ack the
+        others unstored, all streams in one round trip: the intake group reads and stores every
+        entry, these included."""
+        others: list[tuple[str, list[str]]] = []
+        for stream, entries in batches:
+            urgent = [e for e in entries if self.urgent is not None and self.urgent(e)]
+            if urgent:
+                await self.handle(stream, urgent)
+            if len(urgent) < len(entries):
+                marked = {id(e) for e in urgent}
+                others.append((stream, [e.entry_id for e in entries if id(e) not in marked]))
+        if others:
+            try:
+                pipe = self.client.pipeline(transaction=False)
+                for stream, ids in others:
+                    pipe.xack(stream, self.group, *ids)
+                await pipe.execute()
+            except RedisError as exc:  # left pending: the reclaimer hands them out again
+                log.warning("ack.failed", count=sum(len(ids) for _, ids in others), exc_info=exc)
 
     def _done(self, slots: asyncio.Semaphore, task: asyncio.Task[None]) -> None:
         slots.release()
@@ -443,6 +454,39 @@ def _event_id(entry: Entry) -> str | None:
         return None
     event_id = doc.get("id") if isinstance(doc, dict) else None
     return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 200 else None
+
+
+async def watch_forever(worker: StreamWorker, streams: list[str], batch_size: int, poll_ms: int) -> None:
+    """The urgent watch's reader: one XREADGROUP over every intake stream at once, each batch
+    handed to `worker.watch`. A plain redis-py loop, not a FastStream subscriber per stream: it
+    reads every entry the hub receives and stores almost none, so its cost per entry is what
+    counts (a substring test, and the XACKs of all streams in one round trip).
+
+    The loop must outlive any one failure: if it stopped, urgent reports would wait their turn."""
+    backoff = 0.1
+    while True:
+        try:
+            reply = cast(
+                "list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes] | None]]]] | None",
+                await worker.client.xreadgroup(
+                    worker.group, worker.consumer, dict.fromkeys(streams, ">"), count=batch_size, block=poll_ms
+                ),
+            )
+            backoff = 0.1
+        except (RedisError, OSError) as exc:
+            log.warning("urgent_watch.retry", exc_info=exc, retry_in_s=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+            continue
+        # A deleted entry (no fields) is acked like any other that is not urgent.
+        batches = [
+            (s.decode(), [Entry(s.decode(), i.decode(), fields or {}) for i, fields in messages])
+            for s, messages in reply or []
+        ]
+        try:
+            await worker.watch(batches)
+        except Exception as exc:  # the entries stay pending; the reclaimer hands them out again
+            log.error("urgent_watch.failed", exc_info=exc)
 
 
 async def reclaim_forever(

@@ -27,29 +27,6 @@ def intake_router(registry: Registry, worker: StreamWorker, *, batch_size: int, 
     return router
 
 
-def urgent_watch_router(registry: Registry, worker: StreamWorker, *, batch_size: int, poll_ms: int) -> RedisRouter:
-    """Every intake stream read a second time, in the urgent watch's own group
-    (`StreamWorker.watch`)."""
-    router = RedisRouter()
-    for source in registry.sources:
-        stream = streams.intake(source.id)
-        router.subscriber(
-            **batch_subscription(
-                stream, group=worker.group, consumer=worker.consumer, batch_size=batch_size, poll_ms=poll_ms
-            ),
-            title=f"{stream}:urgent_watch",
-            description=f"Planned-crime reports from {source.name}, stored ahead of the intake group's backlog.",
-        )(_on_entries_watched(worker, stream))
-    return router
-
-
-def _on_entries_watched(worker: StreamWorker, stream: str) -> Callable[[list[Entry]], Awaitable[None]]:
-    async def on_entries_watched(entries: list[Entry]) -> None:
-        await worker.watch(stream, entries)
-
-    return on_entries_watched
-
-
 def _on_concern_reported(worker: StreamWorker, stream: str) -> Callable[[list[Entry]], Awaitable[None]]:
     async def on_concern_reported(entries: list[Entry]) -> None:
         await worker.dispatch(stream, entries)

@@ -52,6 +52,19 @@ class GroupRedis(FakeRedis):
         self.by_group += [(group, stream, i) for i in ids]
         return await super().xack(stream, group, *ids)
 
+    def pipeline(self, transaction: bool = True) -> GroupRedis.Pipeline:
+        return GroupRedis.Pipeline(self)
+
+    class Pipeline:
+        def __init__(self, client: GroupRedis) -> None:
+            self.client, self.calls = client, []  # type: ignore[var-annotated]
+
+        def xack(self, stream: str, group: str, *ids: str) -> None:
+            self.calls.append((stream, group, ids))
+
+        async def execute(self) -> list[int]:
+            return [await self.client.xack(s, g, *ids) for s, g, ids in self.calls]
+
 
 async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_acks_the_rest_unstored() -> None:
     store, client = SlowStore(), GroupRedis()
@@ -80,7 +93,7 @@ async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_ac
         gate=gate,
         priority=True,
     )
-    await asyncio.wait_for(watch.watch("police", entries("police", b"ok", b"urgent")), 5)
+    await asyncio.wait_for(watch.watch([("police", entries("police", b"ok", b"urgent"))]), 5)
     assert stored == [["1-1"]]  # only the urgent entry, though the intake group's batch waits
     assert priority_held == [True]  # bulk transactions of the process waited meanwhile
     assert sorted(a for a in client.by_group if a[0] == "urgent") == [
