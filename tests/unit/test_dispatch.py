@@ -31,7 +31,7 @@ class SlowStore(Store):
 
 
 def is_urgent(entry: Entry) -> bool:
-    return entry.fields[b"event"] == b"urgent"
+    return entry.fields.get(b"event") == b"urgent"
 
 
 async def until(condition: Any, timeout_s: float = 5.0) -> None:
@@ -201,3 +201,62 @@ async def test_a_triage_decision_is_stored_before_the_intake_batches_waiting() -
     decision_go.set()
     await asyncio.wait_for(asyncio.gather(deciding, storing), 5)
     assert order == ["decision", "intake"]
+
+
+async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures() -> None:
+    """One XREADGROUP over every stream; a Redis error or a failing batch does not end the loop."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from hub.worker import watch_forever
+
+    replies: list[Any] = [
+        RedisConnectionError("gone for a moment"),
+        [(b"a", [(b"1-0", {b"event": b"urgent"})]), (b"b", [(b"1-0", {b"event": b"ok"}), (b"2-0", None)])],
+        [(b"a", [(b"2-0", {b"event": b"urgent"})])],  # its transaction fails: left pending
+        [(b"b", [(b"3-0", {b"event": b"urgent"})])],
+    ]
+    read_from: list[dict[str, str]] = []
+
+    class ReadRedis(GroupRedis):
+        async def xreadgroup(self, group: str, consumer: str, streams: dict[str, str], **kw: Any) -> Any:
+            read_from.append(streams)
+            if not replies:
+                await asyncio.sleep(3600)
+            reply = replies.pop(0)
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
+
+    client = ReadRedis()
+    stored: list[tuple[str, str]] = []
+
+    def store(stream: str, batch: list[Entry], now: datetime) -> Processed:
+        if any(e.entry_id == "2-0" for e in batch):
+            raise RuntimeError("cannot store this one")
+        stored.extend((stream, e.entry_id) for e in batch)
+        return Processed([e.entry_id for e in batch])
+
+    watch = StreamWorker(
+        name="urgent_watch",
+        group="urgent",
+        consumer="c",
+        client=client,  # type: ignore[arg-type]
+        engine=None,  # type: ignore[arg-type]
+        process=store,
+        max_deliveries=5,
+        on_commit=lambda: None,
+        urgent=is_urgent,
+    )
+    task = asyncio.create_task(watch_forever(watch, ["a", "b"], batch_size=10, poll_ms=5))
+    try:
+        await until(lambda: ("b", "3-0") in stored)
+    finally:
+        task.cancel()
+    assert read_from[0] == {"a": ">", "b": ">"}  # every stream in one read
+    assert stored == [("a", "1-0"), ("b", "3-0")]
+    assert sorted(client.by_group) == [
+        ("urgent", "a", "1-0"),
+        ("urgent", "b", "1-0"),  # not urgent: acked unstored
+        ("urgent", "b", "2-0"),  # deleted entry: acked
+        ("urgent", "b", "3-0"),
+    ]  # ("a", "2-0") failed to store: pending, for the reclaimer
