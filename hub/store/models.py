@@ -20,8 +20,11 @@ def _json() -> Any:
 class Case(SQLModel, table=True):
     """An individual case (enkeltsag), keyed by a hash of the subject's CPR where there is one."""
 
+    # A subject's oldest case is the first entry of this index (migration 0004).
+    __table_args__ = (Index("ix_case_subject_key_id", "subject_key", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    subject_key: str | None = Field(default=None, index=True, max_length=64)
+    subject_key: str | None = Field(default=None, max_length=64)
     created_at: datetime
 
 
