@@ -190,24 +190,29 @@ def build(settings: Settings) -> Hub:
     )
     decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch, priority=True)
 
-    def urgent_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
+    def urgent_batches(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
         # Reclaimed entries come here unsorted: only the urgent ones are stored.
-        urgent = [e for e in entries if flags_planned_crime(e)]
-        publish = intake_svc.process(stream, urgent, now).publish if urgent else []
-        return Processed([e.entry_id for e in entries], publish)
+        urgent = [(s, found) for s, entries in batches if (found := [e for e in entries if flags_planned_crime(e)])]
+        publish = intake_svc.process_many(urgent, now).publish if urgent else []
+        return Processed([e.entry_id for _, entries in batches for e in entries], publish)
+
+    def urgent_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
+        return urgent_batches([(stream, entries)], now)
 
     # Planned-crime reports (Straffeloven § 141) must not wait behind other reports, not even
     # behind a backlog in their own stream: a second consumer group reads every intake entry
-    # as it arrives, stores the urgent ones at once (their tracking rows tell the intake group
-    # they are done) and acks the rest unstored. With more than one process it runs in a
-    # process of its own, which is idle but for them, so no bulk work holds up its thread.
+    # as it arrives, stores the urgent ones at once in a lane of their own (their tracking rows
+    # tell the intake group they are done) and acks the rest unstored. Urgent entries that
+    # arrive while its transaction runs (or waits for SQLite's one writer) share the next one.
+    # With more than one process it runs in a process of its own, idle but for them, so no
+    # bulk work holds up its thread.
     urgent_watch = worker(
         name="urgent_watch",
         group=streams.URGENT_GROUP,
         process=urgent_batch,
+        process_many=urgent_batches,  # one transaction at a time, shared by what waits for it
+        batches_in_flight=settings.batches_in_flight,
         urgent=flags_planned_crime,
-        limiter=anyio.CapacityLimiter(1),  # not behind the bulk transactions' threads
-        priority=True,  # bulk transactions of this process wait meanwhile
     )
     sizes = {"batch_size": settings.batch_size, "poll_ms": settings.poll_ms}
     if settings.urgent_watch is not UrgentWatch.ONLY:

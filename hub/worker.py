@@ -2,8 +2,9 @@
 
 A batch is processed in one transaction (intake: together with other streams' batches that
 are waiting, see `Coalescer`), its events are published, and it is acked with one XACK.
-Intake reads ahead (`StreamWorker.dispatch`), and bulk transactions wait briefly while urgent
-reports (the urgent watch, `StreamWorker.watch`) or triage decisions are stored (`Gate`).
+Intake reads ahead (`StreamWorker.dispatch`); the urgent watch (`StreamWorker.watch`) stores
+urgent entries in a lane of their own; bulk transactions wait briefly while urgent entries or
+triage decisions are stored (`Gate`).
 Failures are sorted:
 - `TransientError` (database down): nothing is acked; the entries stay pending and are
   reclaimed later, by this process or another. The delivery is given back (the count is
@@ -232,34 +233,53 @@ class StreamWorker:
         # triage decisions: someone waits for each) are being stored.
         self.gate = gate
         self.priority = priority
-        # The urgent watch's filter (`watch`): a scheduling hint only; the policy decides.
+        # Entries that say a serious crime is planned are stored apart, on a thread of their own,
+        # ahead of the batches waiting (the urgent lane); those that arrive while one such
+        # transaction runs share the next. The urgent watch (`watch`) filters with it too.
+        # `urgent` is only a scheduling hint; the policy decides from the validated report.
         self.urgent = urgent
+        self.urgent_lane = (
+            Coalescer(process_many, anyio.CapacityLimiter(1), concurrency=1, max_entries=coalesce_max_entries)
+            if process_many is not None and urgent is not None
+            else None
+        )
         # `dispatch` reads a stream's next batch while earlier ones are still being stored (so
-        # transactions fill up), at most `batches_in_flight` per stream: memory stays bounded
-        # and the rest waits in Redis.
+        # transactions fill up and urgent entries are seen at once), at most `batches_in_flight`
+        # per stream: memory stays bounded and the rest waits in Redis.
         self.batches_in_flight = batches_in_flight
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._slots: dict[tuple[str, bool], asyncio.Semaphore] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def dispatch(self, stream: str, entries: list[Entry]) -> None:
-        """Hand a batch over and return once it is admitted: when fewer than `batches_in_flight`
-        of the stream's batches are being stored. Entries are acked after their commit, as with
-        `handle`."""
-        slots = self._slots.setdefault(stream, asyncio.Semaphore(self.batches_in_flight))
+        """Hand a batch over and return once it is admitted: its urgent entries and the rest
+        each as a batch of their own, when fewer than `batches_in_flight` of the stream's batches
+        of that kind are being stored. Entries are acked after their commit, as with `handle`."""
+        urgent: list[Entry] = []
+        rest: list[Entry] = []
+        for e in entries:
+            (urgent if self.urgent is not None and self.urgent(e) else rest).append(e)
+        if urgent:
+            await self._admit(stream, urgent, urgent=True)
+        if rest:
+            await self._admit(stream, rest, urgent=False)
+
+    async def _admit(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
+        slots = self._slots.setdefault((stream, urgent), asyncio.Semaphore(self.batches_in_flight))
         await slots.acquire()
-        task = asyncio.create_task(self.handle(stream, entries))
+        task = asyncio.create_task(self.handle(stream, entries, urgent=urgent))
         self._in_flight.add(task)
         task.add_done_callback(functools.partial(self._done, slots))
 
     async def watch(self, batches: list[tuple[str, list[Entry]]]) -> None:
-        """The urgent watch's group: store the urgent entries now (as `handle`), then ack the
-        others unstored, all streams in one round trip: the intake group reads and stores every
-        entry, these included."""
+        """The urgent watch's group: hand the urgent entries over to be stored at once (as
+        `dispatch`: urgent entries that arrive while a transaction waits share the next one),
+        then ack the others unstored, all streams in one round trip: the intake group reads and
+        stores every entry, these included."""
         others: list[tuple[str, list[str]]] = []
         for stream, entries in batches:
             urgent = [e for e in entries if self.urgent is not None and self.urgent(e)]
             if urgent:
-                await self.handle(stream, urgent)
+                await self._admit(stream, urgent, urgent=True)
             if len(urgent) < len(entries):
                 marked = {id(e) for e in urgent}
                 others.append((stream, [e.entry_id for e in entries if id(e) not in marked]))
@@ -283,16 +303,17 @@ class StreamWorker:
         """Wait for the batches being stored (at shutdown, once the subscribers have stopped)."""
         while self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-        if self.coalescer is not None:
-            await self.coalescer.finish()
+        for lane in (self.coalescer, self.urgent_lane):
+            if lane is not None:
+                await lane.finish()
 
-    async def handle(self, stream: str, entries: list[Entry]) -> None:
-        # A `priority` worker's batches hold bulk transactions back meanwhile.
-        held_back = self.gate.priority() if self.gate is not None and self.priority else None
+    async def handle(self, stream: str, entries: list[Entry], *, urgent: bool = False) -> None:
+        # Urgent entries and a `priority` worker's batches hold bulk transactions back meanwhile.
+        held_back = self.gate.priority() if self.gate is not None and (urgent or self.priority) else None
         async with held_back or contextlib.nullcontext():
-            await self._handle(stream, entries)
+            await self._handle(stream, entries, urgent=urgent)
 
-    async def _handle(self, stream: str, entries: list[Entry]) -> None:
+    async def _handle(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
         started = time.perf_counter()
         now = datetime.now(UTC)
         poison = [e for e in entries if e.deliveries > self.max_deliveries]
@@ -302,7 +323,7 @@ class StreamWorker:
             if poison:
                 done += await anyio.to_thread.run_sync(self._give_up, stream, poison, now, limiter=self.limiter)
             if live:
-                done += await self._process(stream, live, now)
+                done += await self._process(stream, live, now, urgent=urgent)
         except TransientError as exc:
             log.warning("batch.deferred", stream=stream, count=len(entries), exc_info=exc)
             acked = set(done.ack)
@@ -311,7 +332,7 @@ class StreamWorker:
             return
         await self._finish(stream, done)
         log.info(
-            f"{self.name}.batch",
+            f"{self.name}.urgent_batch" if urgent else f"{self.name}.batch",
             stream=stream,
             count=len(entries),
             dead=len(poison),
@@ -326,12 +347,13 @@ class StreamWorker:
             self.on_commit()
         await self._ack(stream, done.ack)
 
-    async def _process(self, stream: str, entries: list[Entry], now: datetime) -> Processed:
+    async def _process(self, stream: str, entries: list[Entry], now: datetime, *, urgent: bool = False) -> Processed:
         """Store the batch: first together with other streams' batches (if coalescing), and if
         that transaction fails, alone; if that fails too, one entry at a time."""
-        if self.coalescer is not None:
+        lane = self.urgent_lane if urgent else self.coalescer
+        if lane is not None:
             try:
-                return await self.coalescer.submit(stream, entries)
+                return await lane.submit(stream, entries)
             except TransientError:
                 raise
             except Exception as exc:

@@ -1,18 +1,21 @@
 """The urgent watch: a second consumer group on every intake stream that stores planned-crime
-reports (Straffeloven § 141) as they arrive, whatever waits ahead of them.
+reports (Straffeloven § 141) as they arrive, whatever waits ahead of them. `hub serve` runs it
+in a process of its own when it runs more than one (here: a hub of its own in the test).
 
 Real Redis and both databases: the watch alone stores the urgent report and acks the others
 unstored; the intake group then stores every report once, the urgent one not again (one
-receipt, one alert); and in one hub an urgent report written behind a backlog in its own stream
-reaches the police before the backlog is stored.
+receipt, one alert); and an urgent report written behind a backlog in its own stream reaches
+the police before the backlog is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
+import pytest
 import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
@@ -80,10 +83,15 @@ async def test_the_watch_stores_only_urgent_reports_and_intake_stores_each_repor
     await client.aclose()
 
 
-async def test_an_urgent_report_behind_a_backlog_in_its_own_stream_goes_first(settings: Settings) -> None:
+@pytest.mark.parametrize("apart", [False, True], ids=["one_hub", "watch_apart"])
+async def test_an_urgent_report_behind_a_backlog_in_its_own_stream_goes_first(settings: Settings, apart: bool) -> None:
     backlog = 2_000
     client = aredis.Redis.from_url(settings.redis_url or "")
-    async with running(settings):  # one process: the watch runs beside intake
+    # One hub with the watch inside, or as `hub serve` runs more: the hubs, and the watch alone.
+    roles = [UrgentWatch.ONLY, UrgentWatch.OFF] if apart else [UrgentWatch.INLINE]
+    async with contextlib.AsyncExitStack() as hubs:
+        for role in roles:
+            await hubs.enter_async_context(running(settings.model_copy(update={"urgent_watch": role})))
         pipe = client.pipeline(transaction=False)
         for _ in range(backlog):
             pipe.xadd(INTAKE, entry(ordinary()))  # type: ignore[arg-type]

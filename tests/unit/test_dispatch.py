@@ -15,7 +15,7 @@ from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
 
 
 class SlowStore(Store):
-    """Transactions wait until `go` is set."""
+    """Ordinary transactions wait until `go` is set; those holding an urgent entry do not."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -25,8 +25,9 @@ class SlowStore(Store):
 
     def many(self, batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
         self.started.append([stream for stream, _ in batches])
-        self.waiting.set()
-        assert self.go.wait(10), "never released"
+        if not any(is_urgent(e) for _, es in batches for e in es):
+            self.waiting.set()
+            assert self.go.wait(10), "never released"
         return super().many(batches, now)
 
 
@@ -66,10 +67,23 @@ class GroupRedis(FakeRedis):
             return [await self.client.xack(s, g, *ids) for s, g, ids in self.calls]
 
 
+async def test_an_urgent_entry_is_stored_and_acked_ahead_of_the_batches_waiting() -> None:
+    store, client = SlowStore(), FakeRedis()
+    w = worker(store, client, [], urgent=is_urgent, batches_in_flight=4, coalesce_concurrency=1)
+    await w.dispatch("school", entries("school", b"ok", b"ok"))  # admitted; its transaction waits
+    await until(store.waiting.is_set)
+    await w.dispatch("police", entries("police", b"ok", b"urgent"))
+    await until(lambda: ("police", "1-1") in client.acked)
+    assert ("school", "1-0") not in client.acked and ("police", "1-0") not in client.acked
+    store.go.set()
+    await w.finish()  # the batches in progress end before the hub stops
+    assert sorted(client.acked) == [("police", "1-0"), ("police", "1-1"), ("school", "1-0"), ("school", "1-1")]
+
+
 async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_acks_the_rest_unstored() -> None:
     store, client = SlowStore(), GroupRedis()
     intake = worker(store, client, [], batches_in_flight=4, coalesce_concurrency=1)
-    await intake.dispatch("police", entries("police", b"ok", b"urgent"))  # its transaction waits
+    await intake.dispatch("school", entries("school", b"ok"))  # its transaction waits
     await until(store.waiting.is_set)
     stored: list[list[str]] = []
     priority_held: list[bool] = []
@@ -91,9 +105,9 @@ async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_ac
         on_commit=lambda: None,
         urgent=is_urgent,
         gate=gate,
-        priority=True,
     )
     await asyncio.wait_for(watch.watch([("police", entries("police", b"ok", b"urgent"))]), 5)
+    await asyncio.wait_for(watch.finish(), 5)  # stored in the background, ahead of the waiting batch
     assert stored == [["1-1"]]  # only the urgent entry, though the intake group's batch waits
     assert priority_held == [True]  # bulk transactions of the process waited meanwhile
     assert sorted(a for a in client.by_group if a[0] == "urgent") == [
@@ -102,8 +116,8 @@ async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_ac
     ]
     assert [a for a in client.by_group if a[0] == "g"] == []
     store.go.set()
-    await intake.finish()  # the intake group stores both (the service skips what the watch stored)
-    assert sorted(a for a in client.by_group if a[0] == "g") == [("g", "police", "1-0"), ("g", "police", "1-1")]
+    await intake.finish()
+    assert [a for a in client.by_group if a[0] == "g"] == [("g", "school", "1-0")]
 
 
 async def test_a_stream_has_at_most_batches_in_flight_admitted_others_are_not_held_up() -> None:
@@ -249,7 +263,7 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
     )
     task = asyncio.create_task(watch_forever(watch, ["a", "b"], batch_size=10, poll_ms=5))
     try:
-        await until(lambda: ("b", "3-0") in stored)
+        await until(lambda: ("urgent", "b", "3-0") in client.by_group)  # stored, then acked
     finally:
         task.cancel()
     assert read_from[0] == {"a": ">", "b": ">"}  # every stream in one read
