@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.transport import Entry
-from hub.worker import Gate, Processed, StreamWorker
+from hub.worker import Gate, Processed, ProcessFn, StreamWorker
 from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
 
 
@@ -33,6 +33,21 @@ class SlowStore(Store):
 
 def is_urgent(entry: Entry) -> bool:
     return entry.fields.get(b"event") == b"urgent"
+
+
+def lone_worker(name: str, group: str, client: FakeRedis, process: ProcessFn, **options: Any) -> StreamWorker:
+    """A worker that stores each batch with `process` alone (no coalescing)."""
+    return StreamWorker(
+        name=name,
+        group=group,
+        consumer="c",
+        client=client,  # type: ignore[arg-type]
+        engine=None,  # type: ignore[arg-type]
+        process=process,
+        max_deliveries=5,
+        on_commit=lambda: None,
+        **options,
+    )
 
 
 async def until(condition: Any, timeout_s: float = 5.0) -> None:
@@ -94,18 +109,7 @@ async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_ac
         return Processed([e.entry_id for e in batch])
 
     gate = Gate()
-    watch = StreamWorker(
-        name="urgent_watch",
-        group="urgent",
-        consumer="c",
-        client=client,  # type: ignore[arg-type]
-        engine=None,  # type: ignore[arg-type]
-        process=store_urgent,
-        max_deliveries=5,
-        on_commit=lambda: None,
-        urgent=is_urgent,
-        gate=gate,
-    )
+    watch = lone_worker("urgent_watch", "urgent", client, store_urgent, urgent=is_urgent, gate=gate)
     await asyncio.wait_for(watch.watch([("police", entries("police", b"ok", b"urgent"))]), 5)
     await asyncio.wait_for(watch.finish(), 5)  # stored in the background, ahead of the waiting batch
     assert stored == [["1-1"]]  # only the urgent entry, though the intake group's batch waits
@@ -195,18 +199,7 @@ async def test_a_triage_decision_is_stored_before_the_intake_batches_waiting() -
     store = Store()
     store.many = intake  # type: ignore[method-assign]
     bulk = worker(store, client, [], gate=gate)
-    decisions = StreamWorker(
-        name="decisions",
-        group="g",
-        consumer="c",
-        client=client,  # type: ignore[arg-type]
-        engine=None,  # type: ignore[arg-type]
-        process=decide,
-        max_deliveries=5,
-        on_commit=lambda: None,
-        gate=gate,
-        priority=True,
-    )
+    decisions = lone_worker("decisions", "g", client, decide, gate=gate, priority=True)
     deciding = asyncio.create_task(decisions.handle("decisions", entries("decisions", b"d")))
     await until(decision_started.is_set)
     storing = asyncio.create_task(bulk.handle("school", entries("school", b"ok")))
@@ -250,17 +243,7 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
         stored.extend((stream, e.entry_id) for e in batch)
         return Processed([e.entry_id for e in batch])
 
-    watch = StreamWorker(
-        name="urgent_watch",
-        group="urgent",
-        consumer="c",
-        client=client,  # type: ignore[arg-type]
-        engine=None,  # type: ignore[arg-type]
-        process=store,
-        max_deliveries=5,
-        on_commit=lambda: None,
-        urgent=is_urgent,
-    )
+    watch = lone_worker("urgent_watch", "urgent", client, store, urgent=is_urgent)
     task = asyncio.create_task(watch_forever(watch, ["a", "b"], batch_size=10, poll_ms=5))
     try:
         await until(lambda: ("urgent", "b", "3-0") in client.by_group)  # stored, then acked
