@@ -50,6 +50,7 @@ class Hub:
     decisions: StreamWorker
     urgent_watch: StreamWorker
     embedded: EmbeddedRedis | None = None
+    _readers: list[asyncio.Task[None]] = field(default_factory=list)  # the urgent watch's loop
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def _reading(self) -> list[tuple[StreamWorker, str]]:
@@ -75,13 +76,13 @@ class Hub:
         reclaimable = self._reading()
         watched = [s for w, s in reclaimable if w is self.urgent_watch]
         if watched:
-            self._tasks.append(
+            self._readers.append(
                 asyncio.create_task(
                     watch_forever(self.urgent_watch, watched, self.settings.batch_size, self.settings.poll_ms),
                     name="urgent-watch",
                 )
             )
-        self._tasks += [
+        self._tasks = [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
                 reclaim_forever(
@@ -103,6 +104,7 @@ class Hub:
 
     async def stop(self) -> None:
         await self.broker.stop()
+        await _cancel_all(self._readers)  # like the subscribers: nothing new is read from here on
         for worker in (self.urgent_watch, self.intake, self.decisions):
             await worker.finish()  # before the engine is disposed
         await _cancel_all(self._tasks)

@@ -233,10 +233,9 @@ class StreamWorker:
         # triage decisions: someone waits for each) are being stored.
         self.gate = gate
         self.priority = priority
-        # Entries that say a serious crime is planned are stored apart, on a thread of their own,
-        # ahead of the batches waiting (the urgent lane); those that arrive while one such
-        # transaction runs share the next. The urgent watch (`watch`) filters with it too.
-        # `urgent` is only a scheduling hint; the policy decides from the validated report.
+        # The urgent watch (`watch`) stores the entries `urgent` picks apart, on a thread of their
+        # own (the urgent lane); those that arrive while one such transaction runs share the
+        # next. `urgent` is only a scheduling hint; the policy decides from the validated report.
         self.urgent = urgent
         self.urgent_lane = (
             Coalescer(process_many, anyio.CapacityLimiter(1), concurrency=1, max_entries=coalesce_max_entries)
@@ -244,26 +243,16 @@ class StreamWorker:
             else None
         )
         # `dispatch` reads a stream's next batch while earlier ones are still being stored (so
-        # transactions fill up and urgent entries are seen at once), at most `batches_in_flight`
-        # per stream: memory stays bounded and the rest waits in Redis.
+        # transactions fill up), at most `batches_in_flight` per stream: memory stays bounded
+        # and the rest waits in Redis.
         self.batches_in_flight = batches_in_flight
         self._slots: dict[tuple[str, bool], asyncio.Semaphore] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    async def dispatch(self, stream: str, entries: list[Entry]) -> None:
-        """Hand a batch over and return once it is admitted: its urgent entries and the rest
-        each as a batch of their own, when fewer than `batches_in_flight` of the stream's batches
-        of that kind are being stored. Entries are acked after their commit, as with `handle`."""
-        urgent: list[Entry] = []
-        rest: list[Entry] = []
-        for e in entries:
-            (urgent if self.urgent is not None and self.urgent(e) else rest).append(e)
-        if urgent:
-            await self._admit(stream, urgent, urgent=True)
-        if rest:
-            await self._admit(stream, rest, urgent=False)
-
-    async def _admit(self, stream: str, entries: list[Entry], *, urgent: bool) -> None:
+    async def dispatch(self, stream: str, entries: list[Entry], *, urgent: bool = False) -> None:
+        """Hand a batch over and return once it is admitted: when fewer than `batches_in_flight`
+        of the stream's batches of that kind (urgent or not) are being stored. Entries are acked
+        after their commit, as with `handle`."""
         slots = self._slots.setdefault((stream, urgent), asyncio.Semaphore(self.batches_in_flight))
         await slots.acquire()
         task = asyncio.create_task(self.handle(stream, entries, urgent=urgent))
@@ -279,7 +268,7 @@ class StreamWorker:
         for stream, entries in batches:
             urgent = [e for e in entries if self.urgent is not None and self.urgent(e)]
             if urgent:
-                await self._admit(stream, urgent, urgent=True)
+                await self.dispatch(stream, urgent, urgent=True)
             if len(urgent) < len(entries):
                 marked = {id(e) for e in urgent}
                 others.append((stream, [e.entry_id for e in entries if id(e) not in marked]))

@@ -42,6 +42,18 @@ def report_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def planned_crime_data() -> dict[str, Any]:
+    """A report that says a serious crime is planned (Straffeloven § 141): the police are alerted."""
+    return report_data(
+        concern={
+            "categories": ["weapons"],
+            "description": "Planlægger overfald.",
+            "planned_serious_crime": True,
+            "location": "Stationen",
+        }
+    )
+
+
 def cloudevent(
     source: str,
     data: dict[str, Any],

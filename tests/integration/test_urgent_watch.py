@@ -24,24 +24,15 @@ from hub.schemas import streams
 from hub.settings import Settings, UrgentWatch
 from hub.store.db import make_engine
 from hub.store.models import ProcessedEntry, Report
-from tests.factories import cloudevent, entry, report_data
+from tests.factories import cloudevent, entry, planned_crime_data, report_data
 from tests.integration.wire import pending_count, read_events, stream_events
 
 POLICE = "politi-vestegn"
 INTAKE = streams.intake(POLICE)
 
 
-def planned_crime(serial: int = 1) -> dict[str, Any]:
-    data = report_data(
-        concern={
-            "categories": ["weapons"],
-            "description": "Planlægger overfald.",
-            "planned_serious_crime": True,
-            "location": "Stationen",
-        }
-    )
-    data["subject"]["cpr"] = data["subject"]["cpr"][:-1] + str(serial % 10)
-    return cloudevent(POLICE, data)
+def planned_crime() -> dict[str, Any]:
+    return cloudevent(POLICE, planned_crime_data())
 
 
 def ordinary() -> dict[str, Any]:

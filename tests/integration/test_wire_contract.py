@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 from hub.intake import report_ref
 from hub.schemas import streams
 from hub.store.models import Report
-from tests.factories import cloudevent, decision, entry, report_data
+from tests.factories import cloudevent, decision, entry, planned_crime_data, report_data
 from tests.integration.wire import pending_count, read_events, stream_events
 
 SCHOOL = "herstedlund-skole"
@@ -131,14 +131,7 @@ async def test_reports_written_before_the_hub_started_are_processed(settings) ->
 
 async def test_planned_crime_alerts_the_police_at_once(hub) -> None:
     client = aredis.Redis.from_url(hub.redis_url)
-    data = report_data(
-        concern={
-            "categories": ["weapons"],
-            "description": "Planlægger overfald.",
-            "planned_serious_crime": True,
-            "location": "Stationen",
-        }
-    )
+    data = planned_crime_data()
     await client.xadd(streams.intake("politi-vestegn"), entry(cloudevent("politi-vestegn", data)))
     [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
     assert alert["type"] == "dk.albertslund.hub.alert.raised.v1"

@@ -15,7 +15,7 @@ from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
 
 
 class SlowStore(Store):
-    """Ordinary transactions wait until `go` is set; those holding an urgent entry do not."""
+    """Transactions wait until `go` is set."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -25,9 +25,8 @@ class SlowStore(Store):
 
     def many(self, batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
         self.started.append([stream for stream, _ in batches])
-        if not any(is_urgent(e) for _, es in batches for e in es):
-            self.waiting.set()
-            assert self.go.wait(10), "never released"
+        self.waiting.set()
+        assert self.go.wait(10), "never released"
         return super().many(batches, now)
 
 
@@ -80,19 +79,6 @@ class GroupRedis(FakeRedis):
 
         async def execute(self) -> list[int]:
             return [await self.client.xack(s, g, *ids) for s, g, ids in self.calls]
-
-
-async def test_an_urgent_entry_is_stored_and_acked_ahead_of_the_batches_waiting() -> None:
-    store, client = SlowStore(), FakeRedis()
-    w = worker(store, client, [], urgent=is_urgent, batches_in_flight=4, coalesce_concurrency=1)
-    await w.dispatch("school", entries("school", b"ok", b"ok"))  # admitted; its transaction waits
-    await until(store.waiting.is_set)
-    await w.dispatch("police", entries("police", b"ok", b"urgent"))
-    await until(lambda: ("police", "1-1") in client.acked)
-    assert ("school", "1-0") not in client.acked and ("police", "1-0") not in client.acked
-    store.go.set()
-    await w.finish()  # the batches in progress end before the hub stops
-    assert sorted(client.acked) == [("police", "1-0"), ("police", "1-1"), ("school", "1-0"), ("school", "1-1")]
 
 
 async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_acks_the_rest_unstored() -> None:
