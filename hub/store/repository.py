@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, cast
@@ -75,13 +76,9 @@ def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
         return
     sql = "UPDATE outbox SET sent_at = %(now)s WHERE id = ANY(%(ids)s)"
     raw = _psycopg(conn)
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        with raw.pipeline(), raw.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.execute(sql, {"now": now, "ids": list(ids)})
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+    with _driver_errors(conn, sql), raw.pipeline(), raw.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(sql, {"now": now, "ids": list(ids)})
 
 
 def processed_ids(session: Session, stream: str, entry_ids: Sequence[str]) -> set[str]:
@@ -440,18 +437,25 @@ def _reserve_ids(conn: Connection, keys: list[str | None], outbox: int) -> tuple
     """PostgreSQL, in one round trip (a pipeline): for each key, its case id and whether that
     case is new (to be inserted with that id); and `outbox` new outbox ids, ascending."""
     raw = _psycopg(conn)
+    with _driver_errors(conn, _PG_CASE_IDS), raw.pipeline(), raw.cursor() as by_key, raw.cursor() as by_count:
+        if keys:
+            by_key.execute(_PG_CASE_IDS, {"keys": keys})
+        if outbox:
+            by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
+        cases = [(int(i), bool(new)) for i, new in by_key.fetchall()] if keys else []
+        ids = sorted(int(i) for (i,) in by_count.fetchall()) if outbox else []
+    return cases, ids
+
+
+@contextlib.contextmanager
+def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
+    """Driver errors raised as SQLAlchemy's, as from a Core statement (a unique violation is an
+    `IntegrityError`): for the statements sent past SQLAlchemy on the driver's connection."""
     dbapi = conn.dialect.loaded_dbapi
     try:
-        with raw.pipeline(), raw.cursor() as by_key, raw.cursor() as by_count:
-            if keys:
-                by_key.execute(_PG_CASE_IDS, {"keys": keys})
-            if outbox:
-                by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
-            cases = [(int(i), bool(new)) for i, new in by_key.fetchall()] if keys else []
-            ids = sorted(int(i) for (i,) in by_count.fetchall()) if outbox else []
+        yield
     except dbapi.Error as exc:
-        raise DBAPIError.instance(_PG_CASE_IDS, None, exc, dbapi.Error, dialect=conn.dialect) from exc
-    return cases, ids
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
 def _psycopg(conn: Connection) -> psycopg.Connection[Any]:
@@ -506,15 +510,12 @@ def _executemany_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any
             values.append(value)
         params.append(values + tail)
     raw = cast("sqlite3.Connection", conn.connection.dbapi_connection)
-    dbapi = conn.dialect.loaded_dbapi
-    try:
+    with _driver_errors(conn, sql):
         cursor = raw.cursor()
         try:
             cursor.executemany(sql, params)
         finally:
             cursor.close()
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
 @functools.lru_cache(maxsize=16)
@@ -559,13 +560,9 @@ def _pipelined_inserts(conn: Connection, tables: list[tuple[Table, list[dict[str
         sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({marks})"  # noqa: S608
         statements.append((sql, values))
     raw = _psycopg(conn)
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        with raw.pipeline(), raw.cursor() as cursor:
-            for sql, values in statements:
-                cursor.executemany(sql, values)
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+    with _driver_errors(conn, "; ".join(sql for sql, _ in statements)), raw.pipeline(), raw.cursor() as cursor:
+        for sql, values in statements:
+            cursor.executemany(sql, values)
 
 
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -573,13 +570,9 @@ def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     names, values = _pg_values(conn, table, rows)
     quote = conn.dialect.identifier_preparer.quote
     sql = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        with _psycopg(conn).cursor() as cursor, cursor.copy(sql) as copy:
-            for row in values:
-                copy.write_row(row)
-    except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+    with _driver_errors(conn, sql), _psycopg(conn).cursor() as cursor, cursor.copy(sql) as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def _pg_values(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
