@@ -98,3 +98,20 @@ async def test_an_urgent_report_behind_a_backlog_in_its_own_stream_goes_first(se
     assert receipts_then < backlog / 2, (receipts_then, alerted, stored_all)
     assert alerted < stored_all / 2, (alerted, stored_all)
     await client.aclose()
+
+
+async def test_the_watch_acks_reclaimed_ordinary_entries_unstored(settings: Settings) -> None:
+    """Entries a crashed watch left pending come back through the reclaimer, unsorted: only the
+    urgent ones are stored, the others acked."""
+    client = aredis.Redis.from_url(settings.redis_url or "")
+    await client.xgroup_create(INTAKE, streams.URGENT_GROUP, id="0", mkstream=True)
+    urgent = planned_crime()
+    for event in (ordinary(), urgent):
+        await client.xadd(INTAKE, entry(event))  # type: ignore[arg-type]
+    await client.xreadgroup(streams.URGENT_GROUP, "crashed", {INTAKE: ">"})  # read, never acked
+    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.ONLY})):
+        [receipt] = await read_events(client, streams.receipts(POLICE), 1)
+        assert await pending_count(client, INTAKE, streams.URGENT_GROUP, timeout_s=10) == 0
+    assert receipt["data"]["report_event_id"] == urgent["id"]
+    assert _count(settings.effective_database_url, Report) == 1
+    await client.aclose()
