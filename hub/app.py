@@ -73,8 +73,9 @@ class Hub:
             await ensure_group(self.client, stream, streams.URGENT_GROUP, start="$")
         await ensure_group(self.client, streams.DECISIONS, streams.DECISIONS_GROUP)
         await self.broker.start()
-        reclaimable = self._reading()
-        watched = [s for w, s in reclaimable if w is self.urgent_watch]
+        reading = self._reading()
+        watched = [s for w, s in reading if w is self.urgent_watch]
+        reclaimable = [(w, s) for w, s in reading if w is not self.urgent_watch]  # the watch acks nothing
         if watched:
             self._readers.append(
                 asyncio.create_task(
@@ -195,7 +196,7 @@ def build(settings: Settings) -> Hub:
     def urgent_batches(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
         # Reclaimed entries come here unsorted: only the urgent ones are stored.
         urgent = [(s, found) for s, entries in batches if (found := [e for e in entries if flags_planned_crime(e)])]
-        publish = intake_svc.process_many(urgent, now).publish if urgent else []
+        publish = intake_svc.process_many(urgent, now, urgent_watch=True).publish if urgent else []
         return Processed([e.entry_id for _, entries in batches for e in entries], publish)
 
     def urgent_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
@@ -204,7 +205,7 @@ def build(settings: Settings) -> Hub:
     # Planned-crime reports (Straffeloven § 141) must not wait behind other reports, not even
     # behind a backlog in their own stream: a second consumer group reads every intake entry
     # as it arrives, stores the urgent ones at once in a lane of their own (their tracking rows
-    # tell the intake group they are done) and acks the rest unstored. Urgent entries that
+    # tell the intake group they are done) and leaves the rest alone. Urgent entries that
     # arrive while its transaction runs (or waits for SQLite's one writer) share the next one.
     # With more than one process it runs in a process of its own, idle but for them, so no
     # bulk work holds up its thread.

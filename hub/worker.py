@@ -261,25 +261,12 @@ class StreamWorker:
 
     async def watch(self, batches: list[tuple[str, list[Entry]]]) -> None:
         """The urgent watch's group: hand the urgent entries over to be stored at once (as
-        `dispatch`: urgent entries that arrive while a transaction waits share the next one),
-        then ack the others unstored, all streams in one round trip: the intake group reads and
-        stores every entry, these included."""
-        others: list[tuple[str, list[str]]] = []
+        `dispatch`: urgent entries that arrive while a transaction waits share the next one).
+        The others are left alone: the watch reads without acks (`watch_forever`), and the
+        intake group reads and stores every entry, these included."""
         for stream, entries in batches:
-            urgent = [e for e in entries if self.urgent is not None and self.urgent(e)]
-            if urgent:
+            if self.urgent is not None and (urgent := [e for e in entries if self.urgent(e)]):
                 await self.dispatch(stream, urgent, urgent=True)
-            if len(urgent) < len(entries):
-                marked = {id(e) for e in urgent}
-                others.append((stream, [e.entry_id for e in entries if id(e) not in marked]))
-        if others:
-            try:
-                pipe = self.client.pipeline(transaction=False)
-                for stream, ids in others:
-                    pipe.xack(stream, self.group, *ids)
-                await pipe.execute()
-            except RedisError as exc:  # left pending: the reclaimer hands them out again
-                log.warning("ack.failed", count=sum(len(ids) for _, ids in others), exc_info=exc)
 
     def _done(self, slots: asyncio.Semaphore, task: asyncio.Task[None]) -> None:
         slots.release()
@@ -471,7 +458,11 @@ async def watch_forever(worker: StreamWorker, streams: list[str], batch_size: in
     """The urgent watch's reader: one XREADGROUP over every intake stream at once, each batch
     handed to `worker.watch`. A plain redis-py loop, not a FastStream subscriber per stream: it
     reads every entry the hub receives and stores almost none, so its cost per entry is what
-    counts (a substring test, and the XACKs of all streams in one round trip).
+    counts (a substring test).
+
+    It reads with NOACK: nothing waits in its pending list, nothing is acked. The watch only
+    speeds urgent reports up; the intake group is what keeps every entry. If the watch fails
+    to store an urgent report (or its process dies), the intake group stores it in its turn.
 
     The loop must outlive any one failure: if it stopped, urgent reports would wait their turn."""
     backoff = 0.1
@@ -480,7 +471,12 @@ async def watch_forever(worker: StreamWorker, streams: list[str], batch_size: in
             reply = cast(
                 "list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes] | None]]]] | None",
                 await worker.client.xreadgroup(
-                    worker.group, worker.consumer, dict.fromkeys(streams, ">"), count=batch_size, block=poll_ms
+                    worker.group,
+                    worker.consumer,
+                    dict.fromkeys(streams, ">"),
+                    count=batch_size,
+                    block=poll_ms,
+                    noack=True,
                 ),
             )
             backoff = 0.1
@@ -489,14 +485,13 @@ async def watch_forever(worker: StreamWorker, streams: list[str], batch_size: in
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
             continue
-        # A deleted entry (no fields) is acked like any other that is not urgent.
         batches = [
-            (s.decode(), [Entry(s.decode(), i.decode(), fields or {}) for i, fields in messages])
+            (s.decode(), [Entry(s.decode(), i.decode(), fields) for i, fields in messages if fields])
             for s, messages in reply or []
         ]
         try:
             await worker.watch(batches)
-        except Exception as exc:  # the entries stay pending; the reclaimer hands them out again
+        except Exception as exc:  # the intake group stores them in their turn
             log.error("urgent_watch.failed", exc_info=exc)
 
 

@@ -2,10 +2,11 @@
 reports (Straffeloven § 141) as they arrive, whatever waits ahead of them. `hub serve` runs it
 in a process of its own when it runs more than one (here: a hub of its own in the test).
 
-Real Redis and both databases: the watch alone stores the urgent report and acks the others
-unstored; the intake group then stores every report once, the urgent one not again (one
-receipt, one alert); and an urgent report written behind a backlog in its own stream reaches
-the police before the backlog is stored.
+Real Redis and both databases: the watch alone stores the urgent report and leaves the others
+(it reads with NOACK: nothing waits in its pending list); the intake group then stores every
+report once, the urgent one not again (one receipt, one alert); an urgent report written
+behind a backlog in its own stream reaches the police before the backlog is stored; and one
+the watch read but never stored (its process died) is stored by the intake group.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ async def test_the_watch_stores_only_urgent_reports_and_intake_stores_each_repor
             await client.xadd(INTAKE, entry(event))  # type: ignore[arg-type]
         [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
         [receipt] = await read_events(client, streams.receipts(POLICE), 1)
-        assert await pending_count(client, INTAKE, streams.URGENT_GROUP) == 0  # all three acked
+        assert await pending_count(client, INTAKE, streams.URGENT_GROUP) == 0  # NOACK: none pending
     assert receipt["data"]["report_event_id"] == urgent["id"]
     assert alert["data"]["report_ref"] == receipt["data"]["report_ref"]
     assert _count(settings.effective_database_url, Report) == 1  # the others are left to intake
@@ -100,18 +101,43 @@ async def test_an_urgent_report_behind_a_backlog_in_its_own_stream_goes_first(se
     await client.aclose()
 
 
-async def test_the_watch_acks_reclaimed_ordinary_entries_unstored(settings: Settings) -> None:
-    """Entries a crashed watch left pending come back through the reclaimer, unsorted: only the
-    urgent ones are stored, the others acked."""
+async def test_an_urgent_report_the_watch_read_but_never_stored_is_stored_by_intake(settings: Settings) -> None:
+    """The watch only speeds urgent reports up: entries a dead watch had read are not pending
+    anywhere in its group, and the intake group, which reads every entry, stores them."""
     client = aredis.Redis.from_url(settings.redis_url or "")
-    await client.xgroup_create(INTAKE, streams.URGENT_GROUP, id="0", mkstream=True)
+    await client.xgroup_create(INTAKE, streams.INTAKE_GROUP, id="0", mkstream=True)
+    await client.xgroup_create(INTAKE, streams.URGENT_GROUP, id="0")
     urgent = planned_crime()
     for event in (ordinary(), urgent):
         await client.xadd(INTAKE, entry(event))  # type: ignore[arg-type]
-    await client.xreadgroup(streams.URGENT_GROUP, "crashed", {INTAKE: ">"})  # read, never acked
+    await client.xreadgroup(streams.URGENT_GROUP, "died", {INTAKE: ">"}, noack=True)
+    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.INLINE})):
+        receipts = await read_events(client, streams.receipts(POLICE), 2)
+        [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
+        assert await pending_count(client, INTAKE, streams.INTAKE_GROUP, timeout_s=10) == 0
+        await asyncio.sleep(0.3)  # a second alert would be published by now
+    assert await pending_count(client, INTAKE, streams.URGENT_GROUP) == 0
+    urgent_receipt = next(r for r in receipts if r["data"]["report_event_id"] == urgent["id"])
+    assert alert["data"]["report_ref"] == urgent_receipt["data"]["report_ref"]
+    assert len(await stream_events(client, streams.POLICE_ALERTS)) == 1
+    assert _count(settings.effective_database_url, Report) == 2
+    await client.aclose()
+
+
+async def test_the_watch_does_not_store_again_what_the_intake_group_stored_first(settings: Settings) -> None:
+    """The watch does not look before it writes (it is usually first): when the intake group was
+    first, the watch's transaction fails on the tracking row and its retry, looking, stores
+    nothing: one report, one receipt, one alert."""
+    client = aredis.Redis.from_url(settings.redis_url or "")
+    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.OFF})):
+        entry_id = await client.xadd(INTAKE, entry(planned_crime()))  # type: ignore[arg-type]
+        await read_events(client, streams.POLICE_ALERTS, 1)
+    assert await pending_count(client, INTAKE, streams.INTAKE_GROUP) == 0
     async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.ONLY})):
-        [receipt] = await read_events(client, streams.receipts(POLICE), 1)
-        assert await pending_count(client, INTAKE, streams.URGENT_GROUP, timeout_s=10) == 0
-    assert receipt["data"]["report_event_id"] == urgent["id"]
+        await asyncio.sleep(1.0)  # the watch reads the entry the intake group stored
+        groups = {g["name"].decode(): g for g in await client.xinfo_groups(INTAKE)}
+        assert groups[streams.URGENT_GROUP]["last-delivered-id"] == entry_id  # it did read it
+    assert len(await stream_events(client, streams.POLICE_ALERTS)) == 1
+    assert len(await stream_events(client, streams.receipts(POLICE))) == 1
     assert _count(settings.effective_database_url, Report) == 1
     await client.aclose()

@@ -81,7 +81,7 @@ class GroupRedis(FakeRedis):
             return [await self.client.xack(s, g, *ids) for s, g, ids in self.calls]
 
 
-async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_acks_the_rest_unstored() -> None:
+async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_leaves_the_rest() -> None:
     store, client = SlowStore(), GroupRedis()
     intake = worker(store, client, [], batches_in_flight=4, coalesce_concurrency=1)
     await intake.dispatch("school", entries("school", b"ok"))  # its transaction waits
@@ -100,10 +100,9 @@ async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_ac
     await asyncio.wait_for(watch.finish(), 5)  # stored in the background, ahead of the waiting batch
     assert stored == [["1-1"]]  # only the urgent entry, though the intake group's batch waits
     assert priority_held == [True]  # bulk transactions of the process waited meanwhile
-    assert sorted(a for a in client.by_group if a[0] == "urgent") == [
-        ("urgent", "police", "1-0"),
-        ("urgent", "police", "1-1"),
-    ]
+    # The watch reads with NOACK: the ordinary entry is neither stored nor acked by it (the
+    # stored one's ack after its commit finds nothing pending).
+    assert [a for a in client.by_group if a[0] == "urgent"] == [("urgent", "police", "1-1")]
     assert [a for a in client.by_group if a[0] == "g"] == []
     store.go.set()
     await intake.finish()
@@ -197,7 +196,8 @@ async def test_a_triage_decision_is_stored_before_the_intake_batches_waiting() -
 
 
 async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures() -> None:
-    """One XREADGROUP over every stream; a Redis error or a failing batch does not end the loop."""
+    """One XREADGROUP over every stream, without acks; a Redis error or a failing batch does not
+    end the loop."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     from hub.worker import watch_forever
@@ -205,14 +205,16 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
     replies: list[Any] = [
         RedisConnectionError("gone for a moment"),
         [(b"a", [(b"1-0", {b"event": b"urgent"})]), (b"b", [(b"1-0", {b"event": b"ok"}), (b"2-0", None)])],
-        [(b"a", [(b"2-0", {b"event": b"urgent"})])],  # its transaction fails: left pending
+        [(b"a", [(b"2-0", {b"event": b"urgent"})])],  # its transaction fails: left to intake
         [(b"b", [(b"3-0", {b"event": b"urgent"})])],
     ]
     read_from: list[dict[str, str]] = []
+    options: list[dict[str, Any]] = []
 
     class ReadRedis(GroupRedis):
         async def xreadgroup(self, group: str, consumer: str, streams: dict[str, str], **kw: Any) -> Any:
             read_from.append(streams)
+            options.append(kw)
             if not replies:
                 await asyncio.sleep(3600)
             reply = replies.pop(0)
@@ -236,10 +238,8 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
     finally:
         task.cancel()
     assert read_from[0] == {"a": ">", "b": ">"}  # every stream in one read
+    assert all(kw.get("noack") is True for kw in options)  # nothing waits in the watch's pending list
     assert stored == [("a", "1-0"), ("b", "3-0")]
-    assert sorted(client.by_group) == [
-        ("urgent", "a", "1-0"),
-        ("urgent", "b", "1-0"),  # not urgent: acked unstored
-        ("urgent", "b", "2-0"),  # deleted entry: acked
-        ("urgent", "b", "3-0"),
-    ]  # ("a", "2-0") failed to store: pending, for the reclaimer
+    # Only the stored entries' acks after their commit (no-ops under NOACK); the ordinary entry,
+    # the deleted one and ("a", "2-0"), which failed to store, are left to the intake group.
+    assert sorted(client.by_group) == [("urgent", "a", "1-0"), ("urgent", "b", "3-0")]
