@@ -8,6 +8,7 @@ records `referral.withheld` with its reasons. All in one transaction with the de
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from hub.schemas.events import (
 from hub.schemas.report import ConcernReport
 from hub.store import repository as repo
 from hub.store.db import JsonText, UnitOfWork, dump_json, transient_on_driver_errors
-from hub.store.models import Decision, Disclosure, Outbox
+from hub.store.models import Disclosure
 from hub.transport import Entry
 
 
@@ -73,70 +74,87 @@ class DecisionService:
         self.publish_grace = publish_grace
 
     def process(self, stream: str, entries: list[Entry], now: datetime) -> tuple[list[str], list[repo.OutboxRow]]:
-        """Store the batch; the entries to ack, and the referral events to publish now."""
+        """Store the batch; the entries to ack, and the events to publish now.
+
+        As intake: the first attempt assumes the decisions are new and does not look first; a
+        redelivered entry or a decision sent twice fails a unique constraint, and the retry
+        looks up tracking rows and stored decisions."""
         with transient_on_driver_errors():
             try:
-                return self._process(stream, entries, now)
+                return self._process(stream, entries, now, look_up=False)
             except IntegrityError:
-                return self._process(stream, entries, now)
+                return self._process(stream, entries, now, look_up=True)
 
-    def _process(self, stream: str, entries: list[Entry], now: datetime) -> tuple[list[str], list[repo.OutboxRow]]:
-        referrals: list[Outbox] = []  # outbox rows to publish after the commit
+    def _process(
+        self, stream: str, entries: list[Entry], now: datetime, *, look_up: bool
+    ) -> tuple[list[str], list[repo.OutboxRow]]:
         with UnitOfWork(self.engine) as uow:
             s = uow.session
-            done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
-            for entry in entries:
-                if entry.entry_id in done:
-                    continue
-                parsed = parse_decision(entry, self.registry)
-                if isinstance(parsed, Rejection):
-                    self._reject(s, entry, None, parsed, now)
-                elif (
-                    not repo.decision_exists(s, parsed.source, parsed.id)
-                    and (problem := self._record(s, parsed, now, referrals)) is not None
-                ):
-                    self._reject(s, entry, parsed.source, problem, now)
-                repo.mark_processed(s, stream, entry.entry_id, now)
-                s.flush()
+            done = repo.processed_ids(s, stream, [e.entry_id for e in entries]) if look_up else set()
+            todo = [e for e in entries if e.entry_id not in done]
+            parsed = [(e, parse_decision(e, self.registry)) for e in todo]
+            reports = repo.reports_by_ref(s, (p.data.report_ref for _, p in parsed if not isinstance(p, Rejection)))
+            rows = repo.RowBatch(now, self.publish_grace)
+            staged: list[_Staged] = []
+            for entry, p in parsed:
+                if isinstance(p, Rejection):
+                    self._reject(rows, entry, None, p, now)
+                elif look_up and repo.decision_exists(s, p.source, p.id):
+                    pass  # recorded before: acked, not done again
+                elif isinstance(staged_or_problem := self._stage(p, reports, now), Rejection):
+                    self._reject(rows, entry, p.source, staged_or_problem, now)
+                else:
+                    staged.append(staged_or_problem)
+                rows.processed(stream, entry.entry_id)
+            # The decisions first: their ids go into the disclosure log's rows.
+            ids = repo.insert_decisions(s, [d.decision for d in staged])
+            for decision_id, d in zip(ids, staged, strict=True):
+                for disclosure, out_stream, text in d.disclosures:
+                    rows.add(Disclosure, decision_id=decision_id, **disclosure)
+                    rows.outbox(out_stream, text)
+            rows.write(s)
+            repo.mark_decided(s, (d.decision["report_ref"] for d in staged), now)
             uow.commit()
-        if self.publish_grace is None:
-            return [e.entry_id for e in entries], []  # the relay sends them
-        return [e.entry_id for e in entries], [(r.id, r.stream, str(r.event)) for r in referrals if r.id is not None]
+        return [e.entry_id for e in entries], rows.published
 
-    def _reject(self, s: Any, entry: Entry, source: str | None, r: Rejection, now: datetime) -> None:
+    def _reject(self, rows: repo.RowBatch, entry: Entry, source: str | None, r: Rejection, now: datetime) -> None:
         if source is not None:
             receipt = ReceiptData(
                 status="rejected", report_event_id=r.event_id, code=r.code, message=r.message, errors=r.errors
             )
-            repo.add_outbox(
-                s, streams.receipts(source), new_event(DECISION_REJECTED, receipt, now=now, subject=r.code), now
-            )
-        repo.add_deadletter(s, entry, r.code, r.message, now)
+            rows.outbox(streams.receipts(source), new_event(DECISION_REJECTED, receipt, now=now, subject=r.code))
+        rows.deadletter(entry, r.code, r.message)
 
-    def _record(
-        self, s: Any, event: CloudEvent[TriageDecision], now: datetime, referrals: list[Outbox]
-    ) -> Rejection | None:
+    def _stage(
+        self,
+        event: CloudEvent[TriageDecision],
+        reports: dict[str, tuple[dict[str, Any], int | None]],
+        now: datetime,
+    ) -> _Staged | Rejection:
+        """The decision's row, and per referral target the policy's verdict as a disclosure
+        log row and the event to publish (`referral.issued` or `referral.withheld`)."""
         d = event.data
-        report_row = repo.get_report(s, d.report_ref)
-        if report_row is None:
+        found = reports.get(d.report_ref)
+        if found is None:
             return Rejection("unknown_report", "No report has this reference.", (), event.id)
         unknown = [t.partner_id for t in d.referrals if self.registry.partner(t.partner_id) is None]
         if unknown:
             return Rejection("unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", (), event.id)
-        report = ConcernReport.model_validate(report_row.payload)
-        decision = Decision(
-            source_id=event.source,
-            event_id=event.id,
-            report_ref=d.report_ref,
-            level=d.level.value,
-            pillar=d.pillar.value,
-            purpose=d.purpose.value,
-            justification=d.justification,
-            decided_by=d.decided_by,
-            decided_at=now,
+        payload, case_id = found
+        report = ConcernReport.model_validate(payload)
+        staged = _Staged(
+            decision={
+                "source_id": event.source,
+                "event_id": event.id,
+                "report_ref": d.report_ref,
+                "level": d.level.value,
+                "pillar": d.pillar.value,
+                "purpose": d.purpose.value,
+                "justification": d.justification,
+                "decided_by": d.decided_by,
+                "decided_at": now,
+            }
         )
-        s.add(decision)
-        s.flush()
         for target in d.referrals:
             partner = self.registry.partner(target.partner_id)
             assert partner is not None
@@ -183,31 +201,30 @@ class DecisionService:
                 )
                 event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref)
                 stream = streams.REFERRALS_WITHHELD
-            s.add(
-                Disclosure(
-                    ref=event_out["id"],
-                    report_ref=d.report_ref,
-                    case_id=report_row.case_id,
-                    decision_id=decision.id,
-                    recipient=partner.id,
-                    structure=verdict.structure,
-                    kind="referral",
-                    effect=verdict.effect.value,
-                    fields=sorted(fields),
-                    legal_basis=list(verdict.citations),
-                    rule_ids=list(verdict.rule_ids),
-                    reasons=[r.model_dump() for r in verdict.reasons],
-                    purpose=d.purpose.value,
-                    policy_version=verdict.policy_version,
-                    created_at=now,
-                )
-            )
+            disclosure = {
+                "ref": event_out["id"],
+                "report_ref": d.report_ref,
+                "case_id": case_id,
+                "recipient": partner.id,
+                "structure": verdict.structure,
+                "kind": "referral",
+                "effect": verdict.effect.value,
+                "fields": sorted(fields),
+                "legal_basis": list(verdict.citations),
+                "rule_ids": list(verdict.rule_ids),
+                "reasons": [r.model_dump() for r in verdict.reasons],
+                "purpose": d.purpose.value,
+                "policy_version": verdict.policy_version,
+                "created_at": now,
+            }
             # Stored as the text that is published: by the caller after the commit, if it does.
-            text: Any = JsonText(dump_json(event_out))
-            relay_after = now + self.publish_grace if self.publish_grace is not None else None
-            referrals.append(repo.add_outbox(s, stream, text, now, relay_after))
-        item = repo.triage_item(s, d.report_ref)
-        if item is not None:
-            item.status, item.decided_at = "decided", now
-            s.add(item)
-        return None
+            staged.disclosures.append((disclosure, stream, JsonText(dump_json(event_out))))
+        return staged
+
+
+@dataclass(slots=True)
+class _Staged:
+    """A decision ready to insert: its row, and its disclosure log rows with their events."""
+
+    decision: dict[str, Any]
+    disclosures: list[tuple[dict[str, Any], str, JsonText]] = field(default_factory=list)

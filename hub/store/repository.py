@@ -55,6 +55,15 @@ _report = _table(Report).c
 _RECEIPTS_BY_EVENT = select(_report.event_id, _report.ref, _report.receipt_event).where(
     _report.source_id == bindparam("source_id"), _report.event_id.in_(bindparam("ids", expanding=True))
 )
+_REPORTS_BY_REF = select(_report.ref, _report.payload, _report.case_id).where(
+    _report.ref.in_(bindparam("refs", expanding=True))
+)
+_triage = _table(TriageItem).c
+_MARK_DECIDED = (
+    update(_table(TriageItem))
+    .where(_triage.report_ref.in_(bindparam("refs", expanding=True)))
+    .values(status="decided", decided_at=bindparam("now", type_=_triage.decided_at.type))
+)
 _case = _table(Case).c
 _OLDEST_CASES = (
     select(_case.subject_key, func.min(_case.id))
@@ -227,6 +236,26 @@ def triage_items(session: Session, queue: str | None = None, status: str | None 
     if status:
         query = query.where(TriageItem.status == status)
     return list(session.exec(query))
+
+
+def reports_by_ref(session: Session, refs: Iterable[str]) -> dict[str, tuple[dict[str, Any], int | None]]:
+    """Stored reports: ref -> (the report as accepted, its case id)."""
+    unique = list(set(refs))
+    if not unique:
+        return {}
+    rows = session.connection().execute(_REPORTS_BY_REF, {"refs": unique})
+    return {ref: (payload, case_id) for ref, payload, case_id in rows}
+
+
+def insert_decisions(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert decision rows (in order, in one statement) and return their ids."""
+    return _insert_with_ids(session.connection(), _table(Decision), rows) if rows else []
+
+
+def mark_decided(session: Session, report_refs: Iterable[str], now: datetime) -> None:
+    """The triage items of these reports are decided (no item: nothing to do)."""
+    if refs := list(set(report_refs)):
+        session.connection().execute(_MARK_DECIDED, {"refs": refs, "now": now})
 
 
 def triage_item(session: Session, report_ref: str) -> TriageItem | None:
