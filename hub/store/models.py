@@ -31,7 +31,11 @@ class Case(SQLModel, table=True):
 class Report(SQLModel, table=True):
     """A concern report as accepted, with the policy's assessment and the receipt sent for it."""
 
-    __table_args__ = (UniqueConstraint("source_id", "event_id", name="uq_report_source_event"),)
+    # PostgreSQL keeps rows of up to 8160 bytes inline and uncompressed (migration 0005).
+    __table_args__ = (
+        UniqueConstraint("source_id", "event_id", name="uq_report_source_event"),
+        {"postgresql_with": {"toast_tuple_target": 8160}},
+    )
 
     ref: str = Field(primary_key=True, max_length=40)
     source_id: str = Field(max_length=64)
