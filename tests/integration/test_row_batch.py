@@ -150,11 +150,10 @@ def test_a_row_stored_before_raises_integrity_error(database_url: str, size: int
     engine.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # a PostgreSQL storage setting
 def test_a_report_row_of_a_few_kilobytes_is_stored_uncompressed(database_url: str) -> None:
     """PostgreSQL compresses values of a row above 2 KB on every insert unless the table says
     otherwise (migration 0005): a report row of about 3 KB, as the hub writes them, stays as it is."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL storage setting")
     migrate(database_url)
 
     def fill(rows: repo.RowBatch) -> None:
