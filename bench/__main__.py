@@ -101,6 +101,7 @@ def table(out: dict[str, Any]) -> str:
             f"n={ref['count']}, withheld {ref['withheld']}",
         ),
         ("policy decisions (one core)", f"{f['policy_decisions_per_s']:>10,.0f} /s", ""),
+        *(_cpu_row(name, ph[phase].get("cpu"), f["cpu_us_per_report"][name]) for name, phase in _CPU_PHASES),
         (
             "baseline: raw redis-py XREADGROUP+XACK, per message",
             f"{f['raw_per_message_per_s']:>10,.0f} msg/s",
@@ -135,6 +136,18 @@ def table(out: dict[str, Any]) -> str:
     if incomplete:
         lines.append(f"INCOMPLETE phases (timed out): {', '.join(incomplete)}")
     return "\n".join(lines)
+
+
+_CPU_PHASES = (("throughput", "hub_throughput"), ("under_load", "hub_latency"))
+
+
+def _cpu_row(name: str, cpu: dict[str, Any] | None, per_report: dict[str, float]) -> tuple[str, str, str]:
+    """CPU microseconds per report by kind of process, and how full the machine was."""
+    if not cpu or not per_report:
+        return (f"CPU per report, {name.replace('_', ' ')}", "not measured", "")
+    kinds = ", ".join(f"{k} {v:,.0f}" for k, v in sorted(per_report.items(), key=lambda kv: -kv[1]) if v >= 1)
+    busy = f"{cpu['total_cpu_s']:.1f} of {cpu['available_cpu_s']:.1f} CPU s"
+    return (f"CPU per report, {name.replace('_', ' ')} (µs)", busy, kinds)
 
 
 def main(argv: list[str] | None = None) -> int:

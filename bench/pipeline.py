@@ -41,6 +41,7 @@ import redis
 import redis.asyncio as aredis
 from sqlalchemy import text
 
+from bench.cpu import cpu_by_kind, per_report, spent
 from bench.workload import DECISION_TARGET, Report, Workload, build_reports, decision_entry
 from hub.embedded_redis import EmbeddedRedis
 from hub.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
@@ -738,21 +739,28 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
         )
         for i, role in enumerate(roles)
     ]
+    # Where the machine's CPU goes in each phase (bench.cpu): the hub's targets are for a machine
+    # the hub shares with PostgreSQL, Redis and the load generator.
+    named = {proc.pid: "urgent_watch" if role == "only" else "hub" for proc, role in zip(hubs, roles, strict=True)}
     try:
         for proc in hubs:
             proc.wait_ready()
         prof = cfg.profile_dir / "hub-throughput.txt" if cfg.profile_dir else None
         with profiled(hubs[0].pid, prof):
+            cpu0, t0 = cpu_by_kind(named), time.perf_counter()
             results["hub_throughput"] = asyncio.run(
                 pipeline_throughput(redis_url, registry, main_wl, timeout, behind=behind.reports[0])
             )
+            results["hub_throughput"]["cpu"] = spent(cpu0, cpu_by_kind(named), time.perf_counter() - t0)
         prof = cfg.profile_dir / "hub-latency.txt" if cfg.profile_dir else None
         with profiled(hubs[0].pid, prof):
+            cpu0, t0 = cpu_by_kind(named), time.perf_counter()
             results["hub_latency"] = asyncio.run(
                 latency_under_load(
                     redis_url, background, urgent, decide, cfg.background_rate, cfg.urgent_rate, timeout_s=30.0
                 )
             )
+            results["hub_latency"]["cpu"] = spent(cpu0, cpu_by_kind(named), time.perf_counter() - t0)
     finally:
         for proc in hubs:
             proc.stop()
@@ -783,6 +791,12 @@ def summarise(
         "raw_per_message_per_s": r["raw_per_message"]["messages_per_s"],
         "raw_batched_per_s": r["raw_batched"]["messages_per_s"],
         "faststream_per_message_reports_per_s": r["faststream_per_message"]["reports_per_s"],
+        # CPU microseconds per report by kind of process: in the burst, and per background report
+        # under load (the urgent reports and decisions of that phase included)
+        "cpu_us_per_report": {
+            "throughput": per_report(r["hub_throughput"].get("cpu", {}), r["hub_throughput"]["reports"]),
+            "under_load": per_report(r["hub_latency"].get("cpu", {}), r["hub_latency"]["background_reports"]),
+        },
     }
     e2e_target = 5000.0
     targets = {

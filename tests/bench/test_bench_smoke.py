@@ -24,6 +24,7 @@ FIGURES = {
     "raw_per_message_per_s",
     "raw_batched_per_s",
     "faststream_per_message_reports_per_s",
+    "cpu_us_per_report",
 }
 RATIOS = {"hub_vs_raw_per_message", "hub_vs_raw_batched", "hub_vs_faststream_per_message"}
 PHASES = {"raw_per_message", "raw_batched", "faststream_per_message", "hub_throughput", "hub_latency", "policy"}
@@ -49,7 +50,7 @@ def test_quick_run_writes_every_figure(tmp_path: Path, capsys: pytest.CaptureFix
     assert set(result) >= {"figures", "ratios", "targets", "phases", "versions", "machine", "config"}
     figures = result["figures"]
     assert set(figures) == FIGURES
-    for name in FIGURES - {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms"}:
+    for name in FIGURES - {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms", "cpu_us_per_report"}:
         assert figures[name] > 0, name
     alerts, referrals = figures["urgent_alert_ms"], figures["decision_referral_ms"]
     assert alerts["count"] == 6 and alerts["lost"] == 0
@@ -65,6 +66,13 @@ def test_quick_run_writes_every_figure(tmp_path: Path, capsys: pytest.CaptureFix
     throughput = result["phases"]["hub_throughput"]
     assert throughput["reports"] == 201 and throughput["published"]["receipts"] == 201
     assert throughput["published"]["triage"] == throughput["accepted"]
+    # CPU by kind of process (Linux): the hub (one process here, the watch inside it) and the
+    # load generator did work in both phases; the machine cannot have been busier than full.
+    for name, phase in (("throughput", "hub_throughput"), ("under_load", "hub_latency")):
+        assert figures["cpu_us_per_report"][name]["hub"] > 0, name
+        assert figures["cpu_us_per_report"][name]["load_generator"] > 0, name
+        cpu = result["phases"][phase]["cpu"]
+        assert 0 < cpu["cpu_s"]["hub"] <= cpu["total_cpu_s"] <= cpu["available_cpu_s"] * 1.1, (name, cpu)
     assert set(result["versions"]) >= {"python", "redis_server", "faststream", "sqlalchemy", "database"}
     assert result["machine"]["cpu_count"] >= 1 and result["machine"]["platform"]
     assert set(result["targets"]) == {
