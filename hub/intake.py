@@ -270,10 +270,13 @@ class IntakeService:
         out = BatchOutcome()
         sources = [(stream, self._source(stream), entries) for stream, entries in batches]
         parsed = [(stream, src, entries, self._parse(src, entries, now)) for stream, src, entries in sources]
+        # (source, event id) -> (report ref, receipt): stored before, or earlier in this
+        # transaction (also in another batch of the same stream: the coalescer's)
+        known: dict[tuple[str, str], tuple[str, Any]] = {}
         with UnitOfWork(self.engine) as uow:
             rows = repo.RowBatch(now, self.publish_grace)
             for stream, source, entries, results in parsed:
-                self._stage(uow.session, rows, out, stream, source, entries, results, now, look_up, flagged)
+                self._stage(uow.session, rows, out, known, stream, source, entries, results, now, look_up, flagged)
             rows.write(uow.session)
             uow.commit()
         out.publish = rows.published
@@ -284,6 +287,7 @@ class IntakeService:
         s: Any,
         rows: repo.RowBatch,
         out: BatchOutcome,
+        known: dict[tuple[str, str], tuple[str, Any]],
         stream: str,
         source: Source,
         entries: list[Entry],
@@ -294,13 +298,12 @@ class IntakeService:
     ) -> None:
         """Add one stream's entries to the transaction's rows. `look_up`: every entry's tracking
         row and known reports first; `flagged`: the tracking rows of planned-crime entries."""
-        # event id -> (report ref, receipt): stored before, or earlier in this batch
-        known: dict[str, tuple[str, Any]] = {}
         if look_up:
             done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
-            known = repo.receipts_by_event(
+            stored = repo.receipts_by_event(
                 s, source.id, (p.event_id for p in parsed.values() if isinstance(p, ParsedReport))
             )
+            known.update({(source.id, event_id): found for event_id, found in stored.items()})
         elif flagged and (urgent := [e.entry_id for e in entries if flags_planned_crime(e)]):
             done = repo.processed_ids(s, stream, urgent)
         else:
@@ -313,7 +316,7 @@ class IntakeService:
             if isinstance(result, Rejection):
                 self._reject(rows, entry, source.id, result, now)
                 out.rejected += 1
-            elif (existing := known.get(result.event_id)) is not None:
+            elif (existing := known.get((source.id, result.event_id))) is not None:
                 rows.outbox(streams.receipts(source.id), existing[1])
                 out.duplicates += 1
                 out.refs.append(existing[0])
@@ -335,7 +338,7 @@ class IntakeService:
                     )
                     out.rejected += 1
                 else:
-                    known[result.event_id] = self._accept(rows, result, assessment, now)
+                    known[source.id, result.event_id] = self._accept(rows, result, assessment, now)
                     out.accepted += 1
                     out.refs.append(result.ref)
             rows.processed(stream, entry.entry_id)
