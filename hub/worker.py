@@ -113,9 +113,14 @@ class Coalescer:
         concurrency: int,
         max_entries: int,
         gate: Gate | None = None,
+        on_loop: bool = False,
     ) -> None:
         self.process_many = process_many
         self.gate = gate
+        # On the event loop's own thread, not a worker thread: for a process that has nothing
+        # else to do meanwhile (the urgent watch's own), where handing each transaction to a
+        # thread and back only adds two waits for a core on a busy machine.
+        self.on_loop = on_loop
         self.limiter = limiter
         self.concurrency = concurrency
         self.max_entries = max_entries
@@ -167,9 +172,11 @@ class Coalescer:
             busy = {stream for stream, _, _ in items}
             self._busy |= busy
             try:
-                done = await anyio.to_thread.run_sync(
-                    self.process_many, [(st, es) for st, es, _ in items], datetime.now(UTC), limiter=self.limiter
-                )
+                batches, now = [(st, es) for st, es, _ in items], datetime.now(UTC)
+                if self.on_loop:
+                    done = self.process_many(batches, now)
+                else:
+                    done = await anyio.to_thread.run_sync(self.process_many, batches, now, limiter=self.limiter)
             except Exception as exc:  # noqa: BLE001  (handed to every caller, who retries alone)
                 for _, _, future in items:
                     if not future.done():
@@ -206,6 +213,7 @@ class StreamWorker:
         coalesce_concurrency: int = 1,
         coalesce_max_entries: int = 500,
         urgent: Callable[[Entry], bool] | None = None,
+        urgent_on_loop: bool = False,
         batches_in_flight: int = 1,
         gate: Gate | None = None,
         priority: bool = False,
@@ -234,11 +242,18 @@ class StreamWorker:
         self.gate = gate
         self.priority = priority
         # The urgent watch (`watch`) stores the entries `urgent` picks apart, on a thread of their
-        # own (the urgent lane); those that arrive while one such transaction runs share the
-        # next. `urgent` is only a scheduling hint; the policy decides from the validated report.
+        # own (the urgent lane), or with `urgent_on_loop` on the event loop's thread (a process
+        # that runs the watch alone); those that arrive while one such transaction runs share
+        # the next. `urgent` is only a scheduling hint; the policy decides from the validated report.
         self.urgent = urgent
         self.urgent_lane = (
-            Coalescer(process_many, anyio.CapacityLimiter(1), concurrency=1, max_entries=coalesce_max_entries)
+            Coalescer(
+                process_many,
+                anyio.CapacityLimiter(1),
+                concurrency=1,
+                max_entries=coalesce_max_entries,
+                on_loop=urgent_on_loop,
+            )
             if process_many is not None and urgent is not None
             else None
         )

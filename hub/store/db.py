@@ -38,6 +38,7 @@ def normalise_url(url: str) -> str:
 
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
+PG_CONNECT_TIMEOUT_S = 10  # seconds; see make_engine
 
 
 class JsonText(str):
@@ -79,7 +80,17 @@ def make_engine(url: str) -> Engine:
 
         _SQLITE_WRITERS[engine] = threading.RLock()
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=dump_json)
+    # connect_timeout: a server that does not answer fails the transaction (and is retried
+    # later) within seconds, instead of holding the caller for the operating system's TCP
+    # timeout; the urgent watch's own process stores on its event loop (`hub.worker.Coalescer`).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        json_serializer=dump_json,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -97,3 +97,24 @@ async def test_a_transaction_takes_whole_batches_up_to_the_cap() -> None:
     await asyncio.gather(*(w.handle(s, entries(s, b"ok", b"ok")) for s in ("a", "b", "c")))
     assert store.together == [["a", "b"], ["c"]]
     assert len(client.acked) == 6
+
+
+async def test_a_lane_on_the_loop_stores_on_the_event_loops_thread_others_in_a_worker_thread() -> None:
+    """The urgent watch's own process stores on its event loop's thread (no hand-over to a worker
+    thread and back); every other lane hands its transactions to a worker thread."""
+    import threading
+
+    from hub.worker import Coalescer
+
+    threads: list[int] = []
+
+    def many(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
+        threads.append(threading.get_ident())
+        return Processed([e.entry_id for _, es in batches for e in es])
+
+    for on_loop in (True, False):
+        lane = Coalescer(many, None, concurrency=1, max_entries=10, on_loop=on_loop)
+        done = await lane.submit("a", entries("a", b"ok"))
+        assert done.ack == ["1-0"]
+    assert threads[0] == threading.get_ident()  # on the loop
+    assert threads[1] != threading.get_ident()  # in a worker thread
