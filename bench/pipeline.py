@@ -44,9 +44,10 @@ from sqlalchemy import text
 from bench.cpu import cpu_by_kind, per_report, spent
 from bench.workload import DECISION_TARGET, Report, Workload, build_reports, decision_entry
 from hub.embedded_redis import EmbeddedRedis
+from hub.processes import roles
 from hub.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.schemas import streams
-from hub.settings import Settings
+from hub.settings import Settings, UrgentWatch
 from hub.store.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -729,19 +730,21 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
     # 4. the hub (one or more processes in the same consumer groups): throughput, then
     #    latency under load on the same running hub
     url = database("hub")
-    # As `hub serve` runs them: with more than one hub process, one more runs the urgent watch.
-    roles = ["inline"] if cfg.hub_processes == 1 else ["off"] * cfg.hub_processes + ["only"]
+    # As `hub serve` runs them (`hub.processes.roles`): with more than one hub process, one more
+    # runs the urgent watch.
+    first, others = roles(Settings(processes=cfg.hub_processes, urgent_watch=UrgentWatch.INLINE))
+    processes = [first, *others]
     hubs = [
         Proc(
             ["hub", "--deadline-s", str(timeout * 4)],
-            {**env(url, tmp / f"hub{i}"), "HUB_URGENT_WATCH": role},
+            {**env(url, tmp / f"hub{i}"), "HUB_URGENT_WATCH": s.urgent_watch.value},
             tmp / f"hub{i}.log",
         )
-        for i, role in enumerate(roles)
+        for i, s in enumerate(processes)
     ]
     # Where the machine's CPU goes in each phase (bench.cpu): the hub's targets are for a machine
     # the hub shares with PostgreSQL, Redis and the load generator.
-    named = {proc.pid: "urgent_watch" if role == "only" else "hub" for proc, role in zip(hubs, roles, strict=True)}
+    named = {proc.pid: s.role for proc, s in zip(hubs, processes, strict=True)}
     try:
         for proc in hubs:
             proc.wait_ready()

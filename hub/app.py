@@ -194,10 +194,10 @@ def build(settings: Settings) -> Hub:
     decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch, priority=True)
 
     def urgent_batches(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
-        # Reclaimed entries come here unsorted: only the urgent ones are stored.
-        urgent = [(s, found) for s, entries in batches if (found := [e for e in entries if flags_planned_crime(e)])]
-        publish = intake_svc.process_many(urgent, now, urgent_watch=True).publish if urgent else []
-        return Processed([e.entry_id for _, entries in batches for e in entries], publish)
+        # Only urgent entries come here (`StreamWorker.watch` picks them; the watch's group,
+        # read with NOACK, is never reclaimed).
+        outcome = intake_svc.process_many(batches, now, urgent_watch=True)
+        return Processed(outcome.ack, outcome.publish)
 
     def urgent_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
         return urgent_batches([(stream, entries)], now)
@@ -226,7 +226,17 @@ def build(settings: Settings) -> Hub:
         broker.include_router(intake_router(registry, intake, **sizes))
         broker.include_router(decisions_router(decisions, **sizes))
     return Hub(
-        settings, registry, agreement, engine, redis_url, client, broker, relay, intake, decisions, urgent_watch,
+        settings,
+        registry,
+        agreement,
+        engine,
+        redis_url,
+        client,
+        broker,
+        relay,
+        intake,
+        decisions,
+        urgent_watch,
         embedded,
     )
 

@@ -475,7 +475,8 @@ async def watch_forever(worker: StreamWorker, streams: list[str], batch_size: in
     reads every entry the hub receives and stores almost none, so its cost per entry is what
     counts (a substring test).
 
-    It reads with NOACK: nothing waits in its pending list, nothing is acked. The watch only
+    It reads with NOACK: nothing waits in its pending list, and the ordinary entries are never
+    acked (an urgent one's ack after its commit finds nothing to do). The watch only
     speeds urgent reports up; the intake group is what keeps every entry. If the watch fails
     to store an urgent report (or its process dies), the intake group stores it in its turn.
 
