@@ -287,7 +287,8 @@ class StreamWorker:
         slots.release()
         self._in_flight.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
-            # The entries stay pending; the reclaimer hands them out again.
+            # The entries stay pending and the reclaimer hands them out again (the urgent
+            # watch's, read with NOACK, are left to the intake group).
             log.error(f"{self.name}.batch_failed", exc_info=exc)
 
     async def finish(self) -> None:
