@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.pipeline import BenchError, Config, run
-from hub.settings import default_processes
+from hub.config.settings import default_processes
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -22,9 +22,10 @@ from faststream.redis import RedisBroker, RedisRouter, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
 from sqlmodel import Session
 
-from hub.intake import ParsedReport, Rejection, disclosed_data, parse_entry, triage_queued
+from hub.config.registry import Source, load_agreement, load_registry
+from hub.config.settings import Settings
 from hub.policies import NotificationKind, assess
-from hub.registry import Source, load_agreement, load_registry
+from hub.runtime.transport import Entry, consumer_name, encode, ensure_group
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
 from hub.schemas.events import (
@@ -35,11 +36,10 @@ from hub.schemas.events import (
     TRIAGE_QUEUED,
     ReceiptData,
 )
-from hub.settings import Settings
+from hub.services.intake import ParsedReport, Rejection, disclosed_data, parse_entry, triage_queued
 from hub.store import repository as repo
 from hub.store.db import make_engine
 from hub.store.models import Disclosure, ProcessedEntry, Report, TriageItem
-from hub.transport import Entry, consumer_name, encode, ensure_group
 
 GROUP = "bench-naive"
 

@@ -43,11 +43,11 @@ from sqlalchemy import text
 
 from bench.cpu import cpu_by_kind, per_report, spent
 from bench.workload import DECISION_TARGET, Report, Workload, build_reports, decision_entry
-from hub.embedded_redis import EmbeddedRedis
-from hub.processes import roles
-from hub.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
+from hub.config.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
+from hub.config.settings import Settings, UrgentWatch
+from hub.entrypoints.processes import roles
+from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.schemas import streams
-from hub.settings import Settings, UrgentWatch
 from hub.store.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent

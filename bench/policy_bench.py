@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.policies import Agreement, Request, assess, disclose
 from hub.policies.facts import Recipient, SourceFacts, SourceKind
-from hub.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.schemas.cpr import make_cpr
 from hub.schemas.decision import Structure
 from hub.schemas.report import Category, ConcernReport, Purpose

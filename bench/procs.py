@@ -25,7 +25,7 @@ import time
 
 import redis
 
-from hub.transport import consumer_name
+from hub.runtime.transport import consumer_name
 
 STOP_GRACE_S = 20.0
 
@@ -53,9 +53,9 @@ async def _until_signalled(deadline_s: float) -> None:
 
 
 def run_hub(deadline_s: float) -> None:
-    from hub.app import running
+    from hub.bootstrap import running
+    from hub.config.settings import Settings
     from hub.logs import configure
-    from hub.settings import Settings
 
     settings = Settings()
     configure(json=True, level=settings.log_level)

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from hub.intake import report_ref
+from hub.config.registry import Registry
 from hub.policies import Agreement, assess
-from hub.registry import Registry
 from hub.schemas import streams
 from hub.schemas.cpr import make_cpr
 from hub.schemas.decision import DECISION_MADE
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
+from hub.services.intake import report_ref
 
 DECISION_SOURCE = "dke-triage"
 JUSTIFICATION = (

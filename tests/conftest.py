@@ -17,8 +17,8 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from hub.embedded_redis import EmbeddedRedis
-from hub.settings import Settings
+from hub.config.settings import Settings
+from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.store.db import make_engine, migrate
 
 REQUIRE_ALL = os.environ.get("HUB_TEST_REQUIRE_ALL") == "1"
@@ -88,7 +88,7 @@ def settings(tmp_path: Path, clean_redis: str, database_url: str) -> Settings:
 
 @pytest.fixture
 async def hub(settings: Settings) -> AsyncIterator[object]:
-    from hub.app import running
+    from hub.bootstrap import running
 
     async with running(settings) as running_hub:
         yield running_hub

@@ -16,7 +16,7 @@ DEADLETTER = "hub.deadletter.v1"
 # Consumer groups the hub itself reads with.
 INTAKE_GROUP = "hub-intake"
 DECISIONS_GROUP = "hub-decisions"
-# Reads every intake entry a second time, for planned-crime reports only (see `hub.app`).
+# Reads every intake entry a second time, for planned-crime reports only (see `hub.bootstrap`).
 URGENT_GROUP = "hub-urgent"
 
 

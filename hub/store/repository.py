@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, col, select
 
+from hub.runtime.transport import Entry
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
 from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter
@@ -32,7 +33,6 @@ from hub.store.models import (
     Report,
     TriageItem,
 )
-from hub.transport import Entry
 
 if TYPE_CHECKING:
     import sqlite3

@@ -19,13 +19,13 @@ from redis.exceptions import AuthenticationError, NoPermissionError
 from redis.retry import Retry
 from typer.testing import CliRunner
 
-from hub.acl import acl_lines, acl_users, partner_user, render
-from hub.cli_acl import app
+from hub.config.registry import Partner, Registry, Source, default_registry_path, load_registry
+from hub.entrypoints.cli.acl import app
 from hub.policies import SourceKind
-from hub.registry import Partner, Registry, Source, default_registry_path, load_registry
+from hub.runtime.relay import XADD_ALL
 from hub.schemas import streams
 from hub.schemas.decision import Structure
-from hub.store.outbox import XADD_ALL
+from hub.services.acl import acl_lines, acl_users, partner_user, render
 from tests.deploy.redis_server import require_redis7, running_redis
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.acl import acl_lines, render
-from hub.registry import default_registry_path, load_registry
+from hub.config.registry import default_registry_path, load_registry
+from hub.services.acl import acl_lines, render
 from tests.deploy.redis_server import require_redis7, running_redis
 
 REPO = Path(__file__).resolve().parents[2]

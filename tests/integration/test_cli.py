@@ -7,7 +7,7 @@ import json
 import redis.asyncio as aredis
 from typer.testing import CliRunner
 
-from hub.cli import app
+from hub.entrypoints.cli import app
 from hub.schemas import streams
 from tests.factories import CHILD_NAME, cloudevent, decision, entry, report_data
 from tests.integration.wire import read_events

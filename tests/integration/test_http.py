@@ -7,10 +7,10 @@ import json
 import httpx
 import redis.asyncio as aredis
 
-from hub.http import create_http_app
-from hub.intake import report_ref
+from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
-from hub.tokens import TokenStore
+from hub.services.intake import report_ref
+from hub.store.tokens import TokenStore
 from tests.factories import cloudevent, report_data
 from tests.integration.wire import read_events
 

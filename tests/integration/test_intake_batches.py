@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from hub.intake import IntakeService
-from hub.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
+from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
+from hub.runtime.transport import Entry
 from hub.schemas import streams
+from hub.services.intake import IntakeService
 from hub.store.db import make_engine, migrate
 from hub.store.models import Report
-from hub.transport import Entry
 from tests.factories import cloudevent, entry, report_data
 
 SCHOOL = "herstedlund-skole"

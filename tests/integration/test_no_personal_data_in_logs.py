@@ -18,8 +18,8 @@ CPR_SHAPE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")  # not inside longer ids
 
 
 async def test_logs_carry_ids_and_codes_but_no_personal_data(settings, monkeypatch) -> None:
-    from hub.app import running
-    from hub.intake import IntakeService
+    from hub.bootstrap import running
+    from hub.services.intake import IntakeService
 
     buffer = io.StringIO()
     configure(json=True, level="DEBUG")

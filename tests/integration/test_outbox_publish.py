@@ -17,10 +17,10 @@ import redis.asyncio as aredis
 from sqlalchemy import Text, cast
 from sqlmodel import Session, col, select
 
+from hub.runtime.relay import OutboxRelay
 from hub.store import repository as repo
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
 from hub.store.models import Outbox
-from hub.store.outbox import OutboxRelay
 
 STREAMS = ("hub.test.publish.a.v1", "hub.test.publish.b.v1")
 

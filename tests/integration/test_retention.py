@@ -8,8 +8,8 @@ import redis.asyncio as aredis
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from hub.retention import Cutoffs, purge_database, trim_streams
 from hub.schemas import streams
+from hub.services.retention import Cutoffs, purge_database, trim_streams
 from hub.store.models import Decision, Disclosure, Outbox, Report
 from tests.factories import cloudevent, decision, entry, report_data
 from tests.integration.wire import read_events

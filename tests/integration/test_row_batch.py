@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from hub.runtime.transport import Entry
 from hub.store import repository as repo
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
 from hub.store.models import Case, DeadLetterRecord, Outbox, ProcessedEntry, Report, TriageItem
-from hub.transport import Entry
 
 NOW = datetime(2026, 11, 22, 7, 30, 15, 123456, tzinfo=UTC)
 SMALL, LARGE = 6, repo.PIPELINE_MAX_ROWS + 5  # reports per batch: below and above the COPY threshold

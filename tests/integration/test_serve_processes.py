@@ -67,7 +67,7 @@ def start_serve(
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         serve = subprocess.Popen(
-            [sys.executable, "-c", "from hub.cli import main; main()", "serve"],
+            [sys.executable, "-c", "from hub.entrypoints.cli import main; main()", "serve"],
             env=env,
             stdout=out,
             stderr=out,

@@ -20,10 +20,10 @@ import pytest
 import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
-from hub.app import running
+from hub.bootstrap import running
+from hub.config.settings import Settings, UrgentWatch
 from hub.logs import configure
 from hub.schemas import streams
-from hub.settings import Settings, UrgentWatch
 from hub.store.db import make_engine
 from hub.store.models import ProcessedEntry, Report
 from tests.factories import cloudevent, entry, planned_crime_data, report_data

@@ -7,8 +7,8 @@ import json
 import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
-from hub.intake import report_ref
 from hub.schemas import streams
+from hub.services.intake import report_ref
 from hub.store.models import Report
 from tests.factories import cloudevent, decision, entry, planned_crime_data, report_data
 from tests.integration.wire import pending_count, read_events, stream_events
@@ -118,7 +118,7 @@ async def test_partner_reads_a_minimised_referral_with_its_own_consumer_group(hu
 
 
 async def test_reports_written_before_the_hub_started_are_processed(settings) -> None:
-    from hub.app import running
+    from hub.bootstrap import running
 
     client = aredis.Redis.from_url(settings.redis_url)
     early = cloudevent(SCHOOL, report_data())

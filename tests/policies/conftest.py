@@ -6,9 +6,9 @@ from datetime import datetime
 
 import pytest
 
+from hub.config.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.policies import Agreement
 from hub.policies.examples import EXAMPLE_AGREEMENT, EXAMPLE_NOW
-from hub.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,12 @@ from datetime import datetime
 
 import pytest
 
+from hub.config.registry import Registry, default_agreement_path
 from hub.policies import Agreement, check_agreement, parse_agreement
 from hub.policies.agreement import registry_warnings
 from hub.policies.examples import JUSTIFICATION, POLICE, report
 from hub.policies.facts import Recipient, SourceKind
 from hub.policies.rules import POLICY_LABEL
-from hub.registry import Registry, default_agreement_path
 from hub.schemas.decision import Structure
 
 SHIPPED = default_agreement_path().read_text(encoding="utf-8")

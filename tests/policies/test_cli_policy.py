@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from hub.cli_policy import app
+from hub.config.registry import Registry, default_agreement_path
+from hub.entrypoints.cli.policy import app
 from hub.policies import Agreement, Request, disclose
 from hub.policies.examples import report
 from hub.policies.fields import project
-from hub.registry import Registry, default_agreement_path
 from hub.schemas.decision import Structure
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
 from hub.store.db import make_engine, migrate

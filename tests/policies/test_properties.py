@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub.config.registry import default_agreement_path, load_agreement
 from hub.policies import (
     Agreement,
     Disclosure,
@@ -33,7 +34,6 @@ from hub.policies.examples import EXAMPLE_AGREEMENT
 from hub.policies.facts import age_on
 from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, PRIVATE_FIELDS
 from hub.policies.rules import CITATIONS, RULES
-from hub.registry import default_agreement_path, load_agreement
 from hub.schemas.cpr import make_cpr
 from hub.schemas.decision import Structure
 from hub.schemas.report import Category, ConcernReport, Purpose

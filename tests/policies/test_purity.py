@@ -67,7 +67,7 @@ def test_policy_module_is_pure(path: Path) -> None:
 
 @pytest.mark.parametrize("source", [
     "import os", "from pathlib import Path", "import faststream", "from sqlmodel import Session",
-    "import redis", "import structlog", "from hub.store import db", "from hub.registry import Registry",
+    "import redis", "import structlog", "from hub.store import db", "from hub.config.registry import Registry",
     "import time\nx = time.time()", "from datetime import datetime\nx = datetime.now()",
     "from datetime import date\nx = date.today()", "open('x')", "print('x')",
 ])

@@ -22,9 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-from hub.app import running
+from hub.bootstrap import running
+from hub.config.settings import Settings
 from hub.logs import configure
-from hub.settings import Settings
 from hub.store.db import UnitOfWork
 
 _count = itertools.count(1)

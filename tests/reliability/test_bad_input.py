@@ -21,10 +21,10 @@ import redis.asyncio as aredis
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from hub.http import create_http_app
+from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
 from hub.store.models import DeadLetterRecord, Report
-from hub.tokens import TokenStore
+from hub.store.tokens import TokenStore
 from tests.factories import cloudevent, entry, report_data
 from tests.reliability.conftest import LogCapture
 from tests.reliability.helpers import (

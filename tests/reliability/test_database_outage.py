@@ -27,14 +27,14 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
-from hub.app import running
+from hub.bootstrap import running
+from hub.config.settings import Settings
 from hub.errors import TransientError
-from hub.intake import IntakeService
+from hub.runtime.transport import Entry
 from hub.schemas import streams
-from hub.settings import Settings
+from hub.services.intake import IntakeService
 from hub.store.db import migrate
 from hub.store.models import DeadLetterRecord, Outbox, Report
-from hub.transport import Entry
 from tests.factories import cloudevent, entry
 from tests.reliability.conftest import LogCapture
 from tests.reliability.helpers import (

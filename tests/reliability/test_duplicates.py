@@ -19,12 +19,12 @@ import httpx
 import redis.asyncio as aredis
 from sqlmodel import col
 
-from hub.http import create_http_app
-from hub.intake import report_ref
-from hub.registry import default_registry_path, load_registry
+from hub.config.registry import default_registry_path, load_registry
+from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
+from hub.services.intake import report_ref
 from hub.store.models import Outbox, Report, TriageItem
-from hub.tokens import TokenStore
+from hub.store.tokens import TokenStore
 from tests.factories import cloudevent, entry
 from tests.reliability.helpers import (
     SCHOOL,

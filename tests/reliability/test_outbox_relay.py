@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import redis.asyncio as aredis
 from sqlmodel import col
 
+from hub.runtime.relay import OutboxRelay
 from hub.store import repository as repo
 from hub.store.db import UnitOfWork, make_engine, migrate
 from hub.store.models import Outbox
-from hub.store.outbox import OutboxRelay
 from tests.reliability.helpers import count_rows
 
 ROWS = 3000

@@ -17,10 +17,10 @@ import redis.asyncio as aredis
 from sqlmodel import Session
 from typer.testing import CliRunner, Result
 
-from hub.app import running
-from hub.intake import IntakeService, ParsedReport
+from hub.bootstrap import running
+from hub.config.settings import Settings
 from hub.schemas import streams
-from hub.settings import Settings
+from hub.services.intake import IntakeService, ParsedReport
 from hub.store import repository as repo
 from hub.store.db import make_engine
 from hub.store.models import DeadLetterRecord
@@ -41,7 +41,7 @@ INTAKE = streams.intake(SCHOOL)
 
 
 def cli(settings: Settings, *args: str) -> Result:
-    from hub.cli import app  # `hub deadletter` is mounted by hub.cli
+    from hub.entrypoints.cli import app  # `hub deadletter` is mounted by hub.entrypoints.cli
 
     env = {
         "HUB_REDIS_URL": settings.redis_url or "",

@@ -6,9 +6,9 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from hub.runtime.transport import Entry
+from hub.runtime.worker import Processed, StreamWorker
 from hub.store.repository import OutboxRow
-from hub.transport import Entry
-from hub.worker import Processed, StreamWorker
 
 
 class FakeRedis:
@@ -104,7 +104,7 @@ async def test_a_lane_on_the_loop_stores_on_the_event_loops_thread_others_in_a_w
     thread and back); every other lane hands its transactions to a worker thread."""
     import threading
 
-    from hub.worker import Coalescer
+    from hub.runtime.worker import Coalescer
 
     threads: list[int] = []
 

@@ -9,8 +9,8 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from hub.transport import Entry
-from hub.worker import Gate, Processed, ProcessFn, StreamWorker
+from hub.runtime.transport import Entry
+from hub.runtime.worker import Gate, Processed, ProcessFn, StreamWorker
 from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
 
 
@@ -200,7 +200,7 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
     end the loop."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from hub.worker import watch_forever
+    from hub.runtime.worker import watch_forever
 
     replies: list[Any] = [
         RedisConnectionError("gone for a moment"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from faststream.redis import RedisBroker, TestRedisBroker
 
-from hub.handlers.decisions import decisions_router
-from hub.handlers.intake import intake_router
-from hub.registry import default_registry_path, load_registry
+from hub.config.registry import default_registry_path, load_registry
+from hub.runtime.subscribers.decisions import decisions_router
+from hub.runtime.subscribers.intake import intake_router
+from hub.runtime.transport import Entry
 from hub.schemas import streams
-from hub.transport import Entry
 
 
 class RecordingWorker:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.intake import ParsedReport, Rejection, flags_planned_crime, parse_entry, report_ref
-from hub.transport import Entry
+from hub.runtime.transport import Entry
+from hub.services.intake import ParsedReport, Rejection, flags_planned_crime, parse_entry, report_ref
 from tests.factories import CHILD_NAME, child_cpr, cloudevent, report_data
 
 SRC = "herstedlund-skole"

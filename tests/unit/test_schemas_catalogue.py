@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from hub.cli import app
+from hub.entrypoints.cli import app
 from hub.schemas.catalogue import EVENT_DATA, json_schema
 from hub.schemas.report import CONCERN_REPORTED
 from tests.factories import cloudevent, report_data

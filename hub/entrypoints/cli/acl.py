@@ -1,4 +1,4 @@
-"""`hub acl`: write the Redis ACL file for production from the registry (see `hub.acl`)."""
+"""`hub acl`: write the Redis ACL file for production from the registry (see `hub.services.acl`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from hub.acl import DEFAULT_USER, acl_lines, acl_users, render
-from hub.registry import default_registry_path, load_registry
+from hub.config.registry import default_registry_path, load_registry
+from hub.services.acl import DEFAULT_USER, acl_lines, acl_users, render
 
 app = typer.Typer(help="Redis ACL users: one per source, one per partner, one for the hub.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)

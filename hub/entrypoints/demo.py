@@ -22,15 +22,15 @@ from typing import Any
 import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
-from hub import labels as da
-from hub.app import Hub, running
-from hub.demo_scenario import Case, build
-from hub.intake import report_ref
+from hub.bootstrap import Hub, running
+from hub.config.settings import Settings
+from hub.entrypoints import labels as da
+from hub.entrypoints.demo_scenario import Case, build
 from hub.logs import configure
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
-from hub.settings import Settings
+from hub.services.intake import report_ref
 from hub.store.models import ProcessedEntry
 
 DECIDER = "dke-triage"

@@ -35,14 +35,14 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.errors import TransientError
 from hub.logs import get_logger
+from hub.runtime.transport import Entry, delivery_counts
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.events import REPORT_REJECTED, ReceiptData
 from hub.store import repository as repo
 from hub.store.db import UnitOfWork, transient_on_driver_errors
-from hub.transport import Entry, delivery_counts
 
-log = get_logger("hub.worker")
+log = get_logger("hub.runtime.worker")
 
 @dataclass
 class Processed:

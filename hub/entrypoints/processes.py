@@ -17,10 +17,10 @@ import os
 import signal
 from multiprocessing.process import BaseProcess
 
+from hub.config.settings import Settings, UrgentWatch
 from hub.logs import configure, get_logger
-from hub.settings import Settings, UrgentWatch
 
-log = get_logger("hub.processes")
+log = get_logger("hub.entrypoints.processes")
 
 _CONTEXT = multiprocessing.get_context("spawn")  # no forked event loop, threads or sockets
 STOP_TIMEOUT_S = 30.0
@@ -37,7 +37,7 @@ def _run(settings: Settings, parent: int) -> None:
         stop.set()
 
     async def main() -> None:
-        from hub.app import running
+        from hub.bootstrap import running
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -18,22 +18,22 @@ import redis.asyncio as aredis
 from faststream.redis import RedisBroker
 from sqlalchemy.engine import Engine
 
-from hub.decisions import DecisionService
-from hub.embedded_redis import EmbeddedRedis
-from hub.handlers.decisions import decisions_router
-from hub.handlers.intake import intake_router
-from hub.intake import IntakeService, flags_planned_crime
+from hub.config.registry import Registry, load_agreement, load_registry
+from hub.config.settings import Settings, UrgentWatch
 from hub.logs import get_logger
 from hub.policies import Agreement, deadlines
-from hub.registry import Registry, load_agreement, load_registry
+from hub.runtime.embedded_redis import EmbeddedRedis
+from hub.runtime.relay import OutboxRelay
+from hub.runtime.subscribers.decisions import decisions_router
+from hub.runtime.subscribers.intake import intake_router
+from hub.runtime.transport import Entry, consumer_name, ensure_group
+from hub.runtime.worker import Gate, Processed, StreamWorker, reclaim_forever, watch_forever
 from hub.schemas import streams
-from hub.settings import Settings, UrgentWatch
+from hub.services.decisions import DecisionService
+from hub.services.intake import IntakeService, flags_planned_crime
 from hub.store.db import make_engine, migrate
-from hub.store.outbox import OutboxRelay
-from hub.transport import Entry, consumer_name, ensure_group
-from hub.worker import Gate, Processed, StreamWorker, reclaim_forever, watch_forever
 
-log = get_logger("hub.app")
+log = get_logger("hub.bootstrap")
 
 
 @dataclass

@@ -6,7 +6,7 @@
 - `simulate` re-decides the stored referrals under a new agreement and lists what would change.
 
 Output for people is Danish (triage staff and the legal team read it); `--json` is for machines.
-The logic lives in `hub.policies` (pure) and `hub.simulate`; this module reads files and the
+The logic lives in `hub.policies` (pure) and `hub.services.simulate`; this module reads files and the
 database, and renders.
 """
 
@@ -21,16 +21,16 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from hub import labels as da
+from hub.config.registry import Registry, default_agreement_path, default_registry_path, load_registry
+from hub.entrypoints import labels as da
 from hub.policies import Agreement, Effect, SourceFacts, SourceKind, check_agreement
 from hub.policies.agreement import registry_warnings
 from hub.policies.deadlines import danish_time
 from hub.policies.explain import Explanation, Target, explain, explanation_json
 from hub.policies.fields import FIELD_LABELS_DA
 from hub.policies.rules import RULES
-from hub.registry import Registry, default_agreement_path, default_registry_path, load_registry
 from hub.schemas.report import ConcernReport, Purpose
-from hub.simulate import SimulationResult, load_referrals, resimulate, summarise
+from hub.services.simulate import SimulationResult, load_referrals, resimulate, summarise
 
 app = typer.Typer(
     help="Lovens regler som kode: forklar afgørelser, tjek aftalen og simulér ændringer.",
@@ -61,7 +61,7 @@ def fail(message: str) -> NoReturn:
 
 def _configured(attr: str, fallback: Path) -> Path:
     """A path from the settings (HUB_* environment), or the packaged default."""
-    from hub.settings import Settings
+    from hub.config.settings import Settings
 
     try:
         value = getattr(Settings(), attr)
@@ -317,7 +317,7 @@ def simulate_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Genberegn de gemte henvisninger under en ny aftale og vis, hvad der ville ændre sig."""
-    from hub.settings import Settings
+    from hub.config.settings import Settings
     from hub.store.db import make_engine
 
     new = read_agreement(agreement)

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from hub.config.registry import Registry
 from hub.policies import Agreement, Disclosure, Effect, Request, disclose
 from hub.policies.fields import project
-from hub.registry import Registry
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Purpose
 from hub.store.models import Decision, Report

@@ -1,5 +1,5 @@
 """`hub serve`: the workers and the HTTP API, until SIGINT or SIGTERM; with PostgreSQL, one
-more worker process per further CPU (`HUB_PROCESSES`, see `hub.processes`)."""
+more worker process per further CPU (`HUB_PROCESSES`, see `hub.entrypoints.processes`)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from types import FrameType
 import anyio
 import uvicorn
 
-from hub.app import resolve_redis, running
-from hub.http import create_http_app
+from hub.bootstrap import resolve_redis, running
+from hub.config.settings import Settings
+from hub.entrypoints.http import create_http_app
+from hub.entrypoints.processes import Workers, roles
 from hub.logs import get_logger
-from hub.processes import Workers, roles
-from hub.settings import Settings
-from hub.tokens import TokenStore
+from hub.store.tokens import TokenStore
 
-log = get_logger("hub.serve")
+log = get_logger("hub.entrypoints.serve")
 
 
 async def serve(settings: Settings) -> None:

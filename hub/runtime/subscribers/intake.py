@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 
 from faststream.redis import RedisRouter
 
-from hub.handlers import batch_subscription
-from hub.registry import Registry
+from hub.config.registry import Registry
+from hub.runtime.subscribers import batch_subscription
+from hub.runtime.transport import Entry
+from hub.runtime.worker import StreamWorker
 from hub.schemas import streams
-from hub.transport import Entry
-from hub.worker import StreamWorker
 
 
 def intake_router(registry: Registry, worker: StreamWorker, *, batch_size: int, poll_ms: int) -> RedisRouter:

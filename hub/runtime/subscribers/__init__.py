@@ -7,7 +7,7 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.redis import StreamSub
 
-from hub.transport import raw_batch_decoder, raw_batch_parser
+from hub.runtime.transport import raw_batch_decoder, raw_batch_parser
 
 
 def batch_subscription(stream: str, *, group: str, consumer: str, batch_size: int, poll_ms: int) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from hub.config.registry import Registry
 from hub.policies import Agreement
-from hub.registry import Registry
 from hub.schemas import streams
 from hub.store.db import UnitOfWork
 from hub.store.models import DeadLetterRecord, Decision, Disclosure, Outbox, ProcessedEntry, Report

@@ -16,12 +16,12 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
-from hub.intake import Rejection, parse_entry, report_ref
-from hub.registry import Registry
+from hub.config.registry import Registry
+from hub.runtime.transport import Entry
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD
-from hub.tokens import TokenStore
-from hub.transport import Entry
+from hub.services.intake import Rejection, parse_entry, report_ref
+from hub.store.tokens import TokenStore
 
 
 def create_http_app(client: aredis.Redis, registry: Registry, tokens: TokenStore, max_bytes: int) -> FastAPI:

@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from hub.config.registry import Registry, Source
 from hub.policies import Agreement, Assessment, Notification, NotificationKind, assess
 from hub.policies.fields import project
-from hub.registry import Registry, Source
+from hub.runtime.transport import Entry
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent, new_event_json
 from hub.schemas.events import (
@@ -39,7 +40,6 @@ from hub.schemas.report import CONCERN_REPORTED, ConcernReport
 from hub.store import repository as repo
 from hub.store.db import JsonText, UnitOfWork, transient_on_driver_errors
 from hub.store.models import Disclosure, Report, TriageItem
-from hub.transport import Entry
 
 CLOCK_SKEW = timedelta(minutes=5)
 

@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from hub.config.registry import Partner, Registry, Source
 from hub.policies import SourceKind
-from hub.registry import Partner, Registry, Source
 from hub.schemas import streams
 
 DEFAULT_USER = "default"

@@ -22,8 +22,8 @@ import redis
 import typer
 from sqlmodel import Session
 
+from hub.config.settings import Settings
 from hub.logs import configure, get_logger
-from hub.settings import Settings
 from hub.store import repository as repo
 from hub.store.models import DeadLetterRecord
 
@@ -195,7 +195,7 @@ def replay(
 
     Do this after the cause is fixed (a bug, a missing source in the registry). The hub then
     processes them as usual; a report it already stored gets its earlier receipt again."""
-    from hub.app import resolve_redis
+    from hub.bootstrap import resolve_redis
 
     settings = _settings()
     url, embedded = resolve_redis(settings)

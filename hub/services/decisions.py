@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from hub.intake import Rejection, _errors
+from hub.config.registry import Registry
 from hub.policies import Agreement, Effect, Request, disclose
 from hub.policies.fields import project
-from hub.registry import Registry
+from hub.runtime.transport import Entry
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
@@ -32,10 +32,10 @@ from hub.schemas.events import (
     WithheldData,
 )
 from hub.schemas.report import ConcernReport
+from hub.services.intake import Rejection, _errors
 from hub.store import repository as repo
 from hub.store.db import JsonText, UnitOfWork, dump_json, transient_on_driver_errors
 from hub.store.models import Disclosure
-from hub.transport import Entry
 
 
 def parse_decision(entry: Entry, registry: Registry) -> CloudEvent[TriageDecision] | Rejection:

@@ -16,18 +16,18 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from hub import labels as da
-from hub.cli_acl import app as acl_app
-from hub.cli_deadletter import app as deadletter_app
-from hub.cli_policy import app as policy_app
+from hub.config.registry import Registry, load_registry
+from hub.config.settings import Settings
+from hub.entrypoints import labels as da
+from hub.entrypoints.cli.acl import app as acl_app
+from hub.entrypoints.cli.deadletter import app as deadletter_app
+from hub.entrypoints.cli.policy import app as policy_app
 from hub.errors import HubError
 from hub.logs import configure, scrub
-from hub.registry import Registry, load_registry
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
 from hub.schemas.decision import DECISION_MADE, Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
-from hub.settings import Settings
 
 # Tracebacks never show local variables: they may hold personal data.
 app = typer.Typer(
@@ -73,7 +73,7 @@ def _session(settings: Settings) -> Iterator[Session]:
 @app.command()
 def serve() -> None:
     """Run the workers (intake, decisions, outbox relay, reclaimer) and the HTTP API until stopped."""
-    from hub.serve import serve as run_serve
+    from hub.entrypoints.serve import serve as run_serve
 
     asyncio.run(run_serve(_settings()))
 
@@ -83,7 +83,7 @@ def demo(
     data_dir: Annotated[str | None, typer.Option(help="Keep the demo's data here (default: a temporary dir).")] = None,
 ) -> None:
     """Run a realistic scenario end to end on the embedded default and print what happened."""
-    from hub.demo import run_demo
+    from hub.entrypoints.demo import run_demo
 
     raise typer.Exit(asyncio.run(run_demo(data_dir)))
 
@@ -214,9 +214,9 @@ def retention(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be erased or deleted.")] = False,
 ) -> None:
     """Enforce the agreement's retention periods (run daily, e.g. from cron or a systemd timer)."""
-    from hub.app import resolve_redis
-    from hub.registry import load_agreement
-    from hub.retention import Cutoffs, as_dict, purge_database, trim_streams
+    from hub.bootstrap import resolve_redis
+    from hub.config.registry import load_agreement
+    from hub.services.retention import Cutoffs, as_dict, purge_database, trim_streams
     from hub.store.db import make_engine, migrate
 
     settings = _settings()
@@ -258,7 +258,7 @@ def db_upgrade() -> None:
 @tokens_app.command("issue")
 def tokens_issue(source_id: str) -> None:
     """Issue a bearer token for a source. It is printed once; only its hash is kept."""
-    from hub.tokens import TokenStore
+    from hub.store.tokens import TokenStore
 
     settings = _settings()
     if _registry(settings).source(source_id) is None:
@@ -403,8 +403,8 @@ def triage_decide(
 
 
 def _xadd(settings: Settings, stream: str, event: dict[str, Any]) -> str:
-    from hub.app import resolve_redis
-    from hub.transport import encode
+    from hub.bootstrap import resolve_redis
+    from hub.runtime.transport import encode
 
     url, embedded = resolve_redis(settings)
     try:

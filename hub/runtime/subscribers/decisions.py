@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from faststream.redis import RedisRouter
 
-from hub.handlers import batch_subscription
+from hub.runtime.subscribers import batch_subscription
+from hub.runtime.transport import Entry
+from hub.runtime.worker import StreamWorker
 from hub.schemas import streams
-from hub.transport import Entry
-from hub.worker import StreamWorker
 
 
 def decisions_router(worker: StreamWorker, *, batch_size: int, poll_ms: int) -> RedisRouter:

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hub.registry import default_agreement_path, default_registry_path
+from hub.config.registry import default_agreement_path, default_registry_path
 
 
 class Environment(StrEnum):

@@ -1,0 +1,1 @@
+"""Entry points: the CLI, the HTTP API, `hub serve` and the demo."""

@@ -1,0 +1,1 @@
+"""Runtime: the stream worker, transport, subscribers, outbox relay, embedded Redis."""
