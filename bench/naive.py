@@ -25,9 +25,10 @@ from sqlmodel import Session
 from hub.config.registry import Source, load_agreement, load_registry
 from hub.config.settings import Settings
 from hub.policies import NotificationKind, assess
-from hub.runtime.transport import Entry, consumer_name, encode, ensure_group
+from hub.runtime.transport import consumer_name, encode, ensure_group
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
+from hub.schemas.entry import Entry
 from hub.schemas.events import (
     ALERT_RAISED,
     NOTIFICATION_ISSUED,
@@ -36,7 +37,8 @@ from hub.schemas.events import (
     TRIAGE_QUEUED,
     ReceiptData,
 )
-from hub.services.intake import ParsedReport, Rejection, disclosed_data, parse_entry, triage_queued
+from hub.services.envelope import ParsedReport, Rejection, parse_entry
+from hub.services.intake import disclosed_data, triage_queued
 from hub.store import repository as repo
 from hub.store.db import make_engine
 from hub.store.models import Disclosure, ProcessedEntry, Report, TriageItem

@@ -27,7 +27,7 @@ from hub.schemas import streams
 from hub.schemas.cpr import make_cpr
 from hub.schemas.decision import DECISION_MADE
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
-from hub.services.intake import report_ref
+from hub.services.envelope import report_ref
 
 DECISION_SOURCE = "dke-triage"
 JUSTIFICATION = (

@@ -26,9 +26,10 @@ from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.relay import OutboxRelay
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
-from hub.runtime.transport import Entry, consumer_name, ensure_group
+from hub.runtime.transport import consumer_name, ensure_group
 from hub.runtime.worker import Gate, Processed, StreamWorker, reclaim_forever, watch_forever
 from hub.schemas import streams
+from hub.schemas.entry import Entry
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.store.db import make_engine, migrate

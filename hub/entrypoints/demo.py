@@ -30,7 +30,7 @@ from hub.logs import configure
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
-from hub.services.intake import report_ref
+from hub.services.envelope import report_ref
 from hub.store.models import ProcessedEntry
 
 DECIDER = "dke-triage"

@@ -17,10 +17,10 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
 from hub.config.registry import Registry
-from hub.runtime.transport import Entry
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD
-from hub.services.intake import Rejection, parse_entry, report_ref
+from hub.schemas.entry import Entry
+from hub.services.envelope import Rejection, parse_entry, report_ref
 from hub.store.tokens import TokenStore
 
 

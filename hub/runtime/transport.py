@@ -11,7 +11,6 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,21 +19,7 @@ from faststream.redis.message import FAKE_CONSUMER, RedisBatchStreamMessage, bDA
 from redis.exceptions import ResponseError
 
 from hub.schemas.cloudevents import EVENT_FIELD, uuid4_text
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One stream entry as read: its id, its raw fields, and how often it was delivered."""
-
-    stream: str
-    entry_id: str
-    fields: dict[bytes, bytes]
-    deliveries: int = 1
-
-    @property
-    def raw_bytes(self) -> bytes:
-        """The entry's fields as one byte string, for dead-letter storage and hashing."""
-        return b"\n".join(k + b"=" + v for k, v in sorted(self.fields.items()))
+from hub.schemas.entry import Entry
 
 
 def consumer_name() -> str:

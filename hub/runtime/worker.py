@@ -35,9 +35,10 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.errors import TransientError
 from hub.logs import get_logger
-from hub.runtime.transport import Entry, delivery_counts
+from hub.runtime.transport import delivery_counts
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
+from hub.schemas.entry import Entry
 from hub.schemas.events import REPORT_REJECTED, ReceiptData
 from hub.store import repository as repo
 from hub.store.db import UnitOfWork, transient_on_driver_errors

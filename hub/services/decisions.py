@@ -7,22 +7,20 @@ records `referral.withheld` with its reasons. All in one transaction with the de
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from hub.config.registry import Registry
 from hub.policies import Agreement, Effect, Request, disclose
 from hub.policies.fields import project
-from hub.runtime.transport import Entry
 from hub.schemas import streams
-from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent, new_event
-from hub.schemas.decision import DECISION_MADE, TriageDecision
+from hub.schemas.cloudevents import CloudEvent, new_event
+from hub.schemas.decision import TriageDecision
+from hub.schemas.entry import Entry
 from hub.schemas.events import (
     DECISION_REJECTED,
     REFERRAL_ISSUED,
@@ -32,35 +30,10 @@ from hub.schemas.events import (
     WithheldData,
 )
 from hub.schemas.report import ConcernReport
-from hub.services.intake import Rejection, _errors
+from hub.services.envelope import Rejection, parse_decision
 from hub.store import repository as repo
 from hub.store.db import JsonText, UnitOfWork, dump_json, transient_on_driver_errors
 from hub.store.models import Disclosure
-
-
-def parse_decision(entry: Entry, registry: Registry) -> CloudEvent[TriageDecision] | Rejection:
-    raw = entry.fields.get(EVENT_FIELD.encode())
-    if raw is None:
-        return Rejection("missing_event_field", "The entry has no `event` field.")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-        event = CloudEvent[TriageDecision].model_validate(doc)
-    except UnicodeDecodeError:
-        return Rejection("not_utf8", "The `event` field is not UTF-8 text.")
-    except json.JSONDecodeError:
-        return Rejection("invalid_json", "The `event` field is not valid JSON.")
-    except ValidationError as exc:
-        return Rejection(
-            "invalid_decision",
-            "The decision is not valid.",
-            _errors(exc),
-            doc.get("id") if isinstance(doc, dict) and isinstance(doc.get("id"), str) else None,
-        )
-    if event.type != DECISION_MADE:
-        return Rejection("unknown_type", f"The decisions stream accepts only {DECISION_MADE}.", (), event.id)
-    if event.source not in registry.decision_sources:
-        return Rejection("unknown_decision_source", "This source may not write triage decisions.", (), event.id)
-    return event
 
 
 class DecisionService:

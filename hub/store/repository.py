@@ -16,9 +16,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, col, select
 
-from hub.runtime.transport import Entry
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
+from hub.schemas.entry import Entry
 from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter
 from hub.store.db import JsonText, dump_json
 from hub.store.models import (

@@ -9,7 +9,7 @@ import redis.asyncio as aredis
 
 from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
-from hub.services.intake import report_ref
+from hub.services.envelope import report_ref
 from hub.store.tokens import TokenStore
 from tests.factories import cloudevent, report_data
 from tests.integration.wire import read_events

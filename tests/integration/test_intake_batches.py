@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, func, select
 
 from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
-from hub.runtime.transport import Entry
 from hub.schemas import streams
+from hub.schemas.entry import Entry
 from hub.services.intake import IntakeService
 from hub.store.db import make_engine, migrate
 from hub.store.models import Report

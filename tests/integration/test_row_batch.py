@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from hub.runtime.transport import Entry
+from hub.schemas.entry import Entry
 from hub.store import repository as repo
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
 from hub.store.models import Case, DeadLetterRecord, Outbox, ProcessedEntry, Report, TriageItem

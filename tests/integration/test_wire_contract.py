@@ -8,7 +8,7 @@ import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
 from hub.schemas import streams
-from hub.services.intake import report_ref
+from hub.services.envelope import report_ref
 from hub.store.models import Report
 from tests.factories import cloudevent, decision, entry, planned_crime_data, report_data
 from tests.integration.wire import pending_count, read_events, stream_events

@@ -30,8 +30,8 @@ from sqlmodel import col
 from hub.bootstrap import running
 from hub.config.settings import Settings
 from hub.errors import TransientError
-from hub.runtime.transport import Entry
 from hub.schemas import streams
+from hub.schemas.entry import Entry
 from hub.services.intake import IntakeService
 from hub.store.db import migrate
 from hub.store.models import DeadLetterRecord, Outbox, Report

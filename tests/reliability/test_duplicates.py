@@ -22,7 +22,7 @@ from sqlmodel import col
 from hub.config.registry import default_registry_path, load_registry
 from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
-from hub.services.intake import report_ref
+from hub.services.envelope import report_ref
 from hub.store.models import Outbox, Report, TriageItem
 from hub.store.tokens import TokenStore
 from tests.factories import cloudevent, entry

@@ -20,7 +20,8 @@ from typer.testing import CliRunner, Result
 from hub.bootstrap import running
 from hub.config.settings import Settings
 from hub.schemas import streams
-from hub.services.intake import IntakeService, ParsedReport
+from hub.services.envelope import ParsedReport
+from hub.services.intake import IntakeService
 from hub.store import repository as repo
 from hub.store.db import make_engine
 from hub.store.models import DeadLetterRecord

@@ -6,8 +6,8 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from hub.runtime.transport import Entry
 from hub.runtime.worker import Processed, StreamWorker
+from hub.schemas.entry import Entry
 from hub.store.repository import OutboxRow
 
 

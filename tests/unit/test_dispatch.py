@@ -9,8 +9,8 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from hub.runtime.transport import Entry
 from hub.runtime.worker import Gate, Processed, ProcessFn, StreamWorker
+from hub.schemas.entry import Entry
 from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
 
 

@@ -7,8 +7,8 @@ from faststream.redis import RedisBroker, TestRedisBroker
 from hub.config.registry import default_registry_path, load_registry
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
-from hub.runtime.transport import Entry
 from hub.schemas import streams
+from hub.schemas.entry import Entry
 
 
 class RecordingWorker:

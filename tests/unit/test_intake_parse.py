@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.runtime.transport import Entry
-from hub.services.intake import ParsedReport, Rejection, flags_planned_crime, parse_entry, report_ref
+from hub.schemas.entry import Entry
+from hub.services.envelope import ParsedReport, Rejection, parse_entry, report_ref
+from hub.services.intake import flags_planned_crime
 from tests.factories import CHILD_NAME, child_cpr, cloudevent, report_data
 
 SRC = "herstedlund-skole"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from faststream.redis import RedisRouter
 
 from hub.runtime.subscribers import batch_subscription
-from hub.runtime.transport import Entry
 from hub.runtime.worker import StreamWorker
 from hub.schemas import streams
+from hub.schemas.entry import Entry
 
 
 def decisions_router(worker: StreamWorker, *, batch_size: int, poll_ms: int) -> RedisRouter:

@@ -8,9 +8,9 @@ from faststream.redis import RedisRouter
 
 from hub.config.registry import Registry
 from hub.runtime.subscribers import batch_subscription
-from hub.runtime.transport import Entry
 from hub.runtime.worker import StreamWorker
 from hub.schemas import streams
+from hub.schemas.entry import Entry
 
 
 def intake_router(registry: Registry, worker: StreamWorker, *, batch_size: int, poll_ms: int) -> RedisRouter:
