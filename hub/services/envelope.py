@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from hub.config.registry import Registry
@@ -167,3 +169,17 @@ def parse_decision(entry: Entry, registry: Registry) -> CloudEvent[TriageDecisio
     if event.source not in registry.decision_sources:
         return Rejection("unknown_decision_source", "This source may not write triage decisions.", (), event.id)
     return event
+
+
+def event_id_of(fields: Mapping[bytes, bytes]) -> str | None:
+    """The CloudEvent id of an entry if it has a readable one (the sender matches receipts by
+    it), else None. For entries that may not parse at all: never raises."""
+    raw = fields.get(_EVENT_KEY)
+    if raw is None:
+        return None
+    try:
+        doc = orjson.loads(raw)  # C parser with a depth limit: deep nesting fails, does not recurse
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
+    event_id = doc.get("id") if isinstance(doc, dict) else None
+    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 200 else None
