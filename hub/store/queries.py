@@ -214,7 +214,7 @@ def queue_rows(
 ) -> list[QueueRow]:
     """The triage items (open ones unless `include_decided`), oldest first."""
     query = (
-        select(TriageItem, Report.received_at, Report.source_id, Report.assessment, Report.payload)
+        select(TriageItem, Report)
         .join(Report, col(Report.ref) == col(TriageItem.report_ref))
         .order_by(col(TriageItem.created_at), col(TriageItem.id))
     )
@@ -224,19 +224,20 @@ def queue_rows(
         query = query.where(TriageItem.status == "open")
     kinds = source_kinds or {}
     rows = []
-    for item, received_at, source_id, assessment, payload in session.exec(query):
+    for item, report in session.exec(query):
+        assessment, source_id = report.assessment, report.source_id
         notified = {n["kind"] for n in assessment.get("notifications", [])}
         rows.append(
             QueueRow(
                 report_ref=item.report_ref,
-                received_at=_at(received_at),
+                received_at=_at(report.received_at),
                 source_id=source_id,
                 source_kind=kinds.get(source_id),
                 queue=item.queue,
                 status=item.status,
                 suggested_level=item.suggested_level,
                 suggested_pillar=assessment.get("suggested_pillar"),
-                categories=tuple(sorted(payload["concern"]["categories"])),
+                categories=tuple(sorted(report.payload["concern"]["categories"])),
                 police_alert=POLICE_ALERT in notified,
                 children_notification=CHILDREN_NOTIFICATION in notified,
                 assess_by=_utc(assessment.get("assess_by")),
