@@ -22,8 +22,8 @@ from faststream.redis import RedisBroker, RedisRouter, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
 from sqlmodel import Session
 
-from hub.config.registry import Source, load_agreement, load_registry
-from hub.config.settings import Settings
+from hub.bootstrap import Container, load_settings
+from hub.config.registry import Source
 from hub.policies import NotificationKind, assess
 from hub.runtime.transport import consumer_name, encode, ensure_group
 from hub.schemas import streams
@@ -40,7 +40,6 @@ from hub.schemas.events import (
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
 from hub.services.intake import disclosed_data, triage_queued
 from hub.store import repository as repo
-from hub.store.db import make_engine
 from hub.store.models import Disclosure, ProcessedEntry, Report, TriageItem
 
 GROUP = "bench-naive"
@@ -49,10 +48,9 @@ GROUP = "bench-naive"
 def run_naive(
     deadline_s: float, ready: Callable[[], None], until_signalled: Callable[[float], Awaitable[None]]
 ) -> None:
-    settings = Settings()
-    registry = load_registry(settings.registry_file)
-    agreement = load_agreement(settings.agreement_file)
-    engine = make_engine(settings.effective_database_url)
+    container = Container(load_settings())
+    settings, registry, agreement = container.settings, container.registry, container.agreement
+    engine = container.database(migrate_first=False)  # the bench migrated it
     assert settings.redis_url
     client = aredis.Redis.from_url(settings.redis_url)
     broker = RedisBroker(settings.redis_url, logger=logging.getLogger("bench.naive"))

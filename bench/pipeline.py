@@ -43,6 +43,7 @@ from sqlalchemy import text
 
 from bench.cpu import cpu_by_kind, per_report, spent
 from bench.workload import DECISION_TARGET, Report, Workload, build_reports, decision_entry
+from hub.bootstrap import load_settings
 from hub.config.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.config.settings import Settings, UrgentWatch
 from hub.entrypoints.processes import roles
@@ -732,7 +733,7 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
     url = database("hub")
     # As `hub serve` runs them (`hub.processes.roles`): with more than one hub process, one more
     # runs the urgent watch.
-    first, others = roles(Settings(processes=cfg.hub_processes, urgent_watch=UrgentWatch.INLINE))
+    first, others = roles(load_settings(processes=cfg.hub_processes, urgent_watch=UrgentWatch.INLINE))
     processes = [first, *others]
     hubs = [
         Proc(

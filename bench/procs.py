@@ -53,15 +53,12 @@ async def _until_signalled(deadline_s: float) -> None:
 
 
 def run_hub(deadline_s: float) -> None:
-    from hub.bootstrap import running
-    from hub.config.settings import Settings
-    from hub.logs import configure
+    from hub.bootstrap import Container, running
 
-    settings = Settings()
-    configure(json=True, level=settings.log_level)
+    container = Container.open(log_json=True)
 
     async def main() -> None:
-        async with running(settings):
+        async with running(container):
             _ready()
             await _until_signalled(deadline_s)
 

@@ -1,6 +1,8 @@
 """The composition root: the one place that reads settings and wires the hub together.
 
-Nothing here runs at import time; `build()` makes the parts, `Hub.start()` connects them.
+Nothing here runs at import time. `Container` holds what every command and process shares
+(settings, logging, registry, agreement, a migrated engine, Redis on demand); `build()` makes
+the running hub's parts from it, `Hub.start()` connects them.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import TracebackType
 
 import anyio
+import redis
 import redis.asyncio as aredis
 from faststream.redis import RedisBroker
 from sqlalchemy.engine import Engine
 
 from hub.config.registry import Registry, load_agreement, load_registry
 from hub.config.settings import Settings, UrgentWatch
-from hub.logs import get_logger
+from hub.logs import configure, get_logger
 from hub.policies import Agreement, deadlines
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.relay import OutboxRelay
@@ -35,6 +39,107 @@ from hub.services.intake import IntakeService, flags_planned_crime
 from hub.store.db import make_engine, migrate
 
 log = get_logger("hub.bootstrap")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The settings from the `HUB_*` environment: read here, once per process (`Container.open`)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+class Container:
+    """What one process of the hub shares, made once from its settings.
+
+    The registry, the agreement and the engine are made on first use (`hub sources` needs no
+    database); the engine's schema is migrated before it is handed out, so an empty data
+    directory works. A Redis URL (an embedded server if none is configured) and a client are
+    made on demand too. `close()` lets go of whatever was made.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._embedded: EmbeddedRedis | None = None
+        self._redis_url: str | None = None
+        self._redis: redis.Redis | None = None
+        self._engine: Engine | None = None
+        self._migrated = False
+
+    @classmethod
+    def open(
+        cls, settings: Settings | None = None, *, log_json: bool | None = None, log_level: str | None = None
+    ) -> Container:
+        """The container of this process: settings from the environment unless given, logging
+        configured (once, here), the data directory made."""
+        settings = settings if settings is not None else load_settings()
+        json = log_json if log_json is not None else settings.log_json
+        configure(json=json, level=log_level or settings.log_level)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(settings)
+
+    @functools.cached_property
+    def registry(self) -> Registry:
+        return load_registry(self.settings.registry_file)
+
+    @functools.cached_property
+    def agreement(self) -> Agreement:
+        return load_agreement(self.settings.agreement_file)
+
+    @property
+    def engine(self) -> Engine:
+        """The database, at the newest schema."""
+        return self.database()
+
+    def database(self, *, migrate_first: bool = True) -> Engine:
+        """The one engine of this container; with `migrate_first` the schema is brought to the
+        newest migration first (once)."""
+        url = self.settings.effective_database_url
+        if migrate_first and not self._migrated:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            migrate(url)
+            self._migrated = True
+        if self._engine is None:
+            self._engine = make_engine(url)
+        return self._engine
+
+    def redis_url(self) -> str:
+        """The configured Redis, or an embedded server started now (stopped by `close()`)."""
+        if self._redis_url is None:
+            self._redis_url, self._embedded = resolve_redis(self.settings)
+        return self._redis_url
+
+    def redis(self) -> redis.Redis:
+        """A (synchronous) Redis client, made on first use."""
+        if self._redis is None:
+            self._redis = redis.Redis.from_url(self.redis_url())
+        return self._redis
+
+    def derive(self, settings: Settings) -> Container:
+        """A container for other settings of the same hub (a process role): the registry and
+        agreement already loaded are shared, the engine and Redis are its own."""
+        other = Container(settings)
+        for name in ("registry", "agreement"):
+            if name in self.__dict__ and getattr(settings, f"{name}_file") == getattr(self.settings, f"{name}_file"):
+                other.__dict__[name] = self.__dict__[name]
+        return other
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
+        self._redis_url = None
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 @dataclass
@@ -143,11 +248,11 @@ def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     return embedded.start(), embedded
 
 
-def build(settings: Settings) -> Hub:
-    registry = load_registry(settings.registry_file)
-    agreement = load_agreement(settings.agreement_file)
+def build(settings: Settings | Container) -> Hub:
+    container = settings if isinstance(settings, Container) else Container(settings)
+    settings, registry, agreement = container.settings, container.registry, container.agreement
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = container.database(migrate_first=False)  # `Hub.start` migrates, off the event loop
     redis_url, embedded = resolve_redis(settings)
     client = aredis.Redis.from_url(redis_url)
     # FastStream logs through the same redaction chain as the hub (hub.logs.configure). Not its
@@ -243,7 +348,7 @@ def build(settings: Settings) -> Hub:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Hub]:
+async def running(settings: Settings | Container) -> AsyncIterator[Hub]:
     hub = build(settings)
     try:
         await hub.start()

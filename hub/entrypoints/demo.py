@@ -22,11 +22,9 @@ from typing import Any
 import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
-from hub.bootstrap import Hub, running
-from hub.config.settings import Settings
+from hub.bootstrap import Container, Hub, load_settings, running
 from hub.entrypoints import labels as da
 from hub.entrypoints.demo_scenario import Case, build
-from hub.logs import configure
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
@@ -202,16 +200,17 @@ def _report(lines: list[str], problems: list[str]) -> bool:
 
 
 async def run_demo(data_dir: str | None) -> int:
-    configure(json=False, level="WARNING")
     temp = data_dir is None
     path = Path(tempfile.mkdtemp(prefix="hub-demo-")) if temp else Path(str(data_dir))
-    settings = Settings(data_dir=path, redis_url=None, database_url=None)
+    settings = load_settings(data_dir=path, redis_url=None, database_url=None)
+    container = Container.open(settings, log_json=False, log_level="WARNING")
     print(f"DKE-hub demo: indlejret Redis og SQLite i {path}")
     started = time.perf_counter()
     try:
-        async with running(settings) as hub:
+        async with running(container) as hub:
             lines, ok = await scenario(hub)
     finally:
+        container.close()
         if temp:
             shutil.rmtree(path, ignore_errors=True)
     print("\n".join(lines))

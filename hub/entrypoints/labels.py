@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+
 QUEUE = {"urgent": "Akut", "reactive": "Reaktiv", "proactive": "Proaktiv", "operative": "Operativ"}
 PILLAR = {
     "reactive": "Reaktivt koordinatorområde",
@@ -38,7 +43,33 @@ NOTIFICATION = {
 EFFECT = {"share": "delt", "withhold": "tilbageholdt", "escalate": "kræver stillingtagen"}
 STATUS = {"open": "åben", "decided": "afgjort"}
 STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}
+PURPOSE = {"crime_prevention": "kriminalitetsforebyggelse", "investigation": "efterforskning"}
+DISCLOSURE_KIND = {
+    "referral": "henvisning",
+    "police_alert": "politialarm",
+    "children_notification": "underretning",
+}
+CHRONOLOGY = {
+    "report": "Henvendelse",
+    "decision": "Afgørelse",
+    "referral": "Henvisning",
+    "police_alert": "Politialarm (§ 141)",
+    "children_notification": "Underretning (§ 133)",
+}
 
 
 def label(table: dict[str, str], key: str | None) -> str:
     return table.get(key or "", key or "–")
+
+
+def queue_key(text: str) -> str | None:
+    """A queue given by its key (`reactive`) or its Danish label (`Reaktiv`, any case); None if neither."""
+    wanted = text.strip().lower()
+    return next((key for key, name in QUEUE.items() if wanted in (key, name.lower())), None)
+
+
+def when(moment: datetime | None) -> str:
+    """A time as staff read it: Danish local time to the minute, e.g. `02.12.2026 09:15`."""
+    if moment is None:
+        return "–"
+    return moment.astimezone(DANISH_TIME).strftime("%d.%m.%Y %H:%M")

@@ -18,7 +18,7 @@ import signal
 from multiprocessing.process import BaseProcess
 
 from hub.config.settings import Settings, UrgentWatch
-from hub.logs import configure, get_logger
+from hub.logs import get_logger
 
 log = get_logger("hub.entrypoints.processes")
 
@@ -29,7 +29,9 @@ STOP_TIMEOUT_S = 30.0
 def _run(settings: Settings, parent: int) -> None:
     """A worker process: the hub without the HTTP API, until SIGTERM or SIGINT, or until the
     first process is gone (killed without a chance to stop it)."""
-    configure(json=settings.log_json, level=settings.log_level)
+    from hub.bootstrap import Container
+
+    container = Container.open(settings)  # the settings `hub serve` read, once, for every process
 
     async def orphaned(stop: asyncio.Event) -> None:
         while os.getppid() == parent:
@@ -44,11 +46,14 @@ def _run(settings: Settings, parent: int) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         watch = asyncio.create_task(orphaned(stop))
-        async with running(settings):
+        async with running(container):
             await stop.wait()
         watch.cancel()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        container.close()
 
 
 def roles(settings: Settings) -> tuple[Settings, list[Settings]]:

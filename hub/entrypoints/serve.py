@@ -11,8 +11,7 @@ from types import FrameType
 import anyio
 import uvicorn
 
-from hub.bootstrap import resolve_redis, running
-from hub.config.settings import Settings
+from hub.bootstrap import Container, resolve_redis, running
 from hub.entrypoints.http import create_http_app
 from hub.entrypoints.processes import Workers, roles
 from hub.logs import get_logger
@@ -21,7 +20,8 @@ from hub.store.tokens import TokenStore
 log = get_logger("hub.entrypoints.serve")
 
 
-async def serve(settings: Settings) -> None:
+async def serve(container: Container) -> None:
+    settings = container.settings
     server: uvicorn.Server | None = None
     stop_requested = False
 
@@ -47,7 +47,7 @@ async def serve(settings: Settings) -> None:
     workers.start()
     watcher = asyncio.create_task(workers.watch(), name="worker-processes")
     try:
-        async with running(settings) as hub:
+        async with running(container.derive(settings)) as hub:
             api = create_http_app(hub.client, hub.registry, TokenStore(settings.tokens_path), settings.max_body_bytes)
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import redis.asyncio as aredis
 from typer.testing import CliRunner
@@ -58,6 +59,16 @@ async def test_triage_list_show_decide(hub) -> None:
     listed = runner.invoke(app, ["triage", "list"], env=env)
     assert listed.exit_code == 0, listed.output
     assert ref in listed.output and "Reaktiv" in listed.output and "mistrivsel" in listed.output
+    # Times in Danish local time to the minute, never raw UTC with microseconds.
+    assert re.search(r"modtaget \d{2}\.\d{2}\.\d{4} \d{2}:\d{2} ", listed.output), listed.output
+    assert not re.search(r"\d{2}:\d{2}:\d{2}", listed.output)
+    # `--queue` takes the label the list prints as well as the key; an unknown one is refused.
+    by_label = runner.invoke(app, ["triage", "list", "--queue", "Reaktiv"], env=env)
+    assert by_label.exit_code == 0 and ref in by_label.output
+    assert ref not in runner.invoke(app, ["triage", "list", "--queue", "akut"], env=env).output
+    unknown = runner.invoke(app, ["triage", "list", "--queue", "reaktive"], env=env)
+    assert unknown.exit_code == 2 and "Ukendt kø: reaktive" in unknown.output
+    assert "Traceback" not in unknown.output
 
     shown = runner.invoke(app, ["triage", "show", ref], env=env)
     assert shown.exit_code == 0, shown.output
@@ -77,6 +88,8 @@ async def test_triage_list_show_decide(hub) -> None:
             "TT",
             "--refer",
             "ssp:bkv",
+            "--refer",
+            "ksp:kriminalforsorgen",
             "--justification",
             "Nødvendigt for en fælles handleplan.",
         ],
@@ -86,6 +99,20 @@ async def test_triage_list_show_decide(hub) -> None:
     [referral] = await read_events(client, streams.referrals("ssp", "bkv"), 1)
     assert referral["data"]["report_ref"] == ref
     await hub.relay.drain()
+    # `show` now has the decision, what each recipient got, and why a referral was withheld.
+    shown = runner.invoke(app, ["triage", "show", ref], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "Afgørelse" in shown.output and "af TT" in shown.output
+    assert "Delt med bkv i SSP: " in shown.output and "Retsplejeloven § 115" in shown.output
+    assert "Tilbageholdt for kriminalforsorgen i KSP" in shown.output and "[RPL115-NOMATCH]" in shown.output
+    assert "Personens forløb" in shown.output
+    doc = json.loads(runner.invoke(app, ["triage", "show", ref, "--json"], env=env).output)
+    [made] = doc["decisions"]
+    assert [(r["recipient"], r["effect"]) for r in made["referrals"]] == [
+        ("bkv", "share"),
+        ("kriminalforsorgen", "withhold"),
+    ]
+    assert made["decided_at"].endswith("+00:00")  # --json: ISO 8601
     still_open = runner.invoke(app, ["triage", "list", "--json"], env=env)
     assert json.loads(still_open.output) == []
     await client.aclose()

@@ -12,20 +12,15 @@ Output is in Danish for DKE's staff.
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import redis
 import typer
-from sqlmodel import Session
 
-from hub.config.settings import Settings
-from hub.logs import configure, get_logger
-from hub.store import repository as repo
-from hub.store.models import DeadLetterRecord
+from hub.entrypoints import labels as da
+from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened
+from hub.logs import get_logger
+from hub.store import queries
 
 log = get_logger("hub.deadletter")
 
@@ -35,52 +30,12 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold the payload
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
 
 @app.callback()
 def _deadletter() -> None:
     """Set-aside messages (tilsidesatte beskeder, 'dead letters'): list, show, replay.
 
     Personal data is never printed unless you ask for it with `show --payload`."""
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    configure(json=settings.log_json, level=settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return settings
-
-
-@contextlib.contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    from hub.store.db import make_engine, migrate
-
-    migrate(settings.effective_database_url)
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _summary(r: DeadLetterRecord) -> dict[str, Any]:
-    """Everything about a dead letter except its content: safe to print."""
-    return {
-        "id": r.id,
-        "stream": r.stream,
-        "entry_id": r.entry_id,
-        "reason": r.reason,
-        "detail": r.detail,
-        "deliveries": r.deliveries,
-        "created_at": r.created_at.isoformat(),
-        "payload_bytes": len(r.payload),
-        "payload_sha256": r.payload_sha256,
-        "replay_count": r.replay_count,
-        "replayed_at": r.replayed_at.isoformat() if r.replayed_at else None,
-        "replay_entry_id": r.replay_entry_id,
-    }
 
 
 def _field_text(value: bytes) -> dict[str, str]:
@@ -90,20 +45,17 @@ def _field_text(value: bytes) -> dict[str, str]:
         return {"base64": base64.b64encode(value).decode("ascii")}
 
 
-def _payload(r: DeadLetterRecord) -> list[dict[str, Any]]:
-    try:
-        fields = repo.decode_fields(r.payload, r.payload_encoding)
-    except ValueError:
-        return [{"raw": _field_text(r.payload)}]
-    return [{"field": _field_text(k), "value": _field_text(v)} for k, v in fields.items()]
+def _payload(fields: tuple[queries.PayloadField, ...]) -> list[dict[str, Any]]:
+    return [
+        {"raw": _field_text(f.value)}
+        if f.name is None
+        else {"field": _field_text(f.name), "value": _field_text(f.value)}
+        for f in fields
+    ]
 
 
-def _one(session: Session, record_id: int) -> DeadLetterRecord:
-    record = repo.deadletter(session, record_id)
-    if record is None:
-        typer.echo(f"Ukendt id: {record_id} (se `hub deadletter list`).", err=True)
-        raise typer.Exit(1)
-    return record
+def _unknown(record_id: int) -> None:
+    typer.echo(f"Ukendt id: {record_id} (se `hub deadletter list`).", err=True)
 
 
 @app.command("list")
@@ -114,20 +66,20 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List set-aside messages, newest first (no content: see `show`)."""
-    with _session(_settings()) as session:
-        rows = [_summary(r) for r in repo.deadletters(session, stream=stream, reason=reason, limit=limit)]
+    with opened() as container, queries.reading(container.engine) as session:
+        rows = queries.dead_letters(session, stream=stream, reason=reason, limit=limit)
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     if not rows:
         typer.echo("Ingen tilsidesatte beskeder.")
         return
-    typer.echo(f"{'Id':>5}  {'Oprettet':<19}  {'Årsag':<20} {'Lev.':>4}  {'Genafspillet':<12}  Strøm / post-id")
+    typer.echo(f"{'Id':>5}  {'Oprettet':<16}  {'Årsag':<20} {'Lev.':>4}  {'Genafspillet':<12}  Strøm / post-id")
     for r in rows:
-        replayed = f"{r['replay_count']} gang(e)" if r["replay_count"] else "nej"
+        replayed = f"{r.replay_count} gang(e)" if r.replay_count else "nej"
         typer.echo(
-            f"{r['id']:>5}  {r['created_at'][:19]:<19}  {r['reason']:<20} {r['deliveries']:>4}  {replayed:<12}  "
-            f"{r['stream']} / {r['entry_id']}"
+            f"{r.id:>5}  {da.when(r.created_at):<16}  {r.reason:<20} {r.deliveries:>4}  {replayed:<12}  "
+            f"{r.stream} / {r.entry_id}"
         )
 
 
@@ -147,26 +99,29 @@ def show(
     """Show one set-aside message: why, when, how often tried, whether replayed.
 
     The content (which may hold personal data) is shown only with --payload."""
-    with _session(_settings()) as session:
-        record = _one(session, record_id)
-        doc = _summary(record)
-        if payload:
-            doc["payload"] = _payload(record)
-            log.info("deadletter.payload_shown", stream=record.stream, entry_id=record.entry_id)
+    with opened() as container, queries.reading(container.engine) as session:
+        view = queries.dead_letter(session, record_id)
+    if view is None:
+        _unknown(record_id)
+        raise typer.Exit(1)
+    r = view.summary
+    doc = jsonable(r)
+    if payload:
+        doc["payload"] = _payload(view.payload)
+        log.info("deadletter.payload_shown", stream=r.stream, entry_id=r.entry_id)
     if as_json:
-        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        echo_json(doc)
         return
-    typer.echo(f"Tilsidesat besked {doc['id']}")
-    typer.echo(f"  Strøm:        {doc['stream']}")
-    typer.echo(f"  Post-id:      {doc['entry_id']}")
-    typer.echo(f"  Årsag:        {doc['reason']}: {doc['detail']}")
-    typer.echo(f"  Leveringer:   {doc['deliveries']}")
-    typer.echo(f"  Oprettet:     {doc['created_at']}")
-    typer.echo(f"  Indhold:      {doc['payload_bytes']} bytes, sha256 {doc['payload_sha256']}")
-    if doc["replay_count"]:
+    typer.echo(f"Tilsidesat besked {r.id}")
+    typer.echo(f"  Strøm:        {r.stream}")
+    typer.echo(f"  Post-id:      {r.entry_id}")
+    typer.echo(f"  Årsag:        {r.reason}: {r.detail}")
+    typer.echo(f"  Leveringer:   {r.deliveries}")
+    typer.echo(f"  Oprettet:     {da.when(r.created_at)}")
+    typer.echo(f"  Indhold:      {r.payload_bytes} bytes, sha256 {r.payload_sha256}")
+    if r.replay_count:
         typer.echo(
-            f"  Genafspillet: {doc['replay_count']} gang(e), senest {doc['replayed_at']} "
-            f"som post {doc['replay_entry_id']}"
+            f"  Genafspillet: {r.replay_count} gang(e), senest {da.when(r.replayed_at)} som post {r.replay_entry_id}"
         )
     else:
         typer.echo("  Genafspillet: nej")
@@ -195,51 +150,35 @@ def replay(
 
     Do this after the cause is fixed (a bug, a missing source in the registry). The hub then
     processes them as usual; a report it already stored gets its earlier receipt again."""
-    from hub.bootstrap import resolve_redis
+    from hub.services.replay import Replayed, replay
 
-    settings = _settings()
-    url, embedded = resolve_redis(settings)
-    client = redis.Redis.from_url(url)
     done: list[dict[str, Any]] = []
     failed = False
-    try:
-        with _session(settings) as session:
-            for record_id in record_ids:
-                # Locked (PostgreSQL) while it is written, so two operators cannot replay it twice at once.
-                record = repo.deadletter(session, record_id, for_update=True)
-                if record is None:
-                    typer.echo(f"Ukendt id: {record_id} (se `hub deadletter list`).", err=True)
-                    failed = True
-                    continue
-                if record.replay_count and not again:
-                    typer.echo(
-                        f"Besked {record_id} er allerede genafspillet ({record.replay_count} gang(e), senest som "
-                        f"post {record.replay_entry_id}). Brug --again for at gøre det igen.",
-                        err=True,
-                    )
-                    session.rollback()
-                    failed = True
-                    continue
-                try:
-                    fields = repo.decode_fields(record.payload, record.payload_encoding)
-                except ValueError as exc:
-                    typer.echo(f"Besked {record_id} kan ikke genafspilles: {exc}.", err=True)
-                    session.rollback()
-                    failed = True
-                    continue
-                raw_id = client.xadd(record.stream, fields)  # type: ignore[arg-type]
-                new_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-                repo.record_replay(record, new_id, datetime.now(UTC))
-                session.add(record)
-                session.commit()
-                log.info("deadletter.replayed", stream=record.stream, entry_id=new_id)
-                done.append({"id": record_id, "stream": record.stream, "entry_id": new_id})
-    finally:
-        client.close()
-        if embedded is not None:
-            embedded.stop()
+    with opened() as container:
+        client = container.redis()
+
+        def xadd(stream: str, fields: dict[bytes, bytes]) -> str:
+            raw_id = client.xadd(stream, fields)  # type: ignore[arg-type]
+            return raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+
+        for outcome in replay(container.engine, xadd, record_ids, again=again, now=datetime.now(UTC)):
+            if isinstance(outcome, Replayed):
+                log.info("deadletter.replayed", stream=outcome.stream, entry_id=outcome.entry_id)
+                done.append({"id": outcome.id, "stream": outcome.stream, "entry_id": outcome.entry_id})
+                continue
+            failed = True
+            if outcome.why == "unknown":
+                _unknown(outcome.id)
+            elif outcome.why == "replayed_before":
+                typer.echo(
+                    f"Besked {outcome.id} er allerede genafspillet ({outcome.replay_count} gang(e), senest som "
+                    f"post {outcome.replay_entry_id}). Brug --again for at gøre det igen.",
+                    err=True,
+                )
+            else:
+                typer.echo(f"Besked {outcome.id} kan ikke genafspilles: {outcome.detail}.", err=True)
     if as_json:
-        typer.echo(json.dumps(done, ensure_ascii=False, indent=2))
+        echo_json(done)
     else:
         for d in done:
             typer.echo(f"Besked {d['id']} genafspillet til {d['stream']} som post {d['entry_id']}.")

@@ -61,10 +61,10 @@ def fail(message: str) -> NoReturn:
 
 def _configured(attr: str, fallback: Path) -> Path:
     """A path from the settings (HUB_* environment), or the packaged default."""
-    from hub.config.settings import Settings
+    from hub.bootstrap import load_settings
 
     try:
-        value = getattr(Settings(), attr)
+        value = getattr(load_settings(), attr)
     except ValidationError:
         return fallback
     return value if isinstance(value, Path) else fallback
@@ -317,14 +317,14 @@ def simulate_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Genberegn de gemte henvisninger under en ny aftale og vis, hvad der ville ændre sig."""
-    from hub.config.settings import Settings
+    from hub.bootstrap import load_settings
     from hub.store.db import make_engine
 
     new = read_agreement(agreement)
     reg = read_registry(registry)
     if database_url is None:
         try:
-            database_url = Settings().effective_database_url
+            database_url = load_settings().effective_database_url
         except ValidationError as exc:
             fail(f"indstillingerne (HUB_*) er ikke gyldige ({exc.error_count()} fejl); angiv --database-url")
     url = database_url

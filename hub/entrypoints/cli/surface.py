@@ -1,0 +1,116 @@
+"""`hub sources`, `hub streams` and `hub schemas`: the hub's configured surface, for clients."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from hub.bootstrap import Container
+from hub.config.registry import Registry
+from hub.entrypoints.cli.context import JsonOpt
+from hub.schemas import streams
+
+app = typer.Typer()
+
+
+def _settings() -> Container:
+    """The process's container (named as before the CLI became a package, so the commands
+    below read as they did)."""
+    return Container.open()
+
+
+def _registry(container: Container) -> Registry:
+    return container.registry
+
+
+@app.command()
+def sources(as_json: JsonOpt = False) -> None:
+    """List the configured sources and their intake and receipt streams."""
+    registry = _registry(_settings())
+    rows = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind.value,
+            "intake": streams.intake(s.id),
+            "receipts": streams.receipts(s.id),
+        }
+        for s in registry.sources
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        typer.echo(f"{r['id']:<22} {r['kind']:<22} {r['name']}")
+        typer.echo(f"{'':<22} skriver: {r['intake']}   læser: {r['receipts']}")
+
+
+def stream_table(registry: Registry) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for s in registry.sources:
+        rows.append({"stream": streams.intake(s.id), "writer": s.id, "readers": ["hub"], "event": "concern.reported"})
+        rows.append(
+            {
+                "stream": streams.receipts(s.id),
+                "writer": "hub",
+                "readers": [s.id],
+                "event": "report.accepted | report.rejected",
+            }
+        )
+    for q in streams.Queue:
+        rows.append({"stream": streams.triage(q), "writer": "hub", "readers": ["dke"], "event": "triage.queued"})
+    rows.append(
+        {
+            "stream": streams.DECISIONS,
+            "writer": ",".join(sorted(registry.decision_sources)),
+            "readers": ["hub"],
+            "event": "decision.made",
+        }
+    )
+    police = [p.id for p in registry.partners if p.kind.value == "police"]
+    social = [p.id for p in registry.partners if p.kind.value == "social_services"]
+    rows.append({"stream": streams.POLICE_ALERTS, "writer": "hub", "readers": police, "event": "alert.raised"})
+    rows.append(
+        {"stream": streams.CHILDREN_NOTIFICATIONS, "writer": "hub", "readers": social, "event": "notification.issued"}
+    )
+    for p in registry.partners:
+        for name in p.streams():
+            rows.append({"stream": name, "writer": "hub", "readers": [p.id], "event": "referral.issued"})
+    rows.append(
+        {"stream": streams.REFERRALS_WITHHELD, "writer": "hub", "readers": ["dke"], "event": "referral.withheld"}
+    )
+    rows.append({"stream": streams.DEADLETTER, "writer": "hub", "readers": ["dke"], "event": "message.deadlettered"})
+    return rows
+
+
+@app.command("streams")
+def list_streams(as_json: JsonOpt = False) -> None:
+    """List every stream of the hub: who writes it, who reads it, what it carries."""
+    rows = stream_table(_registry(_settings()))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        typer.echo(f"{r['stream']:<48} {r['event']:<36} {r['writer']} → {', '.join(r['readers']) or '–'}")
+
+
+@app.command()
+def schemas(
+    out: Annotated[str | None, typer.Option(help="Write one <type>.schema.json per event type here.")] = None,
+) -> None:
+    """JSON Schemas of every event type on the hub's streams, for clients in any language."""
+    from pathlib import Path
+
+    from hub.schemas.catalogue import EVENT_DATA, json_schema
+
+    if out is None:
+        typer.echo(json.dumps({t: json_schema(t) for t in EVENT_DATA}, ensure_ascii=False, indent=2))
+        return
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for event_type in EVENT_DATA:
+        path = folder / f"{event_type}.schema.json"
+        path.write_text(json.dumps(json_schema(event_type), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        typer.echo(str(path))

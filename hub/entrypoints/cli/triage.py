@@ -1,0 +1,198 @@
+"""`hub triage`: DKE's triage queues. `list` and `show` read through the query layer
+(`hub.store.queries`); `decide` writes `decision.made` to `hub.decisions.v1`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from hub.bootstrap import Container
+from hub.entrypoints import labels as da
+from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
+from hub.schemas import streams
+from hub.schemas.cloudevents import new_event
+from hub.schemas.decision import DECISION_MADE, Level, Pillar, ReferralTarget, Structure, TriageDecision
+from hub.schemas.report import Purpose
+from hub.store import queries
+
+app = typer.Typer(help="DKE's triage queues (triagekøer).", no_args_is_help=True)
+
+
+def _queue(text: str | None) -> str | None:
+    if text is None:
+        return None
+    key = da.queue_key(text)
+    if key is None:
+        names = ", ".join(f"{k} ({v})" for k, v in da.QUEUE.items())
+        typer.echo(f"Ukendt kø: {text}. Kendte køer: {names}.", err=True)
+        raise typer.Exit(2)
+    return key
+
+
+def _flags(row: queries.QueueRow) -> str:
+    flags = [name for on, name in ((row.police_alert, "§ 141"), (row.children_notification, "§ 133")) if on]
+    return f"  [{', '.join(flags)}]" if flags else ""
+
+
+@app.command("list")
+def triage_list(
+    queue: Annotated[
+        str | None, typer.Option(help="urgent, reactive, proactive or operative (or Akut, Reaktiv, …)")
+    ] = None,
+    include_decided: Annotated[bool, typer.Option("--all", help="Also decided items.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the items in the triage queues (oldest first)."""
+    key = _queue(queue)
+    with opened() as container, queries.reading(container.engine) as session:
+        rows = queries.queue_rows(
+            session, key, include_decided=include_decided, source_kinds=source_kinds(container.registry)
+        )
+    if as_json:
+        docs: list[dict[str, Any]] = []
+        for r in rows:
+            doc = jsonable(r)
+            doc["notifications"] = [
+                kind
+                for on, kind in (
+                    (r.police_alert, queries.POLICE_ALERT),
+                    (r.children_notification, queries.CHILDREN_NOTIFICATION),
+                )
+                if on
+            ]
+            docs.append(doc)
+        echo_json(docs)
+        return
+    if not rows:
+        typer.echo("Ingen sager i køen.")
+    for r in rows:
+        typer.echo(
+            f"{r.report_ref}  {da.label(da.QUEUE, r.queue):<9} {da.label(da.STATUS, r.status):<7} "
+            f"niveau {r.suggested_level or '–':<4} modtaget {da.when(r.received_at)}  {r.source_id:<20} "
+            f"{', '.join(da.label(da.CATEGORY, c) for c in r.categories)}{_flags(r)}"
+            + (f"  frist {da.when(r.assess_by)}" if r.assess_by else "")
+        )
+
+
+@app.command("show")
+def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
+    """Show one report: the concern, the assessment with its reasons, what was raised and decided
+    (per recipient: shared or withheld, and why), and the person's chronology."""
+    with opened() as container, queries.reading(container.engine) as session:
+        view = queries.case_view(session, report_ref, source_kinds=source_kinds(container.registry))
+    if view is None:
+        typer.echo(f"Ukendt reference: {report_ref}", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        echo_json(view)
+        return
+    for line in render_case(view):
+        typer.echo(line)
+
+
+def render_case(v: queries.CaseView) -> list[str]:
+    """The case view in Danish, for staff."""
+    a, p = v.assessment, v.report
+    kind = f" ({v.source_kind})" if v.source_kind else ""
+    out = [
+        f"Sag {v.report_ref} fra {v.source_id}{kind}, modtaget {da.when(v.received_at)}"
+        f"  [{da.label(da.STATUS, v.status)}]",
+        f"  Kø: {da.label(da.QUEUE, a.queue)}   Foreslået: {da.label(da.LEVEL, a.suggested_level)}, "
+        f"{da.label(da.PILLAR, a.suggested_pillar)}",
+    ]
+    subject = p.subject
+    who = (subject.name or subject.cpr or "ukendt") if subject else "ingen (områdeobservation)"
+    out.append(f"  Person: {who}")
+    out.append(f"  Kategorier: {', '.join(da.label(da.CATEGORY, c) for c in sorted(p.concern.categories))}")
+    out.append(f"  Beskrivelse: {p.concern.description}")
+    for n in v.notifications:
+        out.append(
+            f"  ! {da.label(da.NOTIFICATION, n.kind)} til {n.recipient}, {da.when(n.created_at)}: "
+            f"{', '.join(n.rule_ids)}; felter: {', '.join(n.fields) or 'ingen'}"
+        )
+    if a.assess_by:
+        out.append(f"  Frist for vurdering: {da.when(a.assess_by)}")
+    if a.receipt_due_by:
+        out.append(f"  Frist for kvittering: {da.when(a.receipt_due_by)}")
+    out.append("  Begrundelser:")
+    out += [f"    [{r.rule_id}] {r.da}" for r in a.reasons]
+    if not v.decisions:
+        out.append("  Afgørelse: endnu ingen")
+    for d in v.decisions:
+        out.append(
+            f"  Afgørelse {da.when(d.decided_at)} af {d.decided_by}: {da.label(da.LEVEL, d.level)}, "
+            f"{da.label(da.PILLAR, d.pillar)}"
+        )
+        out.append(f"    Nødvendighed: {d.justification}")
+        for r in d.referrals:
+            where = f"{r.recipient} i {da.label(da.STRUCTURE, r.structure)}"
+            if r.shared:
+                out.append(f"    Delt med {where}: {', '.join(r.fields) or 'ingen felter'}")
+                out.append(f"      Hjemmel: {'; '.join(r.legal_basis)}")
+            else:
+                out.append(f"    {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
+                out += [f"      [{x.rule_id}] {x.da}" for x in r.reasons]
+    if v.chronology:
+        out.append("  Personens forløb (alle sager):")
+        for e in v.chronology:
+            detail = da.label(da.EFFECT, e.detail) if e.kind in da.DISCLOSURE_KIND else e.detail
+            if e.kind == "report":
+                detail = da.label(da.QUEUE, e.detail)
+            elif e.kind == "decision":
+                detail = f"niveau {e.detail}"
+            where = f" i {da.label(da.STRUCTURE, e.structure)}" if e.structure else ""
+            out.append(
+                f"    {da.when(e.at)}  {da.label(da.CHRONOLOGY, e.kind):<22} {e.report_ref}  {e.party}{where}"
+                + (f" ({detail})" if detail else "")
+            )
+    return out
+
+
+@app.command("decide")
+def triage_decide(
+    report_ref: str,
+    level: Annotated[Level, typer.Option(help="Niveau: I, II or III")],
+    pillar: Annotated[Pillar, typer.Option(help="reactive, proactive or operative")],
+    decided_by: Annotated[str, typer.Option("--by", help="Your initials or staff id")],
+    refer: Annotated[list[str] | None, typer.Option(help="STRUCTURE:PARTNER, e.g. ssp:bkv (repeatable)")] = None,
+    justification: Annotated[str, typer.Option(help="Why sharing is necessary (nødvendighed)")] = "",
+    purpose: Annotated[
+        Purpose, typer.Option(help="crime_prevention (investigation is always refused)")
+    ] = Purpose.CRIME_PREVENTION,
+) -> None:
+    """Decide a report: writes `decision.made` to hub.decisions.v1; the hub does the rest."""
+    targets = []
+    for item in refer or []:
+        structure, _, partner = item.partition(":")
+        targets.append(ReferralTarget(structure=Structure(structure.lower()), partner_id=partner))
+    decision = TriageDecision(
+        report_ref=report_ref,
+        level=level,
+        pillar=pillar,
+        referrals=tuple(targets),
+        justification=justification,
+        purpose=purpose,
+        decided_by=decided_by,
+    )
+    event_id = str(uuid.uuid4())
+    with opened() as container:
+        event = new_event(
+            DECISION_MADE,
+            decision,
+            now=datetime.now(UTC),
+            source=sorted(container.registry.decision_sources)[0],
+            event_id=event_id,
+            subject=report_ref,
+        )
+        entry_id = _xadd(container, streams.DECISIONS, event)
+    typer.echo(f"Afgørelse sendt ({event_id}, {entry_id}). Resultatet ses med `hub triage show {report_ref}`.")
+
+
+def _xadd(container: Container, stream: str, event: dict[str, Any]) -> str:
+    from hub.runtime.transport import encode
+
+    entry_id = container.redis().xadd(stream, encode(event))  # type: ignore[arg-type]
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)

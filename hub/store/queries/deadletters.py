@@ -1,0 +1,50 @@
+"""Dead letters: the set-aside messages, listed without their content, or one with it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from hub.store.models import DeadLetterRecord
+from hub.store.queries.views import DeadLetterSummary, DeadLetterView, PayloadField, as_utc, utc_or_none
+from hub.store.repository import decode_fields
+
+
+def _summary(r: DeadLetterRecord) -> DeadLetterSummary:
+    return DeadLetterSummary(
+        id=r.id or 0,
+        stream=r.stream,
+        entry_id=r.entry_id,
+        reason=r.reason,
+        detail=r.detail,
+        deliveries=r.deliveries,
+        created_at=as_utc(r.created_at),
+        payload_bytes=len(r.payload),
+        payload_sha256=r.payload_sha256,
+        replay_count=r.replay_count,
+        replayed_at=utc_or_none(r.replayed_at),
+        replay_entry_id=r.replay_entry_id,
+    )
+
+
+def dead_letters(
+    session: Session, *, stream: str | None = None, reason: str | None = None, limit: int = 100
+) -> list[DeadLetterSummary]:
+    """Set-aside messages, newest first, without their content."""
+    query = select(DeadLetterRecord).order_by(col(DeadLetterRecord.id).desc()).limit(limit)
+    if stream:
+        query = query.where(DeadLetterRecord.stream == stream)
+    if reason:
+        query = query.where(DeadLetterRecord.reason == reason)
+    return [_summary(r) for r in session.exec(query)]
+
+
+def dead_letter(session: Session, record_id: int) -> DeadLetterView | None:
+    """One set-aside message with its fields as they arrived (personal data: show on request)."""
+    record = session.get(DeadLetterRecord, record_id)
+    if record is None:
+        return None
+    try:
+        fields = tuple(PayloadField(k, v) for k, v in decode_fields(record.payload, record.payload_encoding).items())
+    except ValueError:
+        fields = (PayloadField(None, record.payload),)
+    return DeadLetterView(_summary(record), fields)
