@@ -19,9 +19,9 @@ from sqlmodel import Session, col, select
 
 from hub.runtime.relay import OutboxRelay
 from hub.store.bulk import OutboxRow
-from hub.store.rows import RowBatch
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
 from hub.store.models import Outbox
+from hub.store.rows import RowBatch
 
 STREAMS = ("hub.test.publish.a.v1", "hub.test.publish.b.v1")
 

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from hub.store.bulk import PIPELINE_MAX_ROWS, OutboxRow, table_of
-from hub.store.deadletters import deadletter_record, decode_fields
-from hub.store.rows import RowBatch
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
+from hub.store.deadletters import deadletter_record, decode_fields
 from hub.store.models import Case, DeadLetterRecord, Outbox, ProcessedEntry, Report, TriageItem
+from hub.store.rows import RowBatch
 
 NOW = datetime(2026, 11, 22, 7, 30, 15, 123456, tzinfo=UTC)
 SMALL, LARGE = 6, PIPELINE_MAX_ROWS + 5  # reports per batch: below and above the COPY threshold

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
 from hub.schemas.entry import Entry
 from hub.services.pipeline import Outcome
