@@ -20,7 +20,7 @@ everything is rolled back and done once more, looking first (`Tx.look_up`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -189,11 +189,9 @@ class BatchPipeline(Generic[P]):
         Raises `TransientError` for a driver error (the database is down), and whatever a step
         raises (the worker splits the batch to find the entry at fault)."""
         parsed = [(stream, entries, self.steps.parse(stream, entries, now)) for stream, entries in batches]
-        with transient_on_driver_errors():
-            try:
-                return self._attempt(parsed, now, look_up=False, look_first=look_first)
-            except IntegrityError:
-                return self._attempt(parsed, now, look_up=True, look_first=True)
+        return _once_more_on_conflict(
+            lambda look_up: self._attempt(parsed, now, look_up=look_up, look_first=look_first or look_up)
+        )
 
     def _attempt(
         self,
@@ -240,12 +238,9 @@ class BatchPipeline(Generic[P]):
         with code `processing_failed` to the sender if it has a receipts stream; then they are
         acked. Works on any entry, whatever its fields hold: nothing is parsed but the event id
         (`event_id_of`, which never raises). Raises only `TransientError` (database down)."""
-        with transient_on_driver_errors():
-            try:
-                return self._give_up(stream, entries, now, reason)
-            except IntegrityError:
-                # Another consumer finished one of them meanwhile: the retry sees its tracking row.
-                return self._give_up(stream, entries, now, reason)
+        # It looks up the tracking rows first; a conflict means another consumer finished one of
+        # them meanwhile, and the retry sees its row.
+        return _once_more_on_conflict(lambda _: self._give_up(stream, entries, now, reason))
 
     def _give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
         out = Outcome(relay=True)
@@ -271,3 +266,13 @@ class BatchPipeline(Generic[P]):
             uow.commit()
         out.publish = rows.published
         return out
+
+
+def _once_more_on_conflict(attempt: Callable[[bool], Outcome]) -> Outcome:
+    """`attempt(False)`, and after a unique violation (rolled back) `attempt(True)`: the second
+    time it looks up what is stored already. Driver errors are raised as `TransientError`."""
+    with transient_on_driver_errors():
+        try:
+            return attempt(False)
+        except IntegrityError:
+            return attempt(True)

@@ -21,10 +21,9 @@ import contextlib
 import functools
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 import redis.asyncio as aredis
@@ -34,60 +33,11 @@ from hub.errors import TransientError
 from hub.logs import get_logger
 from hub.runtime.worker.coalescer import Coalescer
 from hub.runtime.worker.gate import Gate
+from hub.runtime.worker.settings import Output, Pipeline, WorkerSettings
 from hub.schemas.entry import Entry
 from hub.services.pipeline import MAX_DELIVERIES, PROCESSING_FAILED, Outcome
-from hub.store.bulk import OutboxRow
 
 log = get_logger("hub.runtime.worker")
-
-PublishFn = Callable[[list[OutboxRow]], Awaitable[None]]
-
-
-class Pipeline(Protocol):
-    """What a worker stores its batches with (`hub.services.pipeline.BatchPipeline`)."""
-
-    def process(self, stream: str, entries: list[Entry], now: datetime, *, look_first: bool = True) -> Outcome: ...
-
-    def process_many(
-        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_first: bool = True
-    ) -> Outcome: ...
-
-    def give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerSettings:
-    """How one consumer group's worker runs."""
-
-    name: str  # in log event names: intake, decisions, urgent_watch
-    group: str
-    consumer: str
-    max_deliveries: int
-    # `dispatch` reads a stream's next batch while earlier ones are still being stored (so
-    # transactions fill up), at most this many per stream: memory stays bounded, the rest
-    # waits in Redis.
-    batches_in_flight: int = 1
-    coalesce: bool = False  # batches of several streams in one transaction (`Coalescer`)
-    coalesce_concurrency: int = 1
-    coalesce_max_entries: int = 500
-    # A `priority` worker's batches (triage decisions: someone waits for each) hold bulk
-    # transactions back while they are stored (`Gate`).
-    priority: bool = False
-    # The first attempt looks up the tracking rows of entries another lane usually stores
-    # first (`Steps.likely_done`); the urgent watch, usually first, does not.
-    look_first: bool = True
-    # The urgent lane stores on the event loop's thread: for a process that runs the watch
-    # alone, where each hand-over to a worker thread and back would wait for a core.
-    urgent_on_loop: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """Where a committed batch's events go: published at once (`publish`), or the relay is
-    woken (`wake_relay`) for rows left to it."""
-
-    publish: PublishFn | None = None
-    wake_relay: Callable[[], None] = field(default=lambda: None)
 
 
 class StreamWorker:
@@ -287,7 +237,12 @@ class StreamWorker:
             raise
         except Exception as exc:  # a bug in the dead-letter step itself: logged, retried next round
             log.error("give_up.failed", stream=stream, count=len(entries), reason=reason, exc_info=exc)
-            return Outcome()
+            if len(entries) == 1:
+                return Outcome()
+            done = Outcome()  # each alone, so that only the entry at fault waits
+            for entry in entries:
+                done += await self._give_up(stream, [entry], reason)
+            return done
 
     async def _give_back(self, stream: str, entries: list[Entry]) -> None:
         """Undo the delivery a transient failure used: the entry was not at fault.
