@@ -25,7 +25,8 @@ def test_the_shipped_agreement_is_valid_and_holds_the_local_policy(agreement: Ag
     assert result.ok and result.warnings == ()
     assert agreement.ages.ssp_max_age == 18 and agreement.ages.ssp_plus_max_age == 25
     assert agreement.ksp.days_before_release == 90 and agreement.ksp.days_after_release == 365
-    assert agreement.structures.members(Structure.SSP, ssp_plus=True) == {SourceKind.SOCIAL_SERVICES, SourceKind.POLICE}
+    assert agreement.structures.members(Structure.SSP, ssp_plus=True) == {SourceKind.SOCIAL_SERVICES,
+                                                                          SourceKind.POLICE}
     assert agreement.departments_with_consent == {"subject.name", "subject.district", "reporter.role"}
     assert set(agreement.retention_days) == {"report", "disclosure_log", "deadletter"}
     assert agreement.straffeloven_141.offences  # the unconfirmed § 141 list is configuration
@@ -35,39 +36,23 @@ def test_the_shipped_registry_fits_the_agreement(agreement: Agreement, registry:
     assert registry_warnings(agreement, (p.recipient for p in registry.partners)) == ()
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("name = ", "TOML-fejl"),
-        ('name = "x"\nversion = "1"\n', "fields: Field required"),
-        (MINIMAL.replace("subject.name", "subject.shoe_size"), "ukendte felter ['subject.shoe_size']"),
-        (MINIMAL + "[structures]\nssp = ['school', 'housing']\n", "['housing'] deltager ikke i SSP"),
-        (MINIMAL + "[structures]\npsp = ['school']\n", "retsplejelovens § 115, stk. 1, nr. 2"),
-        (MINIMAL + "[ages]\nssp_max_age = 18\nssp_plus_max_age = 16\n", "ssp_plus_max_age må ikke være mindre"),
-        ('departments_with_consent = ["subject.psychiatric_contact"]\n' + MINIMAL, "helbredsoplysninger"),
-        (MINIMAL + 'municipal_department = ["subject.name"]\n', "departments_with_consent (kun med samtykke)"),
-        (MINIMAL + 'departments_with_consent = ["subject.name"]\n', "ukendt nøgle 'departments_with_consent'"),
-        (MINIMAL + "[necessity]\nmin_justification_chars = 0\n", "necessity.min_justification_chars"),
-        (MINIMAL.replace("report = 730", "report = -1"), "retention_days.report"),
-        (MINIMAL.replace("deadletter = 90\n", ""), "mangler slettefrist for ['deadletter']"),
-        ("surprise = 1\n" + MINIMAL, "surprise: Extra inputs are not permitted"),
-    ],
-    ids=[
-        "toml-syntax",
-        "no-fields",
-        "unknown-field",
-        "ssp-member-outside-statute",
-        "psp-member-outside-statute",
-        "age-bands-reversed",
-        "health-to-departments",
-        "department-in-fields",
-        "departments-under-fields-table",
-        "justification-zero",
-        "negative-retention",
-        "missing-retention",
-        "unknown-key",
-    ],
-)
+@pytest.mark.parametrize(("text", "expected"), [
+    ("name = ", "TOML-fejl"),
+    ('name = "x"\nversion = "1"\n', "fields: Field required"),
+    (MINIMAL.replace("subject.name", "subject.shoe_size"), "ukendte felter ['subject.shoe_size']"),
+    (MINIMAL + "[structures]\nssp = ['school', 'housing']\n", "['housing'] deltager ikke i SSP"),
+    (MINIMAL + "[structures]\npsp = ['school']\n", "retsplejelovens § 115, stk. 1, nr. 2"),
+    (MINIMAL + "[ages]\nssp_max_age = 18\nssp_plus_max_age = 16\n", "ssp_plus_max_age må ikke være mindre"),
+    ('departments_with_consent = ["subject.psychiatric_contact"]\n' + MINIMAL, "helbredsoplysninger"),
+    (MINIMAL + 'municipal_department = ["subject.name"]\n', "departments_with_consent (kun med samtykke)"),
+    (MINIMAL + 'departments_with_consent = ["subject.name"]\n', "ukendt nøgle 'departments_with_consent'"),
+    (MINIMAL + "[necessity]\nmin_justification_chars = 0\n", "necessity.min_justification_chars"),
+    (MINIMAL.replace("report = 730", "report = -1"), "retention_days.report"),
+    (MINIMAL.replace("deadletter = 90\n", ""), "mangler slettefrist for ['deadletter']"),
+    ("surprise = 1\n" + MINIMAL, "surprise: Extra inputs are not permitted"),
+], ids=["toml-syntax", "no-fields", "unknown-field", "ssp-member-outside-statute", "psp-member-outside-statute",
+        "age-bands-reversed", "health-to-departments", "department-in-fields", "departments-under-fields-table",
+        "justification-zero", "negative-retention", "missing-retention", "unknown-key"])
 def test_a_bad_agreement_is_refused_with_a_message_that_says_where(text: str, expected: str) -> None:
     result = check_agreement(text)
     assert not result.ok and result.agreement is None
@@ -75,10 +60,8 @@ def test_a_bad_agreement_is_refused_with_a_message_that_says_where(text: str, ex
 
 
 def test_warnings_point_at_what_will_never_be_used() -> None:
-    text = (
-        'name = "t"\nversion = "1"\n' + RETENTION + '[fields]\nhousing = ["subject.name"]\n'
-        'school = ["subject.name", "subject.psychiatric_contact"]\n'
-    )
+    text = ('name = "t"\nversion = "1"\n' + RETENTION + '[fields]\nhousing = ["subject.name"]\n'
+            'school = ["subject.name", "subject.psychiatric_contact"]\n')
     warnings = " | ".join(check_agreement(text).warnings)
     assert "fields.housing: typen deltager ikke" in warnings
     assert "fields.school: ['subject.psychiatric_contact'] fjernes altid" in warnings
@@ -106,11 +89,8 @@ def test_decisions_record_the_policy_and_agreement_versions(agreement: Agreement
 
     now = datetime.fromisoformat("2026-11-20T10:00:00+00:00")
     r = report(14)
-    d = disclose(
-        Request(report=r, recipient=POLICE, structure=Structure.SSP, purpose=r.purpose, justification=JUSTIFICATION),
-        agreement,
-        now,
-    )
+    d = disclose(Request(report=r, recipient=POLICE, structure=Structure.SSP, purpose=r.purpose,
+                         justification=JUSTIFICATION), agreement, now)
     a = assess(r, SourceFacts(source_id="x", kind=SourceKind.SCHOOL), agreement, now)
     assert d.policy_version == a.policy_version == agreement.policy_version
     assert agreement.digest[:12] in d.policy_version and POLICY_LABEL in d.policy_version
@@ -118,10 +98,6 @@ def test_decisions_record_the_policy_and_agreement_versions(agreement: Agreement
 
 def test_an_agreement_built_in_code_equals_the_same_agreement_parsed() -> None:
     parsed = parse_agreement(MINIMAL)
-    built = Agreement(
-        name="test",
-        version="1",
-        fields={SourceKind.POLICE: frozenset({"subject.name"})},
-        retention_days={"report": 730, "disclosure_log": 1825, "deadletter": 90},
-    )
+    built = Agreement(name="test", version="1", fields={SourceKind.POLICE: frozenset({"subject.name"})},
+                      retention_days={"report": 730, "disclosure_log": 1825, "deadletter": 90})
     assert parsed == built and parsed.digest == built.digest and hash(parsed) == hash(built)

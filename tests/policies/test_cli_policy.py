@@ -67,15 +67,8 @@ def test_explain_a_planned_crime_raises_a_police_alert(tmp_path: Path) -> None:
 
 
 def test_explain_accepts_a_whole_cloudevent_and_takes_its_source(tmp_path: Path, registry: Registry) -> None:
-    event = {
-        "specversion": "1.0",
-        "id": "t-1",
-        "source": "politi-vestegn",
-        "type": CONCERN_REPORTED,
-        "time": NOW,
-        "datacontenttype": "application/json",
-        "data": _report_data(),
-    }
+    event = {"specversion": "1.0", "id": "t-1", "source": "politi-vestegn", "type": CONCERN_REPORTED,
+             "time": NOW, "datacontenttype": "application/json", "data": _report_data()}
     result = runner.invoke(app, ["explain", str(_write(tmp_path, "event.json", event)), "--json", "--now", NOW])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
@@ -101,16 +94,12 @@ def test_explain_with_a_real_justification_and_another_agreement(tmp_path: Path)
     assert {d["effect"] for d in ssp} == {"withhold"} and "RPL115-NOMATCH" in ssp[0]["rule_ids"]
 
 
-@pytest.mark.parametrize(
-    ("doc", "args", "message"),
-    [
-        ({"reporter": {"name": "X"}}, [], "henvendelsen er ikke gyldig"),
-        ("not json", [], "ikke gyldig JSON"),
-        (None, ["--source", "ukendt-kilde"], "kilden 'ukendt-kilde' findes ikke"),
-        (None, ["--now", "i morgen"], "--now skal være et tidspunkt"),
-    ],
-    ids=["invalid-report", "not-json", "unknown-source", "bad-now"],
-)
+@pytest.mark.parametrize(("doc", "args", "message"), [
+    ({"reporter": {"name": "X"}}, [], "henvendelsen er ikke gyldig"),
+    ("not json", [], "ikke gyldig JSON"),
+    (None, ["--source", "ukendt-kilde"], "kilden 'ukendt-kilde' findes ikke"),
+    (None, ["--now", "i morgen"], "--now skal være et tidspunkt"),
+], ids=["invalid-report", "not-json", "unknown-source", "bad-now"])
 def test_explain_says_what_is_wrong(tmp_path: Path, doc: Any, args: list[str], message: str) -> None:
     path = tmp_path / "in.json"
     path.write_text(doc if isinstance(doc, str) else json.dumps(doc or _report_data()), encoding="utf-8")
@@ -127,12 +116,9 @@ def test_check_accepts_the_shipped_agreement() -> None:
 
 
 def test_check_refuses_a_bad_agreement_with_clear_errors(tmp_path: Path) -> None:
-    bad = (
-        default_agreement_path()
-        .read_text(encoding="utf-8")
-        .replace('ssp = ["school", "social_services", "police"]', 'ssp = ["school", "housing"]')
-        .replace('"concern.location",\n          "reporter.role"', '"concern.shoe_size",\n          "reporter.role"')
-    )
+    bad = default_agreement_path().read_text(encoding="utf-8").replace(
+        'ssp = ["school", "social_services", "police"]', 'ssp = ["school", "housing"]').replace(
+        '"concern.location",\n          "reporter.role"', '"concern.shoe_size",\n          "reporter.role"')
     path = tmp_path / "bad.toml"
     path.write_text(bad, encoding="utf-8")
     result = runner.invoke(app, ["check", str(path)])
@@ -143,11 +129,8 @@ def test_check_refuses_a_bad_agreement_with_clear_errors(tmp_path: Path) -> None
 
 
 def test_check_warns_about_partners_that_would_always_be_withheld(tmp_path: Path) -> None:
-    narrow = (
-        default_agreement_path()
-        .read_text(encoding="utf-8")
-        .replace('psp = ["social_services", "psychiatry", "police"]', 'psp = ["social_services", "police"]')
-    )
+    narrow = default_agreement_path().read_text(encoding="utf-8").replace(
+        'psp = ["social_services", "psychiatry", "police"]', 'psp = ["social_services", "police"]')
     path = tmp_path / "narrow.toml"
     path.write_text(narrow, encoding="utf-8")
     result = runner.invoke(app, ["check", str(path)])
@@ -162,84 +145,31 @@ def test_check_a_missing_file() -> None:
 
 # --- simulate, against a real SQLite database ---------------------------------------------------
 
-
-def _store_referral(
-    s: Session,
-    n: int,
-    rep: ConcernReport,
-    partner: str,
-    structure: Structure,
-    agreement: Agreement,
-    registry: Registry,
-    when: datetime,
-) -> None:
+def _store_referral(s: Session, n: int, rep: ConcernReport, partner: str, structure: Structure,
+                    agreement: Agreement, registry: Registry, when: datetime) -> None:
     ref = f"DKE-TEST{n}"
-    s.add(
-        Report(
-            ref=ref,
-            source_id="herstedlund-skole",
-            event_id=f"e{n}",
-            received_at=when,
-            payload=rep.model_dump(mode="json"),
-            assessment={},
-            receipt_event={},
-        )
-    )
+    s.add(Report(ref=ref, source_id="herstedlund-skole", event_id=f"e{n}", received_at=when,
+                 payload=rep.model_dump(mode="json"), assessment={}, receipt_event={}))
     s.flush()
-    decision = Decision(
-        source_id="dke-triage",
-        event_id=f"d{n}",
-        report_ref=ref,
-        level="II",
-        pillar="reactive",
-        purpose="crime_prevention",
-        justification=JUSTIFICATION,
-        decided_by="TT",
-        decided_at=when,
-    )
+    decision = Decision(source_id="dke-triage", event_id=f"d{n}", report_ref=ref, level="II", pillar="reactive",
+                        purpose="crime_prevention", justification=JUSTIFICATION, decided_by="TT", decided_at=when)
     s.add(decision)
     s.flush()
     known = registry.partner(partner)
     recipient = known.recipient if known else registry.partners[0].recipient
-    d = disclose(
-        Request(report=rep, recipient=recipient, structure=structure, purpose=rep.purpose, justification=JUSTIFICATION),
-        agreement,
-        when,
-    )
-    s.add(
-        DisclosureRow(
-            ref=f"ref-{n}",
-            report_ref=ref,
-            decision_id=decision.id,
-            recipient=partner,
-            structure=structure.value,
-            kind="referral",
-            effect=d.effect.value,
-            fields=sorted(project(rep, d.fields)),
-            legal_basis=list(d.citations),
-            rule_ids=list(d.rule_ids),
-            reasons=[r.model_dump() for r in d.reasons],
-            purpose="crime_prevention",
-            policy_version=d.policy_version,
-            created_at=when,
-        )
-    )
-    s.add(
-        DisclosureRow(  # alerts and notifications are not referrals: simulate leaves them alone
-            ref=f"alert-{n}",
-            report_ref=ref,
-            recipient="politi-vestegn",
-            kind="police_alert",
-            effect="share",
-            fields=["subject.name"],
-            legal_basis=[],
-            rule_ids=["STRFL141"],
-            reasons=[],
-            purpose="crime_prevention",
-            policy_version=d.policy_version,
-            created_at=when,
-        )
-    )
+    d = disclose(Request(report=rep, recipient=recipient, structure=structure, purpose=rep.purpose,
+                         justification=JUSTIFICATION), agreement, when)
+    s.add(DisclosureRow(
+        ref=f"ref-{n}", report_ref=ref, decision_id=decision.id, recipient=partner, structure=structure.value,
+        kind="referral", effect=d.effect.value, fields=sorted(project(rep, d.fields)), legal_basis=list(d.citations),
+        rule_ids=list(d.rule_ids), reasons=[r.model_dump() for r in d.reasons], purpose="crime_prevention",
+        policy_version=d.policy_version, created_at=when,
+    ))
+    s.add(DisclosureRow(  # alerts and notifications are not referrals: simulate leaves them alone
+        ref=f"alert-{n}", report_ref=ref, recipient="politi-vestegn", kind="police_alert", effect="share",
+        fields=["subject.name"], legal_basis=[], rule_ids=["STRFL141"], reasons=[], purpose="crime_prevention",
+        policy_version=d.policy_version, created_at=when,
+    ))
 
 
 @pytest.fixture
@@ -250,16 +180,8 @@ def database(tmp_path: Path, agreement: Agreement, registry: Registry) -> str:
     when = datetime(2026, 11, 20, 10, tzinfo=UTC)
     with Session(engine) as s:
         _store_referral(s, 1, report(14), "bkv", Structure.SSP, agreement, registry, when)
-        _store_referral(
-            s,
-            2,
-            report(22, concern={"categories": ["gang_affiliation"]}),
-            "bkv",
-            Structure.SSP,
-            agreement,
-            registry,
-            when,
-        )
+        _store_referral(s, 2, report(22, concern={"categories": ["gang_affiliation"]}), "bkv", Structure.SSP,
+                        agreement, registry, when)
         _store_referral(s, 3, report(40), "bkv", Structure.SSP, agreement, registry, when)
         _store_referral(s, 4, report(15), "nedlagt-partner", Structure.SSP, agreement, registry, when)
         _store_referral(s, 5, report(16), "bkv", Structure.SSP, agreement, registry, when)
@@ -294,9 +216,8 @@ def test_simulate_lists_what_a_new_agreement_would_change(tmp_path: Path, databa
 
 
 def test_simulate_json_and_field_changes(tmp_path: Path, database: str) -> None:
-    new = _new_agreement(
-        tmp_path, '"subject.resident", "subject.psychiatric_contact",', '"subject.psychiatric_contact",'
-    )
+    new = _new_agreement(tmp_path, '"subject.resident", "subject.psychiatric_contact",',
+                         '"subject.psychiatric_contact",')
     result = runner.invoke(app, ["simulate", "--agreement", str(new), "--database-url", database, "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
@@ -308,21 +229,12 @@ def test_simulate_json_and_field_changes(tmp_path: Path, database: str) -> None:
 
 
 def test_simulate_with_the_current_agreement_changes_nothing_but_what_cannot_be_redecided(database: str) -> None:
-    result = runner.invoke(
-        app, ["simulate", "--agreement", str(default_agreement_path()), "--database-url", database, "--json"]
-    )
+    result = runner.invoke(app, ["simulate", "--agreement", str(default_agreement_path()), "--database-url",
+                                 database, "--json"])
     assert [c["report_ref"] for c in json.loads(result.output)["changes"]] == ["DKE-TEST4", "DKE-TEST5"]
 
 
 def test_simulate_on_a_database_without_tables(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "simulate",
-            "--agreement",
-            str(default_agreement_path()),
-            "--database-url",
-            f"sqlite:///{tmp_path / 'empty.sqlite3'}",
-        ],
-    )
+    result = runner.invoke(app, ["simulate", "--agreement", str(default_agreement_path()), "--database-url",
+                                 f"sqlite:///{tmp_path / 'empty.sqlite3'}"])
     assert result.exit_code == 1 and "hub db upgrade" in result.output

@@ -16,31 +16,18 @@ from hub.policies.fields import project
 S, W, E = Effect.SHARE, Effect.WITHHOLD, Effect.ESCALATE
 
 
-@pytest.mark.parametrize(
-    ("effects", "expected"),
-    [
-        ((), W),  # default withhold
-        ((None,), W),  # conditions alone decide nothing
-        ((S,), S),
-        ((S, None), S),
-        ((S, W), W),  # withhold wins over share
-        ((W, S, S), W),
-        ((S, E), E),
-        ((E, W), W),  # withhold wins over escalate
-        ((E,), E),
-    ],
-    ids=[
-        "nothing",
-        "only-conditions",
-        "share",
-        "share-and-condition",
-        "share-withhold",
-        "withhold-first",
-        "share-escalate",
-        "escalate-withhold",
-        "escalate",
-    ],
-)
+@pytest.mark.parametrize(("effects", "expected"), [
+    ((), W),  # default withhold
+    ((None,), W),  # conditions alone decide nothing
+    ((S,), S),
+    ((S, None), S),
+    ((S, W), W),  # withhold wins over share
+    ((W, S, S), W),
+    ((S, E), E),
+    ((E, W), W),  # withhold wins over escalate
+    ((E,), E),
+], ids=["nothing", "only-conditions", "share", "share-and-condition", "share-withhold", "withhold-first",
+        "share-escalate", "escalate-withhold", "escalate"])
 def test_combining_rule(effects: tuple[Effect | None, ...], expected: Effect) -> None:
     assert combine(Verdict(f"R{i}", e) for i, e in enumerate(effects)) is expected
 

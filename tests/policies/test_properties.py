@@ -39,43 +39,29 @@ from hub.schemas.decision import Structure
 from hub.schemas.report import Category, ConcernReport, Purpose
 
 SHIPPED = load_agreement(default_agreement_path())
-NARROW = Agreement.model_validate(
-    {
-        **EXAMPLE_AGREEMENT.model_dump(),
-        "ages": {"ssp_max_age": 16, "ssp_plus_max_age": 21},
-        "ksp": {"days_before_release": 0, "days_after_release": 30},
-        "structures": {
-            "ssp": ["school", "police"],
-            "ssp_plus": ["police"],
-            "psp": ["psychiatry"],
-            "ksp": ["prison_probation"],
-        },
-    }
-)
+NARROW = Agreement.model_validate({
+    **EXAMPLE_AGREEMENT.model_dump(),
+    "ages": {"ssp_max_age": 16, "ssp_plus_max_age": 21},
+    "ksp": {"days_before_release": 0, "days_after_release": 30},
+    "structures": {"ssp": ["school", "police"], "ssp_plus": ["police"], "psp": ["psychiatry"],
+                   "ksp": ["prison_probation"]},
+})
 AGREEMENTS = st.sampled_from([SHIPPED, EXAMPLE_AGREEMENT, NARROW])
 PROFILE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 nows = st.builds(
-    lambda d, s, tz: (
-        datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=d, seconds=s)
-        if tz is None
-        else (datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=d, seconds=s)).astimezone(tz)
-    ),
-    st.integers(0, 3 * 365),
-    st.integers(0, 86399),
-    st.sampled_from([None, timezone(timedelta(hours=1))]),
+    lambda d, s, tz: datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=d, seconds=s) if tz is None
+    else (datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=d, seconds=s)).astimezone(tz),
+    st.integers(0, 3 * 365), st.integers(0, 86399), st.sampled_from([None, timezone(timedelta(hours=1))]),
 )
 
 
 @st.composite
 def reports(draw: st.DrawFn, /, now: datetime, *, person: bool = False, **subject_extra: Any) -> ConcernReport:
     data: dict[str, Any] = {
-        "reporter": {
-            "name": "Testlærer Testesen",
-            "role": "SSP-lærer",
-            "contact": draw(st.sampled_from([None, "ssp@skole.example"])),
-            "public_employee": draw(st.booleans()),
-        },
+        "reporter": {"name": "Testlærer Testesen", "role": "SSP-lærer",
+                     "contact": draw(st.sampled_from([None, "ssp@skole.example"])),
+                     "public_employee": draw(st.booleans())},
         "concern": {
             "categories": [c.value for c in draw(st.sets(st.sampled_from(list(Category)), min_size=1, max_size=4))],
             "description": "Testbeskrivelse.",
@@ -110,11 +96,8 @@ def reports(draw: st.DrawFn, /, now: datetime, *, person: bool = False, **subjec
                 "kind": draw(st.sampled_from(["prison", "placement", "remand"])),
                 "convicted": draw(st.booleans()),
                 "radicalisation_risk": draw(st.booleans()),
-                "release_date": draw(
-                    st.one_of(
-                        st.none(), st.integers(-500, 500).map(lambda d: (now.date() + timedelta(days=d)).isoformat())
-                    )
-                ),
+                "release_date": draw(st.one_of(st.none(), st.integers(-500, 500).map(
+                    lambda d: (now.date() + timedelta(days=d)).isoformat()))),
             }
         data["subject"] = {**subject, **subject_extra}
     return ConcernReport.model_validate(data)
@@ -132,11 +115,11 @@ REGISTERED = [
     Recipient(partner_id="politi-vestegn", kind=SourceKind.POLICE, structures=frozenset(Structure)),
     Recipient(partner_id="bkv", kind=SourceKind.SOCIAL_SERVICES, structures=frozenset(Structure)),
     Recipient(partner_id="skoler", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP})),
-    Recipient(
-        partner_id="friskolen", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP}), self_governing=True
-    ),
+    Recipient(partner_id="friskolen", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP}),
+              self_governing=True),
     Recipient(partner_id="psykiatri", kind=SourceKind.PSYCHIATRY, structures=frozenset({Structure.PSP})),
-    Recipient(partner_id="kriminalforsorgen", kind=SourceKind.PRISON_PROBATION, structures=frozenset({Structure.KSP})),
+    Recipient(partner_id="kriminalforsorgen", kind=SourceKind.PRISON_PROBATION,
+              structures=frozenset({Structure.KSP})),
     Recipient(partner_id="kultur-fritid", kind=SourceKind.MUNICIPAL_DEPARTMENT, structures=frozenset({Structure.SSP})),
 ]
 recipients = st.one_of(st.sampled_from(REGISTERED), any_recipients)
@@ -156,8 +139,7 @@ def requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
     recipient = draw(recipients)
     in_its_structure = st.sampled_from(sorted(recipient.structures))
     req = Request(
-        report=draw(reports(now)),
-        recipient=recipient,
+        report=draw(reports(now)), recipient=recipient,
         structure=draw(st.one_of(in_its_structure, in_its_structure, st.sampled_from(list(Structure)))),
         purpose=draw(st.sampled_from([Purpose.CRIME_PREVENTION] * 3 + [Purpose.INVESTIGATION])),
         justification=draw(justifications),
@@ -165,26 +147,18 @@ def requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
     return req, draw(AGREEMENTS), now
 
 
-DEPARTMENTS = st.builds(
-    Recipient,
-    partner_id=st.just("kultur-fritid"),
-    kind=st.just(SourceKind.MUNICIPAL_DEPARTMENT),
-    structures=st.frozensets(st.sampled_from(list(Structure)), min_size=1),
-    self_governing=st.booleans(),
-)
+DEPARTMENTS = st.builds(Recipient, partner_id=st.just("kultur-fritid"), kind=st.just(SourceKind.MUNICIPAL_DEPARTMENT),
+                        structures=st.frozensets(st.sampled_from(list(Structure)), min_size=1),
+                        self_governing=st.booleans())
 
 
 @st.composite
 def department_requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
     now = draw(nows)
     recipient = draw(DEPARTMENTS)
-    req = Request(
-        report=draw(reports(now)),
-        recipient=recipient,
-        structure=draw(st.sampled_from(sorted(recipient.structures))),
-        purpose=Purpose.CRIME_PREVENTION,
-        justification=draw(justifications),
-    )
+    req = Request(report=draw(reports(now)), recipient=recipient,
+                  structure=draw(st.sampled_from(sorted(recipient.structures))),
+                  purpose=Purpose.CRIME_PREVENTION, justification=draw(justifications))
     return req, draw(AGREEMENTS), now
 
 
@@ -193,13 +167,9 @@ def psychiatric_requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]
     """A person in contact with psychiatry, referred to a registered partner in any structure it sits in."""
     now = draw(nows)
     recipient = draw(st.sampled_from(REGISTERED))
-    req = Request(
-        report=draw(reports(now, person=True, psychiatric_contact=True)),
-        recipient=recipient,
-        structure=draw(st.sampled_from(sorted(recipient.structures))),
-        purpose=Purpose.CRIME_PREVENTION,
-        justification=GOOD,
-    )
+    req = Request(report=draw(reports(now, person=True, psychiatric_contact=True)), recipient=recipient,
+                  structure=draw(st.sampled_from(sorted(recipient.structures))),
+                  purpose=Purpose.CRIME_PREVENTION, justification=GOOD)
     return req, draw(AGREEMENTS), now
 
 
@@ -221,18 +191,12 @@ def covered(report: ConcernReport, structure: Structure, agreement: Agreement, n
     c = s.custody
     if c is None or c.release_date is None:
         return False
-    if not (
-        c.release_date - timedelta(days=agreement.ksp.days_before_release)
-        <= now.date()
-        <= c.release_date + timedelta(days=agreement.ksp.days_after_release)
-    ):
+    if not (c.release_date - timedelta(days=agreement.ksp.days_before_release) <= now.date()
+            <= c.release_date + timedelta(days=agreement.ksp.days_after_release)):
         return False
     at_release = _age(report, c.release_date)
-    return bool(
-        (c.kind == "prison" and c.convicted)
-        or c.radicalisation_risk
-        or (c.kind == "placement" and c.convicted and at_release is not None and at_release < 18)
-    )
+    return bool((c.kind == "prison" and c.convicted) or c.radicalisation_risk or (
+        c.kind == "placement" and c.convicted and at_release is not None and at_release < 18))
 
 
 def consented(report: ConcernReport, now: datetime) -> bool:
@@ -308,11 +272,8 @@ def test_every_decision_is_explained_and_minimised(case: tuple[Request, Agreemen
     if d.effect is Effect.SHARE:
         assert d.fields, "a share always carries something"
         assert len(req.justification.strip()) >= agreement.necessity.min_justification_chars
-        allowed = (
-            agreement.departments_with_consent
-            if req.recipient.kind is SourceKind.MUNICIPAL_DEPARTMENT
-            else agreement.fields.get(req.recipient.kind, frozenset())
-        )
+        allowed = (agreement.departments_with_consent if req.recipient.kind is SourceKind.MUNICIPAL_DEPARTMENT
+                   else agreement.fields.get(req.recipient.kind, frozenset()))
         assert d.fields <= allowed
         assert req.structure in req.recipient.structures
     else:
@@ -342,11 +303,8 @@ def test_assessment_properties(case: tuple[datetime, ConcernReport], agreement: 
         assert a.assess_by is None and a.receipt_due_by is None
 
 
-verdicts = st.lists(
-    st.builds(
-        Verdict, st.sampled_from(sorted(RULES)), st.sampled_from([Effect.SHARE, Effect.WITHHOLD, Effect.ESCALATE, None])
-    )
-)
+verdicts = st.lists(st.builds(Verdict, st.sampled_from(sorted(RULES)),
+                              st.sampled_from([Effect.SHARE, Effect.WITHHOLD, Effect.ESCALATE, None])))
 
 
 @PROFILE

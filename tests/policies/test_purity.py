@@ -16,55 +16,11 @@ ALLOWED_PACKAGES = {"pydantic", "holidays"}
 ALLOWED_HUB = ("hub.schemas", "hub.policies")
 # Standard-library modules that do I/O, read the environment or the clock, or load code.
 IO_STDLIB = {
-    "os",
-    "sys",
-    "io",
-    "pathlib",
-    "shutil",
-    "tempfile",
-    "glob",
-    "fileinput",
-    "socket",
-    "ssl",
-    "select",
-    "selectors",
-    "subprocess",
-    "signal",
-    "threading",
-    "multiprocessing",
-    "concurrent",
-    "asyncio",
-    "logging",
-    "time",
-    "random",
-    "secrets",
-    "uuid",
-    "urllib",
-    "http",
-    "smtplib",
-    "ftplib",
-    "sqlite3",
-    "dbm",
-    "shelve",
-    "pickle",
-    "marshal",
-    "mmap",
-    "ctypes",
-    "importlib",
-    "builtins",
-    "platform",
-    "getpass",
-    "webbrowser",
-    "zipfile",
-    "tarfile",
-    "gzip",
-    "bz2",
-    "lzma",
-    "csv",
-    "pty",
-    "tty",
-    "resource",
-    "syslog",
+    "os", "sys", "io", "pathlib", "shutil", "tempfile", "glob", "fileinput", "socket", "ssl", "select",
+    "selectors", "subprocess", "signal", "threading", "multiprocessing", "concurrent", "asyncio", "logging",
+    "time", "random", "secrets", "uuid", "urllib", "http", "smtplib", "ftplib", "sqlite3", "dbm", "shelve",
+    "pickle", "marshal", "mmap", "ctypes", "importlib", "builtins", "platform", "getpass", "webbrowser",
+    "zipfile", "tarfile", "gzip", "bz2", "lzma", "csv", "pty", "tty", "resource", "syslog",
 }
 FORBIDDEN_CALLS = {"open", "print", "input", "eval", "exec", "breakpoint", "__import__", "compile"}
 CLOCK_METHODS = {"now", "utcnow", "today", "time", "time_ns", "monotonic", "perf_counter", "process_time"}
@@ -81,12 +37,8 @@ def module_allowed(name: str) -> bool:
 
 def _main_block(node: ast.AST) -> bool:
     """`if __name__ == "__main__":`, where a generator may print its one output."""
-    return (
-        isinstance(node, ast.If)
-        and isinstance(node.test, ast.Compare)
-        and isinstance(node.test.left, ast.Name)
-        and node.test.left.id == "__name__"
-    )
+    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__")
 
 
 def impurities(source: str) -> list[str]:
@@ -113,33 +65,19 @@ def test_policy_module_is_pure(path: Path) -> None:
     assert impurities(path.read_text(encoding="utf-8")) == []
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "import os",
-        "from pathlib import Path",
-        "import faststream",
-        "from sqlmodel import Session",
-        "import redis",
-        "import structlog",
-        "from hub.store import db",
-        "from hub.config.registry import Registry",
-        "import time\nx = time.time()",
-        "from datetime import datetime\nx = datetime.now()",
-        "from datetime import date\nx = date.today()",
-        "open('x')",
-        "print('x')",
-    ],
-)
+@pytest.mark.parametrize("source", [
+    "import os", "from pathlib import Path", "import faststream", "from sqlmodel import Session",
+    "import redis", "import structlog", "from hub.store import db", "from hub.config.registry import Registry",
+    "import time\nx = time.time()", "from datetime import datetime\nx = datetime.now()",
+    "from datetime import date\nx = date.today()", "open('x')", "print('x')",
+])
 def test_the_purity_check_catches(source: str) -> None:
     assert impurities(source)
 
 
 def test_the_purity_check_allows_what_the_policies_may_use() -> None:
-    ok = (
-        "from __future__ import annotations\nimport hashlib, tomllib\nfrom datetime import datetime\n"
-        "from pydantic import BaseModel\nimport holidays\nfrom hub.schemas.report import ConcernReport\n"
-        "from hub.policies.rules import RULES\nx = datetime(2026, 1, 1).date()\n"
-        "if __name__ == '__main__':\n    print(x)\n"
-    )
+    ok = ("from __future__ import annotations\nimport hashlib, tomllib\nfrom datetime import datetime\n"
+          "from pydantic import BaseModel\nimport holidays\nfrom hub.schemas.report import ConcernReport\n"
+          "from hub.policies.rules import RULES\nx = datetime(2026, 1, 1).date()\n"
+          "if __name__ == '__main__':\n    print(x)\n")
     assert impurities(ok) == []
