@@ -12,8 +12,8 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from types import TracebackType
 
 import anyio
@@ -31,11 +31,19 @@ from hub.runtime.relay import OutboxRelay
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
 from hub.runtime.transport import consumer_name, ensure_group
-from hub.runtime.worker import Gate, Processed, StreamWorker, reclaim_forever, watch_forever
+from hub.runtime.worker import (
+    Gate,
+    Output,
+    StreamWorker,
+    UnknownStreams,
+    WorkerSettings,
+    reclaim_forever,
+    watch_forever,
+)
 from hub.schemas import streams
-from hub.schemas.entry import Entry
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
+from hub.services.pipeline import BatchPipeline
 from hub.store.db import make_engine, migrate
 
 log = get_logger("hub.bootstrap")
@@ -156,6 +164,7 @@ class Hub:
     decisions: StreamWorker
     urgent_watch: StreamWorker
     embedded: EmbeddedRedis | None = None
+    unknown_streams: UnknownStreams | None = None  # intake streams of unknown sources, answered
     _readers: list[asyncio.Task[None]] = field(default_factory=list)  # the urgent watch's loop
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -197,6 +206,10 @@ class Hub:
                     self.settings.reclaim_idle_ms,
                     self.settings.reclaim_interval_s,
                     self.settings.batch_size,
+                    # Where this process reads the intake group, it also answers unknown intake streams.
+                    also=self.unknown_streams.sweep
+                    if self.unknown_streams is not None and self.settings.urgent_watch is not UrgentWatch.ONLY
+                    else None,
                 ),
                 name="reclaimer",
             ),
@@ -262,70 +275,66 @@ def build(settings: Settings | Container) -> Hub:
     faststream_log.setLevel(logging.WARNING)  # its INFO lines are one per batch ("Received", "Processed")
     broker = RedisBroker(redis_url, logger=faststream_log)
     relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
-    worker = functools.partial(
-        StreamWorker,
-        consumer=consumer_name(),
-        client=client,
-        engine=engine,
-        max_deliveries=settings.max_deliveries,
-        on_commit=relay.rows_left,
-        publish=relay.publish,
-        limiter=anyio.CapacityLimiter(settings.worker_threads),  # few: more only contend for the GIL
-        gate=Gate(),  # urgent reports and triage decisions go before bulk intake
-    )
     grace = timedelta(seconds=settings.publish_grace_s)
-    intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes, publish_grace=grace)
-    decision_svc = DecisionService(engine, registry, agreement, publish_grace=grace)
-
-    def intake_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
-        return intake_batches([(stream, entries)], now)
-
-    def intake_batches(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
-        outcome = intake_svc.process_many(batches, now)
-        return Processed(outcome.ack, outcome.publish)  # every row is published (`publish_grace`)
-
-    def decision_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
-        # Rejections and withheld referrals are left to the relay.
-        return Processed(*decision_svc.process(stream, entries, now), relay=True)
-
-    intake = worker(
+    intake_pipeline = BatchPipeline(
+        engine, IntakeService(registry, agreement, settings.max_body_bytes), publish_grace=grace
+    )
+    decision_pipeline = BatchPipeline(engine, DecisionService(registry, agreement), publish_grace=grace)
+    consumer = consumer_name()
+    output = Output(publish=relay.publish, wake_relay=relay.rows_left)
+    limiter = anyio.CapacityLimiter(settings.worker_threads)  # few threads: more only contend for the GIL
+    gate = Gate()  # urgent reports and triage decisions go before bulk intake
+    lanes = WorkerSettings(
         name="intake",
         group=streams.INTAKE_GROUP,
-        process=intake_batch,
-        process_many=intake_batches,
+        consumer=consumer,
+        max_deliveries=settings.max_deliveries,
+        batches_in_flight=settings.batches_in_flight,
+        coalesce=True,
         coalesce_concurrency=settings.worker_threads,
         coalesce_max_entries=settings.batch_size * 4,
-        batches_in_flight=settings.batches_in_flight,
     )
-    decisions = worker(name="decisions", group=streams.DECISIONS_GROUP, process=decision_batch, priority=True)
-
-    def urgent_batches(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
-        # Only urgent entries come here (`StreamWorker.watch` picks them; the watch's group,
-        # read with NOACK, is never reclaimed).
-        outcome = intake_svc.process_many(batches, now, urgent_watch=True)
-        return Processed(outcome.ack, outcome.publish)
-
-    def urgent_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
-        return urgent_batches([(stream, entries)], now)
-
+    intake = StreamWorker(lanes, intake_pipeline, client, output=output, limiter=limiter, gate=gate)
+    decisions = StreamWorker(
+        WorkerSettings(
+            name="decisions",
+            group=streams.DECISIONS_GROUP,
+            consumer=consumer,
+            max_deliveries=settings.max_deliveries,
+            priority=True,
+        ),
+        decision_pipeline,
+        client,
+        output=output,
+        limiter=limiter,
+        gate=gate,
+    )
     # Planned-crime reports (Straffeloven § 141) must not wait behind other reports, not even
     # behind a backlog in their own stream: a second consumer group reads every intake entry
     # as it arrives, stores the urgent ones at once in a lane of their own (their tracking rows
     # tell the intake group they are done) and leaves the rest alone. Urgent entries that
     # arrive while its transaction runs (or waits for SQLite's one writer) share the next one.
     # With more than one process it runs in a process of its own, idle but for them, so no
-    # bulk work holds up its thread.
-    urgent_watch = worker(
-        name="urgent_watch",
-        group=streams.URGENT_GROUP,
-        process=urgent_batch,
-        process_many=urgent_batches,  # one transaction at a time, shared by what waits for it
-        batches_in_flight=settings.batches_in_flight,
+    # bulk work holds up its thread. Only urgent entries reach its pipeline (`StreamWorker.watch`
+    # picks them; its group, read with NOACK, is never reclaimed).
+    urgent_watch = StreamWorker(
+        replace(
+            lanes,
+            name="urgent_watch",
+            group=streams.URGENT_GROUP,
+            coalesce_concurrency=1,  # one transaction at a time, shared by what waits for it
+            look_first=False,  # usually first: no look-up of tracking rows on the first attempt
+            # A process that runs the watch alone stores on its event loop's thread: nothing else
+            # waits for that loop meanwhile, and each hand-over to a worker thread and back would
+            # wait for a core on a busy machine (urgent alerts p50 about a third faster).
+            urgent_on_loop=settings.urgent_watch is UrgentWatch.ONLY,
+        ),
+        intake_pipeline,
+        client,
+        output=output,
+        limiter=limiter,
+        gate=gate,
         urgent=flags_planned_crime,
-        # A process that runs the watch alone stores on its event loop's thread: nothing else
-        # waits for that loop meanwhile, and each hand-over to a worker thread and back would
-        # wait for a core on a busy machine (urgent alerts p50 about a third faster).
-        urgent_on_loop=settings.urgent_watch is UrgentWatch.ONLY,
     )
     sizes = {"batch_size": settings.batch_size, "poll_ms": settings.poll_ms}
     if settings.urgent_watch is not UrgentWatch.ONLY:
@@ -344,6 +353,9 @@ def build(settings: Settings | Container) -> Hub:
         decisions,
         urgent_watch,
         embedded,
+        unknown_streams=UnknownStreams(
+            intake, registry.intake_streams(), min_idle_ms=settings.reclaim_idle_ms, count=settings.batch_size
+        ),
     )
 
 

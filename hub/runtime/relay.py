@@ -40,12 +40,12 @@ from sqlmodel import Session, col, select
 
 from hub.logs import get_logger
 from hub.schemas.cloudevents import EVENT_FIELD
-from hub.store import repository as repo
+from hub.store.bulk import OutboxRow, mark_sent
 from hub.store.models import Outbox
 
 log = get_logger("hub.relay")
 
-Row = repo.OutboxRow  # id, stream, the CloudEvent as stored JSON text
+Row = OutboxRow  # id, stream, the CloudEvent as stored JSON text
 
 # A whole pass in one command and one reply: XADD each event (ARGV) to its stream (KEYS), in
 # order. Per-command round-trip bookkeeping in the client, not Redis, was the relay's main cost.
@@ -128,7 +128,7 @@ class OutboxRelay:
         The send is a plain task on the loop, its outcome handed back through a future."""
         if published:
             with Session(self.engine) as session:
-                repo.mark_sent(session, published, datetime.now(UTC))
+                mark_sent(session, published, datetime.now(UTC))
                 session.commit()
         if not look or not self._unsent():
             return 0

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aredis
-from faststream.redis.message import FAKE_CONSUMER, RedisBatchStreamMessage, bDATA_KEY
+from faststream.redis.message import FAKE_CONSUMER, RedisBatchStreamMessage
 from redis.exceptions import ResponseError
 
 from hub.schemas.cloudevents import EVENT_FIELD, uuid4_text
@@ -47,10 +47,10 @@ async def raw_batch_parser(
 ) -> RedisBatchStreamMessage:
     """FastStream parser that never fails: the body is left to `raw_batch_decoder`.
 
-    Entries in FastStream's own envelope (only its in-memory test broker writes those to
-    hub streams) go through FastStream's parser, which keeps its bookkeeping ids intact."""
-    if any(bDATA_KEY in fields for fields in raw["data"]):
-        return await original(raw)
+    Never FastStream's own parser, not even for entries in its envelope (a `__data__` field):
+    on a hub stream that is just an entry with the wrong fields, refused by the envelope parser
+    like any other (`extra_fields` or `missing_event_field`). FastStream's parser would fail
+    the whole batch on garbage bytes there, and every entry in it would wait for the reclaimer."""
     return RedisBatchStreamMessage(
         raw_message=raw,
         body=b"",

@@ -7,12 +7,10 @@ records `referral.withheld` with its reasons. All in one transaction with the de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from hub.config.registry import Registry
 from hub.policies import Agreement, Effect, Request, disclose
@@ -25,78 +23,42 @@ from hub.schemas.events import (
     DECISION_REJECTED,
     REFERRAL_ISSUED,
     REFERRAL_WITHHELD,
-    ReceiptData,
     ReferralData,
     WithheldData,
 )
 from hub.schemas.report import ConcernReport
 from hub.services.envelope import Rejection, parse_decision
-from hub.store import repository as repo
-from hub.store.db import JsonText, UnitOfWork, dump_json, transient_on_driver_errors
+from hub.services.pipeline import Tx
+from hub.store.db import JsonText, dump_json
+from hub.store.lookups import decision_exists, insert_decisions, mark_decided, reports_by_ref
 from hub.store.models import Disclosure
 
 
 class DecisionService:
-    def __init__(
-        self, engine: Engine, registry: Registry, agreement: Agreement, publish_grace: timedelta | None = None
-    ) -> None:
-        self.engine = engine
+    """The decision steps of the batch pipeline (`hub.services.pipeline`): entries of
+    `hub.decisions.v1` parse to decisions; each is stored with the policy's verdict per referral
+    target, or refused (its receipt goes to the deciding source, if the event names a known one)."""
+
+    rejected_type = DECISION_REJECTED
+    wake_relay = True  # rejections and withheld referrals are left to the relay
+
+    def __init__(self, registry: Registry, agreement: Agreement) -> None:
         self.registry = registry
         self.agreement = agreement
-        # Set: the caller publishes the referrals after the commit (see `IntakeService`).
-        self.publish_grace = publish_grace
 
-    def process(self, stream: str, entries: list[Entry], now: datetime) -> tuple[list[str], list[repo.OutboxRow]]:
-        """Store the batch; the entries to ack, and the events to publish now.
+    def receipts_for(self, stream: str) -> str | None:
+        return None  # an entry that does not parse names no source to answer
 
-        As intake: the first attempt assumes the decisions are new and does not look first; a
-        redelivered entry or a decision sent twice fails a unique constraint, and the retry
-        looks up tracking rows and stored decisions."""
-        with transient_on_driver_errors():
-            try:
-                return self._process(stream, entries, now, look_up=False)
-            except IntegrityError:
-                return self._process(stream, entries, now, look_up=True)
+    def parse(
+        self, stream: str, entries: Sequence[Entry], now: datetime
+    ) -> list[CloudEvent[TriageDecision] | Rejection]:
+        return [parse_decision(e, self.registry) for e in entries]
 
-    def _process(
-        self, stream: str, entries: list[Entry], now: datetime, *, look_up: bool
-    ) -> tuple[list[str], list[repo.OutboxRow]]:
-        with UnitOfWork(self.engine) as uow:
-            s = uow.session
-            done = repo.processed_ids(s, stream, [e.entry_id for e in entries]) if look_up else set()
-            todo = [e for e in entries if e.entry_id not in done]
-            parsed = [(e, parse_decision(e, self.registry)) for e in todo]
-            reports = repo.reports_by_ref(s, (p.data.report_ref for _, p in parsed if not isinstance(p, Rejection)))
-            rows = repo.RowBatch(now, self.publish_grace)
-            staged: list[_Staged] = []
-            for entry, p in parsed:
-                if isinstance(p, Rejection):
-                    self._reject(rows, entry, None, p, now)
-                elif look_up and repo.decision_exists(s, p.source, p.id):
-                    pass  # recorded before: acked, not done again
-                elif isinstance(staged_or_problem := self._stage(p, reports, now), Rejection):
-                    self._reject(rows, entry, p.source, staged_or_problem, now)
-                else:
-                    staged.append(staged_or_problem)
-                rows.processed(stream, entry.entry_id)
-            # The decisions first: their ids go into the disclosure log's rows.
-            ids = repo.insert_decisions(s, [d.decision for d in staged])
-            for decision_id, d in zip(ids, staged, strict=True):
-                for disclosure, out_stream, text in d.disclosures:
-                    rows.add(Disclosure, decision_id=decision_id, **disclosure)
-                    rows.outbox(out_stream, text)
-            rows.write(s)
-            repo.mark_decided(s, (d.decision["report_ref"] for d in staged), now)
-            uow.commit()
-        return [e.entry_id for e in entries], rows.published
+    def likely_done(self, entry: Entry) -> bool:
+        return False
 
-    def _reject(self, rows: repo.RowBatch, entry: Entry, source: str | None, r: Rejection, now: datetime) -> None:
-        if source is not None:
-            receipt = ReceiptData(
-                status="rejected", report_event_id=r.event_id, code=r.code, message=r.message, errors=r.errors
-            )
-            rows.outbox(streams.receipts(source), new_event(DECISION_REJECTED, receipt, now=now, subject=r.code))
-        rows.deadletter(entry, r.code, r.message)
+    def begin(self, tx: Tx) -> _DecisionStager:
+        return _DecisionStager(self, tx)
 
     def _stage(
         self,
@@ -201,3 +163,37 @@ class _Staged:
 
     decision: dict[str, Any]
     disclosures: list[tuple[dict[str, Any], str, JsonText]] = field(default_factory=list)
+
+
+class _DecisionStager:
+    """One decisions transaction: the decisions are inserted first (their ids go into the
+    disclosure log's rows), then the triage items are marked decided."""
+
+    def __init__(self, service: DecisionService, tx: Tx) -> None:
+        self.service = service
+        self.tx = tx
+        self.reports: dict[str, tuple[dict[str, Any], int | None]] = {}
+        self.staged: list[_Staged] = []
+
+    def batch(self, stream: str, parsed: Sequence[CloudEvent[TriageDecision]]) -> None:
+        self.reports.update(reports_by_ref(self.tx.session, (p.data.report_ref for p in parsed)))
+
+    def entry(self, stream: str, entry: Entry, parsed: CloudEvent[TriageDecision]) -> None:
+        tx = self.tx
+        if tx.look_up and decision_exists(tx.session, parsed.source, parsed.id):
+            return  # recorded before: acked, not done again
+        staged = self.service._stage(parsed, self.reports, tx.now)
+        if isinstance(staged, Rejection):
+            tx.reject(stream, entry, staged, streams.receipts(parsed.source))
+        else:
+            self.staged.append(staged)
+            tx.out.accepted += 1
+
+    def finish(self) -> None:
+        s, rows = self.tx.session, self.tx.rows
+        ids = insert_decisions(s, [d.decision for d in self.staged])
+        for decision_id, d in zip(ids, self.staged, strict=True):
+            for disclosure, out_stream, text in d.disclosures:
+                rows.add(Disclosure, decision_id=decision_id, **disclosure)
+                rows.outbox(out_stream, text)
+        mark_decided(s, (d.decision["report_ref"] for d in self.staged), self.tx.now)

@@ -1,19 +1,19 @@
 """Intake: from a raw stream entry to a stored, assessed, queued report (or a rejection).
 
-`parse_entry` turns bytes into a typed report or a `Rejection` that says what is wrong;
-`IntakeService.process` stores a whole batch in one transaction: reports, cases, triage
-items, the disclosure log of alerts and notifications, outbox rows and tracking rows.
+`IntakeService` supplies the intake steps of the batch pipeline (`hub.services.pipeline`):
+`parse_entry` turns bytes into a typed report or a `Rejection` that says what is wrong; each
+report is assessed and staged with its case, triage item, the disclosure log of alerts and
+notifications and its events. The pipeline does the rest: one transaction per batch (or per
+several streams' batches), tracking rows, receipts for refusals, dead letters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from hub.config.registry import Registry, Source
 from hub.policies import Agreement, Assessment, Notification, NotificationKind, assess
@@ -33,9 +33,11 @@ from hub.schemas.events import (
     TriageQueued,
 )
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
-from hub.store import repository as repo
-from hub.store.db import JsonText, UnitOfWork, transient_on_driver_errors
+from hub.services.pipeline import Tx
+from hub.store.db import JsonText
+from hub.store.lookups import receipts_by_event, subject_key
 from hub.store.models import Disclosure, Report, TriageItem
+from hub.store.rows import CaseRef, RowBatch
 
 
 def flags_planned_crime(entry: Entry) -> bool:
@@ -84,139 +86,37 @@ def disclosed_data(p: ParsedReport, a: Assessment, n: Notification) -> AlertData
     return NotificationData(**common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by)
 
 
-@dataclass
-class BatchOutcome:
-    ack: list[str] = field(default_factory=list)
-    accepted: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    refs: list[str] = field(default_factory=list)
-    publish: list[repo.OutboxRow] = field(default_factory=list)  # committed: to publish now
-
-
 class IntakeService:
-    """Stores a batch of intake entries for one source in one transaction."""
+    """The intake steps of the batch pipeline (`hub.services.pipeline`): entries of the intake
+    streams parse to reports; each is assessed and stored with its case, triage item,
+    disclosures and events, or refused."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        registry: Registry,
-        agreement: Agreement,
-        max_bytes: int,
-        publish_grace: timedelta | None = None,
-    ) -> None:
-        self.engine = engine
+    rejected_type = REPORT_REJECTED
+    wake_relay = False  # every event is published after the commit (`publish_grace`)
+
+    def __init__(self, registry: Registry, agreement: Agreement, max_bytes: int) -> None:
         self.registry = registry
         self.agreement = agreement
         self.max_bytes = max_bytes
-        # Set: the caller publishes each batch's events after the commit (`BatchOutcome.publish`)
-        # and the relay takes over only those still unsent this long after.
-        self.publish_grace = publish_grace
         self._recipients: dict[str, str] = {}  # partner kind -> the partner that gets its notifications
 
-    def process(self, stream: str, entries: list[Entry], now: datetime) -> BatchOutcome:
-        """Store one stream's batch (see `process_many`)."""
-        return self.process_many([(stream, entries)], now)
+    def receipts_for(self, stream: str) -> str | None:
+        source_id = streams.source_of_intake(stream)
+        return streams.receipts(source_id) if source_id and self.registry.source(source_id) else None
 
-    def process_many(
-        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, urgent_watch: bool = False
-    ) -> BatchOutcome:
-        """Store batches of one or more intake streams in one transaction.
+    def parse(self, stream: str, entries: Sequence[Entry], now: datetime) -> list[ParsedReport | Rejection]:
+        source_id = self._source(stream).id
+        return [parse_entry(e, source_id, now, self.max_bytes) for e in entries]
 
-        The first attempt assumes the batches are new (the usual case) and does not look up
-        tracking rows and stored reports first; the unique constraints catch a redelivered
-        entry, a report sent twice or another worker's race. Then everything is rolled back
-        and done once more, looking first: that attempt acks what was processed and treats
-        a known report as a duplicate.
+    def likely_done(self, entry: Entry) -> bool:
+        # The urgent watch usually stores planned-crime entries first: the intake group looks
+        # up their tracking rows even on the first attempt, lest a whole bulk transaction fail
+        # and start again. The watch, usually first, does not (`look_first=False`: one round
+        # trip less for the report that waits most).
+        return flags_planned_crime(entry)
 
-        Except planned-crime entries in the intake group: the urgent watch (`urgent_watch`)
-        usually stores them first, so the intake group looks up their tracking rows even on
-        the first attempt, lest a whole bulk transaction fail and start again. The watch,
-        usually first, does not (one round trip less for the report that waits most)."""
-        with transient_on_driver_errors():
-            try:
-                return self._process(batches, now, look_up=False, flagged=not urgent_watch)
-            except IntegrityError:
-                return self._process(batches, now, look_up=True)
-
-    def _process(
-        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_up: bool, flagged: bool = True
-    ) -> BatchOutcome:
-        out = BatchOutcome()
-        sources = [(stream, self._source(stream), entries) for stream, entries in batches]
-        parsed = [(stream, src, entries, self._parse(src, entries, now)) for stream, src, entries in sources]
-        # (source, event id) -> (report ref, receipt): stored before, or earlier in this
-        # transaction (also in another batch of the same stream: the coalescer's)
-        known: dict[tuple[str, str], tuple[str, Any]] = {}
-        with UnitOfWork(self.engine) as uow:
-            rows = repo.RowBatch(now, self.publish_grace)
-            for stream, source, entries, results in parsed:
-                self._stage(uow.session, rows, out, known, stream, source, entries, results, now, look_up, flagged)
-            rows.write(uow.session)
-            uow.commit()
-        out.publish = rows.published
-        return out
-
-    def _stage(
-        self,
-        s: Any,
-        rows: repo.RowBatch,
-        out: BatchOutcome,
-        known: dict[tuple[str, str], tuple[str, Any]],
-        stream: str,
-        source: Source,
-        entries: list[Entry],
-        parsed: dict[str, ParsedReport | Rejection],
-        now: datetime,
-        look_up: bool,
-        flagged: bool,
-    ) -> None:
-        """Add one stream's entries to the transaction's rows. `look_up`: every entry's tracking
-        row and known reports first; `flagged`: the tracking rows of planned-crime entries."""
-        if look_up:
-            done = repo.processed_ids(s, stream, [e.entry_id for e in entries])
-            stored = repo.receipts_by_event(
-                s, source.id, (p.event_id for p in parsed.values() if isinstance(p, ParsedReport))
-            )
-            known.update({(source.id, event_id): found for event_id, found in stored.items()})
-        elif flagged and (urgent := [e.entry_id for e in entries if flags_planned_crime(e)]):
-            done = repo.processed_ids(s, stream, urgent)
-        else:
-            done = set()
-        for entry in entries:
-            out.ack.append(entry.entry_id)
-            if entry.entry_id in done:
-                continue  # redelivered after a crash between commit and ack
-            result = parsed[entry.entry_id]
-            if isinstance(result, Rejection):
-                self._reject(rows, entry, source.id, result, now)
-                out.rejected += 1
-            elif (existing := known.get((source.id, result.event_id))) is not None:
-                rows.outbox(streams.receipts(source.id), existing[1])
-                out.duplicates += 1
-                out.refs.append(existing[0])
-            else:
-                assessment = assess(result.report, source.facts, self.agreement, now)
-                if not assessment.accepted:
-                    self._reject(
-                        rows,
-                        entry,
-                        source.id,
-                        Rejection(
-                            "unlawful_purpose",
-                            "The report was refused: " + assessment.reasons[0].en,
-                            (),
-                            result.event_id,
-                            assessment.reasons,
-                        ),
-                        now,
-                    )
-                    out.rejected += 1
-                else:
-                    known[source.id, result.event_id] = self._accept(rows, result, assessment, now)
-                    out.accepted += 1
-                    out.refs.append(result.ref)
-            rows.processed(stream, entry.entry_id)
+    def begin(self, tx: Tx) -> _IntakeStager:
+        return _IntakeStager(self, tx)
 
     def _source(self, stream: str) -> Source:
         source_id = streams.source_of_intake(stream)
@@ -225,26 +125,10 @@ class IntakeService:
             raise ValueError(f"not a configured intake stream: {stream}")
         return source
 
-    def _parse(self, source: Source, entries: list[Entry], now: datetime) -> dict[str, ParsedReport | Rejection]:
-        return {e.entry_id: parse_entry(e, source.id, now, self.max_bytes) for e in entries}
-
-    def _reject(self, rows: repo.RowBatch, entry: Entry, source_id: str, r: Rejection, now: datetime) -> None:
-        receipt = ReceiptData(
-            status="rejected",
-            report_event_id=r.event_id,
-            code=r.code,
-            message=r.message,
-            errors=r.errors,
-            reasons=r.reasons,
-        )
-        _, receipt_json = new_event_json(REPORT_REJECTED, receipt, now=now, subject=r.code)
-        rows.outbox(streams.receipts(source_id), JsonText(receipt_json))
-        rows.deadletter(entry, r.code, r.message)
-
-    def _accept(self, rows: repo.RowBatch, p: ParsedReport, a: Assessment, now: datetime) -> tuple[str, JsonText]:
+    def _accept(self, rows: RowBatch, p: ParsedReport, a: Assessment, now: datetime) -> tuple[str, JsonText]:
         # Documents go from the models straight to JSON text (`JsonText`), once each.
         report = p.report
-        case = rows.case(repo.subject_key(report.subject.cpr if report.subject else None))
+        case = rows.case(subject_key(report.subject.cpr if report.subject else None))
         _, receipt_json = new_event_json(
             REPORT_ACCEPTED,
             ReceiptData(status="accepted", report_event_id=p.event_id, report_ref=p.ref),
@@ -274,7 +158,7 @@ class IntakeService:
         return p.ref, receipt
 
     def _notify(
-        self, rows: repo.RowBatch, p: ParsedReport, a: Assessment, n: Notification, case: repo.CaseRef, now: datetime
+        self, rows: RowBatch, p: ParsedReport, a: Assessment, n: Notification, case: CaseRef, now: datetime
     ) -> None:
         data = disclosed_data(p, a, n)
         if n.kind is NotificationKind.POLICE_ALERT:
@@ -309,3 +193,47 @@ class IntakeService:
             partner = next((p for p in self.registry.partners if p.kind.value == kind), None)
             found = self._recipients[kind] = partner.id if partner else kind
         return found
+
+
+class _IntakeStager:
+    """One intake transaction. `known`: (source, event id) -> (report ref, receipt) of reports
+    stored before, or earlier in this transaction (also in another batch of the same stream:
+    the coalescer's), so a copy gets the first one's receipt."""
+
+    def __init__(self, service: IntakeService, tx: Tx) -> None:
+        self.service = service
+        self.tx = tx
+        self.known: dict[tuple[str, str], tuple[str, Any]] = {}
+        self.source: Source | None = None
+
+    def batch(self, stream: str, parsed: Sequence[ParsedReport]) -> None:
+        self.source = source = self.service._source(stream)
+        if self.tx.look_up:
+            stored = receipts_by_event(self.tx.session, source.id, (p.event_id for p in parsed))
+            self.known.update({(source.id, event_id): found for event_id, found in stored.items()})
+
+    def entry(self, stream: str, entry: Entry, parsed: ParsedReport) -> None:
+        source, tx, out = self.source, self.tx, self.tx.out
+        assert source is not None
+        if (existing := self.known.get((source.id, parsed.event_id))) is not None:
+            tx.rows.outbox(streams.receipts(source.id), existing[1])
+            out.duplicates += 1
+            out.refs.append(existing[0])
+            return
+        assessment = assess(parsed.report, source.facts, self.service.agreement, tx.now)
+        if not assessment.accepted:
+            refusal = Rejection(
+                "unlawful_purpose",
+                "The report was refused: " + assessment.reasons[0].en,
+                (),
+                parsed.event_id,
+                assessment.reasons,
+            )
+            tx.reject(stream, entry, refusal, streams.receipts(source.id))
+            return
+        self.known[source.id, parsed.event_id] = self.service._accept(tx.rows, parsed, assessment, tx.now)
+        out.accepted += 1
+        out.refs.append(parsed.ref)
+
+    def finish(self) -> None:
+        pass

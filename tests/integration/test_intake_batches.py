@@ -12,6 +12,7 @@ from hub.config.registry import default_agreement_path, default_registry_path, l
 from hub.schemas import streams
 from hub.schemas.entry import Entry
 from hub.services.intake import IntakeService
+from hub.services.pipeline import BatchPipeline
 from hub.store.db import make_engine, migrate
 from hub.store.models import Report
 from tests.factories import cloudevent, entry, report_data
@@ -27,11 +28,9 @@ def _entry(entry_id: str, event: dict[str, object]) -> Entry:
 def test_a_report_in_two_batches_of_one_transaction_is_stored_once(database_url: str) -> None:
     migrate(database_url)
     engine = make_engine(database_url)
-    service = IntakeService(
+    service = BatchPipeline(
         engine,
-        load_registry(default_registry_path()),
-        load_agreement(default_agreement_path()),
-        1 << 20,
+        IntakeService(load_registry(default_registry_path()), load_agreement(default_agreement_path()), 1 << 20),
         publish_grace=timedelta(seconds=10),
     )
     twice, other = cloudevent(SCHOOL, report_data()), cloudevent(SCHOOL, report_data())

@@ -18,17 +18,18 @@ from sqlalchemy import Text, cast
 from sqlmodel import Session, col, select
 
 from hub.runtime.relay import OutboxRelay
-from hub.store import repository as repo
+from hub.store.bulk import OutboxRow
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
 from hub.store.models import Outbox
+from hub.store.rows import RowBatch
 
 STREAMS = ("hub.test.publish.a.v1", "hub.test.publish.b.v1")
 
 
-def _write_batch(database_url: str, now: datetime, grace: timedelta, n: int) -> list[repo.OutboxRow]:
+def _write_batch(database_url: str, now: datetime, grace: timedelta, n: int) -> list[OutboxRow]:
     engine = make_engine(database_url)
     with UnitOfWork(engine) as uow:
-        rows = repo.RowBatch(now, grace)
+        rows = RowBatch(now, grace)
         for i in range(n):
             event = {"specversion": "1.0", "id": f"ev-{i}", "data": {"navn": "Åse Ærø", "i": i}}
             rows.outbox(STREAMS[i % 2], event if i % 3 else JsonText(json.dumps(event, ensure_ascii=False)))

@@ -19,20 +19,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from hub.schemas.entry import Entry
-from hub.store import repository as repo
+from hub.store.bulk import PIPELINE_MAX_ROWS, OutboxRow, table_of
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
+from hub.store.deadletters import deadletter_record, decode_fields
 from hub.store.models import Case, DeadLetterRecord, Outbox, ProcessedEntry, Report, TriageItem
+from hub.store.rows import RowBatch
 
 NOW = datetime(2026, 11, 22, 7, 30, 15, 123456, tzinfo=UTC)
-SMALL, LARGE = 6, repo.PIPELINE_MAX_ROWS + 5  # reports per batch: below and above the COPY threshold
+SMALL, LARGE = 6, PIPELINE_MAX_ROWS + 5  # reports per batch: below and above the COPY threshold
 
 
 def _key(n: int) -> str:
     return hashlib.sha256(f"subject-{n}".encode()).hexdigest()
 
 
-def _add_report(rows: repo.RowBatch, ref: str, key: str | None) -> None:
+def _add_report(rows: RowBatch, ref: str, key: str | None) -> None:
     rows.add(
         Report,
         ref=ref,
@@ -50,10 +51,10 @@ def _add_report(rows: repo.RowBatch, ref: str, key: str | None) -> None:
     rows.processed("hub.intake.skole.v1", f"1-{ref}")
 
 
-def _write(database_url: str, fill: object) -> list[repo.OutboxRow]:
+def _write(database_url: str, fill: object) -> list[OutboxRow]:
     engine = make_engine(database_url)
     with UnitOfWork(engine) as uow:
-        rows = repo.RowBatch(NOW, timedelta(seconds=10))
+        rows = RowBatch(NOW, timedelta(seconds=10))
         fill(rows)  # type: ignore[operator]
         rows.write(uow.session)
         uow.commit()
@@ -66,7 +67,7 @@ def test_cases_values_and_outbox_order(database_url: str, size: int) -> None:
     migrate(database_url)
 
     # Subject 0 has two cases already (the oldest one counts); subject 1 has one.
-    def before(rows: repo.RowBatch) -> None:
+    def before(rows: RowBatch) -> None:
         for n, key in enumerate([_key(0), _key(1)]):
             _add_report(rows, f"OLD-{n}", key)
 
@@ -90,10 +91,12 @@ def test_cases_values_and_outbox_order(database_url: str, size: int) -> None:
     ]
     plan += [(f"X{n}", _key(100 + n)) for n in range(size - len(plan))]
 
-    def batch(rows: repo.RowBatch) -> None:
+    def batch(rows: RowBatch) -> None:
         for ref, key in plan:
             _add_report(rows, ref, key)
-        rows.deadletter(Entry("hub.intake.skole.v1", "9-0", {b"event": b"\x00\xffnot json"}), "invalid_json", "x")
+        fields = {b"event": b"\x00\xffnot json"}
+        rows.deadletter(deadletter_record("hub.intake.skole.v1", "9-0", fields, 1, "invalid_json", "x", NOW))
+        rows.outbox("hub.deadletter.v1", {"reason": "invalid_json"})  # the redacted event: the services build it
 
     published = _write(database_url, batch)
 
@@ -115,7 +118,7 @@ def test_cases_values_and_outbox_order(database_url: str, size: int) -> None:
         item = s.execute(select(TriageItem).where(col(TriageItem.report_ref) == "A")).scalar_one()
         assert item.status == "open"  # the model's default
         dead = s.execute(select(DeadLetterRecord)).scalar_one()
-        assert repo.decode_fields(dead.payload) == {b"event": b"\x00\xffnot json"}
+        assert decode_fields(dead.payload) == {b"event": b"\x00\xffnot json"}
         assert dead.replay_count == 0
 
         stored = [
@@ -137,7 +140,7 @@ def test_a_row_stored_before_raises_integrity_error(database_url: str, size: int
     migrate(database_url)
     _write(database_url, lambda rows: rows.processed("hub.intake.skole.v1", "5-0"))
 
-    def again(rows: repo.RowBatch) -> None:
+    def again(rows: RowBatch) -> None:
         for n in range(size):
             rows.processed("hub.intake.skole.v1", f"6-{n}")
         rows.processed("hub.intake.skole.v1", "5-0")
@@ -156,9 +159,9 @@ def test_a_report_row_of_a_few_kilobytes_is_stored_uncompressed(database_url: st
     otherwise (migration 0005): a report row of about 3 KB, as the hub writes them, stays as it is."""
     migrate(database_url)
 
-    def fill(rows: repo.RowBatch) -> None:
+    def fill(rows: RowBatch) -> None:
         _add_report(rows, "BIG", _key(9))
-        rows._rows[repo._table(Report)][-1]["assessment"] = {"reasons": ["Barnets lov § 133, stk. 1 " * 4] * 25}
+        rows._rows[table_of(Report)][-1]["assessment"] = {"reasons": ["Barnets lov § 133, stk. 1 " * 4] * 25}
 
     _write(database_url, fill)
     engine = make_engine(database_url)

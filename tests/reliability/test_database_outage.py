@@ -33,6 +33,7 @@ from hub.errors import TransientError
 from hub.schemas import streams
 from hub.schemas.entry import Entry
 from hub.services.intake import IntakeService
+from hub.services.pipeline import BatchPipeline
 from hub.store.db import migrate
 from hub.store.models import DeadLetterRecord, Outbox, Report
 from tests.factories import cloudevent, entry
@@ -178,7 +179,7 @@ async def _scenario(settings: Settings, url: str, outage: Any, logs: LogCapture)
             assert await events(client, streams.DEADLETTER) == []
 
             # The mapping itself (hub/store/db.py transient_on_driver_errors), on the service.
-            service = IntakeService(hub.engine, hub.registry, hub.agreement, settings.max_body_bytes)
+            service = BatchPipeline(hub.engine, IntakeService(hub.registry, hub.agreement, settings.max_body_bytes))
             probe = Entry(INTAKE, "1-1", {k.encode(): v.encode() for k, v in entry(report(799)).items()})
             with pytest.raises(TransientError) as raised:
                 await anyio.to_thread.run_sync(service.process, INTAKE, [probe], datetime.now(UTC))

@@ -9,9 +9,10 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from hub.runtime.worker import Gate, Processed, ProcessFn, StreamWorker
+from hub.runtime.worker import Gate
 from hub.schemas.entry import Entry
-from tests.unit.test_coalescer import FakeRedis, Store, entries, worker
+from hub.services.pipeline import Outcome
+from tests.fakes import FakeRedis, Store, entries, lone_worker, worker
 
 
 class SlowStore(Store):
@@ -23,30 +24,15 @@ class SlowStore(Store):
         self.waiting = threading.Event()
         self.started: list[list[str]] = []  # the streams of each transaction, as it starts
 
-    def many(self, batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
+    def process_many(self, batches: list[tuple[str, list[Entry]]], now: datetime, **_: Any) -> Outcome:
         self.started.append([stream for stream, _ in batches])
         self.waiting.set()
         assert self.go.wait(10), "never released"
-        return super().many(batches, now)
+        return super().process_many(batches, now)
 
 
 def is_urgent(entry: Entry) -> bool:
     return entry.fields.get(b"event") == b"urgent"
-
-
-def lone_worker(name: str, group: str, client: FakeRedis, process: ProcessFn, **options: Any) -> StreamWorker:
-    """A worker that stores each batch with `process` alone (no coalescing)."""
-    return StreamWorker(
-        name=name,
-        group=group,
-        consumer="c",
-        client=client,  # type: ignore[arg-type]
-        engine=None,  # type: ignore[arg-type]
-        process=process,
-        max_deliveries=5,
-        on_commit=lambda: None,
-        **options,
-    )
 
 
 async def until(condition: Any, timeout_s: float = 5.0) -> None:
@@ -89,10 +75,10 @@ async def test_the_urgent_watch_stores_an_urgent_entry_while_intake_waits_and_le
     stored: list[list[str]] = []
     priority_held: list[bool] = []
 
-    def store_urgent(stream: str, batch: list[Entry], now: datetime) -> Processed:
+    def store_urgent(stream: str, batch: list[Entry], now: datetime) -> Outcome:
         stored.append([e.entry_id for e in batch])
         priority_held.append(not gate._clear.is_set())
-        return Processed([e.entry_id for e in batch])
+        return Outcome([e.entry_id for e in batch])
 
     gate = Gate()
     watch = lone_worker("urgent_watch", "urgent", client, store_urgent, urgent=is_urgent, gate=gate)
@@ -170,19 +156,19 @@ async def test_a_triage_decision_is_stored_before_the_intake_batches_waiting() -
     order: list[str] = []
     decision_started, decision_go = threading.Event(), threading.Event()
 
-    def decide(stream: str, batch: list[Entry], now: datetime) -> Processed:
+    def decide(stream: str, batch: list[Entry], now: datetime) -> Outcome:
         order.append("decision")
         decision_started.set()
         assert decision_go.wait(10)
-        return Processed([e.entry_id for e in batch])
+        return Outcome([e.entry_id for e in batch])
 
-    def intake(batches: list[tuple[str, list[Entry]]], now: datetime) -> Processed:
+    def intake(batches: list[tuple[str, list[Entry]]], now: datetime) -> Outcome:
         order.append("intake")
-        return Processed([e.entry_id for _, es in batches for e in es])
+        return Outcome([e.entry_id for _, es in batches for e in es])
 
     client = FakeRedis()
     store = Store()
-    store.many = intake  # type: ignore[method-assign]
+    store.process_many = lambda batches, now, **_: intake(batches, now)  # type: ignore[method-assign]
     bulk = worker(store, client, [], gate=gate)
     decisions = lone_worker("decisions", "g", client, decide, gate=gate, priority=True)
     deciding = asyncio.create_task(decisions.handle("decisions", entries("decisions", b"d")))
@@ -225,11 +211,11 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
     client = ReadRedis()
     stored: list[tuple[str, str]] = []
 
-    def store(stream: str, batch: list[Entry], now: datetime) -> Processed:
+    def store(stream: str, batch: list[Entry], now: datetime) -> Outcome:
         if any(e.entry_id == "2-0" for e in batch):
             raise RuntimeError("cannot store this one")
         stored.extend((stream, e.entry_id) for e in batch)
-        return Processed([e.entry_id for e in batch])
+        return Outcome([e.entry_id for e in batch])
 
     watch = lone_worker("urgent_watch", "urgent", client, store, urgent=is_urgent)
     task = asyncio.create_task(watch_forever(watch, ["a", "b"], batch_size=10, poll_ms=5))

@@ -1,0 +1,278 @@
+"""The batch pipeline: one driver for every stream the hub consumes.
+
+It owns what every use case shares: the tracking rows (an entry processed is an entry with a
+row in `processed_entry`, written in the same transaction as its effect), the optimistic first
+attempt and the look-up retry after a unique violation, rejection receipts with their
+dead-letter records, and setting entries aside (`give_up`) that cannot be processed at all.
+It returns an `Outcome`: what the worker acks and publishes.
+
+A use case supplies only its steps (`Steps`): how a stream's entries parse, and how the parsed
+ones are staged as rows in the transaction (`Stager`). Intake (`hub.services.intake`) and triage
+decisions (`hub.services.decisions`) are the two today. To add one: write a `Steps` class, build
+`BatchPipeline(engine, steps, publish_grace=...)` in `hub.bootstrap.build` and hand it to a
+`StreamWorker`.
+
+The first attempt assumes the batch is new (the usual case) and looks nothing up, except the
+tracking rows of entries the steps say are likely done (`Steps.likely_done`); the unique
+constraints catch a redelivered entry, an event sent twice or another worker's race. Then
+everything is rolled back and done once more, looking first (`Tx.look_up`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence, Set
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from hub.schemas import streams
+from hub.schemas.cloudevents import new_event_json
+from hub.schemas.entry import Entry
+from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter, ReceiptData
+from hub.services.envelope import Rejection, event_id_of
+from hub.store.bulk import OutboxRow
+from hub.store.db import JsonText, UnitOfWork, transient_on_driver_errors
+from hub.store.deadletters import deadletter_record
+from hub.store.lookups import processed_ids
+from hub.store.rows import RowBatch
+
+P = TypeVar("P")
+P_contra = TypeVar("P_contra", contravariant=True)
+
+# Dead-letter reasons of `give_up` (the parser's codes are the reasons of rejected entries).
+MAX_DELIVERIES = "max_deliveries"  # delivered more than the cap: a process died storing it, again and again
+PROCESSING_FAILED = "processing_failed"  # processing raised, alone in its transaction
+UNKNOWN_SOURCE = "unknown_source"  # an intake stream no configured source writes to
+
+_DETAILS = {
+    PROCESSING_FAILED: "Processing failed; the entry was set aside for inspection.",
+    UNKNOWN_SOURCE: "No configured source writes to this intake stream; the entry was set aside for inspection.",
+}
+
+
+@dataclass
+class Outcome:
+    """What a committed batch leaves to do: entries to ack, outbox rows to publish now, and
+    whether it stored outbox rows for the relay to send (then the relay is woken). The counts
+    are for logs and tests."""
+
+    ack: list[str] = field(default_factory=list)
+    publish: list[OutboxRow] = field(default_factory=list)
+    relay: bool = False
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    dead: int = 0  # set aside by `give_up`
+    refs: list[str] = field(default_factory=list)  # the references of what was accepted or found
+
+    def __iadd__(self, other: Outcome) -> Outcome:
+        self.ack += other.ack
+        self.publish += other.publish
+        self.relay |= other.relay
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+        self.duplicates += other.duplicates
+        self.dead += other.dead
+        self.refs += other.refs
+        return self
+
+
+@dataclass(slots=True)
+class Tx:
+    """One transaction of the pipeline, as a stager sees it."""
+
+    session: Session
+    rows: RowBatch
+    now: datetime
+    look_up: bool  # the retry after a unique violation: look up what may be stored already
+    out: Outcome
+    rejected_type: str
+
+    def reject(self, stream: str, entry: Entry, r: Rejection, receipts: str | None) -> None:
+        """A refusal: a rejection receipt to `receipts` (if the sender has a receipts stream)
+        and the entry kept as a dead letter, with the rejection's code as the reason."""
+        if receipts is not None:
+            self.receipt(receipts, r)
+        self.deadletter(stream, entry, r.code, r.message)
+        self.out.rejected += 1
+
+    def receipt(self, receipts: str, r: Rejection) -> None:
+        """A rejection receipt: the sender matches it by the event id, and learns what was wrong."""
+        receipt = ReceiptData(
+            status="rejected",
+            report_event_id=r.event_id,
+            code=r.code,
+            message=r.message,
+            errors=r.errors,
+            reasons=r.reasons,
+        )
+        _, text = new_event_json(self.rejected_type, receipt, now=self.now, subject=r.code)
+        self.rows.outbox(receipts, JsonText(text))
+
+    def deadletter(self, stream: str, entry: Entry, reason: str, detail: str) -> None:
+        """Keep the entry whole in the database; put a redacted record on `hub.deadletter.v1`."""
+        record = deadletter_record(stream, entry.entry_id, entry.fields, entry.deliveries, reason, detail, self.now)
+        self.rows.deadletter(record)
+        data = DeadLetter(
+            stream=stream,
+            entry_id=entry.entry_id,
+            reason=reason,
+            detail=detail,
+            deliveries=entry.deliveries,
+            payload_sha256=record["payload_sha256"],
+            payload_bytes=len(record["payload"]),
+        )
+        self.rows.outbox(streams.DEADLETTER, JsonText(new_event_json(MESSAGE_DEADLETTERED, data, now=self.now)[1]))
+
+
+class Stager(Protocol[P_contra]):
+    """Stages one transaction's parsed entries as rows (`Tx.rows`)."""
+
+    def batch(self, stream: str, parsed: Sequence[P_contra]) -> None:
+        """Before a stream's entries: look up what they need, all at once (on `Tx.look_up`
+        also what may be stored already)."""
+
+    def entry(self, stream: str, entry: Entry, parsed: P_contra) -> None:
+        """Stage one parsed entry (or refuse it with `Tx.reject`). Called in the entries' order."""
+
+    def finish(self) -> None:
+        """After every stream's entries, before the rows are written."""
+
+
+class Steps(Protocol[P]):
+    """What a use case supplies to the pipeline."""
+
+    rejected_type: str  # the CloudEvent type of its rejection receipts
+    wake_relay: bool  # whether its batches leave outbox rows to the relay
+
+    def receipts_for(self, stream: str) -> str | None:
+        """The receipts stream of the entries' sender, if it has one (never raises)."""
+
+    def parse(self, stream: str, entries: Sequence[Entry], now: datetime) -> list[P | Rejection]:
+        """Each entry parsed, or the reason it is refused. Outside the transaction."""
+
+    def likely_done(self, entry: Entry) -> bool:
+        """Whether the first attempt should look up this entry's tracking row anyway (another
+        lane usually stores it first)."""
+
+    def begin(self, tx: Tx) -> Stager[P]:
+        """The stager of one transaction."""
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+class BatchPipeline(Generic[P]):
+    """Stores batches of entries for one use case (`Steps`), one transaction per call."""
+
+    def __init__(self, engine: Engine, steps: Steps[P], *, publish_grace: timedelta | None = None) -> None:
+        self.engine = engine
+        self.steps = steps
+        # Set: the caller publishes each batch's events after the commit (`Outcome.publish`)
+        # and the relay takes over only those still unsent this long after.
+        self.publish_grace = publish_grace
+
+    def process(self, stream: str, entries: list[Entry], now: datetime, *, look_first: bool = True) -> Outcome:
+        """Store one stream's batch (see `process_many`)."""
+        return self.process_many([(stream, entries)], now, look_first=look_first)
+
+    def process_many(
+        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_first: bool = True
+    ) -> Outcome:
+        """Store batches of one or more streams in one transaction. `look_first`: on the first
+        attempt, look up the tracking rows of the entries the steps call likely done.
+
+        Raises `TransientError` for a driver error (the database is down), and whatever a step
+        raises (the worker splits the batch to find the entry at fault)."""
+        parsed = [(stream, entries, self.steps.parse(stream, entries, now)) for stream, entries in batches]
+        return _once_more_on_conflict(
+            lambda look_up: self._attempt(parsed, now, look_up=look_up, look_first=look_first or look_up)
+        )
+
+    def _attempt(
+        self,
+        parsed: list[tuple[str, list[Entry], list[P | Rejection]]],
+        now: datetime,
+        *,
+        look_up: bool,
+        look_first: bool,
+    ) -> Outcome:
+        out = Outcome(relay=self.steps.wake_relay)
+        steps = self.steps
+        with UnitOfWork(self.engine) as uow:
+            s = uow.session
+            rows = RowBatch(now, self.publish_grace)
+            tx = Tx(s, rows, now, look_up, out, steps.rejected_type)
+            stager = steps.begin(tx)
+            for stream, entries, results in parsed:
+                done: Set[str]
+                if look_up:
+                    done = processed_ids(s, stream, [e.entry_id for e in entries])
+                elif look_first and (likely := [e.entry_id for e in entries if steps.likely_done(e)]):
+                    done = processed_ids(s, stream, likely)
+                else:
+                    done = _NOTHING
+                stager.batch(stream, [r for r in results if not isinstance(r, Rejection)])
+                for entry, result in zip(entries, results, strict=True):
+                    out.ack.append(entry.entry_id)
+                    if entry.entry_id in done:
+                        continue  # redelivered after a crash between commit and ack
+                    if isinstance(result, Rejection):
+                        tx.reject(stream, entry, result, steps.receipts_for(stream))
+                    else:
+                        stager.entry(stream, entry, result)
+                    rows.processed(stream, entry.entry_id)
+            stager.finish()
+            rows.write(s)
+            uow.commit()
+        out.publish = rows.published
+        return out
+
+    def give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
+        """Set entries aside that cannot be processed: a dead-letter record each, with `reason`
+        (`MAX_DELIVERIES`, `PROCESSING_FAILED` or `UNKNOWN_SOURCE`), and a rejection receipt
+        with code `processing_failed` to the sender if it has a receipts stream; then they are
+        acked. Works on any entry, whatever its fields hold: nothing is parsed but the event id
+        (`event_id_of`, which never raises). Raises only `TransientError` (database down)."""
+        # It looks up the tracking rows first; a conflict means another consumer finished one of
+        # them meanwhile, and the retry sees its row.
+        return _once_more_on_conflict(lambda _: self._give_up(stream, entries, now, reason))
+
+    def _give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
+        out = Outcome(relay=True)
+        receipts = self.steps.receipts_for(stream) if reason != UNKNOWN_SOURCE else None
+        with UnitOfWork(self.engine) as uow:
+            s = uow.session
+            rows = RowBatch(now, self.publish_grace)
+            tx = Tx(s, rows, now, True, out, self.steps.rejected_type)
+            done = processed_ids(s, stream, [e.entry_id for e in entries])
+            for e in entries:
+                out.ack.append(e.entry_id)
+                if e.entry_id in done:
+                    continue
+                detail = _DETAILS.get(
+                    reason, f"Processing failed {e.deliveries} times; the entry was set aside for inspection."
+                )
+                if receipts is not None:
+                    tx.receipt(receipts, Rejection(PROCESSING_FAILED, detail, (), event_id_of(e.fields)))
+                tx.deadletter(stream, e, reason, detail)
+                out.dead += 1
+                rows.processed(stream, e.entry_id)
+            rows.write(s)
+            uow.commit()
+        out.publish = rows.published
+        return out
+
+
+def _once_more_on_conflict(attempt: Callable[[bool], Outcome]) -> Outcome:
+    """`attempt(False)`, and after a unique violation (rolled back) `attempt(True)`: the second
+    time it looks up what is stored already. Driver errors are raised as `TransientError`."""
+    with transient_on_driver_errors():
+        try:
+            return attempt(False)
+        except IntegrityError:
+            return attempt(True)

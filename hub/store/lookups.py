@@ -1,0 +1,87 @@
+"""Look-ups and writes of the batch path beside `RowBatch`: tracking rows (processed entries),
+reports already stored, decisions. Core statements with expanding parameters: compiled once
+and cached, instead of an ORM query with a hundred literal parameters coerced per batch."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
+
+from hub.store.bulk import insert_with_ids, table_of
+from hub.store.models import Decision, ProcessedEntry, Report, TriageItem
+
+_processed = table_of(ProcessedEntry).c
+_PROCESSED_IDS = select(_processed.entry_id).where(
+    _processed.stream == bindparam("stream"), _processed.entry_id.in_(bindparam("ids", expanding=True))
+)
+_report = table_of(Report).c
+_RECEIPTS_BY_EVENT = select(_report.event_id, _report.ref, _report.receipt_event).where(
+    _report.source_id == bindparam("source_id"), _report.event_id.in_(bindparam("ids", expanding=True))
+)
+_REPORTS_BY_REF = select(_report.ref, _report.payload, _report.case_id).where(
+    _report.ref.in_(bindparam("refs", expanding=True))
+)
+_triage = table_of(TriageItem).c
+_MARK_DECIDED = (
+    update(table_of(TriageItem))
+    .where(_triage.report_ref.in_(bindparam("refs", expanding=True)))
+    .values(status="decided", decided_at=bindparam("now", type_=_triage.decided_at.type))
+)
+_decision = table_of(Decision).c
+_DECISION_EXISTS = select(_decision.id).where(
+    _decision.source_id == bindparam("source_id"), _decision.event_id == bindparam("event_id")
+)
+
+
+def processed_ids(session: Session, stream: str, entry_ids: Sequence[str]) -> set[str]:
+    """The entries of `stream` among `entry_ids` that have a tracking row (were processed)."""
+    if not entry_ids:
+        return set()
+    rows = session.connection().execute(_PROCESSED_IDS, {"stream": stream, "ids": list(entry_ids)})
+    return set(rows.scalars())
+
+
+def subject_key(cpr: str | None) -> str | None:
+    """The case key of a subject: a digest of the CPR number, never the number itself."""
+    return hashlib.sha256(cpr.encode()).hexdigest() if cpr else None
+
+
+def receipts_by_event(
+    session: Session, source_id: str, event_ids: Iterable[str]
+) -> dict[str, tuple[str, dict[str, Any] | str]]:
+    """Reports already stored for these CloudEvent ids: event id -> (report ref, receipt sent)."""
+    ids = list(set(event_ids))
+    if not ids:
+        return {}
+    rows = session.connection().execute(_RECEIPTS_BY_EVENT, {"source_id": source_id, "ids": ids})
+    return {event_id: (ref, receipt) for event_id, ref, receipt in rows}
+
+
+def reports_by_ref(session: Session, refs: Iterable[str]) -> dict[str, tuple[dict[str, Any], int | None]]:
+    """Stored reports: ref -> (the report as accepted, its case id)."""
+    unique = list(set(refs))
+    if not unique:
+        return {}
+    rows = session.connection().execute(_REPORTS_BY_REF, {"refs": unique})
+    return {ref: (payload, case_id) for ref, payload, case_id in rows}
+
+
+def insert_decisions(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert decision rows (in order, in one statement) and return their ids."""
+    return insert_with_ids(session.connection(), table_of(Decision), rows) if rows else []
+
+
+def mark_decided(session: Session, report_refs: Iterable[str], now: datetime) -> None:
+    """The triage items of these reports are decided (no item: nothing to do)."""
+    if refs := list(set(report_refs)):
+        session.connection().execute(_MARK_DECIDED, {"refs": refs, "now": now})
+
+
+def decision_exists(session: Session, source_id: str, event_id: str) -> bool:
+    found = session.connection().execute(_DECISION_EXISTS, {"source_id": source_id, "event_id": event_id})
+    return found.first() is not None
