@@ -143,7 +143,13 @@ def configure(*, json: bool | None = None, level: str = "INFO") -> None:
         _stdlib_message,
         redact,
     ]
-    renderer: Any = structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
+    # The console renderer would print a traceback with rich, locals included, if one got past
+    # `redact`: plain frames only, as a second guard.
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+    )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -18,6 +18,7 @@ from hub.schemas import streams
 from hub.schemas.entry import Entry
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService
+from hub.services.pipeline import BatchPipeline
 from hub.store import queries
 from tests.factories import CHILD_NAME, child_cpr, cloudevent, decision, entry, planned_crime_data, report_data
 
@@ -44,7 +45,7 @@ class Stored:
 def stored(database_url: str, tmp_path: Path) -> Iterator[Stored]:
     container = Container(Settings(env="test", data_dir=tmp_path / "data", database_url=database_url))
     engine, registry, agreement = container.engine, container.registry, container.agreement
-    intake = IntakeService(engine, registry, agreement, 1 << 20)
+    intake = BatchPipeline(engine, IntakeService(registry, agreement, 1 << 20))
     data = report_data()
     cpr = data["subject"]["cpr"]
 
@@ -62,7 +63,7 @@ def stored(database_url: str, tmp_path: Path) -> Iterator[Stored]:
     intake.process(streams.intake(SCHOOL), [Entry(streams.intake(SCHOOL), "3-0", {b"event": bad})], T1)
 
     decided = decision(school_ref, [("ssp", POLICE), ("ksp", "kriminalforsorgen")])
-    DecisionService(engine, registry, agreement).process(
+    BatchPipeline(engine, DecisionService(registry, agreement)).process(
         streams.DECISIONS, [_entry(streams.DECISIONS, "1-0", entry(decided))], T2
     )
     yield Stored(container, cpr, school_ref, police_ref, area_ref, bad)
