@@ -26,13 +26,13 @@ from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.relay import OutboxRelay
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
-from hub.runtime.transport import consumer_name, ensure_group
+from hub.runtime.transport import consumer_name
 from hub.runtime.worker import Gate, Processed, StreamWorker, reclaim_forever, watch_forever
 from hub.schemas import streams
 from hub.schemas.entry import Entry
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
-from hub.services.stream_guard import LossWatch, guarded
+from hub.services.stream_guard import LossWatch, create_groups, guarded
 from hub.store.db import make_engine, migrate
 
 log = get_logger("hub.bootstrap")
@@ -70,8 +70,7 @@ class Hub:
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
         await anyio.to_thread.run_sync(deadlines.warm_up, date.today())
         catalogue = self.registry.catalogue()
-        for stream, group in catalogue.hub_groups():
-            await ensure_group(self.client, stream, group.name, start=group.start)
+        await create_groups(self.client, catalogue)  # every group of the stream catalogue
         if self.settings.urgent_watch is not UrgentWatch.ONLY:  # where reports are stored: notice trims
             watch = LossWatch(self.client, guarded(catalogue))
             self._readers.append(asyncio.create_task(watch.run(self.settings.reclaim_interval_s), name="loss-watch"))

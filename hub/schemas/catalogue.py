@@ -48,7 +48,8 @@ from hub.schemas.stream_catalogue import (
 
 __all__ = [
     "DECISION_SOURCE", "DKE", "EVENT_DATA", "HUB", "PARTNER", "SOURCE", "STREAMS", "Catalogue", "HubGroup",
-    "Inputs", "PartnerInput", "Party", "Role", "Stream", "StreamRow", "expand", "json_schema", "short_type",
+    "Inputs", "PartnerInput", "Party", "Role", "Stream", "StreamRow", "event_models", "expand", "json_schema",
+    "short_type",
 ]  # fmt: skip
 
 INTAKE = StreamRow(
@@ -147,30 +148,31 @@ STREAMS: tuple[StreamRow, ...] = (
 )
 
 
-def expand(inputs: Inputs, rows: Sequence[StreamRow] = STREAMS) -> Catalogue:
-    """Every concrete stream of `rows` (default: the catalogue) for these inputs."""
-    return _expand(inputs, rows)
+def expand(inputs: Inputs, rows: Sequence[StreamRow] | None = None) -> Catalogue:
+    """Every concrete stream of `rows` (default: `STREAMS`, looked up now) for these inputs."""
+    return _expand(inputs, STREAMS if rows is None else rows)
 
 
 # --- JSON Schemas -----------------------------------------------------------------------------
 
 
-def event_models(rows: Sequence[StreamRow] = STREAMS) -> dict[str, type[BaseModel]]:
+def event_models(rows: Sequence[StreamRow] | None = None) -> dict[str, type[BaseModel]]:
     """Every event type on the catalogue's streams with its data model (one model per type)."""
     out: dict[str, type[BaseModel]] = {}
-    for row in rows:
+    for row in STREAMS if rows is None else rows:
         for event_type, model in row.events:
             if out.setdefault(event_type, model) is not model:
                 raise ValueError(f"event type {event_type} has two data models in the catalogue")
     return out
 
 
+# The event types of the catalogue as it is at import (`event_models()` reads it anew).
 EVENT_DATA: dict[str, type[BaseModel]] = event_models()
 
 
 def json_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of a whole CloudEvent of `event_type` (envelope and data)."""
-    model: type[BaseModel] = CloudEvent[EVENT_DATA[event_type]]  # type: ignore[valid-type]
+    model: type[BaseModel] = CloudEvent[event_models()[event_type]]  # type: ignore[valid-type]
     schema = model.model_json_schema()
     schema["title"] = event_type
     schema["properties"]["type"] = {"const": event_type, "title": "Type", "type": "string"}

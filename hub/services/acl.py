@@ -123,14 +123,17 @@ def partner_streams(partner: Partner, catalogue: Catalogue) -> tuple[str, ...]:
 
 
 def partner_grants(partner: Partner, catalogue: Catalogue) -> list[Grant]:
+    """Consume what it reads; append (only) to a stream the catalogue says it writes."""
     keys = partner_streams(partner, catalogue)
-    if not keys:
-        return []
-    return [
-        Grant(PARTNER_READ, "R", keys),
-        Grant(PARTNER_GROUP, "W", keys),
-        Grant(PARTNER_CLAIM, "RW", keys),
-    ]
+    written = tuple(catalogue.written_by(Party(PARTNER, partner.id)))
+    grants = [Grant(("xadd",), "W", written)] if written else []
+    if keys:
+        grants += [
+            Grant(PARTNER_READ, "R", keys),
+            Grant(PARTNER_GROUP, "W", keys),
+            Grant(PARTNER_CLAIM, "RW", keys),
+        ]
+    return grants
 
 
 def acl_users(registry: Registry) -> list[str]:
@@ -185,12 +188,15 @@ def _line(name: str, secret: str | None, rules: Sequence[str]) -> str:
     return " ".join(["user", name, "reset", *login, "resetchannels", *rules])
 
 
-def acl_lines(registry: Registry, passwords: Mapping[str, str] | None = None) -> list[str]:
+def acl_lines(
+    registry: Registry, passwords: Mapping[str, str] | None = None, *, catalogue: Catalogue | None = None
+) -> list[str]:
     """The lines of a Redis 7 ACL file (`aclfile`) for this registry.
 
     `passwords` maps user names (`hub`, source and decision source ids, `partner-<id>`) to a plaintext password
     or a `#<sha256 hex>` hash. A user without one is emitted `off resetpass` (cannot log in).
-    Raises ValueError for a name clash, an unknown user or a weak or malformed password.
+    `catalogue`: the registry's stream catalogue unless given. Raises ValueError for a name
+    clash, an unknown user or a weak or malformed password.
     """
     passwords = dict(passwords or {})
     names = acl_users(registry)
@@ -203,7 +209,7 @@ def acl_lines(registry: Registry, passwords: Mapping[str, str] | None = None) ->
 
     client_base = ["-@all", *(f"+{c}" for c in CLIENT_BASELINE)]
     lines = [_line(DEFAULT_USER, None, ["-@all"]), _line(HUB_USER, passwords.get(HUB_USER), HUB_RULES)]
-    catalogue = registry.catalogue()
+    catalogue = catalogue or registry.catalogue()
     writers = [Party(SOURCE, s.id) for s in registry.sources]
     writers += [Party(DECISION_SOURCE, d) for d in sorted(registry.decision_sources)]
     for writer in writers:

@@ -71,6 +71,29 @@ def _entry_id(entry: Any) -> str | None:
     return _text(entry[0] if isinstance(entry, list | tuple) else entry)
 
 
+async def create_groups(client: aredis.Redis, catalogue: Catalogue) -> None:
+    """Create the hub's consumer groups (the catalogue's `groups`), each with a read counter.
+
+    A group created without `ENTRIESREAD` has no counter until it catches up, and the
+    counter Redis then estimates (the stream's `entries-added`) silently counts trimmed
+    entries as read: the loss check would never see them. So the counter is set here: a
+    group from `0` has "read" only what was already deleted (`entries-added - length`; an
+    append racing this keeps the difference), a group from `$` everything. An existing
+    group (BUSYGROUP) is left as it is."""
+    for stream, group in catalogue.hub_groups():
+        try:
+            info = await client.xinfo_stream(stream)
+            added, length = int(info["entries-added"]), int(info["length"])
+        except ResponseError:  # no such key: created empty here
+            added = length = 0
+        read = added if group.start == "$" else added - length
+        try:
+            await client.xgroup_create(stream, group.name, id=group.start, mkstream=True, entries_read=read)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+
 def guarded(catalogue: Catalogue) -> list[tuple[str, str]]:
     """Every (stream, group) the hub processes from: the pairs this module checks."""
     return [(stream, g.name) for stream, g in catalogue.hub_groups() if g.processes]

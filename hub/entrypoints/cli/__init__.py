@@ -134,14 +134,15 @@ def schemas(
     """JSON Schemas of every event type on the hub's streams, for clients in any language."""
     from pathlib import Path
 
-    from hub.schemas.catalogue import EVENT_DATA, json_schema
+    from hub.schemas.catalogue import event_models, json_schema
 
+    types = list(event_models())  # every event type on the stream catalogue's streams
     if out is None:
-        typer.echo(json.dumps({t: json_schema(t) for t in EVENT_DATA}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({t: json_schema(t) for t in types}, ensure_ascii=False, indent=2))
         return
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    for event_type in EVENT_DATA:
+    for event_type in types:
         path = folder / f"{event_type}.schema.json"
         path.write_text(json.dumps(json_schema(event_type), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         typer.echo(str(path))
