@@ -172,7 +172,8 @@ EVENT_DATA: dict[str, type[BaseModel]] = event_models()
 
 def json_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of a whole CloudEvent of `event_type` (envelope and data)."""
-    model: type[BaseModel] = CloudEvent[event_models()[event_type]]  # type: ignore[valid-type]
+    data = event_models()[event_type]
+    model: type[BaseModel] = CloudEvent[data]  # type: ignore[valid-type]
     schema = model.model_json_schema()
     schema["title"] = event_type
     schema["properties"]["type"] = {"const": event_type, "title": "Type", "type": "string"}
