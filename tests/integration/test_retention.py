@@ -72,7 +72,10 @@ async def test_streams_the_hub_reads_are_trimmed_only_below_what_it_processed(cl
 
     await trim_streams(client, registry, datetime.now(UTC) + timedelta(days=1))
     assert [entry_id for entry_id, _ in await client.xrange(stream)] == ids[2:]
-    assert await loss(client, stream, streams.INTAKE_GROUP) == Loss(stream, streams.INTAKE_GROUP, 0, 0)
+    counted = "entries-added" in await client.xinfo_stream(stream)  # Redis 7 (not the embedded 6.2)
+    assert await loss(client, stream, streams.INTAKE_GROUP) == (
+        Loss(stream, streams.INTAKE_GROUP, 0, 0) if counted else None
+    )
 
     await client.xreadgroup(streams.INTAKE_GROUP, "hub-1", {stream: ">"}, count=10)
     await client.xack(stream, streams.INTAKE_GROUP, *ids[2:])
