@@ -41,9 +41,10 @@ from hub.schemas.catalogue import Catalogue
 
 log = get_logger("hub.stream_guard")
 
-# Counting the entries after a group's position reads them: beyond this backlog the unread
-# part of the check waits for a later round (the counters keep the loss until then).
-SCAN_CAP = 1000
+# Counting the entries after a group's position reads them (XRANGE has no count-only form):
+# beyond this backlog the unread part waits for a later round, when the group has caught up
+# (the counters keep the loss until then). Small, so a burst of reports costs the check little.
+SCAN_CAP = 64
 
 
 @dataclass(frozen=True, slots=True)
