@@ -26,7 +26,7 @@ from hub.bootstrap import Container, load_settings
 from hub.config.registry import Source
 from hub.policies import NotificationKind, assess
 from hub.runtime.transport import consumer_name, encode, ensure_group
-from hub.schemas import streams
+from hub.schemas import catalogue, streams
 from hub.schemas.cloudevents import new_event
 from hub.schemas.entry import Entry
 from hub.schemas.events import (
@@ -94,7 +94,7 @@ def run_naive(
     broker.include_router(router)
 
     async def main() -> None:
-        for stream in registry.intake_streams():
+        for stream in registry.catalogue().of(catalogue.INTAKE):
             await ensure_group(client, stream, GROUP)
         async with broker:
             await broker.start()

@@ -48,7 +48,7 @@ from hub.config.registry import Registry, default_agreement_path, default_regist
 from hub.config.settings import Settings, UrgentWatch
 from hub.entrypoints.processes import roles
 from hub.runtime.embedded_redis import EmbeddedRedis
-from hub.schemas import streams
+from hub.schemas import catalogue, streams
 from hub.store.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,15 +247,16 @@ async def xadd_all(client: aredis.Redis, items: list[tuple[str, dict[str, bytes]
 
 
 def output_streams(registry: Registry) -> tuple[list[str], list[str]]:
-    triage = [streams.triage(q) for q in streams.Queue]
-    receipts = [streams.receipts(s.id) for s in registry.sources]
-    return triage, receipts
+    """The triage queues and the sources' receipt streams, from the stream catalogue."""
+    streams_of = registry.catalogue().of
+    return streams_of(catalogue.TRIAGE), streams_of(catalogue.RECEIPTS)
 
 
 async def count_outputs(client: aredis.Redis, registry: Registry) -> dict[str, int]:
     triage, receipts = output_streams(registry)
+    streams_of = registry.catalogue().of
     pipe = client.pipeline(transaction=False)
-    for s in [*triage, *receipts, streams.POLICE_ALERTS, streams.CHILDREN_NOTIFICATIONS]:
+    for s in [*triage, *receipts, *streams_of(catalogue.POLICE_ALERTS), *streams_of(catalogue.CHILDREN_NOTIFICATIONS)]:
         pipe.xlen(s)
     lens = await pipe.execute()
     return {

@@ -30,7 +30,7 @@ from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.relay import OutboxRelay
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
-from hub.runtime.transport import consumer_name, ensure_group
+from hub.runtime.transport import consumer_name
 from hub.runtime.worker import (
     Gate,
     Output,
@@ -44,6 +44,7 @@ from hub.schemas import streams
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
+from hub.services.stream_guard import LossWatch, create_groups, guarded
 from hub.store.db import make_engine, migrate
 
 log = get_logger("hub.bootstrap")
@@ -182,11 +183,11 @@ class Hub:
     async def start(self) -> None:
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
         await anyio.to_thread.run_sync(deadlines.warm_up, date.today())
-        for stream in self.registry.intake_streams():
-            await ensure_group(self.client, stream, streams.INTAKE_GROUP)
-            # From now on only: every entry before it is the intake group's anyway.
-            await ensure_group(self.client, stream, streams.URGENT_GROUP, start="$")
-        await ensure_group(self.client, streams.DECISIONS, streams.DECISIONS_GROUP)
+        catalogue = self.registry.catalogue()
+        await create_groups(self.client, catalogue)  # every group of the stream catalogue
+        if self.settings.urgent_watch is not UrgentWatch.ONLY:  # where reports are stored: notice trims
+            watch = LossWatch(self.client, guarded(catalogue))
+            self._readers.append(asyncio.create_task(watch.run(self.settings.reclaim_interval_s), name="loss-watch"))
         await self.broker.start()
         reading = self._reading()
         watched = [s for w, s in reading if w is self.urgent_watch]

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.policies import Agreement, Recipient, SourceFacts, SourceKind, parse_agreement
-from hub.schemas import streams
+from hub.schemas import catalogue, streams
 from hub.schemas.decision import Structure
 
 _ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -69,6 +69,21 @@ class Registry(BaseModel):
 
     def intake_streams(self) -> list[str]:
         return [streams.intake(s.id) for s in self.sources]
+
+    def stream_inputs(self) -> catalogue.Inputs:
+        """What the stream catalogue's patterns are filled with (`hub.schemas.catalogue`)."""
+        return catalogue.Inputs(
+            sources=tuple(s.id for s in self.sources),
+            decision_sources=tuple(sorted(self.decision_sources)),
+            partners=tuple(
+                catalogue.PartnerInput(p.id, p.kind.value, tuple(s.value for s in sorted(p.structures)))
+                for p in self.partners
+            ),
+        )
+
+    def catalogue(self) -> catalogue.Catalogue:
+        """Every stream of this registry's hub (`hub.schemas.catalogue.STREAMS` expanded)."""
+        return catalogue.expand(self.stream_inputs())
 
 
 def _default(name: str) -> Path:

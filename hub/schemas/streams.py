@@ -1,5 +1,7 @@
-"""Redis stream names: the one place the hub's wire surface is spelled out.
+"""Redis stream names and the hub's consumer-group names, spelled once.
 
+Which streams exist, who writes and reads them, what they carry, which groups read them and
+how long they are kept is the stream catalogue (`hub.schemas.catalogue`), built on these.
 Keys are flat and carry their own version, so a Redis Cluster can shard them by key.
 """
 

@@ -1,10 +1,17 @@
 """Redis ACL users for production, generated from the source and partner registry.
 
-One user per source (named by its source id) may only append to its own intake stream and
-read its own receipts; one user per partner (`partner-<id>`) may only consume its own
-referral streams, plus the police-alert stream (police) or the child-welfare notification
-stream (social services); the `hub` service user reaches every `hub.*` key but no server
-administration; the `default` user is off, so every connection must log in.
+Which user may write or read which stream is the stream catalogue's writer and reader
+columns (`hub.schemas.catalogue`). One user per source (named by its source id) may only
+append to its own intake stream and read its own receipts; one per decision source (e.g.
+`dke-triage`) may only append to the decision stream and read its own rejection receipts;
+one user per partner (`partner-<id>`) may only consume its own referral streams, plus the
+police-alert stream (police) or the child-welfare notification stream (social services);
+the `hub` service user reaches every `hub.*` key but no server administration; the
+`default` user is off, so every connection must log in.
+
+A writer holds `XADD` and nothing else on what it writes: no `XTRIM`, `XDEL`, `XSETID`,
+`DEL`. Redis 7 cannot refuse `XADD`'s own `MAXLEN`/`MINID` trimming to a user that may
+`XADD` (see deploy/README.md); the hub notices such a trim (`hub.services.stream_guard`).
 
 Rights are granted per stream with Redis 7 selectors, `(<commands> <key permissions>)`: a
 command is allowed only on the keys of the selector that names it, so the `XADD` a school
@@ -29,8 +36,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hub.config.registry import Partner, Registry, Source
-from hub.policies import SourceKind
-from hub.schemas import streams
+from hub.schemas.catalogue import DECISION_SOURCE, PARTNER, SOURCE, Catalogue, Party
 
 DEFAULT_USER = "default"
 HUB_USER = "hub"
@@ -48,12 +54,6 @@ SOURCE_RECEIPT_GROUP = ("xack", "xgroup|create")
 PARTNER_READ = ("xreadgroup", "xrange", "xinfo", "xpending")
 PARTNER_GROUP = ("xack", "xgroup|create")
 PARTNER_CLAIM = ("xclaim", "xautoclaim")
-
-# Streams a partner reads because of what it is, not which structure it sits in.
-KIND_STREAMS: Mapping[SourceKind, tuple[str, ...]] = {
-    SourceKind.POLICE: (streams.POLICE_ALERTS,),  # Straffeloven § 141
-    SourceKind.SOCIAL_SERVICES: (streams.CHILDREN_NOTIFICATIONS,),  # Barnets lov § 133
-}
 
 # The hub itself: every command on its own keys except server administration (@dangerous:
 # FLUSHALL, FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN, ACL, MONITOR, INFO, ...) and scripting
@@ -100,33 +100,51 @@ def password_hash(plaintext: str) -> str:
     return "#" + hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
-def source_grants(source: Source) -> list[Grant]:
-    receipts = (streams.receipts(source.id),)
-    return [
-        Grant(("xadd",), "W", (streams.intake(source.id),)),
-        Grant(SOURCE_RECEIPT_READ, "R", receipts),
-        Grant(SOURCE_RECEIPT_GROUP, "W", receipts),
-    ]
+def writer_grants(catalogue: Catalogue, party: Party) -> list[Grant]:
+    """A source or decision source: append to the streams it writes, consume the ones it reads.
+
+    `XADD` only: no `XTRIM`, `XDEL`, `XSETID`, `DEL`, `UNLINK` or group commands on what it
+    writes. Redis cannot refuse `XADD ... MAXLEN/MINID` to a user that may `XADD` at all
+    (deploy/README.md); `hub.services.stream_guard` notices such a trim."""
+    written, read = tuple(catalogue.written_by(party)), tuple(catalogue.read_by(party))
+    grants = [Grant(("xadd",), "W", written)] if written else []
+    if read:
+        grants += [Grant(SOURCE_RECEIPT_READ, "R", read), Grant(SOURCE_RECEIPT_GROUP, "W", read)]
+    return grants
 
 
-def partner_streams(partner: Partner) -> tuple[str, ...]:
-    return (*partner.streams(), *KIND_STREAMS.get(partner.kind, ()))
+def source_grants(source: Source, catalogue: Catalogue) -> list[Grant]:
+    return writer_grants(catalogue, Party(SOURCE, source.id))
 
 
-def partner_grants(partner: Partner) -> list[Grant]:
-    keys = partner_streams(partner)
-    if not keys:
-        return []
-    return [
-        Grant(PARTNER_READ, "R", keys),
-        Grant(PARTNER_GROUP, "W", keys),
-        Grant(PARTNER_CLAIM, "RW", keys),
-    ]
+def partner_streams(partner: Partner, catalogue: Catalogue) -> tuple[str, ...]:
+    """Its referral streams, and what its kind reads by law (police alerts, § 133 notifications)."""
+    return tuple(catalogue.read_by(Party(PARTNER, partner.id)))
+
+
+def partner_grants(partner: Partner, catalogue: Catalogue) -> list[Grant]:
+    """Consume what it reads; append (only) to a stream the catalogue says it writes."""
+    keys = partner_streams(partner, catalogue)
+    written = tuple(catalogue.written_by(Party(PARTNER, partner.id)))
+    grants = [Grant(("xadd",), "W", written)] if written else []
+    if keys:
+        grants += [
+            Grant(PARTNER_READ, "R", keys),
+            Grant(PARTNER_GROUP, "W", keys),
+            Grant(PARTNER_CLAIM, "RW", keys),
+        ]
+    return grants
 
 
 def acl_users(registry: Registry) -> list[str]:
     """Every user the ACL file defines, in file order."""
-    return [DEFAULT_USER, HUB_USER, *(s.id for s in registry.sources), *(partner_user(p.id) for p in registry.partners)]
+    return [
+        DEFAULT_USER,
+        HUB_USER,
+        *(s.id for s in registry.sources),
+        *sorted(registry.decision_sources),
+        *(partner_user(p.id) for p in registry.partners),
+    ]
 
 
 def _check_names(names: Sequence[str]) -> None:
@@ -170,12 +188,15 @@ def _line(name: str, secret: str | None, rules: Sequence[str]) -> str:
     return " ".join(["user", name, "reset", *login, "resetchannels", *rules])
 
 
-def acl_lines(registry: Registry, passwords: Mapping[str, str] | None = None) -> list[str]:
+def acl_lines(
+    registry: Registry, passwords: Mapping[str, str] | None = None, *, catalogue: Catalogue | None = None
+) -> list[str]:
     """The lines of a Redis 7 ACL file (`aclfile`) for this registry.
 
-    `passwords` maps user names (`hub`, source ids, `partner-<id>`) to a plaintext password
+    `passwords` maps user names (`hub`, source and decision source ids, `partner-<id>`) to a plaintext password
     or a `#<sha256 hex>` hash. A user without one is emitted `off resetpass` (cannot log in).
-    Raises ValueError for a name clash, an unknown user or a weak or malformed password.
+    `catalogue`: the registry's stream catalogue unless given. Raises ValueError for a name
+    clash, an unknown user or a weak or malformed password.
     """
     passwords = dict(passwords or {})
     names = acl_users(registry)
@@ -188,12 +209,15 @@ def acl_lines(registry: Registry, passwords: Mapping[str, str] | None = None) ->
 
     client_base = ["-@all", *(f"+{c}" for c in CLIENT_BASELINE)]
     lines = [_line(DEFAULT_USER, None, ["-@all"]), _line(HUB_USER, passwords.get(HUB_USER), HUB_RULES)]
-    for source in registry.sources:
-        selectors = [g.selector() for g in source_grants(source)]
-        lines.append(_line(source.id, passwords.get(source.id), [*client_base, *selectors]))
+    catalogue = catalogue or registry.catalogue()
+    writers = [Party(SOURCE, s.id) for s in registry.sources]
+    writers += [Party(DECISION_SOURCE, d) for d in sorted(registry.decision_sources)]
+    for writer in writers:
+        selectors = [g.selector() for g in writer_grants(catalogue, writer)]
+        lines.append(_line(writer.id, passwords.get(writer.id), [*client_base, *selectors]))
     for partner in registry.partners:
         name = partner_user(partner.id)
-        selectors = [g.selector() for g in partner_grants(partner)]
+        selectors = [g.selector() for g in partner_grants(partner, catalogue)]
         lines.append(_line(name, passwords.get(name), [*client_base, *selectors]))
     return lines
 

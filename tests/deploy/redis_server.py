@@ -33,8 +33,9 @@ def redis7_binary() -> str | None:
         pass
     for binary in dict.fromkeys(c for c in candidates if c):
         try:
-            version = subprocess.run([binary, "--version"], capture_output=True, text=True,
-                                     timeout=10, check=True).stdout
+            version = subprocess.run(
+                [binary, "--version"], capture_output=True, text=True, timeout=10, check=True
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             continue
         match = re.search(r"v=(\d+)\.", version)
@@ -64,9 +65,10 @@ def running_redis(binary: str, workdir: Path, *args: str) -> Iterator[Path]:
     socket = sockdir / "redis.sock"
     log = workdir / "redis.log"
     proc = subprocess.Popen(
-        [binary, *args, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-         "--logfile", str(log)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [binary, *args, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700", "--logfile", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 15

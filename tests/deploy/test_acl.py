@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio as aredis
 from redis.backoff import NoBackoff
-from redis.exceptions import AuthenticationError, NoPermissionError
+from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 from redis.retry import Retry
 from typer.testing import CliRunner
 
@@ -24,8 +25,10 @@ from hub.entrypoints.cli.acl import app
 from hub.policies import SourceKind
 from hub.runtime.relay import XADD_ALL
 from hub.schemas import streams
+from hub.schemas.catalogue import Inputs, expand
 from hub.schemas.decision import Structure
 from hub.services.acl import acl_lines, acl_users, partner_user, render
+from hub.services.stream_guard import Loss, LossWatch, create_groups, guarded, loss
 from tests.deploy.redis_server import require_redis7, running_redis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,6 +45,7 @@ PASSWORDS = {
     "politi-vestegn": "test-police-source-0001",
     "partner-politi-vestegn": "test-police-partner-0001",
     "partner-psykiatri": "test-psychiatry-partner-0001",
+    "dke-triage": "test-triage-password-0001",
 }
 BKV_PASSWORD = "test-bkv-partner-password-0001"
 PASSWORDS["partner-bkv"] = "#" + hashlib.sha256(BKV_PASSWORD.encode()).hexdigest()
@@ -109,6 +113,27 @@ def test_every_source_may_append_its_own_intake_and_read_its_own_receipts_only(r
         assert not [t for t in root if "~" in t or t.startswith("&") or t in ("allkeys", "allchannels")]
         assert [t for t in root if t.startswith("+")] == ["+ping", "+client|setname", "+client|getname", "+client|id"]
         assert "-@all" in root
+
+
+def test_the_decision_source_may_append_decisions_and_read_its_own_rejection_receipts(registry: Registry) -> None:
+    receipts = streams.receipts("dke-triage")
+    line = _line_for(acl_lines(registry, PASSWORDS), "dke-triage")
+    assert _grants(line) == (
+        {("xadd", "W", streams.DECISIONS)}
+        | {(c, "R", receipts) for c in ("xread", "xreadgroup", "xrange", "xlen", "xinfo")}
+        | {(c, "W", receipts) for c in ("xack", "xgroup|create")}
+    )
+
+
+def test_writers_hold_xadd_and_no_other_write_command(registry: Registry) -> None:
+    """What a source or decision source writes it may only append to: no XTRIM, XDEL, XSETID, DEL."""
+    writers = [*(s.id for s in registry.sources), *registry.decision_sources]
+    lines = acl_lines(registry, PASSWORDS)
+    for writer in writers:
+        written = {key for c, _, key in _grants(_line_for(lines, writer)) if c == "xadd"}
+        assert written, writer
+        on_written = {c for c, _, key in _grants(_line_for(lines, writer)) if key in written}
+        assert on_written == {"xadd"}, writer
 
 
 @pytest.mark.parametrize(
@@ -417,3 +442,91 @@ def test_the_hub_runs_its_relay_script_on_its_own_keys_only(as_user: dict[str, r
     assert relay(keys=[streams.receipts(SCHOOL), streams.POLICE_ALERTS], args=['{"n":1}', '{"n":2}']) == 2
     assert hub.xlen(streams.POLICE_ALERTS) == 1
     _denied(lambda: relay(keys=["not-hub"], args=["{}"]))
+
+
+@pytest.mark.integration
+def test_a_school_cannot_trim_or_delete_its_own_intake(as_user: dict[str, redis.Redis]) -> None:
+    school, intake = as_user[SCHOOL], streams.intake(SCHOOL)
+    first = school.xadd(intake, {"event": "{}"})
+    as_user["hub"].xgroup_create(intake, streams.INTAKE_GROUP, id="0")
+    _denied(lambda: school.xtrim(intake, maxlen=0, approximate=False))
+    _denied(lambda: school.xtrim(intake, minid="9999999999999-0"))
+    _denied(lambda: school.xdel(intake, first))
+    _denied(lambda: school.execute_command("XSETID", intake, "9999999999999-0"))
+    _denied(lambda: school.delete(intake))
+    _denied(lambda: school.unlink(intake))
+    _denied(lambda: school.expire(intake, 1))
+    _denied(lambda: school.rename(intake, "hub.intake.elsewhere.v1"))
+    _denied(lambda: school.xgroup_destroy(intake, streams.INTAKE_GROUP))
+    _denied(lambda: school.xgroup_setid(intake, streams.INTAKE_GROUP, "$"))
+    _denied(lambda: school.xack(intake, streams.INTAKE_GROUP, first))
+    _denied(lambda: school.eval("return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)", 1, intake))
+    _denied(lambda: school.fcall("anything", 1, intake))
+    assert as_user["hub"].xlen(intake) == 1
+
+
+@pytest.mark.integration
+def test_decision_source_appends_decisions_and_reads_only_its_own_receipts(as_user: dict[str, redis.Redis]) -> None:
+    triage, hub = as_user["dke-triage"], as_user["hub"]
+    assert triage.xadd(streams.DECISIONS, {"event": "{}"})
+    hub.xadd(streams.receipts("dke-triage"), {"event": "{}"})
+    hub.xadd(streams.receipts(SCHOOL), {"event": "{}"})
+    assert len(triage.xrange(streams.receipts("dke-triage"))) == 1
+    _denied(lambda: triage.xrange(streams.receipts(SCHOOL)))
+    _denied(lambda: triage.xrange(streams.DECISIONS))
+    _denied(lambda: triage.xtrim(streams.DECISIONS, maxlen=0))
+    _denied(lambda: triage.xadd(streams.intake(SCHOOL), {"event": "{}"}))
+
+
+@pytest.mark.integration
+async def test_xadd_maxlen_cannot_be_refused_but_the_hub_counts_what_it_deleted(
+    as_user: dict[str, redis.Redis], acl_redis: Path
+) -> None:
+    """Redis 7 ACLs grant XADD with all its arguments (key spec `RW update`): a school can trim
+    its own intake with `XADD ... MAXLEN`/`MINID`. If this starts to fail, Redis learnt to refuse
+    it: tighten the grants and keep the check. Until then the hub's check counts exactly what was
+    deleted before it was processed, read-but-unacked entries too."""
+    school, hub, intake = as_user[SCHOOL], as_user["hub"], streams.intake(SCHOOL)
+    async_hub = aredis.Redis(unix_socket_path=str(acl_redis), username="hub", password=PASSWORDS["hub"])
+    catalogue = expand(Inputs(sources=(SCHOOL,)))
+    await create_groups(async_hub, catalogue)  # as the hub does at start, as the hub user
+    for n in range(10):
+        school.xadd(intake, {"event": f'{{"n":{n}}}'})
+    hub.xreadgroup(streams.INTAKE_GROUP, "hub-1", {intake: ">"}, count=3)  # 3 pending, then the process dies
+    assert school.xadd(intake, {"event": "{}"}, maxlen=1, approximate=False)  # allowed, and it trims
+    assert school.xadd(intake, {"event": "{}"}, minid="0-1")  # MINID is allowed as well
+    assert hub.xlen(intake) == 2
+
+    watch = LossWatch(async_hub, guarded(catalogue))
+    [found] = await watch.check()
+    assert (found.stream, found.group, found.unread, found.pending) == (intake, streams.INTAKE_GROUP, 7, 3)
+    assert await watch.check() == []  # logged once
+    hub.xreadgroup(streams.INTAKE_GROUP, "hub-1", {intake: ">"}, count=10)
+    assert (await loss(async_hub, intake, streams.INTAKE_GROUP)) == Loss(intake, streams.INTAKE_GROUP, 7, 3)
+    await async_hub.aclose()
+
+
+@pytest.mark.integration
+def test_a_function_cannot_give_a_source_an_append_only_entry_point(tmp_path: Path) -> None:
+    """Why the hub does not load an append-only FUNCTION for sources: Redis checks the commands a
+    function runs against the caller's ACL, and FCALL needs read and write on the key, so a
+    source could FCALL the function only if it could also XADD (with MAXLEN) itself."""
+    binary = require_redis7()
+    aclfile = tmp_path / "users.acl"
+    aclfile.write_text(
+        "user default off\n"
+        "user admin on >admin-password-0001 ~* +@all\n"
+        "user fn-only on >fn-only-password-0001 resetchannels -@all (+fcall ~in.s)\n"
+        "user fn-write on >fn-write-password-0001 resetchannels -@all (+fcall %W~in.s)\n"
+    )
+    with running_redis(binary, tmp_path, "--save", "", "--appendonly", "no", "--aclfile", str(aclfile)) as socket:
+        admin = _connect(socket, "admin", "admin-password-0001")
+        admin.function_load(
+            "#!lua name=hubtest\nredis.register_function('append', function(keys, args) "
+            "return redis.call('XADD', keys[1], '*', 'event', args[1]) end)"
+        )
+        with pytest.raises(ResponseError, match="can't run this command"):
+            _connect(socket, "fn-only", "fn-only-password-0001").fcall("append", 1, "in.s", "{}")
+        _denied(lambda: _connect(socket, "fn-write", "fn-write-password-0001").fcall("append", 1, "in.s", "{}"))
+        assert admin.exists("in.s") == 0
+        admin.close()

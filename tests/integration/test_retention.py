@@ -8,8 +8,10 @@ import redis.asyncio as aredis
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from hub.config.registry import default_registry_path, load_registry
 from hub.schemas import streams
 from hub.services.retention import Cutoffs, purge_database, trim_streams
+from hub.services.stream_guard import Loss, create_groups, loss
 from hub.store.models import Decision, Disclosure, Outbox, Report
 from tests.factories import cloudevent, decision, entry, report_data
 from tests.integration.wire import read_events
@@ -54,4 +56,52 @@ async def test_old_reports_are_erased_and_recent_ones_kept(hub) -> None:
     trimmed = await trim_streams(client, hub.registry, now + timedelta(seconds=1))
     assert trimmed > 0
     assert await client.xlen(streams.referrals("ssp", "bkv")) == 0
+    await client.aclose()
+
+
+async def test_streams_the_hub_reads_are_trimmed_only_below_what_it_processed(clean_redis: str) -> None:
+    """Intake entries hold whole reports: past their age they go too, but never one the hub has
+    not stored yet (unread, or read and not acked), and the trim is not mistaken for a loss."""
+    registry = load_registry(default_registry_path())
+    client = aredis.Redis.from_url(clean_redis)
+    await create_groups(client, registry.catalogue())
+    stream = streams.intake(SCHOOL)
+    ids = [await client.xadd(stream, {"event": "{}"}) for _ in range(6)]
+    await client.xreadgroup(streams.INTAKE_GROUP, "hub-1", {stream: ">"}, count=4)
+    await client.xack(stream, streams.INTAKE_GROUP, ids[0], ids[1])  # 2 stored, 2 pending, 2 unread
+
+    await trim_streams(client, registry, datetime.now(UTC) + timedelta(days=1))
+    assert [entry_id for entry_id, _ in await client.xrange(stream)] == ids[2:]
+    counted = "entries-added" in await client.xinfo_stream(stream)  # Redis 7 (not the embedded 6.2)
+    assert await loss(client, stream, streams.INTAKE_GROUP) == (
+        Loss(stream, streams.INTAKE_GROUP, 0, 0) if counted else None
+    )
+
+    await client.xreadgroup(streams.INTAKE_GROUP, "hub-1", {stream: ">"}, count=10)
+    await client.xack(stream, streams.INTAKE_GROUP, *ids[2:])
+    await trim_streams(client, registry, datetime.now(UTC) + timedelta(days=1))
+    assert [entry_id for entry_id, _ in await client.xrange(stream)] == ids[-1:]  # the group's last-delivered-id
+    await client.aclose()
+
+
+async def test_each_stream_is_trimmed_to_its_own_retention_period(clean_redis: str) -> None:
+    """The catalogue's `retention` key: dead letters after `deadletter` days, receipts after `report` days."""
+    registry = load_registry(default_registry_path())
+    client = aredis.Redis.from_url(clean_redis)
+    await client.xadd(streams.DEADLETTER, {"event": "{}"})
+    await client.xadd(streams.receipts("dke-triage"), {"event": "{}"})
+    await client.xadd(streams.receipts(SCHOOL), {"event": "{}"})
+    now = datetime.now(UTC)
+    past, future = now - timedelta(days=1), now + timedelta(days=1)
+    assert (
+        await trim_streams(client, registry, Cutoffs(report=past, disclosure_log=past, deadletter=future, outbox=past))
+        == 1
+    )
+    assert await client.xlen(streams.DEADLETTER) == 0
+    assert await client.xlen(streams.receipts(SCHOOL)) == 1
+    assert (
+        await trim_streams(client, registry, Cutoffs(report=future, disclosure_log=past, deadletter=past, outbox=past))
+        == 2
+    )
+    assert await client.xlen(streams.receipts("dke-triage")) == 0
     await client.aclose()

@@ -40,7 +40,7 @@ def retention(
             async def trim() -> int:
                 client = redis.asyncio.Redis.from_url(url)
                 try:
-                    return await trim_streams(client, container.registry, cutoffs.report)
+                    return await trim_streams(client, container.registry, cutoffs)
                 finally:
                     await client.aclose()
 

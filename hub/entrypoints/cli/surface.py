@@ -48,41 +48,8 @@ def sources(as_json: JsonOpt = False) -> None:
 
 
 def stream_table(registry: Registry) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for s in registry.sources:
-        rows.append({"stream": streams.intake(s.id), "writer": s.id, "readers": ["hub"], "event": "concern.reported"})
-        rows.append(
-            {
-                "stream": streams.receipts(s.id),
-                "writer": "hub",
-                "readers": [s.id],
-                "event": "report.accepted | report.rejected",
-            }
-        )
-    for q in streams.Queue:
-        rows.append({"stream": streams.triage(q), "writer": "hub", "readers": ["dke"], "event": "triage.queued"})
-    rows.append(
-        {
-            "stream": streams.DECISIONS,
-            "writer": ",".join(sorted(registry.decision_sources)),
-            "readers": ["hub"],
-            "event": "decision.made",
-        }
-    )
-    police = [p.id for p in registry.partners if p.kind.value == "police"]
-    social = [p.id for p in registry.partners if p.kind.value == "social_services"]
-    rows.append({"stream": streams.POLICE_ALERTS, "writer": "hub", "readers": police, "event": "alert.raised"})
-    rows.append(
-        {"stream": streams.CHILDREN_NOTIFICATIONS, "writer": "hub", "readers": social, "event": "notification.issued"}
-    )
-    for p in registry.partners:
-        for name in p.streams():
-            rows.append({"stream": name, "writer": "hub", "readers": [p.id], "event": "referral.issued"})
-    rows.append(
-        {"stream": streams.REFERRALS_WITHHELD, "writer": "hub", "readers": ["dke"], "event": "referral.withheld"}
-    )
-    rows.append({"stream": streams.DEADLETTER, "writer": "hub", "readers": ["dke"], "event": "message.deadlettered"})
-    return rows
+    """Every stream of the hub, from the stream catalogue (`hub.schemas.catalogue`)."""
+    return registry.catalogue().table()
 
 
 @app.command("streams")
@@ -93,7 +60,8 @@ def list_streams(as_json: JsonOpt = False) -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        typer.echo(f"{r['stream']:<48} {r['event']:<36} {r['writer']} → {', '.join(r['readers']) or '–'}")
+        groups = f"  [{', '.join(r['groups'])}]" if r["groups"] else ""
+        typer.echo(f"{r['stream']:<48} {r['event']:<36} {r['writer']} → {', '.join(r['readers']) or '–'}{groups}")
 
 
 @app.command()
@@ -103,14 +71,15 @@ def schemas(
     """JSON Schemas of every event type on the hub's streams, for clients in any language."""
     from pathlib import Path
 
-    from hub.schemas.catalogue import EVENT_DATA, json_schema
+    from hub.schemas.catalogue import event_models, json_schema
 
+    types = list(event_models())  # every event type on the stream catalogue's streams
     if out is None:
-        typer.echo(json.dumps({t: json_schema(t) for t in EVENT_DATA}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({t: json_schema(t) for t in types}, ensure_ascii=False, indent=2))
         return
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    for event_type in EVENT_DATA:
+    for event_type in types:
         path = folder / f"{event_type}.schema.json"
         path.write_text(json.dumps(json_schema(event_type), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         typer.echo(str(path))
