@@ -56,7 +56,8 @@ async def test_spoofed_and_invalid_reports_get_422_and_a_dead_letter(hub, tmp_pa
     auth = {"Authorization": f"Bearer {token}"}
     spoof = await http.post("/v1/reports", json=cloudevent("politi-vestegn", report_data()), headers=auth)
     assert spoof.status_code == 422 and spoof.json()["code"] == "source_mismatch"
-    broken = await http.post("/v1/reports", content=b'{"specversion": "1.0", "id":', headers=auth)
+    json_auth = {**auth, "Content-Type": "application/json"}
+    broken = await http.post("/v1/reports", content=b'{"specversion": "1.0", "id":', headers=json_auth)
     assert broken.status_code == 422 and broken.json()["code"] == "invalid_json"
     redis = aredis.Redis.from_url(hub.redis_url)
     dead = await read_events(redis, streams.DEADLETTER, 2)
@@ -68,6 +69,7 @@ async def test_spoofed_and_invalid_reports_get_422_and_a_dead_letter(hub, tmp_pa
 async def test_oversized_body_is_refused(hub, tmp_path) -> None:
     http, token = client_for(hub, tmp_path)
     big = json.dumps(cloudevent(SCHOOL, report_data())) + " " * 20_000
-    resp = await http.post("/v1/reports", content=big, headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    resp = await http.post("/v1/reports", content=big, headers=headers)
     assert resp.status_code == 413
     await http.aclose()
