@@ -7,6 +7,7 @@ Nothing in this module raises for bad input.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -164,14 +165,37 @@ def _parse_stepwise(doc: dict[str, Any], source_id: str, now: datetime, limits: 
     )
 
 
-def _outside(value: datetime | date, low: datetime | date, high: datetime | date) -> bool:
-    return not low <= value <= high
+@dataclass(frozen=True, slots=True)
+class _Windows:
+    """The accepted windows at one `now` (a batch shares one, so they are worked out once)."""
+
+    time: tuple[datetime, datetime]
+    observed: tuple[datetime, datetime]
+    born: tuple[date, date]
+    release: tuple[date, date]
 
 
-def _time_problems(time: datetime, now: datetime, limits: Limits) -> list[ErrorItem]:
-    """The CloudEvent `time`, not older than `event_max_age` nor ahead by more than the skew."""
-    if _outside(time, now - limits.event_max_age, now + limits.clock_skew):
-        return [ErrorItem(field="time", problem="time is outside the accepted window")]
+@functools.lru_cache(maxsize=8)
+def _windows(now: datetime, limits: Limits) -> _Windows | None:
+    today = now.date()
+    try:
+        return _Windows(
+            time=(now - limits.event_max_age, now + limits.clock_skew),
+            observed=(now - limits.observed_max_age, now + limits.clock_skew),
+            born=(today - limits.birth_max_age, today),
+            release=(today - limits.release_max_past, today + limits.release_max_ahead),
+        )
+    except OverflowError:  # a window past year 1 or 9999: settings bound the limits, `now` could be odd
+        return None
+
+
+_OUT_OF_WINDOW = "outside the accepted window"
+
+
+def _time_problems(time: datetime, w: _Windows | None) -> list[ErrorItem]:
+    """The CloudEvent `time`: not older than `event_max_age`, not ahead by more than the skew."""
+    if w is None or not w.time[0] <= time <= w.time[1]:
+        return [ErrorItem(field="time", problem=f"time is {_OUT_OF_WINDOW}")]
     return []
 
 
@@ -179,25 +203,22 @@ def _report_times(
     time: datetime, report: ConcernReport, event_id: str, now: datetime, limits: Limits
 ) -> Rejection | None:
     """The event's time and the times a report may hold, each within its window (`Limits`)."""
-    try:
-        problems = _time_problems(time, now, limits)
-        today = now.date()
+    w = _windows(now, limits)
+    problems = _time_problems(time, w)
+    if w is not None:
         observed = report.concern.observed_at
-        if observed is not None and _outside(observed, now - limits.observed_max_age, now + limits.clock_skew):
-            problems.append(ErrorItem(field="data.concern.observed_at", problem="date is outside the accepted window"))
-        if report.subject is not None:
-            born = report.subject.born()
-            if born is not None and _outside(born, today - limits.birth_max_age, today):
-                field = "data.subject.birth_date" if report.subject.birth_date else "data.subject.cpr"
-                problems.append(ErrorItem(field=field, problem="birth date is outside the accepted window"))
-            custody = report.subject.custody
-            if custody is not None and custody.release_date is not None:
-                low, high = today - limits.release_max_past, today + limits.release_max_ahead
-                if _outside(custody.release_date, low, high):
-                    field = "data.subject.custody.release_date"
-                    problems.append(ErrorItem(field=field, problem="date is outside the accepted window"))
-    except OverflowError:  # a window reaching past year 1 or 9999 (settings are bounded; kept for safety)
-        problems = [ErrorItem(field="time", problem="time is outside the accepted window")]
+        if observed is not None and not w.observed[0] <= observed <= w.observed[1]:
+            problems.append(ErrorItem(field="data.concern.observed_at", problem=f"date is {_OUT_OF_WINDOW}"))
+        subject = report.subject
+        if subject is not None:
+            born = subject.born()
+            if born is not None and not w.born[0] <= born <= w.born[1]:
+                field = "data.subject.birth_date" if subject.birth_date else "data.subject.cpr"
+                problems.append(ErrorItem(field=field, problem=f"birth date is {_OUT_OF_WINDOW}"))
+            released = subject.custody.release_date if subject.custody is not None else None
+            if released is not None and not w.release[0] <= released <= w.release[1]:
+                field = "data.subject.custody.release_date"
+                problems.append(ErrorItem(field=field, problem=f"date is {_OUT_OF_WINDOW}"))
     if not problems:
         return None
     return Rejection("time_out_of_range", "A time in the event is outside the accepted window.", (*problems,), event_id)
@@ -220,11 +241,7 @@ def parse_decision(
         return Rejection("unknown_type", f"The decisions stream accepts only {DECISION_MADE}.", (), event.id)
     if event.source not in registry.decision_sources:
         return Rejection("unknown_decision_source", "This source may not write triage decisions.", (), event.id)
-    try:
-        late = _time_problems(event.time, now or datetime.now(UTC), limits)
-    except OverflowError:
-        late = [ErrorItem(field="time", problem="time is outside the accepted window")]
-    if late:
+    if late := _time_problems(event.time, _windows(now or datetime.now(UTC), limits)):
         return Rejection("time_out_of_range", "The event's `time` is outside the accepted window.", (*late,), event.id)
     return event
 

@@ -85,15 +85,15 @@ def load(raw: bytes, limits: Limits, what: str) -> Any | Refused:
         return _too_deep(limits)
     except json.JSONDecodeError as exc:
         return Refused("invalid_json", f"{what} is not valid JSON (line {exc.lineno}, column {exc.colno}).")
-    nul = b"\\u0000" in raw
-    surrogates = _SURROGATE_ESCAPE.search(raw) is not None
-    strings = len(raw) > limits.max_string_chars
-    deep = raw.count(b"[") + raw.count(b"{") > limits.max_depth
-    wide = raw.count(b",") + 1 > limits.max_members
-    if nul or surrogates or strings or deep or wide:
-        problem = _walk(value, limits, check_strings=nul or surrogates or strings)
-        if problem is not None:
-            return problem
+    if (problem := _shape(value, limits)) is not None:
+        return problem
+    # Strings need a look only if one could be too long, or an escape could hide a NUL or a
+    # lone surrogate (raw control characters are invalid JSON already): rarely, so separately.
+    suspect = len(raw) > limits.max_string_chars
+    if not suspect and raw.find(b"\\") >= 0:
+        suspect = b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw) is not None
+    if suspect and (problem := _strings(_all_strings(value), limits)) is not None:
+        return problem
     return value
 
 
@@ -101,36 +101,52 @@ def _too_deep(limits: Limits) -> Refused:
     return Refused("too_deep", f"The JSON is nested more than {limits.max_depth} levels deep.")
 
 
-def _walk(root: Any, limits: Limits, *, check_strings: bool) -> Refused | None:
-    """Depth, array sizes and (if asked) every string and key, without recursion.
-
-    Scalars are looked at in C (`map`, `max`, `join`) a container at a time, so even a
-    document at the size limit made of many small arrays is walked in milliseconds."""
-    if check_strings and type(root) is str:
-        return _strings((root,), limits)
-    stack: list[tuple[Any, int]] = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
+def _shape(root: Any, limits: Limits) -> Refused | None:
+    """Nesting depth and array sizes (object sizes are checked while parsing), level by level
+    without recursion. Large containers are scanned for containers in C (`map`), so a document
+    at the size limit made of many small arrays is still decided in milliseconds."""
+    level, depth = [root], 0
+    while level:
+        depth += 1
         if depth > limits.max_depth:
             return _too_deep(limits)
-        if type(node) is dict:
-            if check_strings and (problem := _strings(node.keys(), limits)) is not None:
-                return problem
-            items: Any = node.values()
-        else:
-            if len(node) > limits.max_members:
-                return Refused("too_many_members", f"An array has more than {limits.max_members} members.")
-            items = node
-        kinds = set(map(type, items))
-        if check_strings and str in kinds and (problem := _strings([v for v in items if type(v) is str], limits)):
-            return problem
-        if dict in kinds or list in kinds:
-            stack.extend((v, depth + 1) for v in items if type(v) in _CONTAINERS)
+        below: list[Any] = []
+        for node in level:
+            if type(node) is dict:
+                items: Any = node.values()
+            elif type(node) is list:
+                items = node
+                if len(node) > limits.max_members:
+                    return Refused("too_many_members", f"An array has more than {limits.max_members} members.")
+            else:
+                continue
+            if len(items) > 16:
+                kinds = set(map(type, items))
+                if dict in kinds or list in kinds:
+                    below.extend(v for v in items if type(v) in _CONTAINERS)
+            else:
+                below.extend(v for v in items if type(v) in _CONTAINERS)
+        level = below
     return None
 
 
-def _strings(strings: Any, limits: Limits) -> Refused | None:
-    strings = tuple(strings)
+def _all_strings(root: Any) -> list[str]:
+    """Every string and key in a document whose shape `_shape` has already bounded."""
+    found: list[str] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is str:
+            found.append(node)
+        elif type(node) is dict:
+            found.extend(node)
+            stack.extend(node.values())
+        elif type(node) is list:
+            stack.extend(node)
+    return found
+
+
+def _strings(strings: list[str], limits: Limits) -> Refused | None:
     if not strings:
         return None
     if max(map(len, strings)) > limits.max_string_chars:
