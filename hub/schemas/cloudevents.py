@@ -13,7 +13,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 EVENT_FIELD = "event"
@@ -28,16 +28,17 @@ def event_type(noun: str, verb: str) -> str:
     return f"{TYPE_PREFIX}{noun}.{verb}.v1"
 
 
-def printable(value: str) -> str:
+def printable(value: object) -> object:
     """Identifiers (ids, sources, types, references) hold no control or format characters:
     no NUL (PostgreSQL refuses it), no newline or bidi override that would make one id look
     like another in a log or a review. The error type is the rejection code."""
-    if not value.isprintable():
+    if isinstance(value, str) and not value.isprintable():
         raise PydanticCustomError("control_character", "an identifier must not contain control characters")
     return value
 
 
-Identifier = Annotated[str, AfterValidator(printable)]
+# Before the type's own checks, so a pattern or length error does not hide it.
+Identifier = Annotated[str, BeforeValidator(printable)]
 
 
 class CloudEvent(BaseModel, Generic[DataT]):
