@@ -90,8 +90,8 @@ async def test_a_chunked_body_over_the_limit_is_refused_without_being_read(hub, 
             yield b" " * 1000
 
     resp = await http.post("/v1/reports", content=body(), headers=_auth(token))
-    assert resp.status_code == 413 and resp.json()["code"] == "too_large"
     assert sent <= 12_000, f"{sent} bytes were read for a 10,000-byte limit"
+    assert resp.status_code == 413 and resp.json()["code"] == "too_large"
     assert await hub.client.xlen(streams.intake(SCHOOL)) == 0
     await http.aclose()
 
