@@ -120,12 +120,14 @@ def _shape(root: Any, limits: Limits) -> Refused | None:
                     return Refused("too_many_members", f"An array has more than {limits.max_members} members.")
             else:
                 continue
-            if len(items) > 16:
+            if len(items) > 16:  # scan in C; only containers need a look in Python
                 kinds = set(map(type, items))
                 if dict in kinds or list in kinds:
-                    below.extend(v for v in items if type(v) in _CONTAINERS)
+                    below.extend([v for v in items if type(v) in _CONTAINERS])
             else:
-                below.extend(v for v in items if type(v) in _CONTAINERS)
+                for v in items:
+                    if type(v) is dict or type(v) is list:
+                        below.append(v)
         level = below
     return None
 
