@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     max_number_chars: int = Field(40, ge=20, le=4000, description="characters of one JSON number")
     max_string_chars: int = Field(16_384, ge=4_000, le=10_000_000, description="characters of one JSON string or key")
     max_members: int = Field(1_000, ge=50, le=1_000_000, description="members of one JSON object or array")
+    max_values: int = Field(10_000, ge=1_000, le=10_000_000, description="values in one JSON document")
     event_max_age_days: int = Field(365, ge=1, le=36_500, description="how old an event's `time` may be")
     clock_skew_s: int = Field(300, ge=0, le=86_400, description="how far ahead of the hub's clock a time may be")
     observed_max_age_days: int = Field(5 * 365, ge=1, le=36_500, description="how old `observed_at` may be")
@@ -116,6 +117,7 @@ class Settings(BaseSettings):
             max_number_chars=self.max_number_chars,
             max_string_chars=self.max_string_chars,
             max_members=self.max_members,
+            max_values=self.max_values,
             event_max_age=timedelta(days=self.event_max_age_days),
             clock_skew=timedelta(seconds=self.clock_skew_s),
             observed_max_age=timedelta(days=self.observed_max_age_days),

@@ -17,6 +17,9 @@ class Limits:
     max_number_chars: int = 40  # characters of one JSON number, sign and exponent included (`number_too_large`)
     max_string_chars: int = 16_384  # one JSON string or key; the longest report field is 4000 (`string_too_long`)
     max_members: int = 1_000  # members of one object or array (`too_many_members`)
+    # Values in the whole document (also `too_many_members`), decided from the bytes before
+    # parsing: parsing costs per value, and a report has well under a hundred.
+    max_values: int = 10_000
     # `time_out_of_range`: the CloudEvent `time` (receipts and ordering rely on it) ...
     event_max_age: timedelta = timedelta(days=365)
     clock_skew: timedelta = timedelta(minutes=5)  # ... and how far ahead any time may be
@@ -29,7 +32,7 @@ class Limits:
         # The stdlib parser recurses per level: deeper limits would meet RecursionError first.
         if not 1 <= self.max_depth <= 200:
             raise ValueError("max_depth must be between 1 and 200")
-        if min(self.max_bytes, self.max_number_chars, self.max_string_chars, self.max_members) < 1:
+        if min(self.max_bytes, self.max_number_chars, self.max_string_chars, self.max_members, self.max_values) < 1:
             raise ValueError("limits must be positive")
 
 

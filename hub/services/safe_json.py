@@ -71,6 +71,10 @@ def load(raw: bytes, limits: Limits, what: str) -> Any | Refused:
     """The JSON value in `raw` (UTF-8), or why it is refused. `what` names the text in messages."""
     if len(raw) > limits.max_bytes:
         return Refused("too_large", f"{what} is {len(raw)} bytes; the limit is {limits.max_bytes}.")
+    # Every value after the first in a container follows a comma (commas in strings only add
+    # to the count), so this bounds the parser's work; only a large document can get there.
+    if len(raw) > 2 * limits.max_values and raw.count(b",") >= limits.max_values:
+        return Refused("too_many_members", f"The JSON has more than {limits.max_values} values.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

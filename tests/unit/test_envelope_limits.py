@@ -104,6 +104,11 @@ REPORT_CASES: dict[str, tuple[dict[bytes, bytes], str, str | None]] = {
     "long-string": ({b"event": with_data("concern.description", "x" * 20_000)}, "string_too_long", None),
     "long-key": ({b"event": with_data("concern." + "k" * 20_000, 1)}, "string_too_long", None),
     "wide-array": ({b"event": with_data("concern.categories", ["crime"] * 1001)}, "too_many_members", None),
+    "many-values": (
+        {b"event": with_data("consent", [[0] * 999] * 11)},
+        "too_many_members",
+        None,
+    ),
     "wide-object": ({b"event": with_data("consent", {f"k{i}": 1 for i in range(1001)})}, "too_many_members", None),
     "nul-in-text": ({b"event": with_data("concern.description", "a\x00b")}, "control_character", None),
     "nul-in-key": ({b"event": with_data("concern", {"a\x00": 1})}, "control_character", None),
@@ -218,12 +223,16 @@ def _hostile_at_the_limit() -> dict[str, bytes]:
     return {
         "deep": nested(n // 2),
         "wide-array": b"[" + b"0," * (n // 2 - 1) + b"0]",
-        "many-small-arrays": b"[" + b",".join([b"[" + b"0," * 400 + b"0]"] * (n // 804)) + b"]",
+        "many-small-arrays": b"[" + b",".join([b"[" + b"0," * 500 + b"0]"] * (n // 1004)) + b"]",  # 995 x 501
         "many-small-objects": b"[" + b",".join([b'{"a":1}'] * 900) * 1 + b"]",
         "many-strings": b"[" + b",".join([b'"\\u0041"'] * 999) + b"]",
         "long-string": b'"' + b"a" * (n - 2) + b'"',
         "long-number": b"1" * n,
         "duplicate-keys": b"{" + b",".join([b'"a":1'] * 999) + b"}",
+        "floats-under-the-value-cap": b"[" + b",".join([b"[" + b",".join([b"0.5e-3"] * 999) + b"]"] * 9) + b"]",
+        "strings-under-the-value-cap": b"["
+        + b",".join([b"[" + b",".join([b'"' + b"\\u00e6" * 17 + b'"'] * 999) + b"]"] * 9)
+        + b"]",
     }
 
 
