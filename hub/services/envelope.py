@@ -76,6 +76,7 @@ _REPORT_EVENT = CloudEvent[ConcernReport]
 _DECISION_EVENT = CloudEvent[TriageDecision]
 _EVENT_KEY = EVENT_FIELD.encode()
 _FASTSTREAM_KEY = b"__data__"
+_ID_READ_BYTES = 65_536
 EVENT_FIELD_TEXT = "The `event` field"
 
 
@@ -99,7 +100,8 @@ def load_event(
         return Rejection("too_large", f"{what} is {len(raw)} bytes; the limit is {max_bytes}.")
     doc = safe_json.load(raw, limits, what)
     if isinstance(doc, safe_json.Refused):
-        return Rejection(doc.code, doc.message)
+        # The sender matches receipts by the id; read it (orjson, in C) unless that is costly.
+        return Rejection(doc.code, doc.message, (), event_id_of(fields) if len(raw) <= _ID_READ_BYTES else None)
     if not isinstance(doc, dict):
         return Rejection("invalid_envelope", f"{what} must hold a JSON object (a CloudEvent).")
     return doc

@@ -163,6 +163,12 @@ def test_each_refusal_has_its_code(fields: dict[bytes, bytes], code: str, field:
         assert any(e.field.startswith(field) for e in result.errors), result.errors
 
 
+def test_a_refusal_before_validation_still_names_the_event_for_the_receipt() -> None:
+    doc = good()
+    result = parse({b"event": text(doc)[:-1] + b', "x": ' + nested(500) + b"}"})
+    assert isinstance(result, Rejection) and (result.code, result.event_id) == ("too_deep", doc["id"])
+
+
 def test_the_limits_are_inclusive_and_a_good_report_passes() -> None:
     assert isinstance(parse({b"event": text(good())}), ParsedReport)
     at_depth = with_data("concern.description", nested(DEFAULT_LIMITS.max_depth - 3))  # data.concern.x: 3 levels
