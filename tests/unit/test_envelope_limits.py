@@ -257,7 +257,7 @@ FIELD_NAMES = st.sampled_from([b"event", b"__data__", b"x", b""])
 
 SCALARS = st.one_of(
     st.just(b"null"),
-    st.just(b"true"),
+    st.sampled_from([b"true", b"[]", b"{}"]),
     st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-0", b"1E400", b"9" * 5000, b"0.1e-99999"]),
     st.integers().map(lambda i: str(i).encode()),
     st.floats(allow_nan=False, allow_infinity=False).map(lambda f: repr(f).encode()),
@@ -273,8 +273,8 @@ KEYS = st.sampled_from(
 
 
 def _containers(children: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
-    arrays = st.lists(children, max_size=5).map(lambda items: b"[" + b",".join(items) + b"]")
-    objects = st.lists(st.tuples(KEYS, children), max_size=5).map(
+    arrays = st.lists(children, min_size=1, max_size=5).map(lambda items: b"[" + b",".join(items) + b"]")
+    objects = st.lists(st.tuples(KEYS, children), min_size=1, max_size=5).map(
         lambda pairs: b"{" + b",".join(k + b":" + v for k, v in pairs) + b"}"
     )
     deep = st.tuples(st.integers(1, 3000), children).map(lambda t: b"[" * t[0] + t[1] + b"]" * t[0])
