@@ -32,7 +32,7 @@ class _Stop(Exception):
         self.code, self.message = code, message
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # a surrogate written as an escape
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")  # NUL, or a surrogate (maybe a lone one)
 _CONTAINERS = (dict, list)
 
 
@@ -95,7 +95,7 @@ def load(raw: bytes, limits: Limits, what: str) -> Any | Refused:
     # lone surrogate (raw control characters are invalid JSON already): rarely, so separately.
     suspect = len(raw) > limits.max_string_chars
     if not suspect and raw.find(b"\\") >= 0:
-        suspect = b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw) is not None
+        suspect = _SUSPECT_ESCAPE.search(raw) is not None
     if suspect and (problem := _strings(_all_strings(value), limits)) is not None:
         return problem
     return value
