@@ -53,13 +53,9 @@ def outcome(decision: Assessment | Disclosure) -> str:
 
 
 def _example(e: Example, agreement: Agreement) -> str:
-    kind = (
-        "assessment"
-        if e.to is None
-        else (
-            f"disclosure to a `{e.to.kind.value}` partner in {e.structure.value.upper() if e.structure else '?'}"
-            + (" (self-governing)" if e.to.self_governing else "")
-        )
+    kind = "assessment" if e.to is None else (
+        f"disclosure to a `{e.to.kind.value}` partner in {e.structure.value.upper() if e.structure else '?'}"
+        + (" (self-governing)" if e.to.self_governing else "")
     )
     if e.agreement is not None:
         kind += ", under its own agreement"
@@ -147,10 +143,8 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "",
         "| id | citation | layer | outcome |",
         "|---|---|---|---|",
-        *(
-            f"| [{r.id}](#{r.id.lower()}) | {r.citation} | {r.layer.value} | {r.outcome.value} |"
-            for r in RULES.values()
-        ),
+        *(f"| [{r.id}](#{r.id.lower()}) | {r.citation} | {r.layer.value} | {r.outcome.value} |"
+          for r in RULES.values()),
         "",
         f"Examples are evaluated at {EXAMPLE_NOW.isoformat()} under the example agreement below "
         "(the statute's defaults and the sample allow-lists); the people in them are fake.",
@@ -165,7 +159,8 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "",
         f"- SSP: under {a.ages.ssp_max_age}; SSP+: from {a.ages.ssp_max_age} to under {a.ages.ssp_plus_max_age}",
         f"- KSP window: {a.ksp.days_before_release} days before to {a.ksp.days_after_release} days after release",
-        *(f"- {s.value.upper()} partner kinds: {_code(k.value for k in a.structures.members(s))}" for s in Structure),
+        *(f"- {s.value.upper()} partner kinds: {_code(k.value for k in a.structures.members(s))}"
+          for s in Structure),
         f"- SSP+ partner kinds: {_code(k.value for k in a.structures.members(Structure.SSP, ssp_plus=True))}",
         *(f"- fields for `{k.value}`: {_code(v)}" for k, v in sorted(a.fields.items())),
         f"- departments outside the structures, with consent: {_code(a.departments_with_consent)}",

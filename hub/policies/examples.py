@@ -30,68 +30,26 @@ EXAMPLE_AGREEMENT = Agreement(
     version="docs",
     fields={
         SourceKind.POLICE: frozenset(
-            {
-                "subject.cpr",
-                "subject.name",
-                "subject.birth_date",
-                "subject.district",
-                "subject.custody",
-                "concern.categories",
-                "concern.observed_at",
-                "concern.location",
-                "reporter.role",
-                "reporter.contact",
-            }
+            {"subject.cpr", "subject.name", "subject.birth_date", "subject.district", "subject.custody",
+             "concern.categories", "concern.observed_at", "concern.location", "reporter.role",
+             "reporter.contact"}
         ),
         SourceKind.SOCIAL_SERVICES: frozenset(
-            {
-                "subject.cpr",
-                "subject.name",
-                "subject.birth_date",
-                "subject.district",
-                "subject.resident",
-                "subject.psychiatric_contact",
-                "subject.custody",
-                "concern.categories",
-                "concern.description",
-                "concern.observed_at",
-                "concern.school_absence_pct",
-                "reporter.role",
-                "reporter.contact",
-            }
+            {"subject.cpr", "subject.name", "subject.birth_date", "subject.district", "subject.resident",
+             "subject.psychiatric_contact", "subject.custody", "concern.categories", "concern.description",
+             "concern.observed_at", "concern.school_absence_pct", "reporter.role", "reporter.contact"}
         ),
         SourceKind.SCHOOL: frozenset(
-            {
-                "subject.name",
-                "subject.birth_date",
-                "subject.district",
-                "concern.categories",
-                "concern.school_absence_pct",
-                "reporter.role",
-            }
+            {"subject.name", "subject.birth_date", "subject.district", "concern.categories",
+             "concern.school_absence_pct", "reporter.role"}
         ),
         SourceKind.PSYCHIATRY: frozenset(
-            {
-                "subject.cpr",
-                "subject.name",
-                "subject.birth_date",
-                "subject.psychiatric_contact",
-                "concern.categories",
-                "concern.description",
-                "reporter.role",
-                "reporter.contact",
-            }
+            {"subject.cpr", "subject.name", "subject.birth_date", "subject.psychiatric_contact",
+             "concern.categories", "concern.description", "reporter.role", "reporter.contact"}
         ),
         SourceKind.PRISON_PROBATION: frozenset(
-            {
-                "subject.cpr",
-                "subject.name",
-                "subject.birth_date",
-                "subject.custody",
-                "concern.categories",
-                "reporter.role",
-                "reporter.contact",
-            }
+            {"subject.cpr", "subject.name", "subject.birth_date", "subject.custody", "concern.categories",
+             "reporter.role", "reporter.contact"}
         ),
     },
     departments_with_consent=frozenset({"subject.name", "subject.district", "reporter.role"}),
@@ -106,15 +64,12 @@ POLICE = Recipient(partner_id="politi", kind=SourceKind.POLICE, structures=_ALL)
 SOCIAL = Recipient(partner_id="boern-og-unge", kind=SourceKind.SOCIAL_SERVICES, structures=_ALL)
 SCHOOLS = Recipient(partner_id="skoler", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP}))
 PSYCHIATRY = Recipient(partner_id="psykiatri", kind=SourceKind.PSYCHIATRY, structures=frozenset({Structure.PSP}))
-PRISON = Recipient(
-    partner_id="kriminalforsorgen", kind=SourceKind.PRISON_PROBATION, structures=frozenset({Structure.KSP})
-)
-DEPARTMENT = Recipient(
-    partner_id="kultur-fritid", kind=SourceKind.MUNICIPAL_DEPARTMENT, structures=frozenset({Structure.SSP})
-)
-FREE_SCHOOL = Recipient(
-    partner_id="friskolen", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP}), self_governing=True
-)
+PRISON = Recipient(partner_id="kriminalforsorgen", kind=SourceKind.PRISON_PROBATION,
+                   structures=frozenset({Structure.KSP}))
+DEPARTMENT = Recipient(partner_id="kultur-fritid", kind=SourceKind.MUNICIPAL_DEPARTMENT,
+                       structures=frozenset({Structure.SSP}))
+FREE_SCHOOL = Recipient(partner_id="friskolen", kind=SourceKind.SCHOOL, structures=frozenset({Structure.SSP}),
+                        self_governing=True)
 
 
 def born(years: int, now: datetime = EXAMPLE_NOW) -> date:
@@ -122,23 +77,12 @@ def born(years: int, now: datetime = EXAMPLE_NOW) -> date:
     return (now - timedelta(days=int(365.25 * years) + 40)).date()
 
 
-def report(
-    age: int | None = 14,
-    *,
-    serial: int = 1,
-    subject: dict[str, Any] | None = None,
-    concern: dict[str, Any] | None = None,
-    public: bool = True,
-    **top: Any,
-) -> ConcernReport:
+def report(age: int | None = 14, *, serial: int = 1, subject: dict[str, Any] | None = None,
+           concern: dict[str, Any] | None = None, public: bool = True, **top: Any) -> ConcernReport:
     """A fake report about a person of `age` (None: an area observation, no subject)."""
     data: dict[str, Any] = {
-        "reporter": {
-            "name": "Lærer Testesen",
-            "role": "SSP-lærer",
-            "contact": "ssp@skole.example",
-            "public_employee": public,
-        },
+        "reporter": {"name": "Lærer Testesen", "role": "SSP-lærer", "contact": "ssp@skole.example",
+                     "public_employee": public},
         "concern": {"categories": ["risk_behaviour"], "description": "Testbeskrivelse.", **(concern or {})},
         **top,
     }
@@ -165,17 +109,8 @@ class Example:
         agreement = self.agreement or agreement
         if self.to is None or self.structure is None:
             return assess(self.report, SCHOOL_SOURCE, agreement, now)
-        return disclose(
-            Request(
-                report=self.report,
-                recipient=self.to,
-                structure=self.structure,
-                purpose=self.purpose,
-                justification=self.justification,
-            ),
-            agreement,
-            now,
-        )
+        return disclose(Request(report=self.report, recipient=self.to, structure=self.structure,
+                                purpose=self.purpose, justification=self.justification), agreement, now)
 
 
 def _release(days_ago: int) -> str:
@@ -188,239 +123,94 @@ def examples() -> tuple[Example, ...]:
     ssp, psp, ksp = Structure.SSP, Structure.PSP, Structure.KSP
     child_13 = report(13, concern={"categories": ["wellbeing"], "child_at_risk": True})
     return (
-        Example(
-            "RPL115-2",
-            "The police ask about a 16-year-old in SSP to investigate a burglary.",
-            report(16, concern={"categories": ["crime"]}),
-            POLICE,
-            ssp,
-            purpose=Purpose.INVESTIGATION,
-        ),
-        Example(
-            "RPL115-4",
-            "A 15-year-old is referred to the police in SSP with no justification.",
-            report(15),
-            POLICE,
-            ssp,
-            justification="",
-        ),
-        Example(
-            "RPL115-MEMBER",
-            "A socially vulnerable 40-year-old is referred to the schools in PSP.",
-            report(40, subject={"socially_vulnerable": True}),
-            SCHOOLS,
-            psp,
-        ),
-        Example(
-            "RPL115-3",
-            "A 14-year-old is referred in SSP to a self-governing free school.",
-            report(14),
-            FREE_SCHOOL,
-            ssp,
-        ),
-        Example(
-            "RPL115-1-1", "A 13-year-old in distress is referred to children's services in SSP.", child_13, SOCIAL, ssp
-        ),
-        Example(
-            "RPL115-1-1-PLUS",
-            "A 22-year-old with gang affiliation is referred to the police in SSP.",
-            report(22, concern={"categories": ["gang_affiliation"]}),
-            POLICE,
-            ssp,
-        ),
-        Example(
-            "RPL115-1-1-AGE",
-            "A young person known only by name is referred to the police in SSP.",
-            report(None, subject={"name": "Testung Testesen"}),
-            POLICE,
-            ssp,
-        ),
-        Example(
-            "RPL115-1-2",
-            "A socially vulnerable adult in psychiatric care is referred to psychiatry in PSP.",
-            report(
-                41,
-                subject={"socially_vulnerable": True, "psychiatric_contact": True},
-                concern={"categories": ["mental_health"]},
-            ),
-            PSYCHIATRY,
-            psp,
-        ),
-        Example(
-            "RPL115-1-2-CHECK",
-            "An adult in psychiatric care, not marked socially vulnerable, is referred to the police in PSP.",
-            report(35, subject={"psychiatric_contact": True}),
-            POLICE,
-            psp,
-        ),
-        Example(
-            "RPL115-1-3-a",
-            "A convicted 34-year-old released from prison 10 days ago is referred to Kriminalforsorgen in KSP.",
-            report(
-                34,
-                subject={"custody": {"kind": "prison", "convicted": True, "release_date": _release(10)}},
-                concern={"categories": ["release", "crime"]},
-            ),
-            PRISON,
-            ksp,
-        ),
-        Example(
-            "RPL115-1-3-b",
-            "A convicted 17-year-old released from placement a month ago is referred to children's services in KSP.",
-            report(
-                17,
-                subject={"custody": {"kind": "placement", "convicted": True, "release_date": _release(30)}},
-                concern={"categories": ["release"]},
-            ),
-            SOCIAL,
-            ksp,
-        ),
-        Example(
-            "RPL115-1-3-c",
-            "A 28-year-old released from remand custody and judged at risk of "
-            "radicalisation is referred to the police in KSP.",
-            report(
-                28,
-                subject={"custody": {"kind": "remand", "radicalisation_risk": True, "release_date": _release(5)}},
-                concern={"categories": ["radicalisation"]},
-            ),
-            POLICE,
-            ksp,
-        ),
-        Example(
-            "RPL115-NOMATCH",
-            "A 40-year-old with no psychiatric contact or release is referred to children's services in SSP.",
-            report(40, concern={"categories": ["crime"]}),
-            SOCIAL,
-            ssp,
-        ),
-        Example(
-            "RPL115-OUTSIDE",
-            "A 15-year-old is referred to culture & leisure without consent.",
-            report(15),
-            DEPARTMENT,
-            ssp,
-        ),
-        Example(
-            "RPL115-OUTSIDE-CONSENT",
-            "A 20-year-old who consented is referred to culture & leisure.",
-            report(20, consent={"subject": True}),
-            DEPARTMENT,
-            ssp,
-        ),
-        Example(
-            "RPL115-OUTSIDE-CONSENT-UNCLEAR",
-            "A 15-year-old's guardians consented but the young person did not; referred to culture & leisure.",
-            report(15, consent={"guardians": True}),
-            DEPARTMENT,
-            ssp,
-        ),
-        Example(
-            "NOPERSON",
-            "Vandalism at the station, no identifiable person, is shared with the police.",
-            report(None, concern={"categories": ["vandalism", "area_safety"], "location": "Albertslund Station"}),
-            POLICE,
-            ssp,
-        ),
-        Example(
-            "MIN-FIELDS",
-            "A 14-year-old with school absence is referred to the schools in SSP.",
-            report(14, concern={"categories": ["school_absence"], "school_absence_pct": 12.0}),
-            SCHOOLS,
-            ssp,
-        ),
-        Example(
-            "MIN-FIELDS-EMPTY",
-            "A 14-year-old is referred to the police in SSP under an agreement that lists no fields for the police.",
-            report(14),
-            POLICE,
-            ssp,
-            agreement=Agreement.model_validate(
-                {**EXAMPLE_AGREEMENT.model_dump(), "fields": {SourceKind.SCHOOL: frozenset({"subject.name"})}}
-            ),
-        ),
-        Example(
-            "HEALTH-PSP",
-            "A 16-year-old in psychiatric care is referred to children's services in SSP.",
-            report(16, subject={"psychiatric_contact": True}),
-            SOCIAL,
-            ssp,
-        ),
-        Example(
-            "DBL-8",
-            "A 16-year-old suspected of theft is referred to the police in SSP.",
-            report(16, concern={"categories": ["crime"]}),
-            POLICE,
-            ssp,
-        ),
-        Example(
-            "DBL-11",
-            "A 12-year-old identified by CPR number is referred to the police in SSP.",
-            report(12),
-            POLICE,
-            ssp,
-        ),
-        Example(
-            "STRFL141",
-            "The police report a 17-year-old planning a knife attack this weekend.",
-            report(17, concern={"categories": ["weapons", "violence"], "planned_serious_crime": True}),
-        ),
+        Example("RPL115-2", "The police ask about a 16-year-old in SSP to investigate a burglary.",
+                report(16, concern={"categories": ["crime"]}), POLICE, ssp, purpose=Purpose.INVESTIGATION),
+        Example("RPL115-4", "A 15-year-old is referred to the police in SSP with no justification.",
+                report(15), POLICE, ssp, justification=""),
+        Example("RPL115-MEMBER", "A socially vulnerable 40-year-old is referred to the schools in PSP.",
+                report(40, subject={"socially_vulnerable": True}), SCHOOLS, psp),
+        Example("RPL115-3", "A 14-year-old is referred in SSP to a self-governing free school.",
+                report(14), FREE_SCHOOL, ssp),
+        Example("RPL115-1-1", "A 13-year-old in distress is referred to children's services in SSP.",
+                child_13, SOCIAL, ssp),
+        Example("RPL115-1-1-PLUS", "A 22-year-old with gang affiliation is referred to the police in SSP.",
+                report(22, concern={"categories": ["gang_affiliation"]}), POLICE, ssp),
+        Example("RPL115-1-1-AGE", "A young person known only by name is referred to the police in SSP.",
+                report(None, subject={"name": "Testung Testesen"}), POLICE, ssp),
+        Example("RPL115-1-2", "A socially vulnerable adult in psychiatric care is referred to psychiatry "
+                "in PSP.", report(41, subject={"socially_vulnerable": True, "psychiatric_contact": True},
+                                  concern={"categories": ["mental_health"]}), PSYCHIATRY, psp),
+        Example("RPL115-1-2-CHECK", "An adult in psychiatric care, not marked socially vulnerable, is "
+                "referred to the police in PSP.", report(35, subject={"psychiatric_contact": True}),
+                POLICE, psp),
+        Example("RPL115-1-3-a", "A convicted 34-year-old released from prison 10 days ago is referred to "
+                "Kriminalforsorgen in KSP.",
+                report(34, subject={"custody": {"kind": "prison", "convicted": True,
+                                                "release_date": _release(10)}},
+                       concern={"categories": ["release", "crime"]}), PRISON, ksp),
+        Example("RPL115-1-3-b", "A convicted 17-year-old released from placement a month ago is referred to "
+                "children's services in KSP.",
+                report(17, subject={"custody": {"kind": "placement", "convicted": True,
+                                                "release_date": _release(30)}},
+                       concern={"categories": ["release"]}), SOCIAL, ksp),
+        Example("RPL115-1-3-c", "A 28-year-old released from remand custody and judged at risk of "
+                "radicalisation is referred to the police in KSP.",
+                report(28, subject={"custody": {"kind": "remand", "radicalisation_risk": True,
+                                                "release_date": _release(5)}},
+                       concern={"categories": ["radicalisation"]}), POLICE, ksp),
+        Example("RPL115-NOMATCH", "A 40-year-old with no psychiatric contact or release is referred to "
+                "children's services in SSP.", report(40, concern={"categories": ["crime"]}), SOCIAL, ssp),
+        Example("RPL115-OUTSIDE", "A 15-year-old is referred to culture & leisure without consent.",
+                report(15), DEPARTMENT, ssp),
+        Example("RPL115-OUTSIDE-CONSENT", "A 20-year-old who consented is referred to culture & leisure.",
+                report(20, consent={"subject": True}), DEPARTMENT, ssp),
+        Example("RPL115-OUTSIDE-CONSENT-UNCLEAR", "A 15-year-old's guardians consented but the young "
+                "person did not; referred to culture & leisure.",
+                report(15, consent={"guardians": True}), DEPARTMENT, ssp),
+        Example("NOPERSON", "Vandalism at the station, no identifiable person, is shared with the police.",
+                report(None, concern={"categories": ["vandalism", "area_safety"],
+                                      "location": "Albertslund Station"}), POLICE, ssp),
+        Example("MIN-FIELDS", "A 14-year-old with school absence is referred to the schools in SSP.",
+                report(14, concern={"categories": ["school_absence"], "school_absence_pct": 12.0}),
+                SCHOOLS, ssp),
+        Example("MIN-FIELDS-EMPTY", "A 14-year-old is referred to the police in SSP under an agreement that "
+                "lists no fields for the police.", report(14), POLICE, ssp,
+                agreement=Agreement.model_validate({**EXAMPLE_AGREEMENT.model_dump(), "fields": {
+                    SourceKind.SCHOOL: frozenset({"subject.name"})}})),
+        Example("HEALTH-PSP", "A 16-year-old in psychiatric care is referred to children's services in SSP.",
+                report(16, subject={"psychiatric_contact": True}), SOCIAL, ssp),
+        Example("DBL-8", "A 16-year-old suspected of theft is referred to the police in SSP.",
+                report(16, concern={"categories": ["crime"]}), POLICE, ssp),
+        Example("DBL-11", "A 12-year-old identified by CPR number is referred to the police in SSP.",
+                report(12), POLICE, ssp),
+        Example("STRFL141", "The police report a 17-year-old planning a knife attack this weekend.",
+                report(17, concern={"categories": ["weapons", "violence"], "planned_serious_crime": True})),
         Example("BL133-1-1", "A teacher reports a 13-year-old in distress.", child_13),
-        Example(
-            "BL133-1-2",
-            "A 24-year-old expecting a child is reported to be unable to care for it.",
-            report(24, concern={"categories": ["wellbeing"], "expected_child_at_risk": True}),
-        ),
-        Example(
-            "BL133-1-3",
-            "A 12-year-old is reported for unlawful school absence.",
-            report(12, concern={"categories": ["school_absence"]}),
-        ),
-        Example(
-            "BL133-1-4",
-            "A teacher suspects a 9-year-old is abused at home.",
-            report(9, concern={"categories": ["abuse"], "abuse_suspected": True}),
-        ),
-        Example(
-            "BL133-2",
-            "A 14-year-old has 18 % unlawful absence this quarter.",
-            report(14, concern={"categories": ["school_absence"], "school_absence_pct": 18.0}),
-        ),
-        Example(
-            "BL-ASSESS-24H",
-            "A housing officer (not a public employee) reports a 13-year-old in distress.",
-            report(13, concern={"categories": ["wellbeing"], "child_at_risk": True}, public=False),
-        ),
+        Example("BL133-1-2", "A 24-year-old expecting a child is reported to be unable to care for it.",
+                report(24, concern={"categories": ["wellbeing"], "expected_child_at_risk": True})),
+        Example("BL133-1-3", "A 12-year-old is reported for unlawful school absence.",
+                report(12, concern={"categories": ["school_absence"]})),
+        Example("BL133-1-4", "A teacher suspects a 9-year-old is abused at home.",
+                report(9, concern={"categories": ["abuse"], "abuse_suspected": True})),
+        Example("BL133-2", "A 14-year-old has 18 % unlawful absence this quarter.",
+                report(14, concern={"categories": ["school_absence"], "school_absence_pct": 18.0})),
+        Example("BL-ASSESS-24H", "A housing officer (not a public employee) reports a 13-year-old in "
+                "distress.", report(13, concern={"categories": ["wellbeing"], "child_at_risk": True},
+                                    public=False)),
         Example("BL-RECEIPT-6D", "A teacher reports a 13-year-old in distress on a Friday.", child_13),
-        Example(
-            "LEVEL-III", "A 17-year-old is reported carrying a knife.", report(17, concern={"categories": ["weapons"]})
-        ),
-        Example(
-            "LEVEL-II",
-            "A 19-year-old is reported for repeated shoplifting.",
-            report(19, concern={"categories": ["crime"]}),
-        ),
+        Example("LEVEL-III", "A 17-year-old is reported carrying a knife.",
+                report(17, concern={"categories": ["weapons"]})),
+        Example("LEVEL-II", "A 19-year-old is reported for repeated shoplifting.",
+                report(19, concern={"categories": ["crime"]})),
         Example("LEVEL-I", "A 19-year-old is reported for risk behaviour.", report(19)),
-        Example(
-            "ROUTE-URGENT",
-            "A teacher suspects a 9-year-old is abused at home.",
-            report(9, concern={"categories": ["abuse"], "abuse_suspected": True}),
-        ),
-        Example(
-            "ROUTE-PROACTIVE",
-            "Unrest at the station, no identifiable person.",
-            report(None, concern={"categories": ["area_safety"]}),
-        ),
-        Example(
-            "ROUTE-OPERATIVE",
-            "A 15-year-old hangs out late with older youths in the street.",
-            report(15, concern={"categories": ["risk_behaviour"]}),
-        ),
-        Example(
-            "ROUTE-REACTIVE",
-            "A 19-year-old is reported for repeated shoplifting.",
-            report(19, concern={"categories": ["crime"]}),
-        ),
+        Example("ROUTE-URGENT", "A teacher suspects a 9-year-old is abused at home.",
+                report(9, concern={"categories": ["abuse"], "abuse_suspected": True})),
+        Example("ROUTE-PROACTIVE", "Unrest at the station, no identifiable person.",
+                report(None, concern={"categories": ["area_safety"]})),
+        Example("ROUTE-OPERATIVE", "A 15-year-old hangs out late with older youths in the street.",
+                report(15, concern={"categories": ["risk_behaviour"]})),
+        Example("ROUTE-REACTIVE", "A 19-year-old is reported for repeated shoplifting.",
+                report(19, concern={"categories": ["crime"]})),
     )
 
 

@@ -50,16 +50,8 @@ class Explanation:
     strfl141_offences: tuple[str, ...] = ()  # the agreement's list, shown with a police alert
 
 
-def explain(
-    report: ConcernReport,
-    source: SourceFacts,
-    agreement: Agreement,
-    targets: Iterable[Target],
-    now: datetime,
-    *,
-    justification: str | None = None,
-    purpose: Purpose | None = None,
-) -> Explanation:
+def explain(report: ConcernReport, source: SourceFacts, agreement: Agreement, targets: Iterable[Target],
+            now: datetime, *, justification: str | None = None, purpose: Purpose | None = None) -> Explanation:
     """Assess `report` and decide a disclosure to each target in each structure it sits in."""
     assumed = justification is None
     why = ASSUMED_JUSTIFICATION if justification is None else justification
@@ -67,23 +59,16 @@ def explain(
     decisions = []
     for t in targets:
         for structure in (s for s in Structure if s in t.recipient.structures):
-            request = Request(
-                report=report, recipient=t.recipient, structure=structure, purpose=purpose, justification=why
-            )
+            request = Request(report=report, recipient=t.recipient, structure=structure, purpose=purpose,
+                              justification=why)
             decisions.append((t, structure, disclose(request, agreement, now)))
     assessment = assess(report, source, agreement, now)
     present = present_fields(report)
     return Explanation(
-        source=source,
-        now=now,
-        purpose=purpose,
-        justification=why,
-        justification_assumed=assumed,
-        policy_version=assessment.policy_version,
-        assessment=assessment,
+        source=source, now=now, purpose=purpose, justification=why, justification_assumed=assumed,
+        policy_version=assessment.policy_version, assessment=assessment,
         notification_fields=tuple(n.fields & present for n in assessment.notifications),
-        disclosures=tuple(decisions),
-        strfl141_offences=agreement.straffeloven_141.offences,
+        disclosures=tuple(decisions), strfl141_offences=agreement.straffeloven_141.offences,
     )
 
 
@@ -107,12 +92,8 @@ def explanation_json(e: Explanation) -> dict[str, Any]:
             "suggested_level": a.suggested_level,
             "suggested_pillar": a.suggested_pillar,
             "notifications": [
-                {
-                    "kind": n.kind.value,
-                    "grounds": list(n.grounds),
-                    "rule_ids": list(n.rule_ids),
-                    "fields": sorted(fields),
-                }
+                {"kind": n.kind.value, "grounds": list(n.grounds), "rule_ids": list(n.rule_ids),
+                 "fields": sorted(fields)}
                 for n, fields in zip(a.notifications, e.notification_fields, strict=True)
             ],
             "assess_by": a.assess_by.isoformat() if a.assess_by else None,

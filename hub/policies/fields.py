@@ -59,7 +59,9 @@ NON_PERSONAL_FIELDS: frozenset[str] = frozenset(
 )
 
 # Fields that may carry criminal-offence data (databeskyttelsesloven § 8).
-CRIMINAL_DATA_FIELDS: frozenset[str] = frozenset({"subject.custody", "concern.categories", "concern.description"})
+CRIMINAL_DATA_FIELDS: frozenset[str] = frozenset(
+    {"subject.custody", "concern.categories", "concern.description"}
+)
 
 # Danish labels, for the people who read decisions (triage staff, the legal team).
 FIELD_LABELS_DA: dict[str, str] = {

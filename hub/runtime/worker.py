@@ -45,7 +45,6 @@ from hub.store.db import UnitOfWork, transient_on_driver_errors
 
 log = get_logger("hub.runtime.worker")
 
-
 @dataclass
 class Processed:
     """What a committed batch leaves to do: entries to ack, outbox rows to publish now, and

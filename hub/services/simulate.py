@@ -86,26 +86,19 @@ def load_referrals(engine: Engine) -> list[StoredReferral]:
     out = []
     with Session(engine) as s:
         for row, report, decision in s.exec(query):
-            out.append(
-                StoredReferral(
-                    ref=row.ref,
-                    report_ref=row.report_ref,
-                    partner_id=row.recipient,
-                    structure=row.structure,
-                    effect=row.effect,
-                    fields=tuple(sorted(row.fields or ())),
-                    rule_ids=tuple(row.rule_ids or ()),
-                    policy_version=row.policy_version,
-                    decided_at=_aware(decision.decided_at if decision is not None else row.created_at),
-                    purpose=row.purpose,
-                    justification=decision.justification if decision is not None else "",
-                    report=report.payload,
-                )
-            )
+            out.append(StoredReferral(
+                ref=row.ref, report_ref=row.report_ref, partner_id=row.recipient, structure=row.structure,
+                effect=row.effect, fields=tuple(sorted(row.fields or ())), rule_ids=tuple(row.rule_ids or ()),
+                policy_version=row.policy_version,
+                decided_at=_aware(decision.decided_at if decision is not None else row.created_at),
+                purpose=row.purpose, justification=decision.justification if decision is not None else "",
+                report=report.payload,
+            ))
     return out
 
 
-def redecide(stored: StoredReferral, registry: Registry, agreement: Agreement, now: datetime | None = None) -> Change:
+def redecide(stored: StoredReferral, registry: Registry, agreement: Agreement,
+             now: datetime | None = None) -> Change:
     """Decide one stored referral again under `agreement` (at its own time unless `now`)."""
     if stored.report is None:
         return Change(stored, None, (), (), problem="henvendelsen er slettet efter slettefristen")
@@ -119,24 +112,17 @@ def redecide(stored: StoredReferral, registry: Registry, agreement: Agreement, n
     except (ValidationError, ValueError):
         return Change(stored, None, (), (), problem="den gemte henvendelse kan ikke læses med det nuværende skema")
     decision: Disclosure = disclose(
-        Request(
-            report=report,
-            recipient=partner.recipient,
-            structure=structure,
-            purpose=purpose,
-            justification=stored.justification,
-        ),
-        agreement,
-        now or stored.decided_at,
+        Request(report=report, recipient=partner.recipient, structure=structure, purpose=purpose,
+                justification=stored.justification),
+        agreement, now or stored.decided_at,
     )
     # Compare what would actually be sent: the fields the report holds a value for.
     fields = tuple(sorted(project(report, decision.fields))) if decision.effect is Effect.SHARE else ()
     return Change(stored, decision.effect.value, fields, decision.rule_ids)
 
 
-def resimulate(
-    stored: Sequence[StoredReferral], registry: Registry, agreement: Agreement, now: datetime | None = None
-) -> SimulationResult:
+def resimulate(stored: Sequence[StoredReferral], registry: Registry, agreement: Agreement,
+               now: datetime | None = None) -> SimulationResult:
     """The stored referrals whose effect or field set would change under `agreement`."""
     changes = [c for c in (redecide(s, registry, agreement, now) for s in stored) if changed(c)]
     return SimulationResult(total=len(stored), changes=tuple(changes), policy_version=agreement.policy_version)

@@ -11,11 +11,8 @@ import typer
 from hub.config.registry import default_registry_path, load_registry
 from hub.services.acl import DEFAULT_USER, acl_lines, acl_users, render
 
-app = typer.Typer(
-    help="Redis ACL users: one per source, one per partner, one for the hub.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
+app = typer.Typer(help="Redis ACL users: one per source, one per partner, one for the hub.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
 
 
 @app.callback()
@@ -32,7 +29,7 @@ def _load_passwords(path: Path) -> dict[str, str]:
     bad = sorted(k for k, v in raw.items() if not isinstance(v, str))
     if bad:
         raise typer.BadParameter(
-            f'{path}: every entry must be `user = "password or #sha256"`; not a string: {", ".join(bad)}',
+            f"{path}: every entry must be `user = \"password or #sha256\"`; not a string: {', '.join(bad)}",
             param_hint="--passwords-file",
         )
     return {str(k): str(v) for k, v in raw.items()}
@@ -40,27 +37,15 @@ def _load_passwords(path: Path) -> dict[str, str]:
 
 @app.command()
 def generate(
-    passwords_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--passwords-file",
-            dir_okay=False,
-            help='TOML: `<user> = "<password>"` or `<user> = "#<sha256 hex>"` per line; users '
-            "are `hub`, source ids and `partner-<id>`. Users left out are written off.",
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", dir_okay=False, help="Write the ACL file here instead of printing it.")
-    ] = None,
-    registry_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--registry",
-            envvar="HUB_REGISTRY_FILE",
-            dir_okay=False,
-            help="Source and partner registry (default: the packaged sample).",
-        ),
-    ] = None,
+    passwords_file: Annotated[Path | None, typer.Option(
+        "--passwords-file", dir_okay=False,
+        help="TOML: `<user> = \"<password>\"` or `<user> = \"#<sha256 hex>\"` per line; users "
+             "are `hub`, source ids and `partner-<id>`. Users left out are written off.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", dir_okay=False, help="Write the ACL file here instead of printing it.")] = None,
+    registry_file: Annotated[Path | None, typer.Option(
+        "--registry", envvar="HUB_REGISTRY_FILE", dir_okay=False,
+        help="Source and partner registry (default: the packaged sample).")] = None,
 ) -> None:
     """Print (or write) a Redis 7 ACL file for the registry's sources and partners.
 

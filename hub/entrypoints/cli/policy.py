@@ -34,8 +34,7 @@ from hub.services.simulate import SimulationResult, load_referrals, resimulate, 
 
 app = typer.Typer(
     help="Lovens regler som kode: forklar afgørelser, tjek aftalen og simulér ændringer.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    no_args_is_help=True, pretty_exceptions_show_locals=False,
 )
 
 EFFECT_DA = {"share": "DELES", "withhold": "TILBAGEHOLDES", "escalate": "KRÆVER STILLINGTAGEN"}
@@ -60,7 +59,6 @@ def fail(message: str) -> NoReturn:
 
 # --- reading inputs ---------------------------------------------------------------------------
 
-
 def _configured(attr: str, fallback: Path) -> Path:
     """A path from the settings (HUB_* environment), or the packaged default."""
     from hub.config.settings import Settings
@@ -80,7 +78,8 @@ def read_agreement(path: Path | None) -> Agreement:
         fail(f"kan ikke læse aftalefilen {path}: {exc.strerror or exc}")
     result = check_agreement(text)
     if result.agreement is None:
-        fail(f"aftalefilen {path} er ikke gyldig:\n  " + "\n  ".join(result.errors) + f"\nKør: hub policy check {path}")
+        fail(f"aftalefilen {path} er ikke gyldig:\n  " + "\n  ".join(result.errors)
+             + f"\nKør: hub policy check {path}")
     return result.agreement
 
 
@@ -132,7 +131,6 @@ def targets(registry: Registry) -> list[Target]:
 
 
 # --- rendering ---------------------------------------------------------------------------------
-
 
 def _when(moment: datetime) -> str:
     return moment.astimezone(danish_time()).strftime("%Y-%m-%d %H:%M")
@@ -203,8 +201,7 @@ def render_explanation(e: Explanation) -> str:
 def render_simulation(result: SimulationResult) -> str:
     out = [
         f"{result.total} henvisninger genberegnet under {result.policy_version}.",
-        f"{len(result.changes)} ville blive afgjort anderledes."
-        if result.changes
+        f"{len(result.changes)} ville blive afgjort anderledes." if result.changes
         else "Ingen ville blive afgjort anderledes.",
     ]
     for key, count in summarise(result.changes).items():
@@ -233,21 +230,12 @@ def simulation_json(result: SimulationResult) -> dict[str, Any]:
         "summary": summarise(result.changes),
         "changes": [
             {
-                "referral_ref": c.stored.ref,
-                "report_ref": c.stored.report_ref,
-                "partner_id": c.stored.partner_id,
-                "structure": c.stored.structure,
-                "decided_at": c.stored.decided_at.isoformat(),
-                "stored": {
-                    "effect": c.stored.effect,
-                    "fields": list(c.stored.fields),
-                    "rule_ids": list(c.stored.rule_ids),
-                    "policy_version": c.stored.policy_version,
-                },
+                "referral_ref": c.stored.ref, "report_ref": c.stored.report_ref, "partner_id": c.stored.partner_id,
+                "structure": c.stored.structure, "decided_at": c.stored.decided_at.isoformat(),
+                "stored": {"effect": c.stored.effect, "fields": list(c.stored.fields),
+                           "rule_ids": list(c.stored.rule_ids), "policy_version": c.stored.policy_version},
                 "new": {"effect": c.effect, "fields": list(c.fields), "rule_ids": list(c.rule_ids)},
-                "added": list(c.added),
-                "removed": list(c.removed),
-                "problem": c.problem,
+                "added": list(c.added), "removed": list(c.removed), "problem": c.problem,
             }
             for c in result.changes
         ],
@@ -255,7 +243,6 @@ def simulation_json(result: SimulationResult) -> dict[str, Any]:
 
 
 # --- commands ----------------------------------------------------------------------------------
-
 
 @app.command("explain")
 def explain_cmd(
@@ -279,15 +266,8 @@ def explain_cmd(
         fail(f"kilden {source_id!r} findes ikke i registeret; kendte kilder: {', '.join(s.id for s in reg.sources)}")
     else:
         facts = known.facts
-    result = explain(
-        report,
-        facts,
-        read_agreement(agreement),
-        targets(reg),
-        parse_now(now),
-        justification=justification,
-        purpose=Purpose(report.purpose),
-    )
+    result = explain(report, facts, read_agreement(agreement), targets(reg), parse_now(now),
+                     justification=justification, purpose=Purpose(report.purpose))
     if as_json:
         typer.echo(json.dumps(explanation_json(result), ensure_ascii=False, indent=2))
     else:
@@ -314,9 +294,8 @@ def check_cmd(
     warnings = list(result.warnings)
     warnings += registry_warnings(a, (p.recipient for p in read_registry(registry).partners))
     typer.echo(f"Aftalen er gyldig: {a.name} version {a.version} (indholds-hash {a.digest[:12]})")
-    typer.echo(
-        f"  SSP under {a.ages.ssp_max_age} år; SSP+ fra {a.ages.ssp_max_age} til under {a.ages.ssp_plus_max_age} år"
-    )
+    typer.echo(f"  SSP under {a.ages.ssp_max_age} år; SSP+ fra {a.ages.ssp_max_age} til under "
+               f"{a.ages.ssp_plus_max_age} år")
     typer.echo(f"  KSP: fra {a.ksp.days_before_release} dage før til {a.ksp.days_after_release} dage efter løsladelse")
     typer.echo(f"  Mindste længde på begrundelse: {a.necessity.min_justification_chars} tegn")
     if warnings:
