@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.config.registry import default_agreement_path, default_registry_path
+from hub.schemas.limits import Limits
 
 
 class Environment(StrEnum):
@@ -48,7 +50,20 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = Field(1_000_000, ge=1_000, le=100_000_000, description="an entry's `event` or an HTTP body")
+
+    # What the parser admits (`Limits`); the defaults admit any real report with a wide margin.
+    max_json_depth: int = Field(20, ge=4, le=200, description="JSON nesting levels (a report has 4)")
+    max_number_chars: int = Field(40, ge=20, le=4000, description="characters of one JSON number")
+    max_string_chars: int = Field(16_384, ge=4_000, le=10_000_000, description="characters of one JSON string or key")
+    max_members: int = Field(1_000, ge=50, le=1_000_000, description="members of one JSON object or array")
+    max_values: int = Field(10_000, ge=1_000, le=10_000_000, description="values in one JSON document")
+    event_max_age_days: int = Field(365, ge=1, le=36_500, description="how old an event's `time` may be")
+    clock_skew_s: int = Field(300, ge=0, le=86_400, description="how far ahead of the hub's clock a time may be")
+    observed_max_age_days: int = Field(5 * 365, ge=1, le=36_500, description="how old `observed_at` may be")
+    birth_max_age_years: int = Field(125, ge=1, le=150, description="the oldest birth date admitted")
+    release_max_past_days: int = Field(10 * 365, ge=0, le=36_500, description="how long ago a release date may be")
+    release_max_ahead_days: int = Field(30 * 365, ge=0, le=36_500, description="how far ahead a release date may be")
 
     processes: int | None = Field(
         None, ge=1, le=64, description="processes `hub serve` runs; unset: `default_processes`"
@@ -92,6 +107,24 @@ class Settings(BaseSettings):
     @property
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.toml"
+
+    @property
+    def limits(self) -> Limits:
+        """The parser's limits (`hub.services.envelope`), for intake, decisions and HTTP."""
+        return Limits(
+            max_bytes=self.max_body_bytes,
+            max_depth=self.max_json_depth,
+            max_number_chars=self.max_number_chars,
+            max_string_chars=self.max_string_chars,
+            max_members=self.max_members,
+            max_values=self.max_values,
+            event_max_age=timedelta(days=self.event_max_age_days),
+            clock_skew=timedelta(seconds=self.clock_skew_s),
+            observed_max_age=timedelta(days=self.observed_max_age_days),
+            birth_max_age=timedelta(days=self.birth_max_age_years * 366),
+            release_max_past=timedelta(days=self.release_max_past_days),
+            release_max_ahead=timedelta(days=self.release_max_ahead_days),
+        )
 
     @property
     def role(self) -> str:

@@ -1,30 +1,93 @@
 """The HTTP API: `POST /v1/reports` for sources that cannot speak Redis, and `GET /healthz`.
 
 A posted report goes onto the same intake stream a Redis client would write, so it gets the
-same processing, the same receipt on `hub.receipts.<source>.v1` and the same dead-letter
-record if it is bad. Obvious problems are also answered at once, with 422 and what is wrong.
+same processing and the same receipt on `hub.receipts.<source>.v1`. Everything that can be
+refused at once is refused before anything is written: the content type (415), the size while
+the body streams in (413, chunked bodies too), and whatever the one parser (`hub.services.envelope`)
+or the policy refuses (422, with a stable code). A refusal leaves a redacted record on
+`hub.deadletter.v1` (code, size and digest of the body; never the body) for review.
 """
 
 # No `from __future__ import annotations` here: FastAPI resolves the dependency annotations
 # of the nested route functions at runtime.
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import redis.asyncio as aredis
+import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
-from hub.config.registry import Registry
+from hub.config.registry import Registry, default_agreement_path, load_agreement
+from hub.policies import Agreement, assess
 from hub.schemas import streams
-from hub.schemas.cloudevents import EVENT_FIELD
+from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
 from hub.schemas.entry import Entry
+from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter, ErrorItem, Reason
+from hub.schemas.limits import Limits
 from hub.services.envelope import Rejection, parse_entry, report_ref
 from hub.store.tokens import TokenStore
 
+log = structlog.get_logger(__name__)
 
-def create_http_app(client: aredis.Redis, registry: Registry, tokens: TokenStore, max_bytes: int) -> FastAPI:
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/cloudevents+json"})
+
+# The parser's messages name the `event` field and the stream; a client of the API saw neither.
+_HTTP_MESSAGES = {
+    "source_mismatch": "The event's `source` is not the source your token belongs to.",
+}
+
+
+def _refusal(status: int, code: str, message: str, errors: tuple[ErrorItem, ...] = (), **extra: Any) -> JSONResponse:
+    content = {"status": "rejected", "code": code, "message": message, "errors": [e.model_dump() for e in errors]}
+    return JSONResponse(status_code=status, content={**content, **extra})
+
+
+def _json_media_type(content_type: str | None) -> bool:
+    """`application/json` or `application/cloudevents+json`, parameters allowed, charset UTF-8."""
+    media, _, params = (content_type or "").partition(";")
+    if media.strip().lower() not in JSON_MEDIA_TYPES:
+        return False
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def _declared_length(request: Request) -> int | None:
+    try:
+        return int(request.headers.get("content-length") or "")
+    except ValueError:
+        return None  # absent (chunked) or garbled: the streamed count decides
+
+
+async def _body_within(request: Request, max_bytes: int) -> bytes | None:
+    """The body, or None as soon as it is over `max_bytes`: the rest is never read."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            return None
+    return bytes(body)
+
+
+def create_http_app(
+    client: aredis.Redis,
+    registry: Registry,
+    tokens: TokenStore,
+    max_bytes: int,
+    *,
+    agreement: Agreement | None = None,
+    limits: Limits | None = None,
+) -> FastAPI:
+    """`agreement` (default: the packaged one) lets the API refuse an unlawful purpose at once;
+    `limits` (default: `Limits` with `max_bytes`) are the parser's."""
+    agreement = agreement if agreement is not None else load_agreement(default_agreement_path())
+    limits = limits if limits is not None else Limits(max_bytes=max_bytes)
     app = FastAPI(
         title="DKE referral hub",
         version="1",
@@ -40,6 +103,23 @@ def create_http_app(client: aredis.Redis, registry: Registry, tokens: TokenStore
             )
         return source_id
 
+    async def dead_letter(source_id: str, body: bytes, code: str, message: str) -> None:
+        """A redacted record of a refusal for review; the client already has its answer."""
+        data = DeadLetter(
+            stream=streams.intake(source_id),
+            entry_id=f"http-{uuid4_text()}",
+            reason=code,
+            detail=f"refused over HTTP: {message}"[:500],
+            deliveries=0,
+            payload_sha256=hashlib.sha256(body).hexdigest(),
+            payload_bytes=len(body),
+        )
+        _, text = new_event_json(MESSAGE_DEADLETTERED, data, now=datetime.now(UTC))
+        try:
+            await client.xadd(streams.DEADLETTER, {EVENT_FIELD: text})
+        except RedisError:
+            log.warning("http.deadletter_failed", code=code, source_id=source_id)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         try:
@@ -50,30 +130,47 @@ def create_http_app(client: aredis.Redis, registry: Registry, tokens: TokenStore
 
     @app.post("/v1/reports", status_code=202)
     async def post_report(request: Request, source_id: Annotated[str, Depends(authenticated_source)]) -> Any:
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > max_bytes:
-            raise HTTPException(413, f"The body is over the limit of {max_bytes} bytes.")
-        body = await request.body()
-        if len(body) > max_bytes:
-            raise HTTPException(413, f"The body is over the limit of {max_bytes} bytes.")
+        if not _json_media_type(request.headers.get("content-type")):
+            return _refusal(
+                415,
+                "unsupported_media_type",
+                "Send the CloudEvent as JSON: Content-Type application/json or application/cloudevents+json (UTF-8).",
+            )
+        too_large = f"The body is over the limit of {max_bytes} bytes."
+        declared = _declared_length(request)
+        if declared is not None and declared > max_bytes:
+            return _refusal(413, "too_large", too_large)
+        body = await _body_within(request, max_bytes)
+        if body is None:
+            return _refusal(413, "too_large", too_large)
         stream = streams.intake(source_id)
+        now = datetime.now(UTC)
+        # The worker makes the binding decision on the same parser and policy; what they refuse
+        # here is answered at once and never reaches the stream.
+        check = parse_entry(
+            Entry(stream, "0-0", {EVENT_FIELD.encode(): body}),
+            source_id,
+            now,
+            max_bytes,
+            limits=limits,
+            what="The body",
+        )
+        if isinstance(check, Rejection):
+            message = _HTTP_MESSAGES.get(check.code, check.message)
+            await dead_letter(source_id, body, check.code, message)
+            return _refusal(422, check.code, message, check.errors)
+        source = registry.source(source_id)
+        assert source is not None  # authenticated_source checked it
+        assessment = assess(check.report, source.facts, agreement, now)
+        if not assessment.accepted:
+            message = "The report was refused: " + assessment.reasons[0].en
+            await dead_letter(source_id, body, "unlawful_purpose", message)
+            reasons: tuple[Reason, ...] = assessment.reasons
+            return _refusal(422, "unlawful_purpose", message, reasons=[r.model_dump() for r in reasons])
         try:
             entry_id = await client.xadd(stream, {EVENT_FIELD: body})
         except RedisError:
             raise HTTPException(503, "The hub cannot take reports right now; try again.") from None
-        # The worker makes the binding decision; this check only answers the sender at once.
-        check = parse_entry(Entry(stream, "0-0", {EVENT_FIELD.encode(): body}), source_id, datetime.now(UTC), max_bytes)
-        if isinstance(check, Rejection):
-            return JSONResponse(
-                status_code=422,
-                content={
-                    "status": "rejected",
-                    "code": check.code,
-                    "message": check.message,
-                    "errors": [e.model_dump() for e in check.errors],
-                    "receipts_stream": streams.receipts(source_id),
-                },
-            )
         return {
             "status": "queued",
             "report_ref": report_ref(source_id, check.event_id),

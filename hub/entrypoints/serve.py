@@ -48,7 +48,14 @@ async def serve(container: Container) -> None:
     watcher = asyncio.create_task(workers.watch(), name="worker-processes")
     try:
         async with running(container.derive(settings)) as hub:
-            api = create_http_app(hub.client, hub.registry, TokenStore(settings.tokens_path), settings.max_body_bytes)
+            api = create_http_app(
+                hub.client,
+                hub.registry,
+                TokenStore(settings.tokens_path),
+                settings.max_body_bytes,
+                agreement=hub.agreement,
+                limits=settings.limits,
+            )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
             )

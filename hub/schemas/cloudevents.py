@@ -11,9 +11,10 @@ import json
 import os
 import threading
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 EVENT_FIELD = "event"
 HUB_SOURCE = "/dk/albertslund/hub"
@@ -27,18 +28,31 @@ def event_type(noun: str, verb: str) -> str:
     return f"{TYPE_PREFIX}{noun}.{verb}.v1"
 
 
+def printable(value: object) -> object:
+    """Identifiers (ids, sources, types, references) hold no control or format characters:
+    no NUL (PostgreSQL refuses it), no newline or bidi override that would make one id look
+    like another in a log or a review. The error type is the rejection code."""
+    if isinstance(value, str) and not value.isprintable():
+        raise PydanticCustomError("control_character", "an identifier must not contain control characters")
+    return value
+
+
+# Before the type's own checks, so a pattern or length error does not hide it.
+Identifier = Annotated[str, BeforeValidator(printable)]
+
+
 class CloudEvent(BaseModel, Generic[DataT]):
     """A CloudEvents 1.0 envelope. `extra="forbid"`: unknown attributes are refused, not ignored."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     specversion: Literal["1.0"]
-    id: str = Field(min_length=1, max_length=200)
-    source: str = Field(min_length=1, max_length=200)
-    type: str = Field(min_length=1, max_length=200)
+    id: Identifier = Field(min_length=1, max_length=200)
+    source: Identifier = Field(min_length=1, max_length=200)
+    type: Identifier = Field(min_length=1, max_length=200)
     time: AwareDatetime
     datacontenttype: Literal["application/json"] = "application/json"
-    subject: str | None = Field(default=None, max_length=200)
+    subject: Identifier | None = Field(default=None, max_length=200)
     data: DataT
 
     @field_validator("time", mode="before")

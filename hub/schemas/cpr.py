@@ -13,7 +13,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
+# ASCII digits only and the whole text (`fullmatch`): `\d` would take Arabic-Indic or
+# full-width digits and `$` a trailing newline, and one person would get several case keys.
+_CPR = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})-?([0-9]{4})")
 
 
 def century(year2: int, digit7: int) -> int:
@@ -30,7 +32,7 @@ def birth_date(cpr: str) -> date:
     """The birth date encoded in a CPR number. Raises ValueError when there is none.
 
     Cached: one report asks several times (validation, date checks, the policy's age)."""
-    match = _CPR.match(cpr)
+    match = _CPR.fullmatch(cpr)
     if match is None:
         raise ValueError("CPR-nummer skal have formen DDMMÅÅ-LLLL (10 cifre)")
     day, month, year2, serial = (int(g) if i < 3 else g for i, g in enumerate(match.groups()))

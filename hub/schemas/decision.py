@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.schemas.cloudevents import Identifier
 from hub.schemas.report import Purpose
 
 DECISION_MADE = "dk.albertslund.hub.decision.made.v1"
@@ -43,16 +44,17 @@ class ReferralTarget(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     structure: Structure
-    partner_id: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    # pydantic's (Rust) regex: `$` is the very end, a trailing newline does not match.
+    partner_id: Identifier = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 
 class TriageDecision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    report_ref: str = Field(min_length=1, max_length=40)
+    report_ref: Identifier = Field(min_length=1, max_length=40)
     level: Level
     pillar: Pillar
     referrals: tuple[ReferralTarget, ...] = ()
     justification: str = Field(default="", max_length=2000)
     purpose: Purpose = Purpose.CRIME_PREVENTION
-    decided_by: str = Field(min_length=1, max_length=100)
+    decided_by: Identifier = Field(min_length=1, max_length=100)

@@ -7,11 +7,11 @@ Nothing in this module raises for bad input.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -22,10 +22,9 @@ from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent
 from hub.schemas.decision import DECISION_MADE, TriageDecision
 from hub.schemas.entry import Entry
 from hub.schemas.events import ErrorItem
+from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
-
-CLOCK_SKEW = timedelta(minutes=5)
-
+from hub.services import safe_json
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)
@@ -66,65 +65,87 @@ def errors_of(exc: ValidationError, prefix: str = "") -> tuple[ErrorItem, ...]:
     return tuple(items[:20])
 
 
-def _future_dates(report: ConcernReport, now: datetime) -> tuple[ErrorItem, ...]:
-    problems = []
-    if report.concern.observed_at and report.concern.observed_at > now + CLOCK_SKEW:
-        problems.append(ErrorItem(field="data.concern.observed_at", problem="date is in the future"))
-    born = report.subject.born() if report.subject else None
-    if born and born > now.date():
-        problems.append(ErrorItem(field="data.subject.birth_date", problem="date is in the future"))
-    return tuple(problems)
+def _invalid(code: str, message: str, exc: ValidationError, event_id: str | None, prefix: str = "") -> Rejection:
+    # A control character in an identifier has its own code, whatever else is wrong.
+    if any(e["type"] == "control_character" for e in exc.errors(include_url=False, include_context=False)):
+        code, message = "control_character", "An identifier holds a control character."
+    return Rejection(code, message, errors_of(exc, prefix), event_id)
 
 
 _REPORT_EVENT = CloudEvent[ConcernReport]
+_DECISION_EVENT = CloudEvent[TriageDecision]
 _EVENT_KEY = EVENT_FIELD.encode()
+_FASTSTREAM_KEY = b"__data__"
+_ID_READ_BYTES = 65_536
+EVENT_FIELD_TEXT = "The `event` field"
 
 
-def parse_entry(entry: Entry, source_id: str, now: datetime, max_bytes: int) -> ParsedReport | Rejection:
-    """Validate one intake entry written by `source_id`. Never raises for bad input.
-
-    A well-formed report is parsed in one pass, straight from the JSON bytes. Anything else
-    takes the step-by-step path, which says exactly what is wrong (envelope or report)."""
-    raw = entry.fields.get(_EVENT_KEY)
+def load_event(
+    fields: Mapping[bytes, bytes], max_bytes: int, limits: Limits, what: str = EVENT_FIELD_TEXT
+) -> dict[str, Any] | Rejection:
+    """The `event` field of an entry as a JSON object under `limits`, or why not."""
+    raw = fields.get(_EVENT_KEY)
     if raw is None:
+        if _FASTSTREAM_KEY in fields:
+            return Rejection(
+                "extra_fields", "The entry is in FastStream's envelope (`__data__`); write one field, `event`."
+            )
         return Rejection(
             "missing_event_field",
             "The entry has no `event` field; write the CloudEvent JSON document in a field named `event`.",
         )
+    if len(fields) != 1:
+        return Rejection("extra_fields", "The entry must have exactly one field, `event`.", (), event_id_of(fields))
     if len(raw) > max_bytes:
-        return Rejection("too_large", f"The event is {len(raw)} bytes; the limit is {max_bytes}.")
-    try:
-        event = _REPORT_EVENT.model_validate_json(raw)
-    except ValidationError:
-        pass  # the step-by-step path below explains why
-    else:
-        if event.source == source_id and event.type == CONCERN_REPORTED:
-            if future := _future_dates(event.data, now):
-                return Rejection("invalid_report", "The report is not valid.", future, event.id)
-            return ParsedReport(
-                event_id=event.id, source_id=source_id, report=event.data, ref=report_ref(source_id, event.id)
-            )
-    return _parse_stepwise(raw, source_id, now)
-
-
-def _parse_stepwise(raw: bytes, source_id: str, now: datetime) -> ParsedReport | Rejection:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return Rejection("not_utf8", "The `event` field is not UTF-8 text.")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Rejection(
-            "invalid_json", f"The `event` field is not valid JSON (line {exc.lineno}, column {exc.colno})."
-        )
+        return Rejection("too_large", f"{what} is {len(raw)} bytes; the limit is {max_bytes}.")
+    doc = safe_json.load(raw, limits, what)
+    if isinstance(doc, safe_json.Refused):
+        # The sender matches receipts by the id; read it (orjson, in C) unless that is costly.
+        return Rejection(doc.code, doc.message, (), event_id_of(fields) if len(raw) <= _ID_READ_BYTES else None)
     if not isinstance(doc, dict):
-        return Rejection("invalid_envelope", "The `event` field must hold a JSON object (a CloudEvent).")
-    event_id = doc.get("id") if isinstance(doc.get("id"), str) else None
+        return Rejection("invalid_envelope", f"{what} must hold a JSON object (a CloudEvent).")
+    return doc
+
+
+def _id_in(doc: dict[str, Any]) -> str | None:
+    event_id = doc.get("id")
+    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 200 and event_id.isprintable() else None
+
+
+def parse_entry(
+    entry: Entry,
+    source_id: str,
+    now: datetime,
+    max_bytes: int,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    what: str = EVENT_FIELD_TEXT,
+) -> ParsedReport | Rejection:
+    """Validate one intake entry written by `source_id`. Never raises, for any fields.
+
+    `max_bytes` is the size limit (it wins over `limits.max_bytes`); `what` names the JSON
+    text in messages ("The body" over HTTP). A well-formed report is validated in one pass;
+    anything else takes the step-by-step path, which says what is wrong (envelope or report)."""
+    doc = load_event(entry.fields, max_bytes, limits, what)
+    if isinstance(doc, Rejection):
+        return doc
+    try:
+        event = _REPORT_EVENT.model_validate(doc)
+    except ValidationError:
+        return _parse_stepwise(doc, source_id, now, limits)
+    if event.source != source_id or event.type != CONCERN_REPORTED:
+        return _parse_stepwise(doc, source_id, now, limits)
+    if (late := _report_times(event.time, event.data, event.id, now, limits)) is not None:
+        return late
+    return ParsedReport(event_id=event.id, source_id=source_id, report=event.data, ref=report_ref(source_id, event.id))
+
+
+def _parse_stepwise(doc: dict[str, Any], source_id: str, now: datetime, limits: Limits) -> ParsedReport | Rejection:
+    event_id = _id_in(doc)
     try:
         envelope = CloudEvent[dict[str, Any]].model_validate(doc)
     except ValidationError as exc:
-        return Rejection("invalid_envelope", "The CloudEvent envelope is not valid.", errors_of(exc), event_id)
+        return _invalid("invalid_envelope", "The CloudEvent envelope is not valid.", exc, event_id)
     if envelope.source != source_id:
         return Rejection(
             "source_mismatch",
@@ -138,36 +159,92 @@ def _parse_stepwise(raw: bytes, source_id: str, now: datetime) -> ParsedReport |
     try:
         report = ConcernReport.model_validate(envelope.data)
     except ValidationError as exc:
-        return Rejection("invalid_report", "The report is not valid.", errors_of(exc, "data."), event_id)
-    if future := _future_dates(report, now):
-        return Rejection("invalid_report", "The report is not valid.", future, event_id)
+        return _invalid("invalid_report", "The report is not valid.", exc, event_id, "data.")
+    if (late := _report_times(envelope.time, report, envelope.id, now, limits)) is not None:
+        return late
     return ParsedReport(
         event_id=envelope.id, source_id=source_id, report=report, ref=report_ref(source_id, envelope.id)
     )
 
 
-def parse_decision(entry: Entry, registry: Registry) -> CloudEvent[TriageDecision] | Rejection:
-    raw = entry.fields.get(EVENT_FIELD.encode())
-    if raw is None:
-        return Rejection("missing_event_field", "The entry has no `event` field.")
+@dataclass(frozen=True, slots=True)
+class _Windows:
+    """The accepted windows at one `now` (a batch shares one, so they are worked out once)."""
+
+    time: tuple[datetime, datetime]
+    observed: tuple[datetime, datetime]
+    born: tuple[date, date]
+    release: tuple[date, date]
+
+
+@functools.lru_cache(maxsize=8)
+def _windows(now: datetime, limits: Limits) -> _Windows | None:
+    today = now.date()
     try:
-        doc = json.loads(raw.decode("utf-8"))
-        event = CloudEvent[TriageDecision].model_validate(doc)
-    except UnicodeDecodeError:
-        return Rejection("not_utf8", "The `event` field is not UTF-8 text.")
-    except json.JSONDecodeError:
-        return Rejection("invalid_json", "The `event` field is not valid JSON.")
-    except ValidationError as exc:
-        return Rejection(
-            "invalid_decision",
-            "The decision is not valid.",
-            errors_of(exc),
-            doc.get("id") if isinstance(doc, dict) and isinstance(doc.get("id"), str) else None,
+        return _Windows(
+            time=(now - limits.event_max_age, now + limits.clock_skew),
+            observed=(now - limits.observed_max_age, now + limits.clock_skew),
+            born=(today - limits.birth_max_age, today),
+            release=(today - limits.release_max_past, today + limits.release_max_ahead),
         )
+    except OverflowError:  # a window past year 1 or 9999: settings bound the limits, `now` could be odd
+        return None
+
+
+_OUT_OF_WINDOW = "outside the accepted window"
+
+
+def _time_problems(time: datetime, w: _Windows | None) -> list[ErrorItem]:
+    """The CloudEvent `time`: not older than `event_max_age`, not ahead by more than the skew."""
+    if w is None or not w.time[0] <= time <= w.time[1]:
+        return [ErrorItem(field="time", problem=f"time is {_OUT_OF_WINDOW}")]
+    return []
+
+
+def _report_times(
+    time: datetime, report: ConcernReport, event_id: str, now: datetime, limits: Limits
+) -> Rejection | None:
+    """The event's time and the times a report may hold, each within its window (`Limits`)."""
+    w = _windows(now, limits)
+    problems = _time_problems(time, w)
+    if w is not None:
+        observed = report.concern.observed_at
+        if observed is not None and not w.observed[0] <= observed <= w.observed[1]:
+            problems.append(ErrorItem(field="data.concern.observed_at", problem=f"date is {_OUT_OF_WINDOW}"))
+        subject = report.subject
+        if subject is not None:
+            born = subject.born()
+            if born is not None and not w.born[0] <= born <= w.born[1]:
+                field = "data.subject.birth_date" if subject.birth_date else "data.subject.cpr"
+                problems.append(ErrorItem(field=field, problem=f"birth date is {_OUT_OF_WINDOW}"))
+            released = subject.custody.release_date if subject.custody is not None else None
+            if released is not None and not w.release[0] <= released <= w.release[1]:
+                field = "data.subject.custody.release_date"
+                problems.append(ErrorItem(field=field, problem=f"date is {_OUT_OF_WINDOW}"))
+    if not problems:
+        return None
+    return Rejection("time_out_of_range", "A time in the event is outside the accepted window.", (*problems,), event_id)
+
+
+def parse_decision(
+    entry: Entry, registry: Registry, *, now: datetime | None = None, limits: Limits = DEFAULT_LIMITS
+) -> CloudEvent[TriageDecision] | Rejection:
+    """Validate one entry of `hub.decisions.v1`. Never raises, for any fields.
+
+    `now` (default: the clock) bounds the event's `time`."""
+    doc = load_event(entry.fields, limits.max_bytes, limits)
+    if isinstance(doc, Rejection):
+        return doc
+    try:
+        event = _DECISION_EVENT.model_validate(doc)
+    except ValidationError as exc:
+        return _invalid("invalid_decision", "The decision is not valid.", exc, _id_in(doc))
     if event.type != DECISION_MADE:
         return Rejection("unknown_type", f"The decisions stream accepts only {DECISION_MADE}.", (), event.id)
     if event.source not in registry.decision_sources:
         return Rejection("unknown_decision_source", "This source may not write triage decisions.", (), event.id)
+    if late := _time_problems(event.time, _windows(now or datetime.now(UTC), limits)):
+        return Rejection("time_out_of_range", "The event's `time` is outside the accepted window.", (*late,), event.id)
     return event
 
 
@@ -182,4 +259,4 @@ def event_id_of(fields: Mapping[bytes, bytes]) -> str | None:
     except (orjson.JSONDecodeError, TypeError, ValueError):
         return None
     event_id = doc.get("id") if isinstance(doc, dict) else None
-    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 200 else None
+    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 200 and event_id.isprintable() else None

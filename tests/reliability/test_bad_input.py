@@ -84,12 +84,12 @@ CORPUS: dict[str, tuple[dict[bytes, bytes], str, str | None]] = {
     "invalid-cpr": ({b"event": _raw(_report(subject__cpr="320199-1234"))}, "invalid_report", "data.subject.cpr"),
     "observed-in-future": (
         {b"event": _raw(_report(concern__observed_at=IN_TWO_DAYS))},
-        "invalid_report",
+        "time_out_of_range",
         "data.concern.observed_at",
     ),
     "born-in-future": (
         {b"event": _raw(_report(subject__cpr=None, subject__birth_date=NEXT_YEAR))},
-        "invalid_report",
+        "time_out_of_range",
         "data.subject.birth_date",
     ),
     "wrong-source": ({b"event": _raw(_event(source="politi-vestegn"))}, "source_mismatch", None),

@@ -30,3 +30,25 @@ def test_make_cpr_round_trips() -> None:
     for born in (date(2012, 2, 29), date(1975, 6, 1), date(2030, 1, 15)):
         assert birth_date(make_cpr(born, 42)) == born
     assert normalise("0101124123") == "010112-4123"
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "٠١٠١١٢-٤١٢٣",  # Arabic-Indic digits
+        "۰۱۰۱۱۲-۴۱۲۳",  # Extended Arabic-Indic digits
+        "０１０１１２-４１２３",  # full-width digits
+        "010112-4123\n",  # a trailing newline (`$` would allow it)
+        "010112-4123\r\n",
+        " 010112-4123",
+        "010112-4123 ",
+        "0101124123\n",
+        "010112-4１23",  # one full-width digit among ASCII ones
+    ],
+)
+def test_only_ascii_digits_and_the_whole_text_make_a_cpr_number(lookalike: str) -> None:
+    # Each of these would otherwise become a second case key for the person 010112-4123.
+    with pytest.raises(ValueError):
+        normalise(lookalike)
+    with pytest.raises(ValueError):
+        birth_date(lookalike)

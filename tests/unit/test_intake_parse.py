@@ -84,12 +84,12 @@ CORPUS = {
     ),
     "observed-in-future": (
         {b"event": data(concern__observed_at=(NOW + timedelta(days=2)).isoformat())},
-        "invalid_report",
+        "time_out_of_range",
         "data.concern.observed_at",
     ),
     "born-in-future": (
         {b"event": data(subject__birth_date=(NOW + timedelta(days=400)).date().isoformat(), subject__cpr=None)},
-        "invalid_report",
+        "time_out_of_range",
         "data.subject.birth_date",
     ),
 }
