@@ -7,6 +7,7 @@ The HTTP app is built in one place (`http_app`): its signature is changing.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import logging
@@ -24,7 +25,7 @@ from hub.logs import configure
 from hub.schemas import streams
 from hub.store.models import DeadLetterRecord
 from hub.store.tokens import TokenStore
-from tests.hostile.builders import CPR, SECRETS
+from tests.hostile.builders import CPR, SECRETS, event_id
 from tests.hostile.cases import ACCEPTED, Case
 from tests.reliability.helpers import assert_no_personal_data
 
@@ -33,10 +34,18 @@ DEADLINE_S = 15.0
 
 
 def http_app(hub: Any, tokens: TokenStore) -> FastAPI:
-    """`POST /v1/reports` of the running hub (the one place the app is constructed)."""
+    """`POST /v1/reports` of the running hub (the one place the app is constructed). The
+    agreement (for refusals the policy makes at once) and the parser's limits are passed where
+    `create_http_app` takes them: its signature is changing in parallel."""
     from hub.entrypoints.http import create_http_app
 
-    return create_http_app(hub.client, hub.registry, tokens, max_bytes=hub.settings.max_body_bytes)
+    wanted = inspect.signature(create_http_app).parameters
+    options: dict[str, Any] = {}
+    if "agreement" in wanted:
+        options["agreement"] = hub.agreement
+    if "limits" in wanted:
+        options["limits"] = hub.settings.limits
+    return create_http_app(hub.client, hub.registry, tokens, max_bytes=hub.settings.max_body_bytes, **options)
 
 
 # --- waiting ----------------------------------------------------------------------------------
@@ -143,31 +152,51 @@ def check_dead_letters(
 
 
 def check_receipts(found: Mismatches, cases: Iterable[Case], got: list[dict[str, Any]]) -> None:
-    """Each case gets one receipt with its code (`accepted` for a control case). Receipts that
-    must name the case's event id are matched by it; the others by code, most specific first."""
-    by_id: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    """Each case gets one receipt with its code (`accepted` for a control case). A receipt that
+    names a case's event id is that case's (and must, where the document is well-formed); the
+    receipts that name none are matched to the remaining cases by code."""
+    cases = [c for c in cases if c.receipt]
+    own = {event_id(c.id): c.id for c in cases}
+    mine: dict[str, list[str]] = defaultdict(list)
+    pool: list[str] = []
     for receipt in got:
-        by_id[receipt.get("report_event_id")].append(receipt)
-    pooled: list[Case] = []
+        case_id = own.get(receipt.get("report_event_id"))
+        (mine[case_id] if case_id is not None else pool).append(_code(receipt))
+    unnamed: list[Case] = []
     for case in cases:
-        if not case.receipt:
-            continue
-        if case.event_id is None:
-            pooled.append(case)
-            continue
-        mine = by_id.pop(case.event_id, [])
-        codes = [_code(r) for r in mine]
-        if len(codes) != 1 or codes[0] not in case.codes:
-            found.add(case.id, "receipt", case.codes, codes or "no receipt")
-    left = [_code(r) for rs in by_id.values() for r in rs]
-    for case in sorted(pooled, key=lambda c: len(c.codes)):
-        match = next((code for code in left if code in case.codes), None)
-        if match is None:
-            found.add(case.id, "receipt", case.codes, "no receipt with that code")
+        codes = mine.get(case.id, [])
+        if codes:
+            if len(codes) != 1 or codes[0] not in case.codes:
+                found.add(case.id, "receipt", case.codes, codes)
+        elif case.event_id is not None:
+            found.add(case.id, "receipt", case.codes, "no receipt naming its event id")
         else:
-            left.remove(match)
-    if left:
-        found.add("(unmatched receipts)", "receipt", "none", sorted(left))
+            unnamed.append(case)
+    owner = _matching(unnamed, pool)
+    for n, case in enumerate(unnamed):
+        if n not in owner.values():
+            found.add(case.id, "receipt", case.codes, "no receipt with that code")
+    if extra := [code for n, code in enumerate(pool) if n not in owner]:
+        found.add("(extra-receipts)", "receipt", "none", sorted(extra))
+
+
+def _matching(cases: list[Case], codes: list[str]) -> dict[int, int]:
+    """A largest matching of receipts (by code) to cases that accept that code: receipt index
+    -> case index (augmenting paths; a greedy match could pair a receipt with the wrong case)."""
+    owner: dict[int, int] = {}
+
+    def place(case: int, seen: set[int]) -> bool:
+        for n, code in enumerate(codes):
+            if code in cases[case].codes and n not in seen:
+                seen.add(n)
+                if n not in owner or place(owner[n], seen):
+                    owner[n] = case
+                    return True
+        return False
+
+    for case in range(len(cases)):
+        place(case, set())
+    return owner
 
 
 def _code(receipt: dict[str, Any]) -> str:
