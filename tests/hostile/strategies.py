@@ -133,7 +133,7 @@ def entries(draw: st.DrawFn) -> dict[bytes, bytes]:
 
 # Bounded: a handful of batches per test, no shrinking (each example waits for the hub).
 GENERATED = settings(
-    max_examples=int(os.environ.get("HUB_HOSTILE_EXAMPLES", "6")),
+    max_examples=int(os.environ.get("HUB_HOSTILE_EXAMPLES", "20")),
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -12,7 +12,7 @@ import redis.asyncio as aredis
 
 from hub.schemas import streams
 from hub.store.models import Report
-from tests.hostile.builders import SCHOOL, dumps, report
+from tests.hostile.builders import SCHOOL, dumps, event_id, report
 from tests.hostile.cases import STREAM, Case
 from tests.hostile.corpus import cases_for
 from tests.hostile.harness import (
@@ -53,7 +53,7 @@ async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mis
     """Send `cases` with the good reports `goods` (event ids) among them; wait until every case
     and good report is answered (or the deadline); then a good report more; compare."""
     client = aredis.Redis.from_url(hub.redis_url)
-    good_ids = {f"hostile-{g}" for g in [*goods, "alive-after"]}
+    good_ids = {event_id(g) for g in [*goods, "alive-after"]}
     items: list[Case | bytes] = list(cases)
     step = max(1, len(cases) // len(goods))
     for k, g in enumerate(goods):  # spread among the cases, the last one after them all
@@ -62,7 +62,7 @@ async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mis
     started = time.monotonic()
     sent = await _send(client, items)
     refused = {(stream, entry_id) for c, stream, entry_id in sent.values() if not c.accepted}
-    controls = {c.event_id for c, _, _ in sent.values() if c.accepted} | set(goods)
+    controls = {c.event_id for c, _, _ in sent.values() if c.accepted} | {event_id(g) for g in goods}
 
     async def answered() -> bool:
         dead = await dead_letter_events(client)
@@ -78,14 +78,14 @@ async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mis
     await client.xadd(INTAKE, {b"event": dumps(report("alive-after"))})
 
     async def alive() -> bool:
-        return any(r.get("report_event_id") == "hostile-alive-after" for r in await receipts(client, SCHOOL))
+        return any(r.get("report_event_id") == event_id("alive-after") for r in await receipts(client, SCHOOL))
 
     if not await wait_for(alive, 10):
         found.add("(alive)", "receipt", "accepted", "no receipt for a good report after the corpus")
 
     got = await receipts(client, SCHOOL)
     for g in [*goods, "alive-after"]:
-        mine = [r["status"] for r in got if r.get("report_event_id") == f"hostile-{g}"]
+        mine = [r["status"] for r in got if r.get("report_event_id") == event_id(g)]
         if mine != ["accepted"]:
             found.add(f"(good report {g})", "receipt", "accepted", mine or "no receipt")
     others = [r for r in got if r.get("report_event_id") not in good_ids]
