@@ -151,10 +151,14 @@ def check_dead_letters(
                 found.add(case.id, aspect, case.codes, reasons or "nothing")
 
 
-def check_receipts(found: Mismatches, cases: Iterable[Case], got: list[dict[str, Any]]) -> None:
+def check_receipts(
+    found: Mismatches, cases: Iterable[Case], got: list[dict[str, Any]], dead: dict[str, list[str]]
+) -> None:
     """Each case gets one receipt with its code (`accepted` for a control case). A receipt that
     names a case's event id is that case's (and must, where the document is well-formed); the
-    receipts that name none are matched to the remaining cases by code."""
+    receipts that name none are matched to the remaining cases by code, first to the cases whose
+    dead letter (`dead`: case id -> reasons) has that code: a receipt says nothing else that
+    ties it to its entry, and the wrong case must not be blamed."""
     cases = [c for c in cases if c.receipt]
     own = {event_id(c.id): c.id for c in cases}
     mine: dict[str, list[str]] = defaultdict(list)
@@ -172,6 +176,7 @@ def check_receipts(found: Mismatches, cases: Iterable[Case], got: list[dict[str,
             found.add(case.id, "receipt", case.codes, "no receipt naming its event id")
         else:
             unnamed.append(case)
+    unnamed.sort(key=lambda c: not set(dead.get(c.id, [])) & c.codes)
     owner = _matching(unnamed, pool)
     for n, case in enumerate(unnamed):
         if n not in owner.values():

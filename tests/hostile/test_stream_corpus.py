@@ -88,9 +88,11 @@ async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mis
         mine = [r["status"] for r in got if r.get("report_event_id") == event_id(g)]
         if mine != ["accepted"]:
             found.add(f"(good report {g})", "receipt", "accepted", mine or "no receipt")
+    rows = dead_letter_rows(hub)
+    dead = {c.id: rows.get((stream, entry_id), []) for c, stream, entry_id in sent.values()}
     others = [r for r in got if r.get("report_event_id") not in good_ids]
-    check_receipts(found, [c for c, _, _ in sent.values()], others)
-    check_dead_letters(found, sent, dead_letter_rows(hub), await dead_letter_events(client))
+    check_receipts(found, [c for c, _, _ in sent.values()], others, dead)
+    check_dead_letters(found, sent, rows, await dead_letter_events(client))
     left = await pending(client, INTAKE, "hub-intake")
     if left:
         found.add("(all)", "pending", 0, left)
