@@ -1,4 +1,5 @@
-"""The hand-written hostile corpus: one case per input, grouped by the classes of issue #16.
+"""The hand-written hostile corpus: one case per input, grouped by the classes of issue #16;
+the intake stream and HTTP cases here, the decisions cases in `corpus_decisions`.
 
 Sizes are far beyond any sensible limit and, where the case is about something else, below
 the 1 MB entry limit (`Settings.max_body_bytes`): 5000 levels of nesting, numbers of
@@ -20,7 +21,6 @@ from tests.hostile.builders import (
     POLICE,
     SCHOOL,
     changed,
-    decision_doc,
     digits,
     dumps,
     nested,
@@ -29,6 +29,7 @@ from tests.hostile.builders import (
     with_duplicate,
 )
 from tests.hostile.cases import Case, case
+from tests.hostile.corpus_decisions import DECISION_CASES
 
 MB = 1_000_000
 DEEP = 5000
@@ -44,14 +45,6 @@ def _r(case_id: str, **paths: object) -> bytes:
 def _raw(case_id: str, **raw: str) -> bytes:
     """A report for the case with raw JSON text spliced in at the given paths."""
     return spliced(report(case_id), **raw)
-
-
-def _d(case_id: str, **paths: object) -> bytes:
-    return dumps(changed(decision_doc(case_id), **paths))
-
-
-def _draw(case_id: str, **raw: str) -> bytes:
-    return spliced(decision_doc(case_id), **raw)
 
 
 def _subject_dup(case_id: str, first: str) -> bytes:
@@ -84,10 +77,6 @@ CORPUS: list[Case] = [
     case("deep-envelope", "deep nesting", "SH", "too_deep", _raw("deep-envelope", subject=nested(DEEP, kind="object"))),
     case("deep-top-level", "deep nesting", "SH", "too_deep", nested(100_000).encode()),
     case("deep-unclosed", "deep nesting", "SH", ("too_deep", "invalid_json"), b"[" * 100_000),
-    case(
-        "deep-decision-data", "deep nesting", "D", "too_deep", _draw("deep-decision-data", data__referrals=nested(DEEP))
-    ),
-    case("deep-decision-top", "deep nesting", "D", "too_deep", nested(100_000, kind="object").encode()),
     # --- huge integers (int-conversion ValueError today: processing_failed after minutes) -----
     case(
         "huge-int-number",
@@ -124,20 +113,6 @@ CORPUS: list[Case] = [
         "S",
         "number_too_large",
         _raw("huge-int-cpr", data__subject__cpr=digits(5000, "1")),
-    ),
-    case(
-        "huge-int-decision-ref",
-        "huge integers",
-        "D",
-        "number_too_large",
-        _draw("huge-int-decision-ref", data__report_ref=digits(5000)),
-    ),
-    case(
-        "huge-int-decision-level",
-        "huge integers",
-        "D",
-        "number_too_large",
-        _draw("huge-int-decision-level", data__level=digits(1000)),
     ),
     # --- NUL and control characters (NUL reaches PostgreSQL today) ---------------------------
     case(
@@ -181,27 +156,6 @@ CORPUS: list[Case] = [
         ("control_character", "unknown_type"),
         _r("tab-in-type", type=CONCERN_REPORTED + "\t"),
     ),
-    case(
-        "nul-decision-justification",
-        "control characters",
-        "D",
-        "control_character",
-        _d("nul-decision-justification", data__justification="Nødvendigt\x00"),
-    ),
-    case(
-        "newline-in-decision-id",
-        "control characters",
-        "D",
-        "control_character",
-        _d("newline-in-decision-id", id="hostile-decision\n"),
-    ),
-    case(
-        "control-in-decision-ref",
-        "control characters",
-        "D",
-        "control_character",
-        _d("control-in-decision-ref", data__report_ref="DKE-\x01"),
-    ),
     # --- FastStream's own envelope key (fails the whole batch in FastStream's parser today) ----
     case(
         "faststream-garbage",
@@ -227,14 +181,6 @@ CORPUS: list[Case] = [
         fields={b"__data__": b'{"data": "x", "headers": {}}'},
         own_batch=True,
     ),
-    case(
-        "faststream-decision",
-        "faststream __data__",
-        "D",
-        "extra_fields",
-        fields={b"__data__": b"\x80\x81garbage"},
-        own_batch=True,
-    ),
     # --- entry fields besides `event` ----------------------------------------------------------
     case(
         "extra-field", "extra entry fields", "S", "extra_fields", fields={b"event": _r("extra-field"), b"source": b"x"}
@@ -246,15 +192,7 @@ CORPUS: list[Case] = [
         "extra_fields",
         fields={b"event": _r("extra-field-cased"), b"Event": b"{}"},
     ),
-    case(
-        "extra-field-decision",
-        "extra entry fields",
-        "D",
-        "extra_fields",
-        fields={b"event": _d("extra-field-decision"), b"x": b"1"},
-    ),
     case("no-event-field", "missing fields", "S", "missing_event_field", fields={b"payload": _r("no-event-field")}),
-    case("no-event-field-decision", "missing fields", "D", "missing_event_field", fields={b"payload": b"{}"}),
     # --- duplicate JSON keys (last wins today) ------------------------------------------------
     case("dup-source", "duplicate keys", "SH", "duplicate_key", _event_dup("dup-source", "source", POLICE)),
     case(
@@ -274,13 +212,6 @@ CORPUS: list[Case] = [
         "H",
         "duplicate_key",
         _raw("dup-purpose", data__purpose='"investigation", "purpose": "crime_prevention"'),
-    ),
-    case(
-        "dup-decision-ref",
-        "duplicate keys",
-        "D",
-        "duplicate_key",
-        _draw("dup-decision-ref", data__level='"I", "level": "II"'),
     ),
     # --- CPR numbers in other digits or with a trailing newline (accepted today) --------------
     case(
@@ -324,13 +255,6 @@ CORPUS: list[Case] = [
         ("time_out_of_range", "invalid_report"),
         _r("observed-year-1", data__concern__observed_at="0001-01-01T00:00:00+00:00"),
     ),
-    case(
-        "decision-time-year-9999",
-        "times",
-        "D",
-        "time_out_of_range",
-        _d("decision-time-year-9999", time="9999-12-31T23:59:59+00:00"),
-    ),
     # --- NaN and Infinity (not JSON; Python's parser takes them) ------------------------------
     case(
         "nan-number", "nan/infinity", "SH", "invalid_json", _raw("nan-number", data__concern__school_absence_pct="NaN")
@@ -343,7 +267,6 @@ CORPUS: list[Case] = [
         _raw("infinity-number", data__concern__school_absence_pct="Infinity"),
     ),
     case("minus-infinity-id", "nan/infinity", "S", "invalid_json", _raw("minus-infinity-id", id="-Infinity")),
-    case("nan-decision", "nan/infinity", "D", "invalid_json", _draw("nan-decision", data__level="NaN")),
     # --- not UTF-8 -------------------------------------------------------------------------------
     case("not-utf8-prefix", "not utf-8", "SH", "not_utf8", b"\xff\xfe" + _r("not-utf8-prefix")),
     case(
@@ -361,7 +284,6 @@ CORPUS: list[Case] = [
         _r("surrogate-utf8", data__concern__location="@@").replace(b"@@", b"\xed\xa0\x80"),
     ),
     case("latin1-text", "not utf-8", "SH", "not_utf8", _r("latin1-text").replace("æ".encode(), b"\xe6")),
-    case("not-utf8-decision", "not utf-8", "D", "not_utf8", b"\xff" + _d("not-utf8-decision")),
     # --- not JSON --------------------------------------------------------------------------------
     case("truncated", "not json", "SH", "invalid_json", _r("truncated")[:80]),
     case("empty", "not json", "SH", "invalid_json", b""),
@@ -369,13 +291,11 @@ CORPUS: list[Case] = [
     case("python-repr", "not json", "SH", "invalid_json", repr(report("python-repr")).encode()),
     case("trailing-garbage", "not json", "S", "invalid_json", _r("trailing-garbage") + b" x"),
     case("two-documents", "not json", "S", "invalid_json", _r("two-documents") + _r("two-documents")),
-    case("not-json-decision", "not json", "D", "invalid_json", b"level=I&report_ref=x"),
     # --- not an object ---------------------------------------------------------------------------
     case("array", "not an object", "SH", "invalid_envelope", b"[1, 2, 3]"),
     case("string", "not an object", "S", "invalid_envelope", b'"a concern"'),
     case("number", "not an object", "S", "invalid_envelope", b"42"),
     case("null", "not an object", "SH", "invalid_envelope", b"null"),
-    case("array-decision", "not an object", "D", ("invalid_envelope", "invalid_decision"), b"[]"),
     # --- wrong types -----------------------------------------------------------------------------
     case("time-number", "wrong types", "SH", "invalid_envelope", _r("time-number", time=1764662400)),
     case("id-number", "wrong types", "S", "invalid_envelope", _r("id-number", id=42)),
@@ -397,14 +317,6 @@ CORPUS: list[Case] = [
     case(
         "flag-string", "wrong types", "S", "invalid_report", _r("flag-string", data__reporter__public_employee="måske")
     ),
-    case("decision-level-number", "wrong types", "D", "invalid_decision", _d("decision-level-number", data__level=1)),
-    case(
-        "decision-referrals-object",
-        "wrong types",
-        "D",
-        "invalid_decision",
-        _d("decision-referrals-object", data__referrals={"ssp": POLICE}),
-    ),
     # --- missing fields --------------------------------------------------------------------------
     case("missing-id", "missing fields", "SH", "invalid_envelope", _r("missing-id", id=DROP)),
     case("missing-source", "missing fields", "S", "invalid_envelope", _r("missing-source", source=DROP)),
@@ -416,13 +328,6 @@ CORPUS: list[Case] = [
         "S",
         "invalid_report",
         _r("unidentifiable-subject", data__subject={"district": "Herstedlund"}),
-    ),
-    case(
-        "decision-missing-decided-by",
-        "missing fields",
-        "D",
-        "invalid_decision",
-        _d("decision-missing-decided-by", data__decided_by=DROP),
     ),
     # --- over-long strings -----------------------------------------------------------------------
     case(
@@ -454,13 +359,6 @@ CORPUS: list[Case] = [
         "invalid_report",
         _r("description-4001", data__concern__description="x" * 4001),
     ),
-    case(
-        "long-decision-justification",
-        "over-long strings",
-        "D",
-        "string_too_long",
-        _d("long-decision-justification", data__justification="j" * LONG),
-    ),
     # --- too many members ------------------------------------------------------------------------
     case(
         "many-categories",
@@ -483,23 +381,9 @@ CORPUS: list[Case] = [
         "too_many_members",
         _r("many-object-members", data__concern__location={f"k{n}": 0 for n in range(60_000)}),
     ),
-    case(
-        "many-decision-referrals",
-        "too many members",
-        "D",
-        "too_many_members",
-        _draw("many-decision-referrals", data__referrals="[" + ",".join(["0"] * MANY) + "]"),
-    ),
     # --- over-size entries -----------------------------------------------------------------------
     case("over-size", "over-size", "SH", "too_large", _r("over-size", data__concern__description="x" * (MB + 200_000))),
     case("over-size-whitespace", "over-size", "S", "too_large", _r("over-size-whitespace") + b" " * (MB + 10)),
-    case(
-        "over-size-decision",
-        "over-size",
-        "D",
-        "too_large",
-        _d("over-size-decision", data__justification="j" * (MB + 10)),
-    ),
     case("over-size-chunked", "over-size", "H", "too_large", chunked=24 * MB),
     # --- spoofed source --------------------------------------------------------------------------
     case("spoof-police", "spoofed source", "SH", "source_mismatch", dumps(report("spoof-police", source=POLICE))),
@@ -531,13 +415,6 @@ CORPUS: list[Case] = [
         "unknown_type",
         _r("type-unknown", type="dk.albertslund.hub.concern.reported.v2"),
     ),
-    case(
-        "type-report-on-decisions",
-        "wrong event type",
-        "D",
-        "unknown_type",
-        _d("type-report-on-decisions", type=CONCERN_REPORTED),
-    ),
     # --- unlawful purpose (202 over HTTP today) --------------------------------------------------
     case(
         "purpose-investigation",
@@ -547,28 +424,6 @@ CORPUS: list[Case] = [
         _r("purpose-investigation", data__purpose="investigation"),
     ),
     # --- decisions on unknown reports, partners and sources --------------------------------------
-    case(
-        "decision-unknown-report",
-        "unknown decision refs",
-        "D",
-        "unknown_report",
-        dumps(decision_doc("decision-unknown-report", ref="DKE-AAAAAAAAAAAA")),
-    ),
-    case(
-        "decision-unknown-partner",
-        "unknown decision refs",
-        "D",
-        "unknown_partner",
-        dumps(decision_doc("decision-unknown-partner", partner="ukendt-partner")),
-    ),
-    case(
-        "decision-unknown-source",
-        "unknown decision refs",
-        "D",
-        "unknown_decision_source",
-        _d("decision-unknown-source", source=SCHOOL),
-    ),
-    case("decision-bad-level", "wrong types", "D", "invalid_decision", _d("decision-bad-level", data__level="IV")),
     # --- intake streams of unknown sources (never read today) -----------------------------------
     case(
         "unknown-stream",
@@ -647,6 +502,9 @@ CORPUS: list[Case] = [
         headers={"content-type": "application/json; charset=utf-8"},
     ),
 ]
+
+
+CORPUS += DECISION_CASES
 
 
 def cases_for(channel: str, *, own_batch: bool | None = None) -> list[Case]:
