@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hub.schemas import streams
 from tests.hostile.builders import SCHOOL, dumps, report
 from tests.hostile.cases import ACCEPTED, KNOWN_CODES
-from tests.hostile.harness import DEADLINE_S, pending, receipts, wait_for
+from tests.hostile.harness import DEADLINE_S, LogCapture, pending, receipts, wait_for
 from tests.hostile.strategies import BODIES, GENERATED, entries
 
 INTAKE = streams.intake(SCHOOL)
@@ -45,7 +45,9 @@ async def _all_answered(hub: Any, good_id: str) -> list[dict[str, Any]]:
 
 @GENERATED
 @given(batch=st.lists(entries(), min_size=5, max_size=20))
-async def test_generated_entries_are_all_answered(hostile_hub: Any, batch: list[dict[bytes, bytes]]) -> None:
+async def test_generated_entries_are_all_answered(
+    hostile_hub: Any, captured_logs: LogCapture, batch: list[dict[bytes, bytes]]
+) -> None:
     good = report(f"gen-good-{uuid.uuid4()}")  # not drawn: Hypothesis repeats its values
     pipe = hostile_hub.client.pipeline(transaction=True)
     for fields in batch:
@@ -53,12 +55,13 @@ async def test_generated_entries_are_all_answered(hostile_hub: Any, batch: list[
     pipe.xadd(INTAKE, {b"event": dumps(good)})
     await pipe.execute()
     await _all_answered(hostile_hub, good["id"])
+    captured_logs.assert_no_personal_data(must_contain=["intake.batch"])
 
 
 @GENERATED
 @given(bodies=st.lists(BODIES, min_size=5, max_size=20))
 async def test_generated_bodies_over_http_are_all_answered(
-    hostile_hub: Any, hostile_http: tuple[httpx.AsyncClient, str], bodies: list[bytes]
+    hostile_hub: Any, hostile_http: tuple[httpx.AsyncClient, str], captured_logs: LogCapture, bodies: list[bytes]
 ) -> None:
     http, token = hostile_http
     headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
@@ -70,3 +73,4 @@ async def test_generated_bodies_over_http_are_all_answered(
     good = report(f"gen-http-good-{uuid.uuid4()}")
     assert (await http.post("/v1/reports", content=dumps(good), headers=headers)).status_code == 202
     await _all_answered(hostile_hub, good["id"])
+    captured_logs.assert_no_personal_data(must_contain=["intake.batch"])
