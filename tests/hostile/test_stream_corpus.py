@@ -50,7 +50,7 @@ async def _send(client: aredis.Redis, items: list[Case | bytes]) -> dict[str, tu
 
 
 async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mismatches:
-    """Send `cases` with the good reports `goods` (event ids) among them; wait until every case
+    """Send `cases` with good reports (named `goods`) among them; wait until every case
     and good report is answered (or the deadline); then a good report more; compare."""
     client = aredis.Redis.from_url(hub.redis_url)
     good_ids = {event_id(g) for g in [*goods, "alive-after"]}
@@ -67,7 +67,7 @@ async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mis
     async def answered() -> bool:
         dead = await dead_letter_events(client)
         accepted = {r["report_event_id"] for r in await receipts(client, SCHOOL) if r["status"] == "accepted"}
-        return refused <= set(dead) and controls <= accepted and await pending(client, INTAKE, "hub-intake") == 0
+        return refused <= set(dead) and controls <= accepted and await pending(client, INTAKE, streams.INTAKE_GROUP) == 0
 
     found = Mismatches(title)
     if not await wait_for(answered, DEADLINE_S):
@@ -93,7 +93,7 @@ async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mis
     others = [r for r in got if r.get("report_event_id") not in good_ids]
     check_receipts(found, [c for c, _, _ in sent.values()], others, dead)
     check_dead_letters(found, sent, rows, await dead_letter_events(client))
-    left = await pending(client, INTAKE, "hub-intake")
+    left = await pending(client, INTAKE, streams.INTAKE_GROUP)
     if left:
         found.add("(all)", "pending", 0, left)
     stored = count_rows(hub.settings.effective_database_url, Report)
