@@ -67,7 +67,8 @@ async def _run(hub: Any, cases: list[Case], goods: list[str], title: str) -> Mis
     async def answered() -> bool:
         dead = await dead_letter_events(client)
         accepted = {r["report_event_id"] for r in await receipts(client, SCHOOL) if r["status"] == "accepted"}
-        return refused <= set(dead) and controls <= accepted and await pending(client, INTAKE, streams.INTAKE_GROUP) == 0
+        left = await pending(client, INTAKE, streams.INTAKE_GROUP)
+        return refused <= set(dead) and controls <= accepted and left == 0
 
     found = Mismatches(title)
     if not await wait_for(answered, DEADLINE_S):
