@@ -20,6 +20,7 @@ everything is rolled back and done once more, looking first (`Tx.look_up`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from hub import metrics
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event_json
 from hub.schemas.entry import Entry
@@ -68,6 +70,7 @@ class Outcome:
     duplicates: int = 0
     dead: int = 0  # set aside by `give_up`
     refs: list[str] = field(default_factory=list)  # the references of what was accepted or found
+    codes: Counter[str] = field(default_factory=Counter)  # refused and set-aside entries by code (metrics)
 
     def __iadd__(self, other: Outcome) -> Outcome:
         self.ack += other.ack
@@ -78,6 +81,7 @@ class Outcome:
         self.duplicates += other.duplicates
         self.dead += other.dead
         self.refs += other.refs
+        self.codes += other.codes
         return self
 
 
@@ -116,6 +120,7 @@ class Tx:
     def deadletter(self, stream: str, entry: Entry, reason: str, detail: str) -> None:
         """Keep the entry whole in the database; put a redacted record on `hub.deadletter.v1`."""
         record = deadletter_record(stream, entry.entry_id, entry.fields, entry.deliveries, reason, detail, self.now)
+        self.out.codes[reason] += 1
         self.rows.deadletter(record)
         data = DeadLetter(
             stream=stream,
@@ -189,9 +194,11 @@ class BatchPipeline(Generic[P]):
         Raises `TransientError` for a driver error (the database is down), and whatever a step
         raises (the worker splits the batch to find the entry at fault)."""
         parsed = [(stream, entries, self.steps.parse(stream, entries, now)) for stream, entries in batches]
-        return _once_more_on_conflict(
+        out = _once_more_on_conflict(
             lambda look_up: self._attempt(parsed, now, look_up=look_up, look_first=look_first or look_up)
         )
+        _count(batches[0][0] if batches else "", out)
+        return out
 
     def _attempt(
         self,
@@ -240,7 +247,9 @@ class BatchPipeline(Generic[P]):
         (`event_id_of`, which never raises). Raises only `TransientError` (database down)."""
         # It looks up the tracking rows first; a conflict means another consumer finished one of
         # them meanwhile, and the retry sees its row.
-        return _once_more_on_conflict(lambda _: self._give_up(stream, entries, now, reason))
+        out = _once_more_on_conflict(lambda _: self._give_up(stream, entries, now, reason))
+        _count(stream, out)
+        return out
 
     def _give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
         out = Outcome(relay=True)
@@ -276,3 +285,18 @@ def _once_more_on_conflict(attempt: Callable[[bool], Outcome]) -> Outcome:
             return attempt(False)
         except IntegrityError:
             return attempt(True)
+
+
+def _count(stream: str, out: Outcome) -> None:
+    """A committed transaction's answers in the metrics (`hub.metrics`): by stream kind, outcome and code."""
+    kind = metrics.stream_kind(stream)
+    for outcome, n in (
+        ("accepted", out.accepted),
+        ("duplicate", out.duplicates),
+        ("rejected", out.rejected),
+        ("dead_lettered", out.dead),
+    ):
+        if n:
+            metrics.ENTRIES.labels(kind, outcome).inc(n)
+    for code, n in out.codes.items():
+        metrics.REJECTIONS.labels(kind, code).inc(n)

@@ -36,6 +36,7 @@ from typing import Any
 import redis.asyncio as aredis
 from redis.exceptions import RedisError, ResponseError
 
+from hub import metrics
 from hub.logs import get_logger
 from hub.schemas.catalogue import Catalogue
 
@@ -174,6 +175,9 @@ class LossWatch:
             self._seen[(stream, group)] = found
             if found.unread > (before.unread if before else 0) or found.pending > (before.pending if before else 0):
                 grown.append(found)
+                metrics.ENTRIES_DELETED_UNPROCESSED.labels(group).inc(
+                    found.total - (before.total if before else 0)
+                )
                 log.error(
                     "stream.entries_deleted_unprocessed",
                     stream=stream,

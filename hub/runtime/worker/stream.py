@@ -274,3 +274,4 @@ class StreamWorker:
         except RedisError as exc:
             # The effect is stored with a tracking row: a redelivery will only be acked.
             log.warning("ack.failed", stream=stream, count=len(ids), exc_info=exc)
+

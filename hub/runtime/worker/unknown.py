@@ -23,6 +23,7 @@ from typing import cast
 import anyio
 from redis.exceptions import ResponseError
 
+from hub import metrics
 from hub.logs import get_logger
 from hub.runtime.transport import delivery_counts
 from hub.runtime.worker.stream import StreamWorker
@@ -101,6 +102,7 @@ class UnknownStreams:
         if answered:
             label = stream_label(key)
             self.counts[label] += answered
+            metrics.UNKNOWN_INTAKE_ENTRIES.inc(answered)
             log.warning("intake.unknown_stream", stream=label, count=answered, reason=UNKNOWN_SOURCE)
         return answered
 
