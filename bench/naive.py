@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from hub.config.registry import Source, load_agreement, load_registry
 from hub.config.settings import Settings
-from hub.policies import NotificationKind, assess
+from hub.policies import NotificationKind, PolicyEngine
 from hub.runtime.transport import consumer_name, encode, ensure_group
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event
@@ -51,7 +51,7 @@ def run_naive(
 ) -> None:
     settings = Settings()
     registry = load_registry(settings.registry_file)
-    agreement = load_agreement(settings.agreement_file)
+    policy = PolicyEngine(load_agreement(settings.agreement_file))
     engine = make_engine(settings.effective_database_url)
     assert settings.redis_url
     client = aredis.Redis.from_url(settings.redis_url)
@@ -73,7 +73,7 @@ def run_naive(
                 if isinstance(parsed, Rejection):
                     outputs.append(_rejected(source.id, parsed, now))
                 else:
-                    outputs += _store(s, parsed, source, agreement, now)
+                    outputs += _store(s, parsed, source, policy, now)
                 s.add(ProcessedEntry(stream=stream, entry_id=entry.entry_id, processed_at=now))
                 s.commit()  # a redelivery fails here (tracking row): FastStream leaves it pending
             for out_stream, event in outputs:
@@ -112,9 +112,9 @@ def _rejected(source_id: str, r: Rejection, now: datetime) -> tuple[str, dict[st
 
 
 def _store(
-    s: Session, p: ParsedReport, source: Source, agreement: Any, now: datetime
+    s: Session, p: ParsedReport, source: Source, policy: PolicyEngine, now: datetime
 ) -> list[tuple[str, dict[str, Any]]]:
-    a = assess(p.report, source.facts, agreement, now)
+    a = policy.assess(p.report, source.facts, now)
     if not a.accepted or a.queue is None:
         return [_rejected(source.id, Rejection("unlawful_purpose", a.reasons[0].en, (), p.event_id), now)]
     report = p.report

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from hub.config.registry import Registry, load_agreement, load_registry
 from hub.config.settings import Settings, UrgentWatch
 from hub.logs import get_logger
-from hub.policies import Agreement, deadlines
+from hub.policies import Agreement, PolicyEngine, WorkingDays
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.relay import OutboxRelay
 from hub.runtime.subscribers.decisions import decisions_router
@@ -42,6 +42,7 @@ class Hub:
     settings: Settings
     registry: Registry
     agreement: Agreement
+    policy: PolicyEngine
     engine: Engine
     redis_url: str
     client: aredis.Redis
@@ -67,7 +68,6 @@ class Hub:
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
-        await anyio.to_thread.run_sync(deadlines.warm_up, date.today())
         for stream in self.registry.intake_streams():
             await ensure_group(self.client, stream, streams.INTAKE_GROUP)
             # From now on only: every entry before it is the intake group's anyway.
@@ -146,6 +146,9 @@ def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
 def build(settings: Settings) -> Hub:
     registry = load_registry(settings.registry_file)
     agreement = load_agreement(settings.agreement_file)
+    # The policy engine, with this year's and next year's holidays loaded up front (the first
+    # report with a deadline then does not pay for the calendar).
+    policy = PolicyEngine(agreement, WorkingDays.around(date.today()))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     redis_url, embedded = resolve_redis(settings)
@@ -169,8 +172,8 @@ def build(settings: Settings) -> Hub:
         gate=Gate(),  # urgent reports and triage decisions go before bulk intake
     )
     grace = timedelta(seconds=settings.publish_grace_s)
-    intake_svc = IntakeService(engine, registry, agreement, settings.max_body_bytes, publish_grace=grace)
-    decision_svc = DecisionService(engine, registry, agreement, publish_grace=grace)
+    intake_svc = IntakeService(engine, registry, policy, settings.max_body_bytes, publish_grace=grace)
+    decision_svc = DecisionService(engine, registry, policy, publish_grace=grace)
 
     def intake_batch(stream: str, entries: list[Entry], now: datetime) -> Processed:
         return intake_batches([(stream, entries)], now)
@@ -230,6 +233,7 @@ def build(settings: Settings) -> Hub:
         settings,
         registry,
         agreement,
+        policy,
         engine,
         redis_url,
         client,

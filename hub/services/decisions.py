@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from hub.config.registry import Registry
-from hub.policies import Agreement, Effect, Request, disclose
+from hub.policies import Effect, PolicyEngine, Request
 from hub.policies.fields import project
 from hub.schemas import streams
 from hub.schemas.cloudevents import CloudEvent, new_event
@@ -38,11 +38,11 @@ from hub.store.models import Disclosure
 
 class DecisionService:
     def __init__(
-        self, engine: Engine, registry: Registry, agreement: Agreement, publish_grace: timedelta | None = None
+        self, engine: Engine, registry: Registry, policy: PolicyEngine, publish_grace: timedelta | None = None
     ) -> None:
         self.engine = engine
         self.registry = registry
-        self.agreement = agreement
+        self.policy = policy
         # Set: the caller publishes the referrals after the commit (see `IntakeService`).
         self.publish_grace = publish_grace
 
@@ -131,7 +131,7 @@ class DecisionService:
         for target in d.referrals:
             partner = self.registry.partner(target.partner_id)
             assert partner is not None
-            verdict = disclose(
+            verdict = self.policy.disclose(
                 Request(
                     report=report,
                     recipient=partner.recipient,
@@ -139,7 +139,6 @@ class DecisionService:
                     purpose=d.purpose,
                     justification=d.justification,
                 ),
-                self.agreement,
                 now,
             )
             if verdict.effect is Effect.SHARE:

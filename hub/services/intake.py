@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from hub.config.registry import Registry, Source
-from hub.policies import Agreement, Assessment, Notification, NotificationKind, assess
+from hub.policies import Assessment, Notification, NotificationKind, PolicyEngine
 from hub.policies.fields import project
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json
@@ -101,13 +101,13 @@ class IntakeService:
         self,
         engine: Engine,
         registry: Registry,
-        agreement: Agreement,
+        policy: PolicyEngine,
         max_bytes: int,
         publish_grace: timedelta | None = None,
     ) -> None:
         self.engine = engine
         self.registry = registry
-        self.agreement = agreement
+        self.policy = policy
         self.max_bytes = max_bytes
         # Set: the caller publishes each batch's events after the commit (`BatchOutcome.publish`)
         # and the relay takes over only those still unsent this long after.
@@ -196,7 +196,7 @@ class IntakeService:
                 out.duplicates += 1
                 out.refs.append(existing[0])
             else:
-                assessment = assess(result.report, source.facts, self.agreement, now)
+                assessment = self.policy.assess(result.report, source.facts, now)
                 if not assessment.accepted:
                     self._reject(
                         rows,
