@@ -6,15 +6,19 @@ handed to the services that decide: `assess(report, source, now)` for an incomin
 instance state, so there is no module-level cache, no `global` and nothing mutable inside a
 frozen value anywhere in `hub/policies` (a test checks it):
 
-| memo | keyed by | holds | bounded by |
-|---|---|---|---|
-| `_assessments` | the fired rule ids | the assessment without deadlines | `memo_limit` (cleared when full); a few hundred in practice |
-| `_notifications` | (kind, rule ids) | the `Notification` value | `memo_limit`; a few dozen in practice |
-| `_disclosures` | (verdicts, field rules, fields, structure, partner id) | the `Disclosure` value | `memo_limit` (cleared when full) |
-| `_fields` | (partner kind, structure, department, person, present fields) | allowed fields and field rules | `memo_limit`; at most 8 kinds x 3 x 2 x 2 x 2**11 |
-| `_last_age`, `_last_present` | the last report object (by identity, held) | its subject's age, its present fields | one entry each |
-| `calendar` (`WorkingDays`) | year; (UTC hour of receipt, days) | holidays; the receipt deadline | see `deadlines.py` |
+- `_assessments`: the assessment without its deadlines, keyed by the fired rule ids (a few
+  hundred combinations in practice);
+- `_notifications`: the `Notification` value, keyed by (kind, rule ids) (a few dozen);
+- `_disclosures`: the `Disclosure` value, keyed by (verdicts, field rules, fields, structure,
+  partner id);
+- `_fields`: the allowed fields and the field rules that shaped them, keyed by (partner kind,
+  structure, department, person, present fields) (at most 8 x 3 x 2 x 2 x 2**11);
+- `_last_age`, `_last_present`: the last report's subject age and present fields, keyed by the
+  report object (held, so its identity cannot be reused): one entry each;
+- `calendar` (`WorkingDays`): the holidays per year and the receipt deadline per receipt hour
+  (see `deadlines.py`).
 
+The four tables are each cleared when they reach `memo_limit` entries (default 65,536).
 Every entry is a pure function of its key and the agreement, so a memo never changes a
 decision (a property test compares an engine's answers with a fresh engine's), and one engine
 may be shared by the worker threads: a dict read or write is atomic, and the one-slot memos

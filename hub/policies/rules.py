@@ -243,8 +243,8 @@ RPL115_OUTSIDE_CONSENT = Rule("RPL115-OUTSIDE-CONSENT", "Forvaltningsloven § 27
      "There is consent: the department outside SSP, PSP and KSP gets only the fields the local "
      "agreement allows for departments.",
      ("departments_with_consent",))
-RPL115_OUTSIDE_CONSENT_UNCLEAR = Rule("RPL115-OUTSIDE-CONSENT-UNCLEAR", "Forvaltningsloven § 27; databeskyttelsesloven § 8",
-     _S, _D, _O.ESCALATE,
+RPL115_OUTSIDE_CONSENT_UNCLEAR = Rule(
+     "RPL115-OUTSIDE-CONSENT-UNCLEAR", "Forvaltningsloven § 27; databeskyttelsesloven § 8", _S, _D, _O.ESCALATE,
      "When a department outside the structures would need consent and it is unclear (a child "
      "where only one of child and guardians consented, or an unknown age), a person decides.",
      "Samtykket er uklart (barnet og forældremyndighedens indehavere er ikke enige, eller "
@@ -267,7 +267,8 @@ MIN_FIELDS = Rule("MIN-FIELDS", "Databeskyttelsesforordningen art. 5, stk. 1, li
      "Data minimisation: the recipient gets only the fields the local agreement allows for its "
      "kind.",
      ("fields",))
-MIN_FIELDS_EMPTY = Rule("MIN-FIELDS-EMPTY", "Databeskyttelsesforordningen art. 5, stk. 1, litra c", _AG, _F, _O.WITHHOLD,
+MIN_FIELDS_EMPTY = Rule(
+     "MIN-FIELDS-EMPTY", "Databeskyttelsesforordningen art. 5, stk. 1, litra c", _AG, _F, _O.WITHHOLD,
      "When the allow-list leaves no field the report holds (e.g. the agreement lists none for the "
      "recipient's kind), nothing is shared: a referral without content is no referral.",
      "Den lokale aftale tillader ingen af henvendelsens oplysninger til denne type modtager, så der "

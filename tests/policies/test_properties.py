@@ -214,7 +214,6 @@ def consented(report: ConcernReport, now: datetime) -> bool:
 @given(requests())
 def test_nothing_is_ever_disclosed_for_investigation(case: tuple[Request, PolicyEngine, datetime]) -> None:
     req, policy, now = case
-    agreement = policy.agreement
     d = policy.disclose(req, now)
     if req.purpose is Purpose.INVESTIGATION:
         assert d.effect is Effect.WITHHOLD and d.fields == frozenset()
@@ -274,15 +273,28 @@ def test_the_same_input_always_gives_the_same_decision(case: tuple[Request, Poli
 @given(st.one_of(requests(), department_requests(), psychiatric_requests()))
 def test_the_memo_never_changes_a_decision(case: tuple[Request, PolicyEngine, datetime]) -> None:
     """A long-lived engine (memo tables full of earlier answers, some cleared) decides as a fresh
-    engine under the same agreement does: the same values, field for field."""
+    engine under the same agreement does, each decision made by an engine of its own: the same
+    values, field for field. The same report goes to the recipient in every structure and to every
+    registered partner, so that answers the memo holds for near neighbours of a request are there
+    to be wrongly reused."""
     req, policy, now = case
-    fresh = PolicyEngine(policy.agreement)
-    assert policy.disclose(req, now).model_dump() == fresh.disclose(req, now).model_dump()
+
+    def fresh() -> PolicyEngine:
+        return PolicyEngine(policy.agreement, policy.calendar)  # the calendar's memo is checked below
+
+    variants = [req] + [req.model_copy(update={"structure": s}) for s in Structure] + [
+        req.model_copy(update={"recipient": r, "structure": s}) for r in REGISTERED for s in sorted(r.structures)
+    ]
+    for q in variants:
+        assert policy.disclose(q, now).model_dump() == fresh().disclose(q, now).model_dump(), q
     source = SourceFacts(source_id="herstedlund-skole", kind=SourceKind.SCHOOL)
-    assert policy.assess(req.report, source, now).model_dump() == fresh.assess(req.report, source, now).model_dump()
-    # Asked again, the memo answers, with the same decision.
-    assert policy.disclose(req, now) == fresh.disclose(req, now)
-    assert policy.assess(req.report, source, now) == fresh.assess(req.report, source, now)
+    memoised = policy.assess(req.report, source, now)
+    assert memoised.model_dump() == PolicyEngine(policy.agreement).assess(req.report, source, now).model_dump()
+    # Asked again, the memo answers, with the same decision; twenty years on, the same report is judged anew.
+    assert policy.disclose(req, now) == fresh().disclose(req, now)
+    assert policy.assess(req.report, source, now) == memoised
+    later = now + timedelta(days=20 * 365)
+    assert policy.disclose(req, later).model_dump() == fresh().disclose(req, later).model_dump()
 
 
 @PROFILE
