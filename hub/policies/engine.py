@@ -30,10 +30,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TypeVar
 
-from hub.policies import assess as A
-from hub.policies import disclose as D
 from hub.policies import rules as R
 from hub.policies.agreement import Agreement, Derived, derive
+from hub.policies.assess import (
+    DATA_INDEX,
+    LEVELS,
+    ROUTES,
+    level,
+    notification_grounds,
+    report_facts,
+    route,
+    rpl115_2,
+    strfl141,
+)
 from hub.policies.deadlines import WorkingDays, assess_by
 from hub.policies.decision import (
     Assessment,
@@ -45,6 +54,15 @@ from hub.policies.decision import (
     build,
     combine,
 )
+from hub.policies.disclose import (
+    Facts,
+    Request,
+    criminal_data_note,
+    evaluate,
+    narrowed_fields,
+    present_fields,
+)
+from hub.policies.disclose import facts as disclosure_facts
 from hub.policies.facts import SourceFacts, age_of
 from hub.policies.rules import CITATIONS, REASONS
 from hub.schemas.report import ConcernReport
@@ -127,7 +145,7 @@ class PolicyEngine:
         last = self._last_present
         if last[0] is report:
             return last[1]
-        fields = D.present_fields(report)
+        fields = present_fields(report)
         self._last_present = (report, fields)
         return fields
 
@@ -161,7 +179,7 @@ class PolicyEngine:
         return found
 
     def _template(
-        self, rule_ids: tuple[str, ...], grounds: tuple[str, ...], level: str | None, route: str
+        self, rule_ids: tuple[str, ...], grounds: tuple[str, ...], level_id: str | None, route_id: str
     ) -> Assessment:
         """The assessment for this set of fired rules, without deadlines."""
         notifications = []
@@ -170,14 +188,14 @@ class PolicyEngine:
         if grounds:
             deadlines = tuple(r for r in rule_ids if r in _DEADLINES_PROFESSIONAL)
             notifications.append(self._notification(CHILDREN_NOTIFICATION, grounds + deadlines, grounds))
-        queue, pillar = A.ROUTES[route]
+        queue, pillar = ROUTES[route_id]
         return build(
             Assessment,
             self._values(
                 rule_ids,
                 accepted=True,
                 queue=queue,
-                suggested_level=A.LEVELS[level].value if level is not None else None,
+                suggested_level=LEVELS[level_id].value if level_id is not None else None,
                 suggested_pillar=pillar.value,
                 notifications=tuple(notifications),
                 assess_by=None,
@@ -187,31 +205,33 @@ class PolicyEngine:
 
     def assess(self, report: ConcernReport, source: SourceFacts, now: datetime) -> Assessment:
         """Assess one report received at `now` from `source`. Never raises for a valid report."""
-        f = A.report_facts(report, now, self.age(report, now.date()), known=True)
-        if A.rpl115_2(f) is not None:
+        f = report_facts(report, now, self.age(report, now.date()), known=True)
+        if rpl115_2(f) is not None:
             return self._refused
 
-        alert = A.strfl141(f) is not None
+        alert = strfl141(f) is not None
         fired = [_STRFL141] if alert else []
-        grounds = A.notification_grounds(f)
+        grounds = notification_grounds(f)
         if grounds:
             fired.extend(grounds)
             fired.extend(_DEADLINES_PROFESSIONAL if report.reporter.public_employee else _DEADLINES)
-        for _, check in A.DATA_INDEX:
+        for _, check in DATA_INDEX:
             if (v := check(f)) is not None:
                 fired.append(v.rule_id)
-        level_verdict = A.level(f)
-        level = level_verdict.rule_id if level_verdict is not None else None
-        if level is not None:
-            fired.append(level)
-        route = A.route(f, level, alert or _BL133_1_4 in grounds).id  # urgent: a police alert or abuse
-        fired.append(route)
+        level_verdict = level(f)
+        level_id = level_verdict.rule_id if level_verdict is not None else None
+        if level_id is not None:
+            fired.append(level_id)
+        route_id = route(f, level_id, alert or _BL133_1_4 in grounds).id  # urgent: a police alert or abuse
+        fired.append(route_id)
 
         # Everything but the deadlines depends only on the rules that fired: build it once.
         rule_ids = tuple(fired)
         template = self._assessments.get(rule_ids)
         if template is None:
-            template = self._remember(self._assessments, rule_ids, self._template(rule_ids, grounds, level, route))
+            template = self._remember(
+                self._assessments, rule_ids, self._template(rule_ids, grounds, level_id, route_id)
+            )
         if not grounds:
             return template
         values = dict(template.__dict__)
@@ -222,27 +242,27 @@ class PolicyEngine:
 
     # --- disclose --------------------------------------------------------------------------
 
-    def _allowed_fields(self, f: D.Facts) -> tuple[frozenset[str], tuple[str, ...]]:
+    def _allowed_fields(self, f: Facts) -> tuple[frozenset[str], tuple[str, ...]]:
         """Minimisation: the recipient kind's allow-list, narrowed to what may go in this
         structure and to what the report holds; and the field rules that shaped them."""
         # Everything but DBL-8 follows from these, all immutable: computed once per engine.
         key = (f.kind, f.structure, f.department, f.subject is not None, self.present_fields(f.req.report))
         found = self._fields.get(key)
         if found is None:
-            found = self._remember(self._fields, key, D.narrowed_fields(self.agreement, *key))
+            found = self._remember(self._fields, key, narrowed_fields(self.agreement, *key))
         fields, applied, criminal = found
-        if criminal and D.criminal_data_note(f):
+        if criminal and criminal_data_note(f):
             return fields, (*applied, _DBL_8)
         return fields, applied
 
-    def facts(self, req: D.Request, now: datetime) -> D.Facts:
+    def facts(self, req: Request, now: datetime) -> Facts:
         """What the disclosure rules read about `req` at `now`."""
-        return D.facts(req, self.agreement, self.derived, now, self.age(req.report, now.date()))
+        return disclosure_facts(req, self.agreement, self.derived, now, self.age(req.report, now.date()))
 
-    def disclose(self, req: D.Request, now: datetime) -> Disclosure:
+    def disclose(self, req: Request, now: datetime) -> Disclosure:
         """Decide one disclosure: share (with the exact field set), withhold or escalate."""
         f = self.facts(req, now)
-        verdicts: list[Verdict] = D.evaluate(f)
+        verdicts: list[Verdict] = evaluate(f)
         effect = combine(verdicts)
         fields = _NO_FIELDS
         applied: tuple[str, ...] = ()
