@@ -18,10 +18,32 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from hub.policies import rules as R
 from hub.policies.decision import Verdict
 from hub.policies.facts import age_of
-from hub.policies.rules import Binding, Rule, RuleTable, rule_ids
+from hub.policies.rules import (
+    BL133_1_1,
+    BL133_1_2,
+    BL133_1_3,
+    BL133_1_4,
+    BL133_2,
+    BL_ASSESS_24H,
+    BL_RECEIPT_6D,
+    DBL_8,
+    DBL_11,
+    LEVEL_I,
+    LEVEL_II,
+    LEVEL_III,
+    ROUTE_OPERATIVE,
+    ROUTE_PROACTIVE,
+    ROUTE_REACTIVE,
+    ROUTE_URGENT,
+    RPL115_2,
+    STRFL141,
+    Binding,
+    Rule,
+    RuleTable,
+    rule_ids,
+)
 from hub.schemas.decision import Level, Pillar
 from hub.schemas.report import Category, Concern, ConcernReport, Purpose, Subject
 from hub.schemas.streams import Queue
@@ -103,7 +125,7 @@ Check = Callable[[ReportFacts], Verdict | None]
 def rpl115_2(f: ReportFacts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 2: information is never passed on to investigate crime, so a
     report made for investigation is refused outright."""
-    return R.RPL115_2.withhold if f.report.purpose is INVESTIGATION else None
+    return RPL115_2.withhold if f.report.purpose is INVESTIGATION else None
 
 
 # --- Straffeloven § 141 ------------------------------------------------------------------------
@@ -111,7 +133,7 @@ def rpl115_2(f: ReportFacts) -> Verdict | None:
 
 def strfl141(f: ReportFacts) -> Verdict | None:
     """Straffeloven § 141: a serious crime against life or health is being planned."""
-    return R.STRFL141.applies if f.concern.planned_serious_crime else None
+    return STRFL141.applies if f.concern.planned_serious_crime else None
 
 
 # --- Barnets lov § 133: each rule says whether it is a ground for notification -----------------
@@ -120,29 +142,29 @@ def strfl141(f: ReportFacts) -> Verdict | None:
 def bl133_1_1(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 1: a child may need special support."""
     if f.child and (f.concern.child_at_risk or not f.categories.isdisjoint(SUPPORT_CATEGORIES)):
-        return R.BL133_1_1.applies
+        return BL133_1_1.applies
     return None
 
 
 def bl133_1_2(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 2: support right after birth (the expectant parents)."""
-    return R.BL133_1_2.applies if f.concern.expected_child_at_risk else None
+    return BL133_1_2.applies if f.concern.expected_child_at_risk else None
 
 
 def bl133_1_3(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 3: unlawful school absence."""
-    return R.BL133_1_3.applies if f.child and SCHOOL_ABSENCE in f.categories else None
+    return BL133_1_3.applies if f.child and SCHOOL_ABSENCE in f.categories else None
 
 
 def bl133_1_4(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 4: the child may have been subjected to abuse."""
-    return R.BL133_1_4.applies if f.child and (f.concern.abuse_suspected or ABUSE in f.categories) else None
+    return BL133_1_4.applies if f.child and (f.concern.abuse_suspected or ABUSE in f.categories) else None
 
 
 def bl133_2(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 2: 15 % or more unlawful absence in a quarter."""
     pct = f.concern.school_absence_pct
-    return R.BL133_2.applies if f.child and pct is not None and pct >= ABSENCE_THRESHOLD_PCT else None
+    return BL133_2.applies if f.child and pct is not None and pct >= ABSENCE_THRESHOLD_PCT else None
 
 
 # --- Databeskyttelsesloven ---------------------------------------------------------------------
@@ -163,17 +185,17 @@ def holds_criminal_data(subject: Subject | None, categories: frozenset[Category]
 def dbl_8(f: ReportFacts) -> Verdict | None:
     """Databeskyttelsesloven § 8: the report holds criminal-offence data (processed because it is
     necessary for the crime-prevention task)."""
-    return R.DBL_8.applies if holds_criminal_data(f.subject, f.categories) else None
+    return DBL_8.applies if holds_criminal_data(f.subject, f.categories) else None
 
 
 def dbl_11(f: ReportFacts) -> Verdict | None:
     """Databeskyttelsesloven § 11: the CPR number is used only to identify the person (case key)."""
-    return R.DBL_11.applies if f.subject is not None and f.subject.cpr is not None else None
+    return DBL_11.applies if f.subject is not None and f.subject.cpr is not None else None
 
 
 # --- DKE's practice: level and queue -----------------------------------------------------------
 
-LEVEL_I = R.LEVEL_I.id
+_LEVEL_I_ID = LEVEL_I.id
 
 
 def level(f: ReportFacts) -> Verdict | None:
@@ -182,10 +204,10 @@ def level(f: ReportFacts) -> Verdict | None:
         return None
     cats = f.categories
     if not cats.isdisjoint(LEVEL_III_CATEGORIES) or f.concern.planned_serious_crime:
-        return R.LEVEL_III.applies
+        return LEVEL_III.applies
     if not cats.isdisjoint(LEVEL_II_CATEGORIES):
-        return R.LEVEL_II.applies
-    return R.LEVEL_I.applies
+        return LEVEL_II.applies
+    return LEVEL_I.applies
 
 
 def route(f: ReportFacts, level_rule: str | None, urgent: bool) -> Rule:
@@ -193,31 +215,31 @@ def route(f: ReportFacts, level_rule: str | None, urgent: bool) -> Rule:
     Reads what the other rules decided (the level, and whether it is urgent), so it is the
     engine's last step rather than an entry in a table."""
     if urgent:
-        return R.ROUTE_URGENT
+        return ROUTE_URGENT
     if f.subject is None:
-        return R.ROUTE_PROACTIVE
-    if level_rule == LEVEL_I and not f.categories.isdisjoint(STREET_CATEGORIES):
-        return R.ROUTE_OPERATIVE
-    return R.ROUTE_REACTIVE
+        return ROUTE_PROACTIVE
+    if level_rule == _LEVEL_I_ID and not f.categories.isdisjoint(STREET_CATEGORIES):
+        return ROUTE_OPERATIVE
+    return ROUTE_REACTIVE
 
 
 # --- The tables ----------------------------------------------------------------------------------
 # Each stage of the assessment is a table of bindings (rule declaration + function), the same
 # `Binding` type the disclosure rules use. Order is table order in the decision's rule ids.
-PURPOSE_RULES: RuleTable[ReportFacts] = (Binding(R.RPL115_2, rpl115_2),)
-ALERT_RULES: RuleTable[ReportFacts] = (Binding(R.STRFL141, strfl141),)
+PURPOSE_RULES: RuleTable[ReportFacts] = (Binding(RPL115_2, rpl115_2),)
+ALERT_RULES: RuleTable[ReportFacts] = (Binding(STRFL141, strfl141),)
 NOTIFICATION_TABLE: RuleTable[ReportFacts] = (
-    Binding(R.BL133_1_1, bl133_1_1),
-    Binding(R.BL133_1_2, bl133_1_2),
-    Binding(R.BL133_1_3, bl133_1_3),
-    Binding(R.BL133_1_4, bl133_1_4),
-    Binding(R.BL133_2, bl133_2),
+    Binding(BL133_1_1, bl133_1_1),
+    Binding(BL133_1_2, bl133_1_2),
+    Binding(BL133_1_3, bl133_1_3),
+    Binding(BL133_1_4, bl133_1_4),
+    Binding(BL133_2, bl133_2),
 )
-DATA_RULES: RuleTable[ReportFacts] = (Binding(R.DBL_8, dbl_8), Binding(R.DBL_11, dbl_11))
-LEVEL_RULES: RuleTable[ReportFacts] = (Binding(R.LEVEL_III, level, also=(R.LEVEL_II, R.LEVEL_I)),)
+DATA_RULES: RuleTable[ReportFacts] = (Binding(DBL_8, dbl_8), Binding(DBL_11, dbl_11))
+LEVEL_RULES: RuleTable[ReportFacts] = (Binding(LEVEL_III, level, also=(LEVEL_II, LEVEL_I)),)
 # Set by the engine itself: the deadlines a notification brings, and the routing.
-DEADLINE_RULES: tuple[Rule, ...] = (R.BL_ASSESS_24H, R.BL_RECEIPT_6D)
-ROUTE_RULES: tuple[Rule, ...] = (R.ROUTE_URGENT, R.ROUTE_PROACTIVE, R.ROUTE_OPERATIVE, R.ROUTE_REACTIVE)
+DEADLINE_RULES: tuple[Rule, ...] = (BL_ASSESS_24H, BL_RECEIPT_6D)
+ROUTE_RULES: tuple[Rule, ...] = (ROUTE_URGENT, ROUTE_PROACTIVE, ROUTE_OPERATIVE, ROUTE_REACTIVE)
 
 DATA_INDEX: tuple[tuple[str, Check], ...] = tuple((b.rule.id, b.check) for b in DATA_RULES)
 
@@ -227,7 +249,7 @@ NOTIFICATION_RULES = {b.rule.id: b.check for b in NOTIFICATION_TABLE}
 # an index over the same table, so the hot path skips rules whose own guard cannot pass.
 NOTIFICATION_INDEX: dict[bool, tuple[tuple[str, Check], ...]] = {
     True: tuple((b.rule.id, b.check) for b in NOTIFICATION_TABLE),
-    False: tuple((b.rule.id, b.check) for b in NOTIFICATION_TABLE if b.rule is R.BL133_1_2),
+    False: tuple((b.rule.id, b.check) for b in NOTIFICATION_TABLE if b.rule is BL133_1_2),
 }
 
 
@@ -240,12 +262,12 @@ def notification_grounds(f: ReportFacts) -> tuple[str, ...]:
     return tuple(grounds)
 
 
-LEVELS: dict[str, Level] = {R.LEVEL_I.id: Level.I, R.LEVEL_II.id: Level.II, R.LEVEL_III.id: Level.III}
+LEVELS: dict[str, Level] = {LEVEL_I.id: Level.I, LEVEL_II.id: Level.II, LEVEL_III.id: Level.III}
 ROUTES: dict[str, tuple[Queue, Pillar]] = {
-    R.ROUTE_URGENT.id: (Queue.URGENT, Pillar.REACTIVE),
-    R.ROUTE_PROACTIVE.id: (Queue.PROACTIVE, Pillar.PROACTIVE),
-    R.ROUTE_OPERATIVE.id: (Queue.OPERATIVE, Pillar.OPERATIVE),
-    R.ROUTE_REACTIVE.id: (Queue.REACTIVE, Pillar.REACTIVE),
+    ROUTE_URGENT.id: (Queue.URGENT, Pillar.REACTIVE),
+    ROUTE_PROACTIVE.id: (Queue.PROACTIVE, Pillar.PROACTIVE),
+    ROUTE_OPERATIVE.id: (Queue.OPERATIVE, Pillar.OPERATIVE),
+    ROUTE_REACTIVE.id: (Queue.REACTIVE, Pillar.REACTIVE),
 }
 
 # Every rule id an assessment can carry (the meta-test checks the rule table against it).

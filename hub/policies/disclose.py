@@ -25,13 +25,38 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.policies import rules as R
 from hub.policies.agreement import Agreement, Derived
 from hub.policies.assess import holds_criminal_data
 from hub.policies.decision import Effect, Verdict
 from hub.policies.facts import SELF_GOVERNING_KINDS, PartnerKind, Recipient, age_on, born
 from hub.policies.fields import CRIMINAL_DATA_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS
-from hub.policies.rules import Binding, RuleTable, rule_ids
+from hub.policies.rules import (
+    DBL_8,
+    DBL_11,
+    HEALTH_PSP,
+    MIN_FIELDS,
+    MIN_FIELDS_EMPTY,
+    NOPERSON,
+    RPL115_1_1,
+    RPL115_1_1_AGE,
+    RPL115_1_1_PLUS,
+    RPL115_1_2,
+    RPL115_1_2_CHECK,
+    RPL115_1_3_A,
+    RPL115_1_3_B,
+    RPL115_1_3_C,
+    RPL115_2,
+    RPL115_3,
+    RPL115_4,
+    RPL115_MEMBER,
+    RPL115_NOMATCH,
+    RPL115_OUTSIDE,
+    RPL115_OUTSIDE_CONSENT,
+    RPL115_OUTSIDE_CONSENT_UNCLEAR,
+    Binding,
+    RuleTable,
+    rule_ids,
+)
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Custody, CustodyKind, Purpose, Subject
 
@@ -83,7 +108,7 @@ PRISON, PLACEMENT = CustodyKind.PRISON, CustodyKind.PLACEMENT
 
 def rpl115_2(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 2: never for the purpose of investigating criminal cases."""
-    return R.RPL115_2.withhold if f.req.purpose is INVESTIGATION else None
+    return RPL115_2.withhold if f.req.purpose is INVESTIGATION else None
 
 
 def rpl115_4(f: Facts) -> Verdict | None:
@@ -92,7 +117,7 @@ def rpl115_4(f: Facts) -> Verdict | None:
     agreement's minimum is no justification."""
     # The agreement's necessity.min_justification_chars (copied into `derived`).
     if len(f.req.justification.strip()) < f.derived.min_justification_chars:
-        return R.RPL115_4.withhold
+        return RPL115_4.withhold
     return None
 
 
@@ -101,12 +126,12 @@ def rpl115_member(f: Facts) -> Verdict | None:
     partner in the structure, and its kind must take part in it (SSP+ for young adults)."""
     structure, d = f.structure, f.derived
     if structure not in f.recipient.structures:
-        return R.RPL115_MEMBER.withhold
+        return RPL115_MEMBER.withhold
     if f.department:
         return None  # outside the structures: the consent rules decide
     ssp_plus = structure is SSP and f.age is not None and d.ssp_max_age <= f.age < d.ssp_plus_max_age
     if f.kind not in d.members[(structure, ssp_plus)]:
-        return R.RPL115_MEMBER.withhold
+        return RPL115_MEMBER.withhold
     return None
 
 
@@ -116,7 +141,7 @@ def rpl115_3(f: Facts) -> Verdict | None:
     treatment psychiatry; any other self-governing recipient gets nothing."""
     if not f.recipient.self_governing:
         return None
-    return R.RPL115_3.applies if f.kind in SELF_GOVERNING_KINDS else R.RPL115_3.withhold
+    return RPL115_3.applies if f.kind in SELF_GOVERNING_KINDS else RPL115_3.withhold
 
 
 def outside_structures(f: Facts) -> Verdict | None:
@@ -135,8 +160,8 @@ def outside_structures(f: Facts) -> Verdict | None:
     else:
         ok = False
     if ok is None:
-        return R.RPL115_OUTSIDE_CONSENT_UNCLEAR.escalate
-    return R.RPL115_OUTSIDE_CONSENT.applies if ok else R.RPL115_OUTSIDE.withhold
+        return RPL115_OUTSIDE_CONSENT_UNCLEAR.escalate
+    return RPL115_OUTSIDE_CONSENT.applies if ok else RPL115_OUTSIDE.withhold
 
 
 # --- Basis: which cooperation covers the person ---------------------------------------------
@@ -145,7 +170,7 @@ def outside_structures(f: Facts) -> Verdict | None:
 def rpl115_1_1(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1: SSP, for a person under the agreed SSP age."""
     if f.structure is SSP and f.age is not None and f.age < f.derived.ssp_max_age:  # ages.ssp_max_age
-        return R.RPL115_1_1.share
+        return RPL115_1_1.share
     return None
 
 
@@ -153,21 +178,21 @@ def rpl115_1_1_plus(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1, extended locally (SSP+) to young adults."""
     d = f.derived  # holds the agreement's ages.ssp_max_age and ages.ssp_plus_max_age
     if f.structure is SSP and f.age is not None and d.ssp_max_age <= f.age < d.ssp_plus_max_age:
-        return R.RPL115_1_1_PLUS.share
+        return RPL115_1_1_PLUS.share
     return None
 
 
 def rpl115_1_1_age(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1: SSP depends on age; unknown age needs a person."""
     if f.structure is SSP and f.subject is not None and f.age is None:
-        return R.RPL115_1_1_AGE.escalate
+        return RPL115_1_1_AGE.escalate
     return None
 
 
 def rpl115_1_2(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 2: PSP, for socially vulnerable persons."""
     if f.structure is PSP and f.subject is not None and f.subject.socially_vulnerable:
-        return R.RPL115_1_2.share
+        return RPL115_1_2.share
     return None
 
 
@@ -176,7 +201,7 @@ def rpl115_1_2_check(f: Facts) -> Verdict | None:
     socially vulnerable, nor rule it out; a person judges."""
     s = f.subject
     if f.structure is PSP and s is not None and s.psychiatric_contact and not s.socially_vulnerable:
-        return R.RPL115_1_2_CHECK.escalate
+        return RPL115_1_2_CHECK.escalate
     return None
 
 
@@ -197,7 +222,7 @@ def rpl115_1_3_a(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 3, litra a: convicted, released from a Kriminalforsorgen
     institution."""
     c = f.released
-    return R.RPL115_1_3_A.share if c and c.kind is PRISON and c.convicted else None
+    return RPL115_1_3_A.share if c and c.kind is PRISON and c.convicted else None
 
 
 def _age_at(f: Facts, day: date) -> int | None:
@@ -212,58 +237,58 @@ def rpl115_1_3_b(f: Facts) -> Verdict | None:
     if c is None or c.kind is not PLACEMENT or not c.convicted or c.release_date is None:
         return None
     age = _age_at(f, c.release_date)
-    return R.RPL115_1_3_B.share if age is not None and age < ADULT_AGE else None
+    return RPL115_1_3_B.share if age is not None and age < ADULT_AGE else None
 
 
 def rpl115_1_3_c(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 3, litra c: released from custody or other deprivation of
     liberty, and judged radicalised or at risk of it."""
     c = f.released
-    return R.RPL115_1_3_C.share if c and c.radicalisation_risk else None
+    return RPL115_1_3_C.share if c and c.radicalisation_risk else None
 
 
 def no_person(f: Facts) -> Verdict | None:
     """GDPR art. 4(1): an area observation identifies nobody; its non-personal facts may go to a
     participant (the field rules keep it to those)."""
-    return R.NOPERSON.share if f.subject is None else None
+    return NOPERSON.share if f.subject is None else None
 
 
 def no_match(basis: list[Verdict]) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1: no cooperation covers the person, so nothing is shared.
     `basis` is what the basis rules said."""
-    return None if basis else R.RPL115_NOMATCH.withhold
+    return None if basis else RPL115_NOMATCH.withhold
 
 
 # The rule tables for disclosures: the same `Binding` type the assessment rules use. Order is
 # for the reader only: `combine` does not depend on it.
 CONDITION_TABLE: RuleTable[Facts] = (
-    Binding(R.RPL115_2, rpl115_2),
-    Binding(R.RPL115_4, rpl115_4),
-    Binding(R.RPL115_MEMBER, rpl115_member),
-    Binding(R.RPL115_3, rpl115_3),
-    Binding(R.RPL115_OUTSIDE, outside_structures, also=(R.RPL115_OUTSIDE_CONSENT, R.RPL115_OUTSIDE_CONSENT_UNCLEAR)),
+    Binding(RPL115_2, rpl115_2),
+    Binding(RPL115_4, rpl115_4),
+    Binding(RPL115_MEMBER, rpl115_member),
+    Binding(RPL115_3, rpl115_3),
+    Binding(RPL115_OUTSIDE, outside_structures, also=(RPL115_OUTSIDE_CONSENT, RPL115_OUTSIDE_CONSENT_UNCLEAR)),
 )
 # Basis rules per structure: each also checks its structure itself, so running only the
 # referred structure's rules is an optimisation, not a rule.
-_NOPERSON = Binding(R.NOPERSON, no_person)
+_NOPERSON = Binding(NOPERSON, no_person)
 BASIS_TABLES: dict[Structure, RuleTable[Facts]] = {
     Structure.SSP: (
-        Binding(R.RPL115_1_1, rpl115_1_1),
-        Binding(R.RPL115_1_1_PLUS, rpl115_1_1_plus),
-        Binding(R.RPL115_1_1_AGE, rpl115_1_1_age),
+        Binding(RPL115_1_1, rpl115_1_1),
+        Binding(RPL115_1_1_PLUS, rpl115_1_1_plus),
+        Binding(RPL115_1_1_AGE, rpl115_1_1_age),
         _NOPERSON,
     ),
-    Structure.PSP: (Binding(R.RPL115_1_2, rpl115_1_2), Binding(R.RPL115_1_2_CHECK, rpl115_1_2_check), _NOPERSON),
+    Structure.PSP: (Binding(RPL115_1_2, rpl115_1_2), Binding(RPL115_1_2_CHECK, rpl115_1_2_check), _NOPERSON),
     Structure.KSP: (
-        Binding(R.RPL115_1_3_A, rpl115_1_3_a),
-        Binding(R.RPL115_1_3_B, rpl115_1_3_b),
-        Binding(R.RPL115_1_3_C, rpl115_1_3_c),
+        Binding(RPL115_1_3_A, rpl115_1_3_a),
+        Binding(RPL115_1_3_B, rpl115_1_3_b),
+        Binding(RPL115_1_3_C, rpl115_1_3_c),
         _NOPERSON,
     ),
 }
 # Applied by the engine itself: no basis (NOMATCH), and the field rules of a share.
-NOMATCH = R.RPL115_NOMATCH
-FIELD_RULES = (R.MIN_FIELDS, R.MIN_FIELDS_EMPTY, R.HEALTH_PSP, R.DBL_11, R.DBL_8)
+NOMATCH = RPL115_NOMATCH
+FIELD_RULES = (MIN_FIELDS, MIN_FIELDS_EMPTY, HEALTH_PSP, DBL_11, DBL_8)
 
 # Views by id, for the tests and `evaluate_all`.
 CONDITION_RULES: dict[str, RuleFn] = {b.rule.id: b.check for b in CONDITION_TABLE}
@@ -333,13 +358,13 @@ def base_fields(
 ) -> tuple[frozenset[str], tuple[str, ...]]:
     """The allow-list for this kind of recipient in this structure, and the field rules that
     shaped it: MIN-FIELDS, and HEALTH-PSP where health fields had to go."""
-    applied = [R.MIN_FIELDS.id]
+    applied = [MIN_FIELDS.id]
     fields = agreement.departments_with_consent if department else agreement.fields.get(kind, frozenset())
     if not person:
         fields = fields & NON_PERSONAL_FIELDS
     if fields & HEALTH_FIELDS and (structure is not PSP or department):
         fields = fields - HEALTH_FIELDS
-        applied.append(R.HEALTH_PSP.id)
+        applied.append(HEALTH_PSP.id)
     return frozenset(fields), tuple(applied)
 
 
@@ -357,7 +382,7 @@ def narrowed_fields(
     base, applied = base_fields(agreement, kind, structure, department, person)
     fields = base & present
     if "subject.cpr" in fields:
-        applied += (R.DBL_11.id,)
+        applied += (DBL_11.id,)
     return fields, applied, not fields.isdisjoint(CRIMINAL_DATA_FIELDS)
 
 

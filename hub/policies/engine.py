@@ -215,11 +215,11 @@ class PolicyEngine:
         if grounds:
             fired.extend(grounds)
             fired.extend(_DEADLINES_PROFESSIONAL if report.reporter.public_employee else _DEADLINES)
-        for _, check in DATA_INDEX:
-            if (v := check(f)) is not None:
-                fired.append(v.rule_id)
+        for rid, check in DATA_INDEX:
+            if check(f) is not None:
+                fired.append(rid)
         level_verdict = level(f)
-        level_id = level_verdict.rule_id if level_verdict is not None else None
+        level_id = level_verdict[0] if level_verdict is not None else None  # its rule id
         if level_id is not None:
             fired.append(level_id)
         route_id = route(f, level_id, alert or _BL133_1_4 in grounds).id  # urgent: a police alert or abuse
