@@ -106,14 +106,16 @@ class ReportFacts(NamedTuple):
 _tuple_new = tuple.__new__
 
 
-def report_facts(report: ConcernReport, now: datetime, age: int | None = None, *, known: bool = False) -> ReportFacts:
-    """The facts of `report` at `now`. `age` is the subject's age on `now`'s date when `known`
-    (the engine passes it; it has it already), else computed here."""
+def facts_for(report: ConcernReport, age: int | None) -> ReportFacts:
+    """The facts of `report` whose subject is `age` years old (None: unknown or no subject)."""
     concern, subject = report.concern, report.subject
-    if not known:
-        age = age_of(report, now.date())
     child = (age < ADULT_AGE) if age is not None else (subject is not None and concern.child_at_risk)
     return _tuple_new(ReportFacts, (report, concern, concern.categories, subject, age, child))
+
+
+def report_facts(report: ConcernReport, now: datetime) -> ReportFacts:
+    """The facts of `report` at `now`."""
+    return facts_for(report, age_of(report, now.date()))
 
 
 Check = Callable[[ReportFacts], Verdict | None]

@@ -36,9 +36,9 @@ from hub.policies.assess import (
     DATA_INDEX,
     LEVELS,
     ROUTES,
+    facts_for,
     level,
     notification_grounds,
-    report_facts,
     route,
     rpl115_2,
     strfl141,
@@ -205,7 +205,7 @@ class PolicyEngine:
 
     def assess(self, report: ConcernReport, source: SourceFacts, now: datetime) -> Assessment:
         """Assess one report received at `now` from `source`. Never raises for a valid report."""
-        f = report_facts(report, now, self.age(report, now.date()), known=True)
+        f = facts_for(report, self.age(report, now.date()))
         if rpl115_2(f) is not None:
             return self._refused
 
