@@ -302,9 +302,7 @@ DISCLOSURE_RULES: dict[str, RuleFn] = {
 BASIS_RULE_IDS: frozenset[str] = frozenset(DISCLOSURE_RULES) - frozenset(CONDITION_RULES)
 FIELD_RULE_IDS: frozenset[str] = frozenset(r.id for r in FIELD_RULES)
 # Every rule id a disclosure can carry (the meta-test checks the rule table against it).
-DISCLOSE_RULE_IDS: frozenset[str] = (
-    rule_ids(CONDITION_TABLE, *BASIS_TABLES.values()) | {NOMATCH.id} | FIELD_RULE_IDS
-)
+DISCLOSE_RULE_IDS: frozenset[str] = rule_ids(CONDITION_TABLE, *BASIS_TABLES.values()) | {NOMATCH.id} | FIELD_RULE_IDS
 
 
 # --- Fields ------------------------------------------------------------------------------------
@@ -457,5 +455,3 @@ def evaluate(f: Facts) -> list[Verdict]:
     if len(verdicts) == before_basis:  # no basis rule applied: `no_match`
         verdicts.append(_NOMATCH_WITHHOLD)
     return verdicts
-
-

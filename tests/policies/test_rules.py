@@ -88,8 +88,15 @@ def test_each_rule_is_declared_once_and_code_names_it_by_its_declaration() -> No
         tree = ast.parse(path.read_text(encoding="utf-8"))
         literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in RULES]
         assert literals == [], f"{path.name} names rules by string: {literals}"
-    tables = (assess.PURPOSE_RULES, assess.ALERT_RULES, assess.NOTIFICATION_TABLE, assess.DATA_RULES,
-              assess.LEVEL_RULES, disclose.CONDITION_TABLE, *disclose.BASIS_TABLES.values())
+    tables = (
+        assess.PURPOSE_RULES,
+        assess.ALERT_RULES,
+        assess.NOTIFICATION_TABLE,
+        assess.DATA_RULES,
+        assess.LEVEL_RULES,
+        disclose.CONDITION_TABLE,
+        *disclose.BASIS_TABLES.values(),
+    )
     for table in tables:
         for binding in table:
             for r in binding.rules:
