@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from hub.bootstrap import Container, load_settings
 from hub.config.registry import Source
-from hub.policies import NotificationKind, assess
+from hub.policies import NotificationKind, PolicyEngine
 from hub.runtime.transport import consumer_name, encode, ensure_group
 from hub.schemas import catalogue, streams
 from hub.schemas.cloudevents import new_event
@@ -49,7 +49,7 @@ def run_naive(
     deadline_s: float, ready: Callable[[], None], until_signalled: Callable[[float], Awaitable[None]]
 ) -> None:
     container = Container(load_settings())
-    settings, registry, agreement = container.settings, container.registry, container.agreement
+    settings, registry, policy = container.settings, container.registry, container.policy
     engine = container.database(migrate_first=False)  # the bench migrated it
     assert settings.redis_url
     client = aredis.Redis.from_url(settings.redis_url)
@@ -71,7 +71,7 @@ def run_naive(
                 if isinstance(parsed, Rejection):
                     outputs.append(_rejected(source.id, parsed, now))
                 else:
-                    outputs += _store(s, parsed, source, agreement, now)
+                    outputs += _store(s, parsed, source, policy, now)
                 s.add(ProcessedEntry(stream=stream, entry_id=entry.entry_id, processed_at=now))
                 s.commit()  # a redelivery fails here (tracking row): FastStream leaves it pending
             for out_stream, event in outputs:
@@ -110,9 +110,9 @@ def _rejected(source_id: str, r: Rejection, now: datetime) -> tuple[str, dict[st
 
 
 def _store(
-    s: Session, p: ParsedReport, source: Source, agreement: Any, now: datetime
+    s: Session, p: ParsedReport, source: Source, policy: PolicyEngine, now: datetime
 ) -> list[tuple[str, dict[str, Any]]]:
-    a = assess(p.report, source.facts, agreement, now)
+    a = policy.assess(p.report, source.facts, now)
     if not a.accepted or a.queue is None:
         return [_rejected(source.id, Rejection("unlawful_purpose", a.reasons[0].en, (), p.event_id), now)]
     report = p.report

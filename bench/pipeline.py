@@ -521,7 +521,7 @@ def _own_policy_rate(reports: int, repeat: int) -> dict[str, Any]:
 
 
 def _own_policy_loop(reports: int, repeat: int) -> dict[str, Any]:
-    from hub.policies import Request, assess, disclose
+    from hub.policies import PolicyEngine, Request
     from hub.schemas.report import ConcernReport
 
     registry = load_registry(default_registry_path())
@@ -535,14 +535,15 @@ def _own_policy_loop(reports: int, repeat: int) -> dict[str, Any]:
         parsed.append((ConcernReport.model_validate(doc["data"]), source.facts))
     targets = [(p.recipient, s) for p in registry.partners for s in sorted(p.structures)]
     now = datetime.now(UTC)
+    policy = PolicyEngine(agreement)
     best = 0.0
     for _ in range(repeat + 1):
         t0 = time.perf_counter()
         decisions = 0
         for i, (report, facts) in enumerate(parsed):
-            assess(report, facts, agreement, now)
+            policy.assess(report, facts, now)
             recipient, structure = targets[i % len(targets)]
-            disclose(
+            policy.disclose(
                 Request(
                     report=report,
                     recipient=recipient,
@@ -550,7 +551,6 @@ def _own_policy_loop(reports: int, repeat: int) -> dict[str, Any]:
                     purpose=report.purpose,
                     justification="Nødvendigt for en koordineret indsats (benchmark).",
                 ),
-                agreement,
                 now,
             )
             decisions += 2

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from hub.config.registry import Registry
-from hub.policies import Agreement, assess
+from hub.policies import Agreement, PolicyEngine
 from hub.schemas import streams
 from hub.schemas.cpr import make_cpr
 from hub.schemas.decision import DECISION_MADE
@@ -231,6 +231,7 @@ def build_reports(
     serial_base: int = 0,
 ) -> Workload:
     """`count` encoded reports with their expected outcome (the hub's own policy decides)."""
+    policy = PolicyEngine(agreement)
     rng = random.Random(seed)
     subjects = max(1, count // 3)  # subjects recur: some reports land on an existing case
     reports = []
@@ -240,7 +241,7 @@ def build_reports(
         source = registry.source(source_id)
         assert source is not None, source_id
         event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        a = assess(ConcernReport.model_validate(data), source.facts, agreement, now)
+        a = policy.assess(ConcernReport.model_validate(data), source.facts, now)
         kinds = {n.kind.value for n in a.notifications} if a.accepted else set()
         reports.append(
             Report(

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from hub.config.registry import Registry, load_agreement, load_registry
 from hub.config.settings import Settings, UrgentWatch
 from hub.logs import configure, get_logger
-from hub.policies import Agreement, deadlines
+from hub.policies import Agreement, PolicyEngine, WorkingDays
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.relay import OutboxRelay
 from hub.runtime.subscribers.decisions import decisions_router
@@ -92,6 +92,12 @@ class Container:
     def agreement(self) -> Agreement:
         return load_agreement(self.settings.agreement_file)
 
+    @functools.cached_property
+    def policy(self) -> PolicyEngine:
+        """The law and the agreement as one engine, which holds the memo tables; this year's
+        and next year's holidays loaded up front (the first deadline does not pay for them)."""
+        return PolicyEngine(self.agreement, WorkingDays.around(date.today()))
+
     @property
     def engine(self) -> Engine:
         """The database, at the newest schema."""
@@ -125,8 +131,8 @@ class Container:
         """A container for other settings of the same hub (a process role): the registry and
         agreement already loaded are shared, the engine and Redis are its own."""
         other = Container(settings)
-        for name in ("registry", "agreement"):
-            if name in self.__dict__ and getattr(settings, f"{name}_file") == getattr(self.settings, f"{name}_file"):
+        for name, file in (("registry", "registry"), ("agreement", "agreement"), ("policy", "agreement")):
+            if name in self.__dict__ and getattr(settings, f"{file}_file") == getattr(self.settings, f"{file}_file"):
                 other.__dict__[name] = self.__dict__[name]
         return other
 
@@ -156,6 +162,7 @@ class Hub:
     settings: Settings
     registry: Registry
     agreement: Agreement
+    policy: PolicyEngine
     engine: Engine
     redis_url: str
     client: aredis.Redis
@@ -182,7 +189,6 @@ class Hub:
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
-        await anyio.to_thread.run_sync(deadlines.warm_up, date.today())
         catalogue = self.registry.catalogue()
         await create_groups(self.client, catalogue)  # every group of the stream catalogue
         if self.settings.urgent_watch is not UrgentWatch.ONLY:  # where reports are stored: notice trims
@@ -265,6 +271,7 @@ def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
 def build(settings: Settings | Container) -> Hub:
     container = settings if isinstance(settings, Container) else Container(settings)
     settings, registry, agreement = container.settings, container.registry, container.agreement
+    policy = container.policy
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = container.database(migrate_first=False)  # `Hub.start` migrates, off the event loop
     redis_url, embedded = resolve_redis(settings)
@@ -278,9 +285,11 @@ def build(settings: Settings | Container) -> Hub:
     relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
     grace = timedelta(seconds=settings.publish_grace_s)
     intake_pipeline = BatchPipeline(
-        engine, IntakeService(registry, agreement, settings.max_body_bytes), publish_grace=grace
+        engine, IntakeService(registry, policy, settings.max_body_bytes, limits=settings.limits), publish_grace=grace
     )
-    decision_pipeline = BatchPipeline(engine, DecisionService(registry, agreement), publish_grace=grace)
+    decision_pipeline = BatchPipeline(
+        engine, DecisionService(registry, policy, limits=settings.limits), publish_grace=grace
+    )
     consumer = consumer_name()
     output = Output(publish=relay.publish, wake_relay=relay.rows_left)
     limiter = anyio.CapacityLimiter(settings.worker_threads)  # few threads: more only contend for the GIL
@@ -345,6 +354,7 @@ def build(settings: Settings | Container) -> Hub:
         settings,
         registry,
         agreement,
+        policy,
         engine,
         redis_url,
         client,

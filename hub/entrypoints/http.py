@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
 from hub.config.registry import Registry, default_agreement_path, load_agreement
-from hub.policies import Agreement, assess
+from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
 from hub.schemas.entry import Entry
@@ -81,12 +81,12 @@ def create_http_app(
     tokens: TokenStore,
     max_bytes: int,
     *,
-    agreement: Agreement | None = None,
+    policy: PolicyEngine | None = None,
     limits: Limits | None = None,
 ) -> FastAPI:
-    """`agreement` (default: the packaged one) lets the API refuse an unlawful purpose at once;
+    """`policy` (default: an engine of the packaged agreement) lets the API refuse an unlawful purpose at once;
     `limits` (default: `Limits` with `max_bytes`) are the parser's."""
-    agreement = agreement if agreement is not None else load_agreement(default_agreement_path())
+    policy = policy if policy is not None else PolicyEngine(load_agreement(default_agreement_path()))
     limits = limits if limits is not None else Limits(max_bytes=max_bytes)
     app = FastAPI(
         title="DKE referral hub",
@@ -161,7 +161,7 @@ def create_http_app(
             return _refusal(422, check.code, message, check.errors)
         source = registry.source(source_id)
         assert source is not None  # authenticated_source checked it
-        assessment = assess(check.report, source.facts, agreement, now)
+        assessment = policy.assess(check.report, source.facts, now)
         if not assessment.accepted:
             message = "The report was refused: " + assessment.reasons[0].en
             await dead_letter(source_id, body, "unlawful_purpose", message)

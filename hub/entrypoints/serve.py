@@ -53,7 +53,7 @@ async def serve(container: Container) -> None:
                 hub.registry,
                 TokenStore(settings.tokens_path),
                 settings.max_body_bytes,
-                agreement=hub.agreement,
+                policy=hub.policy,
                 limits=settings.limits,
             )
             config = uvicorn.Config(

@@ -17,15 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hub.policies.decision import Assessment, Disclosure, Notification
 from hub.policies.facts import STATUTE_MEMBER_KINDS, Recipient, SourceKind
 from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS, NON_PRIVATE_FIELDS
 from hub.policies.rules import POLICY_LABEL
@@ -47,6 +47,7 @@ __all__ = [
     "Necessity",
     "NotificationFields",
     "Structures",
+    "agreement_label",
     "check_agreement",
     "content_digest",
     "derive",
@@ -192,11 +193,12 @@ class Strfl141(_Conf):
 
 @dataclass(frozen=True, slots=True)
 class Derived:
-    """Per-agreement data the hot path needs, computed once per agreement value."""
+    """Per-agreement values the hot path reads, computed once when a policy engine is made
+    (`derive`). Immutable: the engine's memo tables live in the engine, not here."""
 
     digest: str
     policy_version: str
-    members: dict[tuple[Structure, bool], frozenset[SourceKind]]
+    members: Mapping[tuple[Structure, bool], frozenset[SourceKind]]
     before_release: timedelta
     after_release: timedelta
     # Agreement values the disclosure rules read for every request, copied out of the pydantic
@@ -204,11 +206,6 @@ class Derived:
     ssp_max_age: int
     ssp_plus_max_age: int
     min_justification_chars: int
-    # Memoised decisions and their parts, filled on first use by `assess` and `disclose`.
-    assessments: dict[tuple[str, ...], Assessment] = field(default_factory=dict)
-    notifications: dict[tuple[object, ...], Notification] = field(default_factory=dict)
-    disclosures: dict[tuple[object, ...], Disclosure] = field(default_factory=dict)
-    fields: dict[tuple[object, ...], tuple[frozenset[str], tuple[str, ...], bool]] = field(default_factory=dict)
 
 
 def _canonical(value: Any) -> Any:
@@ -284,17 +281,18 @@ class Agreement(_Conf):
 
     @property
     def digest(self) -> str:
-        """SHA-256 of the validated content (not of the file's bytes)."""
-        return derive(self).digest
+        """SHA-256 of the validated content (not of the file's bytes). Computed on each call:
+        the policy engine computes it once and keeps it (`PolicyEngine.policy_version`)."""
+        return content_digest(self)
 
     @property
     def label(self) -> str:
-        return f"{self.name}@{self.version}#{self.digest[:12]}"
+        return agreement_label(self, self.digest)
 
     @property
     def policy_version(self) -> str:
         """What every decision records: the policy's release and hash, and this agreement's."""
-        return derive(self).policy_version
+        return f"{POLICY_LABEL}+{self.label}"
 
 
 def content_digest(agreement: Agreement) -> str:
@@ -302,33 +300,25 @@ def content_digest(agreement: Agreement) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-# Derived data per agreement object, keyed by identity (the entry holds the object, so its id
-# cannot be reused while cached). Memoisation only: the same agreement always derives the same.
-_DERIVED: dict[int, tuple[Agreement, Derived]] = {}
-_DERIVED_MAX = 256
+def agreement_label(agreement: Agreement, digest: str) -> str:
+    return f"{agreement.name}@{agreement.version}#{digest[:12]}"
 
 
 def derive(agreement: Agreement) -> Derived:
-    """The agreement's derived data, computed once per agreement object."""
-    hit = _DERIVED.get(id(agreement))
-    if hit is not None and hit[0] is agreement:
-        return hit[1]
+    """The agreement's derived values (a pure function: the policy engine calls it once)."""
     digest = content_digest(agreement)
-    label = f"{agreement.name}@{agreement.version}#{digest[:12]}"
-    derived = Derived(
+    return Derived(
         digest=digest,
-        policy_version=f"{POLICY_LABEL}+{label}",
-        members={(s, plus): agreement.structures.members(s, plus) for s in Structure for plus in (False, True)},
+        policy_version=f"{POLICY_LABEL}+{agreement_label(agreement, digest)}",
+        members=MappingProxyType(
+            {(s, plus): agreement.structures.members(s, plus) for s in Structure for plus in (False, True)}
+        ),
         before_release=timedelta(days=agreement.ksp.days_before_release),
         after_release=timedelta(days=agreement.ksp.days_after_release),
         ssp_max_age=agreement.ages.ssp_max_age,
         ssp_plus_max_age=agreement.ages.ssp_plus_max_age,
         min_justification_chars=agreement.necessity.min_justification_chars,
     )
-    if len(_DERIVED) >= _DERIVED_MAX:
-        _DERIVED.clear()
-    _DERIVED[id(agreement)] = (agreement, derived)
-    return derived
 
 
 def parse_agreement(text: str) -> Agreement:

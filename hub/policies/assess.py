@@ -1,9 +1,10 @@
-"""`assess`: what happens to an incoming concern report.
+"""Assessment rules: what happens to an incoming concern report.
 
 Decides whether the report is accepted (Retsplejeloven § 115, stk. 2: never for
 investigation), the triage queue, a suggested level (niveau) and pillar, the mandatory
 notifications (Straffeloven § 141 police alert; Barnets lov § 133 underretning) and the
-statutory deadlines (Barnets lov §§ 136-137). Pure: the caller passes `now`.
+statutory deadlines (Barnets lov §§ 136-137). The rule functions and their tables live here;
+`PolicyEngine.assess` (engine.py) runs them and builds the decision. Pure: the caller passes `now`.
 
 The duty to notify under Barnets lov § 133 is personal to everyone in public service, and
 DKE's staff are: once a report gives reason to believe a child may need special support,
@@ -17,11 +18,32 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from hub.policies.agreement import Agreement, Derived, derive
-from hub.policies.deadlines import assess_by, receipt_due_by
-from hub.policies.decision import Assessment, Notification, NotificationKind, build
-from hub.policies.facts import SourceFacts, age_of
-from hub.policies.rules import CITATIONS, REASONS
+from hub.policies.decision import Verdict
+from hub.policies.facts import age_of
+from hub.policies.rules import (
+    BL133_1_1,
+    BL133_1_2,
+    BL133_1_3,
+    BL133_1_4,
+    BL133_2,
+    BL_ASSESS_24H,
+    BL_RECEIPT_6D,
+    DBL_8,
+    DBL_11,
+    LEVEL_I,
+    LEVEL_II,
+    LEVEL_III,
+    ROUTE_OPERATIVE,
+    ROUTE_PROACTIVE,
+    ROUTE_REACTIVE,
+    ROUTE_URGENT,
+    RPL115_2,
+    STRFL141,
+    Binding,
+    Rule,
+    RuleTable,
+    rule_ids,
+)
 from hub.schemas.decision import Level, Pillar
 from hub.schemas.report import Category, Concern, ConcernReport, Purpose, Subject
 from hub.schemas.streams import Queue
@@ -63,7 +85,6 @@ STREET_CATEGORIES = frozenset({Category.RISK_BEHAVIOUR, Category.VANDALISM, Cate
 # Module names for enum members: reading `Category.ABUSE` goes through the enum class each time.
 INVESTIGATION = Purpose.INVESTIGATION
 SCHOOL_ABSENCE, ABUSE = Category.SCHOOL_ABSENCE, Category.ABUSE
-POLICE_ALERT, CHILDREN_NOTIFICATION = NotificationKind.POLICE_ALERT, NotificationKind.CHILDREN_NOTIFICATION
 
 
 class ReportFacts(NamedTuple):
@@ -85,80 +106,67 @@ class ReportFacts(NamedTuple):
 _tuple_new = tuple.__new__
 
 
-def report_facts(report: ConcernReport, now: datetime) -> ReportFacts:
-    concern, subject, age = report.concern, report.subject, age_of(report, now.date())
+def facts_for(report: ConcernReport, age: int | None) -> ReportFacts:
+    """The facts of `report` whose subject is `age` years old (None: unknown or no subject)."""
+    concern, subject = report.concern, report.subject
     child = (age < ADULT_AGE) if age is not None else (subject is not None and concern.child_at_risk)
     return _tuple_new(ReportFacts, (report, concern, concern.categories, subject, age, child))
+
+
+def report_facts(report: ConcernReport, now: datetime) -> ReportFacts:
+    """The facts of `report` at `now`."""
+    return facts_for(report, age_of(report, now.date()))
+
+
+Check = Callable[[ReportFacts], Verdict | None]
 
 
 # --- Retsplejeloven § 115, stk. 2 --------------------------------------------------------------
 
 
-def rpl115_2(f: ReportFacts) -> bool:
+def rpl115_2(f: ReportFacts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 2: information is never passed on to investigate crime, so a
     report made for investigation is refused outright."""
-    return f.report.purpose is INVESTIGATION
+    return RPL115_2.withhold if f.report.purpose is INVESTIGATION else None
 
 
 # --- Straffeloven § 141 ------------------------------------------------------------------------
 
 
-def strfl141(f: ReportFacts) -> bool:
+def strfl141(f: ReportFacts) -> Verdict | None:
     """Straffeloven § 141: a serious crime against life or health is being planned."""
-    return f.concern.planned_serious_crime
+    return STRFL141.applies if f.concern.planned_serious_crime else None
 
 
 # --- Barnets lov § 133: each rule says whether it is a ground for notification -----------------
 
 
-def bl133_1_1(f: ReportFacts) -> bool:
+def bl133_1_1(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 1: a child may need special support."""
-    return f.child and (f.concern.child_at_risk or not f.categories.isdisjoint(SUPPORT_CATEGORIES))
+    if f.child and (f.concern.child_at_risk or not f.categories.isdisjoint(SUPPORT_CATEGORIES)):
+        return BL133_1_1.applies
+    return None
 
 
-def bl133_1_2(f: ReportFacts) -> bool:
+def bl133_1_2(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 2: support right after birth (the expectant parents)."""
-    return f.concern.expected_child_at_risk
+    return BL133_1_2.applies if f.concern.expected_child_at_risk else None
 
 
-def bl133_1_3(f: ReportFacts) -> bool:
+def bl133_1_3(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 3: unlawful school absence."""
-    return f.child and SCHOOL_ABSENCE in f.categories
+    return BL133_1_3.applies if f.child and SCHOOL_ABSENCE in f.categories else None
 
 
-def bl133_1_4(f: ReportFacts) -> bool:
+def bl133_1_4(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 1, nr. 4: the child may have been subjected to abuse."""
-    return f.child and (f.concern.abuse_suspected or ABUSE in f.categories)
+    return BL133_1_4.applies if f.child and (f.concern.abuse_suspected or ABUSE in f.categories) else None
 
 
-def bl133_2(f: ReportFacts) -> bool:
+def bl133_2(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 2: 15 % or more unlawful absence in a quarter."""
     pct = f.concern.school_absence_pct
-    return f.child and pct is not None and pct >= ABSENCE_THRESHOLD_PCT
-
-
-NOTIFICATION_RULES: dict[str, Callable[[ReportFacts], bool]] = {
-    "BL133-1-1": bl133_1_1,
-    "BL133-1-2": bl133_1_2,
-    "BL133-1-3": bl133_1_3,
-    "BL133-1-4": bl133_1_4,
-    "BL133-2": bl133_2,
-}
-# Of these, only stk. 1, nr. 2 (the expected child) can apply when the subject is no child:
-# an index over the same table, so the hot path skips rules whose own guard cannot pass.
-_NOTIFICATION_RULES: dict[bool, tuple[tuple[str, Callable[[ReportFacts], bool]], ...]] = {
-    True: tuple(NOTIFICATION_RULES.items()),
-    False: (("BL133-1-2", bl133_1_2),),
-}
-
-
-def notification_grounds(f: ReportFacts) -> tuple[str, ...]:
-    """The Barnets lov § 133 rules that require a notification, in table order."""
-    grounds = []  # a plain loop: this is the hot path
-    for rid, applies in _NOTIFICATION_RULES[f.child]:
-        if applies(f):
-            grounds.append(rid)
-    return tuple(grounds)
+    return BL133_2.applies if f.child and pct is not None and pct >= ABSENCE_THRESHOLD_PCT else None
 
 
 # --- Databeskyttelsesloven ---------------------------------------------------------------------
@@ -176,175 +184,95 @@ def holds_criminal_data(subject: Subject | None, categories: frozenset[Category]
     return not categories.isdisjoint(CRIMINAL_CATEGORIES)
 
 
-def dbl_8(f: ReportFacts) -> bool:
+def dbl_8(f: ReportFacts) -> Verdict | None:
     """Databeskyttelsesloven § 8: the report holds criminal-offence data (processed because it is
     necessary for the crime-prevention task)."""
-    return holds_criminal_data(f.subject, f.categories)
+    return DBL_8.applies if holds_criminal_data(f.subject, f.categories) else None
 
 
-def dbl_11(f: ReportFacts) -> bool:
+def dbl_11(f: ReportFacts) -> Verdict | None:
     """Databeskyttelsesloven § 11: the CPR number is used only to identify the person (case key)."""
-    return f.subject is not None and f.subject.cpr is not None
+    return DBL_11.applies if f.subject is not None and f.subject.cpr is not None else None
 
 
 # --- DKE's practice: level and queue -----------------------------------------------------------
 
+_LEVEL_I_ID = LEVEL_I.id
 
-def level_rule(f: ReportFacts) -> str | None:
+
+def level(f: ReportFacts) -> Verdict | None:
     """Albertslund's levels (local practice): which LEVEL-* rule applies, if any."""
     if f.subject is None:
         return None
     cats = f.categories
     if not cats.isdisjoint(LEVEL_III_CATEGORIES) or f.concern.planned_serious_crime:
-        return "LEVEL-III"
+        return LEVEL_III.applies
     if not cats.isdisjoint(LEVEL_II_CATEGORIES):
-        return "LEVEL-II"
-    return "LEVEL-I"
+        return LEVEL_II.applies
+    return LEVEL_I.applies
 
 
-_LEVELS = {"LEVEL-I": Level.I, "LEVEL-II": Level.II, "LEVEL-III": Level.III}
-_ROUTES: dict[str, tuple[Queue, Pillar]] = {
-    "ROUTE-URGENT": (Queue.URGENT, Pillar.REACTIVE),
-    "ROUTE-PROACTIVE": (Queue.PROACTIVE, Pillar.PROACTIVE),
-    "ROUTE-OPERATIVE": (Queue.OPERATIVE, Pillar.OPERATIVE),
-    "ROUTE-REACTIVE": (Queue.REACTIVE, Pillar.REACTIVE),
+def route(f: ReportFacts, level_rule: str | None, urgent: bool) -> Rule:
+    """The PRO model's routing: urgent first, then no person, street risk behaviour, the rest.
+    Reads what the other rules decided (the level, and whether it is urgent), so it is the
+    engine's last step rather than an entry in a table."""
+    if urgent:
+        return ROUTE_URGENT
+    if f.subject is None:
+        return ROUTE_PROACTIVE
+    if level_rule == _LEVEL_I_ID and not f.categories.isdisjoint(STREET_CATEGORIES):
+        return ROUTE_OPERATIVE
+    return ROUTE_REACTIVE
+
+
+# --- The tables ----------------------------------------------------------------------------------
+# Each stage of the assessment is a table of bindings (rule declaration + function), the same
+# `Binding` type the disclosure rules use. Order is table order in the decision's rule ids.
+PURPOSE_RULES: RuleTable[ReportFacts] = (Binding(RPL115_2, rpl115_2),)
+ALERT_RULES: RuleTable[ReportFacts] = (Binding(STRFL141, strfl141),)
+NOTIFICATION_TABLE: RuleTable[ReportFacts] = (
+    Binding(BL133_1_1, bl133_1_1),
+    Binding(BL133_1_2, bl133_1_2),
+    Binding(BL133_1_3, bl133_1_3),
+    Binding(BL133_1_4, bl133_1_4),
+    Binding(BL133_2, bl133_2),
+)
+DATA_RULES: RuleTable[ReportFacts] = (Binding(DBL_8, dbl_8), Binding(DBL_11, dbl_11))
+LEVEL_RULES: RuleTable[ReportFacts] = (Binding(LEVEL_III, level, also=(LEVEL_II, LEVEL_I)),)
+# Set by the engine itself: the deadlines a notification brings, and the routing.
+DEADLINE_RULES: tuple[Rule, ...] = (BL_ASSESS_24H, BL_RECEIPT_6D)
+ROUTE_RULES: tuple[Rule, ...] = (ROUTE_URGENT, ROUTE_PROACTIVE, ROUTE_OPERATIVE, ROUTE_REACTIVE)
+
+DATA_INDEX: tuple[tuple[str, Check], ...] = tuple((b.rule.id, b.check) for b in DATA_RULES)
+
+# The notification rules by id (what the tests and the index below read).
+NOTIFICATION_RULES = {b.rule.id: b.check for b in NOTIFICATION_TABLE}
+# Of these, only stk. 1, nr. 2 (the expected child) can apply when the subject is no child:
+# an index over the same table, so the hot path skips rules whose own guard cannot pass.
+NOTIFICATION_INDEX: dict[bool, tuple[tuple[str, Check], ...]] = {
+    True: tuple((b.rule.id, b.check) for b in NOTIFICATION_TABLE),
+    False: tuple((b.rule.id, b.check) for b in NOTIFICATION_TABLE if b.rule is BL133_1_2),
 }
 
 
-def route_rule(f: ReportFacts, level: str | None, urgent: bool) -> str:
-    """The PRO model's routing: urgent first, then no person, street risk behaviour, the rest."""
-    if urgent:
-        return "ROUTE-URGENT"
-    if f.subject is None:
-        return "ROUTE-PROACTIVE"
-    if level == "LEVEL-I" and not f.categories.isdisjoint(STREET_CATEGORIES):
-        return "ROUTE-OPERATIVE"
-    return "ROUTE-REACTIVE"
+def notification_grounds(f: ReportFacts) -> tuple[str, ...]:
+    """The Barnets lov § 133 rules that require a notification, in table order."""
+    grounds = []  # a plain loop: this is the hot path
+    for rid, check in NOTIFICATION_INDEX[f.child]:
+        if check(f) is not None:
+            grounds.append(rid)
+    return tuple(grounds)
 
 
-# Every rule id `assess` can emit (the meta-test checks the rule table against it).
-ASSESS_RULE_IDS: frozenset[str] = frozenset(
-    {
-        "RPL115-2",
-        "STRFL141",
-        *NOTIFICATION_RULES,
-        "BL-ASSESS-24H",
-        "BL-RECEIPT-6D",
-        "DBL-8",
-        "DBL-11",
-        *_LEVELS,
-        *_ROUTES,
-    }
-)
+LEVELS: dict[str, Level] = {LEVEL_I.id: Level.I, LEVEL_II.id: Level.II, LEVEL_III.id: Level.III}
+ROUTES: dict[str, tuple[Queue, Pillar]] = {
+    ROUTE_URGENT.id: (Queue.URGENT, Pillar.REACTIVE),
+    ROUTE_PROACTIVE.id: (Queue.PROACTIVE, Pillar.PROACTIVE),
+    ROUTE_OPERATIVE.id: (Queue.OPERATIVE, Pillar.OPERATIVE),
+    ROUTE_REACTIVE.id: (Queue.REACTIVE, Pillar.REACTIVE),
+}
 
-
-def _notification(
-    agreement: Agreement, derived: Derived, kind: NotificationKind, rule_ids: tuple[str, ...], grounds: tuple[str, ...]
-) -> Notification:
-    key = (kind, rule_ids)
-    found = derived.notifications.get(key)
-    if found is None:
-        nf = agreement.notification_fields
-        fields = nf.police_alert if kind is POLICE_ALERT else nf.children_notification
-        found = derived.notifications[key] = Notification(kind=kind, rule_ids=rule_ids, grounds=grounds, fields=fields)
-    return found
-
-
-def _values(derived: Derived, rule_ids: tuple[str, ...], **values: object) -> dict[str, object]:
-    return {
-        **values,
-        "rule_ids": rule_ids,
-        "citations": tuple(CITATIONS[r] for r in rule_ids),
-        "reasons": tuple(REASONS[r] for r in rule_ids),
-        "policy_version": derived.policy_version,
-    }
-
-
-_REFUSED = ("RPL115-2",)
-_DEADLINES = ("BL-ASSESS-24H",)
-_DEADLINES_PROFESSIONAL = ("BL-ASSESS-24H", "BL-RECEIPT-6D")
-
-
-def _template(
-    agreement: Agreement,
-    derived: Derived,
-    rule_ids: tuple[str, ...],
-    grounds: tuple[str, ...],
-    level: str | None,
-    route: str,
-) -> Assessment:
-    """The assessment for this set of fired rules, without deadlines."""
-    notifications = []
-    if "STRFL141" in rule_ids:
-        notifications.append(_notification(agreement, derived, POLICE_ALERT, ("STRFL141",), ("STRFL141",)))
-    if grounds:
-        deadlines = tuple(r for r in rule_ids if r in _DEADLINES_PROFESSIONAL)
-        notifications.append(_notification(agreement, derived, CHILDREN_NOTIFICATION, grounds + deadlines, grounds))
-    queue, pillar = _ROUTES[route]
-    return build(
-        Assessment,
-        _values(
-            derived,
-            rule_ids,
-            accepted=True,
-            queue=queue,
-            suggested_level=_LEVELS[level].value if level is not None else None,
-            suggested_pillar=pillar.value,
-            notifications=tuple(notifications),
-            assess_by=None,
-            receipt_due_by=None,
-        ),
-    )
-
-
-def assess(report: ConcernReport, source: SourceFacts, agreement: Agreement, now: datetime) -> Assessment:
-    """Assess one report received at `now` from `source`. Never raises for a valid report."""
-    derived = derive(agreement)
-    f = report_facts(report, now)
-    if rpl115_2(f):
-        refused = derived.assessments.get(_REFUSED)
-        if refused is None:
-            refused = derived.assessments[_REFUSED] = build(
-                Assessment,
-                _values(
-                    derived,
-                    _REFUSED,
-                    accepted=False,
-                    queue=None,
-                    suggested_level=None,
-                    suggested_pillar=None,
-                    notifications=(),
-                    assess_by=None,
-                    receipt_due_by=None,
-                ),
-            )
-        return refused
-
-    alert = strfl141(f)
-    fired = ["STRFL141"] if alert else []
-    grounds = notification_grounds(f)
-    if grounds:
-        fired.extend(grounds)
-        fired.extend(_DEADLINES_PROFESSIONAL if report.reporter.public_employee else _DEADLINES)
-    if dbl_8(f):
-        fired.append("DBL-8")
-    if dbl_11(f):
-        fired.append("DBL-11")
-    level = level_rule(f)
-    if level is not None:
-        fired.append(level)
-    route = route_rule(f, level, alert or "BL133-1-4" in grounds)  # urgent: a police alert or abuse
-    fired.append(route)
-
-    # Everything but the deadlines depends only on the rules that fired: build it once.
-    rule_ids = tuple(fired)
-    template = derived.assessments.get(rule_ids)
-    if template is None:
-        template = derived.assessments[rule_ids] = _template(agreement, derived, rule_ids, grounds, level, route)
-    if not grounds:
-        return template
-    values = dict(template.__dict__)
-    values["assess_by"] = assess_by(now)
-    if "BL-RECEIPT-6D" in rule_ids:
-        values["receipt_due_by"] = receipt_due_by(now)
-    return build(Assessment, values)
+# Every rule id an assessment can carry (the meta-test checks the rule table against it).
+ASSESS_RULE_IDS: frozenset[str] = rule_ids(PURPOSE_RULES, ALERT_RULES, NOTIFICATION_TABLE, DATA_RULES, LEVEL_RULES) | {
+    r.id for r in (*DEADLINE_RULES, *ROUTE_RULES)
+}

@@ -5,13 +5,18 @@ The municipality must assess a notification within 24 hours and send a receipt t
 professional notifier within 6 working days. Working days are Monday to Friday except Danish
 public holidays (the `holidays` package's calendar for DK: pure data, no I/O), counted in
 Danish time from the day after receipt; the deadline is the end of the sixth working day.
-Danish time comes from the time-zone database (`zoneinfo`), looked up on first use, not at import.
+
+`WorkingDays` is the calendar as an explicit object: it loads each year's holidays on first
+use (or up front, `WorkingDays(years=...)`, so that the first report does not pay for it) and
+memoises the deadline per receipt hour. The composition root builds one and hands it to the
+policy engine; nothing here is module state. Danish time comes from the time-zone database
+(`zoneinfo`), looked up when a calendar is made, not at import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -19,38 +24,13 @@ import holidays
 ASSESS_WITHIN = timedelta(hours=24)
 RECEIPT_WORKING_DAYS = 6
 _END_OF_DAY = time(23, 59, 59)
+# Bound on the deadline memo: one entry per (UTC hour of receipt, number of days); a year of
+# hours is under 9,000, so this is never reached in practice and only guards against misuse.
+DEADLINE_MEMO_MAX = 16384
 
 
 def danish_time() -> tzinfo:
-    return ZoneInfo("Europe/Copenhagen")  # zoneinfo caches the instance
-
-
-@lru_cache(maxsize=64)
-def _danish_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("DK", years=year).keys())
-
-
-def warm_up(today: date) -> None:
-    """Load the holiday calendar of this year and the next before the first report needs it
-    (the first lookup imports and computes it: tens of milliseconds, once)."""
-    for year in (today.year, today.year + 1):
-        _danish_holidays(year)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _danish_holidays(day.year)
-
-
-@lru_cache(maxsize=4096)
-def working_days_after(start: date, days: int) -> date:
-    """The `days`-th working day after `start` (`start` itself does not count)."""
-    day = start
-    counted = 0
-    while counted < days:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
+    return ZoneInfo("Europe/Copenhagen")  # zoneinfo keeps one instance per key
 
 
 def _aware(moment: datetime) -> datetime:
@@ -59,25 +39,73 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-@lru_cache(maxsize=4096)
-def _end_of_working_day(utc_day: date, utc_hour: int, days: int) -> datetime:
-    # Danish time changes offset only on whole UTC hours, so the UTC date and hour fix the
-    # Danish date: one computation per hour instead of per call.
-    local = datetime.combine(utc_day, time(utc_hour), tzinfo=UTC).astimezone(danish_time())
-    return datetime.combine(working_days_after(local.date(), days), _END_OF_DAY, tzinfo=danish_time())
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """The end (23:59:59 Danish time) of the `days`-th working day after `start`."""
-    utc = start if start.tzinfo is UTC else _aware(start).astimezone(UTC)
-    return _end_of_working_day(utc.date(), utc.hour, days)
-
-
 def assess_by(received: datetime) -> datetime:
     """Barnets lov: assessment of a notification within 24 hours of receipt."""
     return _aware(received) + ASSESS_WITHIN
 
 
-def receipt_due_by(received: datetime) -> datetime:
-    """Barnets lov: receipt to a professional notifier within 6 working days."""
-    return add_working_days(received, RECEIPT_WORKING_DAYS)
+class WorkingDays:
+    """Danish working days, and the receipt deadline counted in them.
+
+    Memoised, as plain instance state:
+    - `_holidays`: each year's public holidays, keyed by year (one entry per year asked
+      about: a handful over a process's life);
+    - `_ends`: the end of the n-th working day after a receipt, keyed by (UTC date, UTC hour,
+      n), cleared when it reaches `DEADLINE_MEMO_MAX` entries.
+    Each entry is a pure function of its key, so sharing one calendar between threads is
+    safe (a race computes the same value twice).
+    """
+
+    def __init__(self, years: Iterable[int] = ()) -> None:
+        self._tz = danish_time()
+        self._holidays: dict[int, frozenset[date]] = {}
+        self._ends: dict[tuple[date, int, int], datetime] = {}
+        for year in years:  # the warm-up: loading a year imports and computes (tens of ms)
+            self.holidays(year)
+
+    @classmethod
+    def around(cls, today: date) -> WorkingDays:
+        """A calendar with this year's and next year's holidays loaded."""
+        return cls(years=(today.year, today.year + 1))
+
+    @property
+    def loaded_years(self) -> tuple[int, ...]:
+        return tuple(sorted(self._holidays))
+
+    def holidays(self, year: int) -> frozenset[date]:
+        found = self._holidays.get(year)
+        if found is None:
+            found = self._holidays[year] = frozenset(holidays.country_holidays("DK", years=year).keys())
+        return found
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays(day.year)
+
+    def working_days_after(self, start: date, days: int) -> date:
+        """The `days`-th working day after `start` (`start` itself does not count)."""
+        day = start
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The end (23:59:59 Danish time) of the `days`-th working day after `start`."""
+        utc = start if start.tzinfo is UTC else _aware(start).astimezone(UTC)
+        # Danish time changes offset only on whole UTC hours, so the UTC date and hour fix the
+        # Danish date: one computation per hour instead of per call.
+        key = (utc.date(), utc.hour, days)
+        found = self._ends.get(key)
+        if found is None:
+            local = datetime.combine(key[0], time(key[1]), tzinfo=UTC).astimezone(self._tz)
+            found = datetime.combine(self.working_days_after(local.date(), days), _END_OF_DAY, tzinfo=self._tz)
+            if len(self._ends) >= DEADLINE_MEMO_MAX:
+                self._ends.clear()
+            self._ends[key] = found
+        return found
+
+    def receipt_due_by(self, received: datetime) -> datetime:
+        """Barnets lov: receipt to a professional notifier within 6 working days."""
+        return self.add_working_days(received, RECEIPT_WORKING_DAYS)

@@ -1,4 +1,4 @@
-"""`disclose`: may this partner receive this case, in this structure, and exactly which fields?
+"""Disclosure rules: may this partner receive this case, in this structure, and exactly which fields?
 
 Retsplejeloven § 115 is the legal basis inside SSP, PSP and KSP; consent is the only basis
 for a municipal department outside them. The local agreement supplies the age bands, the KSP
@@ -11,23 +11,52 @@ Every rule returns a `Verdict` or None (does not apply). Three kinds of rule:
   the person; if none does, RPL115-NOMATCH withholds;
 - field rules, applied only to a share: minimisation, health stays in PSP, CPR for
   identification, criminal-offence data.
-`combine` (default withhold, withhold wins) makes the decision. Pure: the caller passes `now`.
+`combine` (default withhold, withhold wins) makes the decision. The rule functions and their
+tables live here; `PolicyEngine.disclose` (engine.py) runs them and builds the decision.
+Pure: the caller passes `now`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.policies.agreement import Agreement, Derived, derive
+from hub.policies.agreement import Agreement, Derived
 from hub.policies.assess import holds_criminal_data
-from hub.policies.decision import Disclosure, Effect, Verdict, build, combine
-from hub.policies.facts import SELF_GOVERNING_KINDS, PartnerKind, Recipient, age_of, age_on, born
+from hub.policies.decision import Effect, Verdict
+from hub.policies.facts import SELF_GOVERNING_KINDS, PartnerKind, Recipient, age_on, born
 from hub.policies.fields import CRIMINAL_DATA_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS
-from hub.policies.rules import CITATIONS, REASONS
+from hub.policies.rules import (
+    DBL_8,
+    DBL_11,
+    HEALTH_PSP,
+    MIN_FIELDS,
+    MIN_FIELDS_EMPTY,
+    NOPERSON,
+    RPL115_1_1,
+    RPL115_1_1_AGE,
+    RPL115_1_1_PLUS,
+    RPL115_1_2,
+    RPL115_1_2_CHECK,
+    RPL115_1_3_A,
+    RPL115_1_3_B,
+    RPL115_1_3_C,
+    RPL115_2,
+    RPL115_3,
+    RPL115_4,
+    RPL115_MEMBER,
+    RPL115_NOMATCH,
+    RPL115_OUTSIDE,
+    RPL115_OUTSIDE_CONSENT,
+    RPL115_OUTSIDE_CONSENT_UNCLEAR,
+    Binding,
+    RuleTable,
+    rule_ids,
+)
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Custody, CustodyKind, Purpose, Subject
 
@@ -74,35 +103,12 @@ SSP, PSP, KSP = Structure.SSP, Structure.PSP, Structure.KSP
 INVESTIGATION = Purpose.INVESTIGATION
 PRISON, PLACEMENT = CustodyKind.PRISON, CustodyKind.PLACEMENT
 
-# Every verdict the rules below can give, built once: a verdict is an immutable value, and
-# equal verdicts being one object keeps the comparisons in the decision cache cheap.
-RPL115_2_WITHHOLD = Verdict("RPL115-2", WITHHOLD)
-RPL115_4_WITHHOLD = Verdict("RPL115-4", WITHHOLD)
-MEMBER_WITHHOLD = Verdict("RPL115-MEMBER", WITHHOLD)
-RPL115_3_MET = Verdict("RPL115-3", None)
-RPL115_3_WITHHOLD = Verdict("RPL115-3", WITHHOLD)
-OUTSIDE_WITHHOLD = Verdict("RPL115-OUTSIDE", WITHHOLD)
-OUTSIDE_CONSENT_MET = Verdict("RPL115-OUTSIDE-CONSENT", None)
-OUTSIDE_CONSENT_UNCLEAR_ESCALATE = Verdict("RPL115-OUTSIDE-CONSENT-UNCLEAR", ESCALATE)
-RPL115_1_1_SHARE = Verdict("RPL115-1-1", SHARE)
-RPL115_1_1_PLUS_SHARE = Verdict("RPL115-1-1-PLUS", SHARE)
-RPL115_1_1_AGE_ESCALATE = Verdict("RPL115-1-1-AGE", ESCALATE)
-RPL115_1_2_SHARE = Verdict("RPL115-1-2", SHARE)
-RPL115_1_2_CHECK_ESCALATE = Verdict("RPL115-1-2-CHECK", ESCALATE)
-RPL115_1_3_A_SHARE = Verdict("RPL115-1-3-a", SHARE)
-RPL115_1_3_B_SHARE = Verdict("RPL115-1-3-b", SHARE)
-RPL115_1_3_C_SHARE = Verdict("RPL115-1-3-c", SHARE)
-NOPERSON_SHARE = Verdict("NOPERSON", SHARE)
-NOMATCH_WITHHOLD = Verdict("RPL115-NOMATCH", WITHHOLD)
-MIN_FIELDS_EMPTY_WITHHOLD = Verdict("MIN-FIELDS-EMPTY", WITHHOLD)
-
-
 # --- Conditions ----------------------------------------------------------------------------------
 
 
 def rpl115_2(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 2: never for the purpose of investigating criminal cases."""
-    return RPL115_2_WITHHOLD if f.req.purpose is INVESTIGATION else None
+    return RPL115_2.withhold if f.req.purpose is INVESTIGATION else None
 
 
 def rpl115_4(f: Facts) -> Verdict | None:
@@ -111,7 +117,7 @@ def rpl115_4(f: Facts) -> Verdict | None:
     agreement's minimum is no justification."""
     # The agreement's necessity.min_justification_chars (copied into `derived`).
     if len(f.req.justification.strip()) < f.derived.min_justification_chars:
-        return RPL115_4_WITHHOLD
+        return RPL115_4.withhold
     return None
 
 
@@ -120,12 +126,12 @@ def rpl115_member(f: Facts) -> Verdict | None:
     partner in the structure, and its kind must take part in it (SSP+ for young adults)."""
     structure, d = f.structure, f.derived
     if structure not in f.recipient.structures:
-        return MEMBER_WITHHOLD
+        return RPL115_MEMBER.withhold
     if f.department:
         return None  # outside the structures: the consent rules decide
     ssp_plus = structure is SSP and f.age is not None and d.ssp_max_age <= f.age < d.ssp_plus_max_age
     if f.kind not in d.members[(structure, ssp_plus)]:
-        return MEMBER_WITHHOLD
+        return RPL115_MEMBER.withhold
     return None
 
 
@@ -135,7 +141,7 @@ def rpl115_3(f: Facts) -> Verdict | None:
     treatment psychiatry; any other self-governing recipient gets nothing."""
     if not f.recipient.self_governing:
         return None
-    return RPL115_3_MET if f.kind in SELF_GOVERNING_KINDS else RPL115_3_WITHHOLD
+    return RPL115_3.applies if f.kind in SELF_GOVERNING_KINDS else RPL115_3.withhold
 
 
 def outside_structures(f: Facts) -> Verdict | None:
@@ -154,8 +160,8 @@ def outside_structures(f: Facts) -> Verdict | None:
     else:
         ok = False
     if ok is None:
-        return OUTSIDE_CONSENT_UNCLEAR_ESCALATE
-    return OUTSIDE_CONSENT_MET if ok else OUTSIDE_WITHHOLD
+        return RPL115_OUTSIDE_CONSENT_UNCLEAR.escalate
+    return RPL115_OUTSIDE_CONSENT.applies if ok else RPL115_OUTSIDE.withhold
 
 
 # --- Basis: which cooperation covers the person ---------------------------------------------
@@ -164,7 +170,7 @@ def outside_structures(f: Facts) -> Verdict | None:
 def rpl115_1_1(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1: SSP, for a person under the agreed SSP age."""
     if f.structure is SSP and f.age is not None and f.age < f.derived.ssp_max_age:  # ages.ssp_max_age
-        return RPL115_1_1_SHARE
+        return RPL115_1_1.share
     return None
 
 
@@ -172,21 +178,21 @@ def rpl115_1_1_plus(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1, extended locally (SSP+) to young adults."""
     d = f.derived  # holds the agreement's ages.ssp_max_age and ages.ssp_plus_max_age
     if f.structure is SSP and f.age is not None and d.ssp_max_age <= f.age < d.ssp_plus_max_age:
-        return RPL115_1_1_PLUS_SHARE
+        return RPL115_1_1_PLUS.share
     return None
 
 
 def rpl115_1_1_age(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 1: SSP depends on age; unknown age needs a person."""
     if f.structure is SSP and f.subject is not None and f.age is None:
-        return RPL115_1_1_AGE_ESCALATE
+        return RPL115_1_1_AGE.escalate
     return None
 
 
 def rpl115_1_2(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 2: PSP, for socially vulnerable persons."""
     if f.structure is PSP and f.subject is not None and f.subject.socially_vulnerable:
-        return RPL115_1_2_SHARE
+        return RPL115_1_2.share
     return None
 
 
@@ -195,7 +201,7 @@ def rpl115_1_2_check(f: Facts) -> Verdict | None:
     socially vulnerable, nor rule it out; a person judges."""
     s = f.subject
     if f.structure is PSP and s is not None and s.psychiatric_contact and not s.socially_vulnerable:
-        return RPL115_1_2_CHECK_ESCALATE
+        return RPL115_1_2_CHECK.escalate
     return None
 
 
@@ -216,7 +222,7 @@ def rpl115_1_3_a(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 3, litra a: convicted, released from a Kriminalforsorgen
     institution."""
     c = f.released
-    return RPL115_1_3_A_SHARE if c and c.kind is PRISON and c.convicted else None
+    return RPL115_1_3_A.share if c and c.kind is PRISON and c.convicted else None
 
 
 def _age_at(f: Facts, day: date) -> int | None:
@@ -231,67 +237,72 @@ def rpl115_1_3_b(f: Facts) -> Verdict | None:
     if c is None or c.kind is not PLACEMENT or not c.convicted or c.release_date is None:
         return None
     age = _age_at(f, c.release_date)
-    return RPL115_1_3_B_SHARE if age is not None and age < ADULT_AGE else None
+    return RPL115_1_3_B.share if age is not None and age < ADULT_AGE else None
 
 
 def rpl115_1_3_c(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1, nr. 3, litra c: released from custody or other deprivation of
     liberty, and judged radicalised or at risk of it."""
     c = f.released
-    return RPL115_1_3_C_SHARE if c and c.radicalisation_risk else None
+    return RPL115_1_3_C.share if c and c.radicalisation_risk else None
 
 
 def no_person(f: Facts) -> Verdict | None:
     """GDPR art. 4(1): an area observation identifies nobody; its non-personal facts may go to a
     participant (the field rules keep it to those)."""
-    return NOPERSON_SHARE if f.subject is None else None
+    return NOPERSON.share if f.subject is None else None
 
 
 def no_match(basis: list[Verdict]) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1: no cooperation covers the person, so nothing is shared.
     `basis` is what the basis rules said."""
-    return None if basis else NOMATCH_WITHHOLD
+    return None if basis else RPL115_NOMATCH.withhold
 
 
-# The rule table for disclosures. Order is for the reader only: `combine` does not depend on it.
-CONDITION_RULES: dict[str, RuleFn] = {
-    "RPL115-2": rpl115_2,
-    "RPL115-4": rpl115_4,
-    "RPL115-MEMBER": rpl115_member,
-    "RPL115-3": rpl115_3,
-    "RPL115-OUTSIDE": outside_structures,  # also RPL115-OUTSIDE-CONSENT(-UNCLEAR)
-}
+# The rule tables for disclosures: the same `Binding` type the assessment rules use. Order is
+# for the reader only: `combine` does not depend on it.
+CONDITION_TABLE: RuleTable[Facts] = (
+    Binding(RPL115_2, rpl115_2),
+    Binding(RPL115_4, rpl115_4),
+    Binding(RPL115_MEMBER, rpl115_member),
+    Binding(RPL115_3, rpl115_3),
+    Binding(RPL115_OUTSIDE, outside_structures, also=(RPL115_OUTSIDE_CONSENT, RPL115_OUTSIDE_CONSENT_UNCLEAR)),
+)
 # Basis rules per structure: each also checks its structure itself, so running only the
 # referred structure's rules is an optimisation, not a rule.
+_NOPERSON = Binding(NOPERSON, no_person)
+BASIS_TABLES: dict[Structure, RuleTable[Facts]] = {
+    Structure.SSP: (
+        Binding(RPL115_1_1, rpl115_1_1),
+        Binding(RPL115_1_1_PLUS, rpl115_1_1_plus),
+        Binding(RPL115_1_1_AGE, rpl115_1_1_age),
+        _NOPERSON,
+    ),
+    Structure.PSP: (Binding(RPL115_1_2, rpl115_1_2), Binding(RPL115_1_2_CHECK, rpl115_1_2_check), _NOPERSON),
+    Structure.KSP: (
+        Binding(RPL115_1_3_A, rpl115_1_3_a),
+        Binding(RPL115_1_3_B, rpl115_1_3_b),
+        Binding(RPL115_1_3_C, rpl115_1_3_c),
+        _NOPERSON,
+    ),
+}
+# Applied by the engine itself: no basis (NOMATCH), and the field rules of a share.
+NOMATCH = RPL115_NOMATCH
+FIELD_RULES = (MIN_FIELDS, MIN_FIELDS_EMPTY, HEALTH_PSP, DBL_11, DBL_8)
+
+# Views by id, for the tests and `evaluate_all`.
+CONDITION_RULES: dict[str, RuleFn] = {b.rule.id: b.check for b in CONDITION_TABLE}
 BASIS_RULES: dict[Structure, dict[str, RuleFn]] = {
-    Structure.SSP: {
-        "RPL115-1-1": rpl115_1_1,
-        "RPL115-1-1-PLUS": rpl115_1_1_plus,
-        "RPL115-1-1-AGE": rpl115_1_1_age,
-        "NOPERSON": no_person,
-    },
-    Structure.PSP: {
-        "RPL115-1-2": rpl115_1_2,
-        "RPL115-1-2-CHECK": rpl115_1_2_check,
-        "NOPERSON": no_person,
-    },
-    Structure.KSP: {
-        "RPL115-1-3-a": rpl115_1_3_a,
-        "RPL115-1-3-b": rpl115_1_3_b,
-        "RPL115-1-3-c": rpl115_1_3_c,
-        "NOPERSON": no_person,
-    },
+    s: {b.rule.id: b.check for b in table} for s, table in BASIS_TABLES.items()
 }
 DISCLOSURE_RULES: dict[str, RuleFn] = {
     **CONDITION_RULES,
     **{rid: fn for rules in BASIS_RULES.values() for rid, fn in rules.items()},
 }
 BASIS_RULE_IDS: frozenset[str] = frozenset(DISCLOSURE_RULES) - frozenset(CONDITION_RULES)
-FIELD_RULE_IDS: frozenset[str] = frozenset({"MIN-FIELDS", "MIN-FIELDS-EMPTY", "HEALTH-PSP", "DBL-11", "DBL-8"})
-# Every rule id `disclose` can emit (the meta-test checks the rule table against it).
-DISCLOSE_RULE_IDS: frozenset[str] = frozenset(
-    {*DISCLOSURE_RULES, "RPL115-OUTSIDE-CONSENT", "RPL115-OUTSIDE-CONSENT-UNCLEAR", "RPL115-NOMATCH", *FIELD_RULE_IDS}
-)
+FIELD_RULE_IDS: frozenset[str] = frozenset(r.id for r in FIELD_RULES)
+# Every rule id a disclosure can carry (the meta-test checks the rule table against it).
+DISCLOSE_RULE_IDS: frozenset[str] = rule_ids(CONDITION_TABLE, *BASIS_TABLES.values()) | {NOMATCH.id} | FIELD_RULE_IDS
 
 
 # --- Fields ------------------------------------------------------------------------------------
@@ -310,7 +321,6 @@ _OPTIONAL = (
     "subject.custody",
     "subject.birth_date",
 )
-_BY_MASK: dict[int, frozenset[str]] = {}
 
 
 def present_fields(report: ConcernReport) -> frozenset[str]:
@@ -331,10 +341,14 @@ def present_fields(report: ConcernReport) -> frozenset[str]:
             | (s.custody is not None) << 9
             | (s.birth_date is not None) << 10
         )
-    found = _BY_MASK.get(mask)
-    if found is None:  # at most 2**11 distinct sets, built once each
-        found = _BY_MASK[mask] = frozenset(_ALWAYS + tuple(name for i, name in enumerate(_OPTIONAL) if mask >> i & 1))
-    return found
+    return _fields_of_mask(mask)
+
+
+# Kept as an lru_cache: a pure function of an int (bit i set: _OPTIONAL[i] is present), with
+# at most 2**11 distinct arguments, so every frozenset is built once and shared.
+@lru_cache(maxsize=2048)
+def _fields_of_mask(mask: int) -> frozenset[str]:
+    return frozenset(_ALWAYS + tuple(name for i, name in enumerate(_OPTIONAL) if mask >> i & 1))
 
 
 def base_fields(
@@ -342,13 +356,13 @@ def base_fields(
 ) -> tuple[frozenset[str], tuple[str, ...]]:
     """The allow-list for this kind of recipient in this structure, and the field rules that
     shaped it: MIN-FIELDS, and HEALTH-PSP where health fields had to go."""
-    applied = ["MIN-FIELDS"]
+    applied = [MIN_FIELDS.id]
     fields = agreement.departments_with_consent if department else agreement.fields.get(kind, frozenset())
     if not person:
         fields = fields & NON_PERSONAL_FIELDS
     if fields & HEALTH_FIELDS and (structure is not PSP or department):
         fields = fields - HEALTH_FIELDS
-        applied.append("HEALTH-PSP")
+        applied.append(HEALTH_PSP.id)
     return frozenset(fields), tuple(applied)
 
 
@@ -366,43 +380,14 @@ def narrowed_fields(
     base, applied = base_fields(agreement, kind, structure, department, person)
     fields = base & present
     if "subject.cpr" in fields:
-        applied += ("DBL-11",)
+        applied += (DBL_11.id,)
     return fields, applied, not fields.isdisjoint(CRIMINAL_DATA_FIELDS)
 
 
-_CACHE_MAX = 65536  # entries per agreement in each of its decision caches
-
-# The last report's present fields: a report is usually disclosed to several partners in a row.
-# Keyed on the report object (held, so its id cannot be reused); a report is frozen.
-_last_present: tuple[ConcernReport | None, frozenset[str]] = (None, frozenset())
-
-
-def _present(report: ConcernReport) -> frozenset[str]:
-    global _last_present
-    last = _last_present
-    if last[0] is report:  # the same frozen object: the same fields
-        return last[1]
-    fields = present_fields(report)
-    _last_present = (report, fields)
-    return fields
-
-
-def allowed_fields(f: Facts) -> tuple[frozenset[str], tuple[str, ...]]:
-    """Minimisation: the recipient kind's allow-list, narrowed to what may go in this structure
-    and to what the report holds. Returns the fields and the field rules that shaped them."""
-    report = f.req.report
-    # Everything but DBL-8 follows from these, all immutable: computed once per agreement.
-    key = (f.kind, f.structure, f.department, f.subject is not None, _present(report))
-    cache = f.derived.fields
-    found = cache.get(key)
-    if found is None:
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()
-        found = cache[key] = narrowed_fields(f.agreement, *key)
-    fields, applied, criminal = found
-    if criminal and holds_criminal_data(f.subject, report.concern.categories):
-        return fields, (*applied, "DBL-8")
-    return fields, applied
+def criminal_data_note(f: Facts) -> bool:
+    """Whether DBL-8 applies to a share whose fields can carry criminal-offence data: the report
+    holds such data about the person."""
+    return holds_criminal_data(f.subject, f.req.report.concern.categories)
 
 
 # --- The decision ------------------------------------------------------------------------------
@@ -413,10 +398,10 @@ _DEPARTMENT = PartnerKind.MUNICIPAL_DEPARTMENT
 _tuple_new = tuple.__new__
 
 
-def facts(req: Request, agreement: Agreement, now: datetime) -> Facts:
+def facts(req: Request, agreement: Agreement, derived: Derived, now: datetime, age: int | None) -> Facts:
+    """The facts of one request; `age` is the subject's age on `now`'s date (`age_of`)."""
     report, recipient, structure = req.report, req.recipient, req.structure
-    kind, derived, subject, today = recipient.kind, derive(agreement), report.subject, now.date()
-    age = age_of(report, today)
+    kind, subject, today = recipient.kind, report.subject, now.date()
     released = released_in_window(structure, subject, derived, today) if structure is KSP else None
     return _tuple_new(
         Facts, (req, recipient, kind, structure, agreement, derived, now, subject, age, kind is _DEPARTMENT, released)
@@ -453,6 +438,9 @@ _APPLICABLE: dict[tuple[bool, bool, Structure, bool], tuple[tuple[RuleFn, ...], 
 }
 
 
+_NOMATCH_WITHHOLD = NOMATCH.withhold
+
+
 def evaluate(f: Facts) -> list[Verdict]:
     """Every applicable rule's verdict on the request, NOMATCH included."""
     conditions, basis = _APPLICABLE[f.department, f.recipient.self_governing, f.structure, f.subject is not None]
@@ -465,51 +453,5 @@ def evaluate(f: Facts) -> list[Verdict]:
         if (v := fn(f)) is not None:
             verdicts.append(v)
     if len(verdicts) == before_basis:  # no basis rule applied: `no_match`
-        verdicts.append(NOMATCH_WITHHOLD)
+        verdicts.append(_NOMATCH_WITHHOLD)
     return verdicts
-
-
-_NO_FIELDS: frozenset[str] = frozenset()
-
-
-def disclose(req: Request, agreement: Agreement, now: datetime) -> Disclosure:
-    """Decide one disclosure: share (with the exact field set), withhold or escalate."""
-    f = facts(req, agreement, now)
-    verdicts = evaluate(f)
-    effect = combine(verdicts)
-    fields = _NO_FIELDS
-    applied: tuple[str, ...] = ()
-    if effect is SHARE:
-        fields, applied = allowed_fields(f)
-        if not fields:
-            verdicts.append(MIN_FIELDS_EMPTY_WITHHOLD)
-            effect, applied = combine(verdicts), ()
-    # Equal outcomes give equal decisions: reuse the frozen value instead of building it again.
-    structure, partner_id = f.structure, f.recipient.partner_id
-    key = (tuple(verdicts), applied, fields, structure, partner_id)
-    cache = f.derived.disclosures
-    found = cache.get(key)
-    if found is not None:
-        return found
-    rule_ids = tuple(v.rule_id for v in verdicts) + applied
-    if effect is SHARE:
-        shown = [v.rule_id for v in verdicts if v.effect is SHARE or v.effect is None] + list(applied)
-    else:
-        shown = [v.rule_id for v in verdicts if v.effect is effect]
-    decision = build(
-        Disclosure,
-        {
-            "effect": effect,
-            "structure": structure.value,
-            "partner_id": partner_id,
-            "fields": fields,
-            "rule_ids": rule_ids,
-            "citations": tuple(CITATIONS[r] for r in rule_ids),
-            "reasons": tuple(REASONS[r] for r in shown),
-            "policy_version": f.derived.policy_version,
-        },
-    )
-    if len(cache) >= _CACHE_MAX:
-        cache.clear()
-    cache[key] = decision
-    return decision

@@ -1,5 +1,6 @@
 """docs/policies.md, generated from the rule table: `python -m hub.policies.docgen > docs/policies.md`.
 
+Reads the same declarations as the decisions and `hub policy explain` (`rules.py`).
 Every rule with its id, citation, layer, what it decides, the reasons staff read, and a
 worked example whose outcome is computed here, not written by hand. A test checks that the
 committed file equals `render()`, so the page cannot drift from the code.
@@ -14,6 +15,7 @@ from pydantic.fields import FieldInfo
 
 from hub.policies.agreement import Agreement
 from hub.policies.decision import Assessment, Disclosure, combine
+from hub.policies.engine import PolicyEngine
 from hub.policies.examples import EXAMPLE_AGREEMENT, EXAMPLE_NOW, Example, examples
 from hub.policies.rules import POLICY_LABEL, RULES, Layer, Rule
 from hub.schemas.decision import Structure
@@ -52,17 +54,17 @@ def outcome(decision: Assessment | Disclosure) -> str:
     return f"{text} (rules: {_code(decision.rule_ids, keep_order=True)})"
 
 
-def _example(e: Example, agreement: Agreement) -> str:
+def _example(e: Example, engine: PolicyEngine) -> str:
     kind = "assessment" if e.to is None else (
         f"disclosure to a `{e.to.kind.value}` partner in {e.structure.value.upper() if e.structure else '?'}"
         + (" (self-governing)" if e.to.self_governing else "")
     )
     if e.agreement is not None:
         kind += ", under its own agreement"
-    return f"{e.title} ({kind}) → {outcome(e.run(agreement))}"
+    return f"{e.title} ({kind}) → {outcome(e.run(engine))}"
 
 
-def _rule(r: Rule, example: Example | None, agreement: Agreement) -> list[str]:
+def _rule(r: Rule, example: Example | None, engine: PolicyEngine) -> list[str]:
     lines = [
         f"### {r.id}",
         "",
@@ -74,7 +76,7 @@ def _rule(r: Rule, example: Example | None, agreement: Agreement) -> list[str]:
         f"- **Reason (en):** {r.en}",
     ]
     if example is not None:
-        lines.append(f"- **Example:** {_example(example, agreement)}")
+        lines.append(f"- **Example:** {_example(example, engine)}")
     return [*lines, ""]
 
 
@@ -150,8 +152,9 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "(the statute's defaults and the sample allow-lists); the people in them are fake.",
         "",
     ]
+    engine = PolicyEngine(agreement)
     for r in RULES.values():
-        out.extend(_rule(r, by_rule.get(r.id), agreement))
+        out.extend(_rule(r, by_rule.get(r.id), engine))
     out += _agreement_keys()
     a = agreement
     out += [

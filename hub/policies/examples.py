@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from hub.policies import rules as R
 from hub.policies.agreement import Agreement, Necessity
-from hub.policies.assess import assess
 from hub.policies.decision import Assessment, Disclosure
-from hub.policies.disclose import Request, disclose
+from hub.policies.disclose import Request
+from hub.policies.engine import PolicyEngine
 from hub.policies.facts import Recipient, SourceFacts, SourceKind
 from hub.schemas.cpr import make_cpr
 from hub.schemas.decision import Structure
@@ -96,7 +97,7 @@ def report(age: int | None = 14, *, serial: int = 1, subject: dict[str, Any] | N
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    rule_id: str
+    rule: R.Rule
     title: str  # English: the situation
     report: ConcernReport
     to: Recipient | None = None  # None: the example is an assessment
@@ -105,111 +106,122 @@ class Example:
     justification: str = JUSTIFICATION
     agreement: Agreement | None = None  # the example's own agreement, where it needs one
 
-    def run(self, agreement: Agreement = EXAMPLE_AGREEMENT, now: datetime = EXAMPLE_NOW) -> Assessment | Disclosure:
-        agreement = self.agreement or agreement
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+    def run(self, engine: PolicyEngine | None = None, now: datetime = EXAMPLE_NOW) -> Assessment | Disclosure:
+        """The example's decision: by `engine` (default: a fresh one under `EXAMPLE_AGREEMENT`),
+        or by a fresh engine under the example's own agreement where it has one."""
+        if self.agreement is not None:
+            engine = PolicyEngine(self.agreement)
+        elif engine is None:
+            engine = PolicyEngine(EXAMPLE_AGREEMENT)
         if self.to is None or self.structure is None:
-            return assess(self.report, SCHOOL_SOURCE, agreement, now)
-        return disclose(Request(report=self.report, recipient=self.to, structure=self.structure,
-                                purpose=self.purpose, justification=self.justification), agreement, now)
+            return engine.assess(self.report, SCHOOL_SOURCE, now)
+        return engine.disclose(Request(report=self.report, recipient=self.to, structure=self.structure,
+                                       purpose=self.purpose, justification=self.justification), now)
 
 
 def _release(days_ago: int) -> str:
     return (EXAMPLE_NOW - timedelta(days=days_ago)).date().isoformat()
 
 
+# Kept as an lru_cache: a pure function of no arguments (constant data, built on first use
+# rather than at import).
 @lru_cache(maxsize=1)
 def examples() -> tuple[Example, ...]:
     """The worked examples, one per rule id (built on first use)."""
     ssp, psp, ksp = Structure.SSP, Structure.PSP, Structure.KSP
     child_13 = report(13, concern={"categories": ["wellbeing"], "child_at_risk": True})
     return (
-        Example("RPL115-2", "The police ask about a 16-year-old in SSP to investigate a burglary.",
+        Example(R.RPL115_2, "The police ask about a 16-year-old in SSP to investigate a burglary.",
                 report(16, concern={"categories": ["crime"]}), POLICE, ssp, purpose=Purpose.INVESTIGATION),
-        Example("RPL115-4", "A 15-year-old is referred to the police in SSP with no justification.",
+        Example(R.RPL115_4, "A 15-year-old is referred to the police in SSP with no justification.",
                 report(15), POLICE, ssp, justification=""),
-        Example("RPL115-MEMBER", "A socially vulnerable 40-year-old is referred to the schools in PSP.",
+        Example(R.RPL115_MEMBER, "A socially vulnerable 40-year-old is referred to the schools in PSP.",
                 report(40, subject={"socially_vulnerable": True}), SCHOOLS, psp),
-        Example("RPL115-3", "A 14-year-old is referred in SSP to a self-governing free school.",
+        Example(R.RPL115_3, "A 14-year-old is referred in SSP to a self-governing free school.",
                 report(14), FREE_SCHOOL, ssp),
-        Example("RPL115-1-1", "A 13-year-old in distress is referred to children's services in SSP.",
+        Example(R.RPL115_1_1, "A 13-year-old in distress is referred to children's services in SSP.",
                 child_13, SOCIAL, ssp),
-        Example("RPL115-1-1-PLUS", "A 22-year-old with gang affiliation is referred to the police in SSP.",
+        Example(R.RPL115_1_1_PLUS, "A 22-year-old with gang affiliation is referred to the police in SSP.",
                 report(22, concern={"categories": ["gang_affiliation"]}), POLICE, ssp),
-        Example("RPL115-1-1-AGE", "A young person known only by name is referred to the police in SSP.",
+        Example(R.RPL115_1_1_AGE, "A young person known only by name is referred to the police in SSP.",
                 report(None, subject={"name": "Testung Testesen"}), POLICE, ssp),
-        Example("RPL115-1-2", "A socially vulnerable adult in psychiatric care is referred to psychiatry "
+        Example(R.RPL115_1_2, "A socially vulnerable adult in psychiatric care is referred to psychiatry "
                 "in PSP.", report(41, subject={"socially_vulnerable": True, "psychiatric_contact": True},
                                   concern={"categories": ["mental_health"]}), PSYCHIATRY, psp),
-        Example("RPL115-1-2-CHECK", "An adult in psychiatric care, not marked socially vulnerable, is "
+        Example(R.RPL115_1_2_CHECK, "An adult in psychiatric care, not marked socially vulnerable, is "
                 "referred to the police in PSP.", report(35, subject={"psychiatric_contact": True}),
                 POLICE, psp),
-        Example("RPL115-1-3-a", "A convicted 34-year-old released from prison 10 days ago is referred to "
+        Example(R.RPL115_1_3_A, "A convicted 34-year-old released from prison 10 days ago is referred to "
                 "Kriminalforsorgen in KSP.",
                 report(34, subject={"custody": {"kind": "prison", "convicted": True,
                                                 "release_date": _release(10)}},
                        concern={"categories": ["release", "crime"]}), PRISON, ksp),
-        Example("RPL115-1-3-b", "A convicted 17-year-old released from placement a month ago is referred to "
+        Example(R.RPL115_1_3_B, "A convicted 17-year-old released from placement a month ago is referred to "
                 "children's services in KSP.",
                 report(17, subject={"custody": {"kind": "placement", "convicted": True,
                                                 "release_date": _release(30)}},
                        concern={"categories": ["release"]}), SOCIAL, ksp),
-        Example("RPL115-1-3-c", "A 28-year-old released from remand custody and judged at risk of "
+        Example(R.RPL115_1_3_C, "A 28-year-old released from remand custody and judged at risk of "
                 "radicalisation is referred to the police in KSP.",
                 report(28, subject={"custody": {"kind": "remand", "radicalisation_risk": True,
                                                 "release_date": _release(5)}},
                        concern={"categories": ["radicalisation"]}), POLICE, ksp),
-        Example("RPL115-NOMATCH", "A 40-year-old with no psychiatric contact or release is referred to "
+        Example(R.RPL115_NOMATCH, "A 40-year-old with no psychiatric contact or release is referred to "
                 "children's services in SSP.", report(40, concern={"categories": ["crime"]}), SOCIAL, ssp),
-        Example("RPL115-OUTSIDE", "A 15-year-old is referred to culture & leisure without consent.",
+        Example(R.RPL115_OUTSIDE, "A 15-year-old is referred to culture & leisure without consent.",
                 report(15), DEPARTMENT, ssp),
-        Example("RPL115-OUTSIDE-CONSENT", "A 20-year-old who consented is referred to culture & leisure.",
+        Example(R.RPL115_OUTSIDE_CONSENT, "A 20-year-old who consented is referred to culture & leisure.",
                 report(20, consent={"subject": True}), DEPARTMENT, ssp),
-        Example("RPL115-OUTSIDE-CONSENT-UNCLEAR", "A 15-year-old's guardians consented but the young "
+        Example(R.RPL115_OUTSIDE_CONSENT_UNCLEAR, "A 15-year-old's guardians consented but the young "
                 "person did not; referred to culture & leisure.",
                 report(15, consent={"guardians": True}), DEPARTMENT, ssp),
-        Example("NOPERSON", "Vandalism at the station, no identifiable person, is shared with the police.",
+        Example(R.NOPERSON, "Vandalism at the station, no identifiable person, is shared with the police.",
                 report(None, concern={"categories": ["vandalism", "area_safety"],
                                       "location": "Albertslund Station"}), POLICE, ssp),
-        Example("MIN-FIELDS", "A 14-year-old with school absence is referred to the schools in SSP.",
+        Example(R.MIN_FIELDS, "A 14-year-old with school absence is referred to the schools in SSP.",
                 report(14, concern={"categories": ["school_absence"], "school_absence_pct": 12.0}),
                 SCHOOLS, ssp),
-        Example("MIN-FIELDS-EMPTY", "A 14-year-old is referred to the police in SSP under an agreement that "
+        Example(R.MIN_FIELDS_EMPTY, "A 14-year-old is referred to the police in SSP under an agreement that "
                 "lists no fields for the police.", report(14), POLICE, ssp,
                 agreement=Agreement.model_validate({**EXAMPLE_AGREEMENT.model_dump(), "fields": {
                     SourceKind.SCHOOL: frozenset({"subject.name"})}})),
-        Example("HEALTH-PSP", "A 16-year-old in psychiatric care is referred to children's services in SSP.",
+        Example(R.HEALTH_PSP, "A 16-year-old in psychiatric care is referred to children's services in SSP.",
                 report(16, subject={"psychiatric_contact": True}), SOCIAL, ssp),
-        Example("DBL-8", "A 16-year-old suspected of theft is referred to the police in SSP.",
+        Example(R.DBL_8, "A 16-year-old suspected of theft is referred to the police in SSP.",
                 report(16, concern={"categories": ["crime"]}), POLICE, ssp),
-        Example("DBL-11", "A 12-year-old identified by CPR number is referred to the police in SSP.",
+        Example(R.DBL_11, "A 12-year-old identified by CPR number is referred to the police in SSP.",
                 report(12), POLICE, ssp),
-        Example("STRFL141", "The police report a 17-year-old planning a knife attack this weekend.",
+        Example(R.STRFL141, "The police report a 17-year-old planning a knife attack this weekend.",
                 report(17, concern={"categories": ["weapons", "violence"], "planned_serious_crime": True})),
-        Example("BL133-1-1", "A teacher reports a 13-year-old in distress.", child_13),
-        Example("BL133-1-2", "A 24-year-old expecting a child is reported to be unable to care for it.",
+        Example(R.BL133_1_1, "A teacher reports a 13-year-old in distress.", child_13),
+        Example(R.BL133_1_2, "A 24-year-old expecting a child is reported to be unable to care for it.",
                 report(24, concern={"categories": ["wellbeing"], "expected_child_at_risk": True})),
-        Example("BL133-1-3", "A 12-year-old is reported for unlawful school absence.",
+        Example(R.BL133_1_3, "A 12-year-old is reported for unlawful school absence.",
                 report(12, concern={"categories": ["school_absence"]})),
-        Example("BL133-1-4", "A teacher suspects a 9-year-old is abused at home.",
+        Example(R.BL133_1_4, "A teacher suspects a 9-year-old is abused at home.",
                 report(9, concern={"categories": ["abuse"], "abuse_suspected": True})),
-        Example("BL133-2", "A 14-year-old has 18 % unlawful absence this quarter.",
+        Example(R.BL133_2, "A 14-year-old has 18 % unlawful absence this quarter.",
                 report(14, concern={"categories": ["school_absence"], "school_absence_pct": 18.0})),
-        Example("BL-ASSESS-24H", "A housing officer (not a public employee) reports a 13-year-old in "
+        Example(R.BL_ASSESS_24H, "A housing officer (not a public employee) reports a 13-year-old in "
                 "distress.", report(13, concern={"categories": ["wellbeing"], "child_at_risk": True},
                                     public=False)),
-        Example("BL-RECEIPT-6D", "A teacher reports a 13-year-old in distress on a Friday.", child_13),
-        Example("LEVEL-III", "A 17-year-old is reported carrying a knife.",
+        Example(R.BL_RECEIPT_6D, "A teacher reports a 13-year-old in distress on a Friday.", child_13),
+        Example(R.LEVEL_III, "A 17-year-old is reported carrying a knife.",
                 report(17, concern={"categories": ["weapons"]})),
-        Example("LEVEL-II", "A 19-year-old is reported for repeated shoplifting.",
+        Example(R.LEVEL_II, "A 19-year-old is reported for repeated shoplifting.",
                 report(19, concern={"categories": ["crime"]})),
-        Example("LEVEL-I", "A 19-year-old is reported for risk behaviour.", report(19)),
-        Example("ROUTE-URGENT", "A teacher suspects a 9-year-old is abused at home.",
+        Example(R.LEVEL_I, "A 19-year-old is reported for risk behaviour.", report(19)),
+        Example(R.ROUTE_URGENT, "A teacher suspects a 9-year-old is abused at home.",
                 report(9, concern={"categories": ["abuse"], "abuse_suspected": True})),
-        Example("ROUTE-PROACTIVE", "Unrest at the station, no identifiable person.",
+        Example(R.ROUTE_PROACTIVE, "Unrest at the station, no identifiable person.",
                 report(None, concern={"categories": ["area_safety"]})),
-        Example("ROUTE-OPERATIVE", "A 15-year-old hangs out late with older youths in the street.",
+        Example(R.ROUTE_OPERATIVE, "A 15-year-old hangs out late with older youths in the street.",
                 report(15, concern={"categories": ["risk_behaviour"]})),
-        Example("ROUTE-REACTIVE", "A 19-year-old is reported for repeated shoplifting.",
+        Example(R.ROUTE_REACTIVE, "A 19-year-old is reported for repeated shoplifting.",
                 report(19, concern={"categories": ["crime"]})),
     )
 

@@ -2,8 +2,10 @@
 
 `explain` runs the assessment and a disclosure decision for every partner and structure
 it is given, and returns them together with the assumptions made (purpose, justification,
-time). `explanation_json` is the machine-readable form. Pure: the caller supplies the
-report, the partners, the agreement and `now`; rendering for people is the CLI's job.
+time). `explanation_json` is the machine-readable form; its citations and reasons are the
+rule declarations (`rules.py`), the same ones docs/policies.md shows. Pure: the caller
+supplies the policy engine (and with it the agreement), the report, the partners and `now`;
+rendering for people is the CLI's job.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.policies.agreement import Agreement
-from hub.policies.assess import assess
 from hub.policies.decision import Assessment, Disclosure
-from hub.policies.disclose import Request, disclose, present_fields
+from hub.policies.disclose import Request
+from hub.policies.engine import PolicyEngine
 from hub.policies.facts import Recipient, SourceFacts
 from hub.policies.rules import RULES
 from hub.schemas.decision import Structure
@@ -50,7 +51,7 @@ class Explanation:
     strfl141_offences: tuple[str, ...] = ()  # the agreement's list, shown with a police alert
 
 
-def explain(report: ConcernReport, source: SourceFacts, agreement: Agreement, targets: Iterable[Target],
+def explain(engine: PolicyEngine, report: ConcernReport, source: SourceFacts, targets: Iterable[Target],
             now: datetime, *, justification: str | None = None, purpose: Purpose | None = None) -> Explanation:
     """Assess `report` and decide a disclosure to each target in each structure it sits in."""
     assumed = justification is None
@@ -61,19 +62,19 @@ def explain(report: ConcernReport, source: SourceFacts, agreement: Agreement, ta
         for structure in (s for s in Structure if s in t.recipient.structures):
             request = Request(report=report, recipient=t.recipient, structure=structure, purpose=purpose,
                               justification=why)
-            decisions.append((t, structure, disclose(request, agreement, now)))
-    assessment = assess(report, source, agreement, now)
-    present = present_fields(report)
+            decisions.append((t, structure, engine.disclose(request, now)))
+    assessment = engine.assess(report, source, now)
+    present = engine.present_fields(report)
     return Explanation(
         source=source, now=now, purpose=purpose, justification=why, justification_assumed=assumed,
         policy_version=assessment.policy_version, assessment=assessment,
         notification_fields=tuple(n.fields & present for n in assessment.notifications),
-        disclosures=tuple(decisions), strfl141_offences=agreement.straffeloven_141.offences,
+        disclosures=tuple(decisions), strfl141_offences=engine.agreement.straffeloven_141.offences,
     )
 
 
 def _reasons(rule_ids: Iterable[str]) -> list[dict[str, str]]:
-    return [{"rule_id": r, "citation": RULES[r].citation, "da": RULES[r].da, "en": RULES[r].en} for r in rule_ids]
+    return [{"rule_id": r.id, "citation": r.citation, "da": r.da, "en": r.en} for r in map(RULES.__getitem__, rule_ids)]
 
 
 def explanation_json(e: Explanation) -> dict[str, Any]:

@@ -86,6 +86,8 @@ class Recipient(_Fact):
     self_governing: bool = False
 
 
+# Kept as an lru_cache: a pure function of an immutable string (the same CPR number always
+# gives the same birth date), and people recur across reports and their referrals.
 @lru_cache(maxsize=8192)
 def _cpr_birth_date(cpr: str) -> date:
     if len(cpr) == 11 and cpr[6] == "-":  # the schema's canonical DDMMYY-SSSS
@@ -110,20 +112,10 @@ def age_on(birth: date | None, today: date) -> int | None:
     return today.year - birth.year - (today.month * 100 + today.day < birth.month * 100 + birth.day)
 
 
-# The last report's age: the same report is assessed and then disclosed to several partners.
-_last_age: tuple[ConcernReport | None, date | None, int | None] = (None, None, None)
-
-
 def age_of(report: ConcernReport, today: date) -> int | None:
     """The subject's age on `today` (None: no subject, or no birth date or CPR number)."""
-    global _last_age
-    last = _last_age
-    if last[0] is report and last[1] == today:  # the same frozen report: the same age
-        return last[2]
     subject = report.subject
-    age = age_on(born(subject), today) if subject is not None else None
-    _last_age = (report, today, age)
-    return age
+    return age_on(born(subject), today) if subject is not None else None
 
 
 def subject_age(report: ConcernReport, now: datetime) -> int | None:

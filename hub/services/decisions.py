@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.config.registry import Registry
-from hub.policies import Agreement, Effect, Request, disclose
+from hub.policies import Effect, PolicyEngine, Request
 from hub.policies.fields import project
 from hub.schemas import streams
 from hub.schemas.cloudevents import CloudEvent, new_event
@@ -26,6 +26,7 @@ from hub.schemas.events import (
     ReferralData,
     WithheldData,
 )
+from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import ConcernReport
 from hub.services.envelope import Rejection, parse_decision
 from hub.services.pipeline import Tx
@@ -42,9 +43,10 @@ class DecisionService:
     rejected_type = DECISION_REJECTED
     wake_relay = True  # rejections and withheld referrals are left to the relay
 
-    def __init__(self, registry: Registry, agreement: Agreement) -> None:
+    def __init__(self, registry: Registry, policy: PolicyEngine, *, limits: Limits = DEFAULT_LIMITS) -> None:
         self.registry = registry
-        self.agreement = agreement
+        self.policy = policy
+        self.limits = limits
 
     def receipts_for(self, stream: str) -> str | None:
         return None  # an entry that does not parse names no source to answer
@@ -52,7 +54,7 @@ class DecisionService:
     def parse(
         self, stream: str, entries: Sequence[Entry], now: datetime
     ) -> list[CloudEvent[TriageDecision] | Rejection]:
-        return [parse_decision(e, self.registry) for e in entries]
+        return [parse_decision(e, self.registry, now=now, limits=self.limits) for e in entries]
 
     def likely_done(self, entry: Entry) -> bool:
         return False
@@ -93,7 +95,7 @@ class DecisionService:
         for target in d.referrals:
             partner = self.registry.partner(target.partner_id)
             assert partner is not None
-            verdict = disclose(
+            verdict = self.policy.disclose(
                 Request(
                     report=report,
                     recipient=partner.recipient,
@@ -101,7 +103,6 @@ class DecisionService:
                     purpose=d.purpose,
                     justification=d.justification,
                 ),
-                self.agreement,
                 now,
             )
             if verdict.effect is Effect.SHARE:

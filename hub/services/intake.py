@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from hub.config.registry import Registry, Source
-from hub.policies import Agreement, Assessment, Notification, NotificationKind, assess
+from hub.policies import Assessment, Notification, NotificationKind, PolicyEngine
 from hub.policies.fields import project
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json
@@ -32,6 +32,7 @@ from hub.schemas.events import (
     ReceiptData,
     TriageQueued,
 )
+from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
 from hub.services.pipeline import Tx
 from hub.store.db import JsonText
@@ -94,10 +95,13 @@ class IntakeService:
     rejected_type = REPORT_REJECTED
     wake_relay = False  # every event is published after the commit (`publish_grace`)
 
-    def __init__(self, registry: Registry, agreement: Agreement, max_bytes: int) -> None:
+    def __init__(
+        self, registry: Registry, policy: PolicyEngine, max_bytes: int, *, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.registry = registry
-        self.agreement = agreement
+        self.policy = policy
         self.max_bytes = max_bytes
+        self.limits = limits
         self._recipients: dict[str, str] = {}  # partner kind -> the partner that gets its notifications
 
     def receipts_for(self, stream: str) -> str | None:
@@ -106,7 +110,7 @@ class IntakeService:
 
     def parse(self, stream: str, entries: Sequence[Entry], now: datetime) -> list[ParsedReport | Rejection]:
         source_id = self._source(stream).id
-        return [parse_entry(e, source_id, now, self.max_bytes) for e in entries]
+        return [parse_entry(e, source_id, now, self.max_bytes, limits=self.limits) for e in entries]
 
     def likely_done(self, entry: Entry) -> bool:
         # The urgent watch usually stores planned-crime entries first: the intake group looks
@@ -220,7 +224,7 @@ class _IntakeStager:
             out.duplicates += 1
             out.refs.append(existing[0])
             return
-        assessment = assess(parsed.report, source.facts, self.service.agreement, tx.now)
+        assessment = self.service.policy.assess(parsed.report, source.facts, tx.now)
         if not assessment.accepted:
             refusal = Rejection(
                 "unlawful_purpose",

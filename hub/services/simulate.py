@@ -1,7 +1,7 @@
 """What a new agreement would change: re-decide the stored referrals and compare.
 
 `load_referrals` reads the disclosure log's referral rows with their report and triage
-decision; `resimulate` (pure) decides each again under a new agreement and returns the
+decision; `resimulate` (pure) decides each again with a policy engine made from a new agreement and returns the
 ones whose effect or field set would differ. Each referral is re-decided at the time it
 was made, unless a time is given, so the comparison shows the agreement's effect and not
 the passing of time (people growing older, release windows closing).
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hub.config.registry import Registry
-from hub.policies import Agreement, Disclosure, Effect, Request, disclose
+from hub.policies import Disclosure, Effect, PolicyEngine, Request
 from hub.policies.fields import project
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Purpose
@@ -97,9 +97,9 @@ def load_referrals(engine: Engine) -> list[StoredReferral]:
     return out
 
 
-def redecide(stored: StoredReferral, registry: Registry, agreement: Agreement,
+def redecide(stored: StoredReferral, registry: Registry, policy: PolicyEngine,
              now: datetime | None = None) -> Change:
-    """Decide one stored referral again under `agreement` (at its own time unless `now`)."""
+    """Decide one stored referral again with `policy` (at its own time unless `now`)."""
     if stored.report is None:
         return Change(stored, None, (), (), problem="henvendelsen er slettet efter slettefristen")
     partner = registry.partner(stored.partner_id)
@@ -111,21 +111,21 @@ def redecide(stored: StoredReferral, registry: Registry, agreement: Agreement,
         purpose = Purpose(stored.purpose)
     except (ValidationError, ValueError):
         return Change(stored, None, (), (), problem="den gemte henvendelse kan ikke læses med det nuværende skema")
-    decision: Disclosure = disclose(
+    decision: Disclosure = policy.disclose(
         Request(report=report, recipient=partner.recipient, structure=structure, purpose=purpose,
                 justification=stored.justification),
-        agreement, now or stored.decided_at,
+        now or stored.decided_at,
     )
     # Compare what would actually be sent: the fields the report holds a value for.
     fields = tuple(sorted(project(report, decision.fields))) if decision.effect is Effect.SHARE else ()
     return Change(stored, decision.effect.value, fields, decision.rule_ids)
 
 
-def resimulate(stored: Sequence[StoredReferral], registry: Registry, agreement: Agreement,
+def resimulate(stored: Sequence[StoredReferral], registry: Registry, policy: PolicyEngine,
                now: datetime | None = None) -> SimulationResult:
-    """The stored referrals whose effect or field set would change under `agreement`."""
-    changes = [c for c in (redecide(s, registry, agreement, now) for s in stored) if changed(c)]
-    return SimulationResult(total=len(stored), changes=tuple(changes), policy_version=agreement.policy_version)
+    """The stored referrals whose effect or field set would change under `policy`'s agreement."""
+    changes = [c for c in (redecide(s, registry, policy, now) for s in stored) if changed(c)]
+    return SimulationResult(total=len(stored), changes=tuple(changes), policy_version=policy.policy_version)
 
 
 def changed(c: Change) -> bool:

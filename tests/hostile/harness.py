@@ -7,7 +7,6 @@ The HTTP app is built in one place (`http_app`): its signature is changing.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import io
 import json
 import logging
@@ -34,18 +33,14 @@ DEADLINE_S = 15.0
 
 
 def http_app(hub: Any, tokens: TokenStore) -> FastAPI:
-    """`POST /v1/reports` of the running hub (the one place the app is constructed). The
-    agreement (for refusals the policy makes at once) and the parser's limits are passed where
-    `create_http_app` takes them: its signature is changing in parallel."""
+    """`POST /v1/reports` of the running hub (the one place the app is constructed), with its
+    policy engine (for refusals the policy makes at once) and the parser's limits."""
     from hub.entrypoints.http import create_http_app
 
-    wanted = inspect.signature(create_http_app).parameters
-    options: dict[str, Any] = {}
-    if "agreement" in wanted:
-        options["agreement"] = hub.agreement
-    if "limits" in wanted:
-        options["limits"] = hub.settings.limits
-    return create_http_app(hub.client, hub.registry, tokens, max_bytes=hub.settings.max_body_bytes, **options)
+    settings = hub.settings
+    return create_http_app(
+        hub.client, hub.registry, tokens, settings.max_body_bytes, policy=hub.policy, limits=settings.limits
+    )
 
 
 # --- waiting ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, func, select
 
 from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
+from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.entry import Entry
 from hub.services.intake import IntakeService
@@ -30,7 +31,9 @@ def test_a_report_in_two_batches_of_one_transaction_is_stored_once(database_url:
     engine = make_engine(database_url)
     service = BatchPipeline(
         engine,
-        IntakeService(load_registry(default_registry_path()), load_agreement(default_agreement_path()), 1 << 20),
+        IntakeService(
+            load_registry(default_registry_path()), PolicyEngine(load_agreement(default_agreement_path())), 1 << 20
+        ),
         publish_grace=timedelta(seconds=10),
     )
     twice, other = cloudevent(SCHOOL, report_data()), cloudevent(SCHOOL, report_data())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from hub.policies import Agreement, Assessment, Disclosure, Recipient, Request, assess, disclose
+from hub.policies import Agreement, Assessment, Disclosure, PolicyEngine, Recipient, Request
 from hub.policies.examples import (
     DEPARTMENT,
     EXAMPLE_AGREEMENT,
@@ -47,15 +47,20 @@ NARROW_SSP_PLUS = variant(structures={"ssp_plus": ["social_services", "police"]}
 NO_SSP_PLUS = variant(ages={"ssp_max_age": 18, "ssp_plus_max_age": 18})
 
 
+def engine(agreement: Agreement) -> PolicyEngine:
+    """A fresh engine per case: a case's decision never comes from another case's memo."""
+    return PolicyEngine(agreement)
+
+
 def to(recipient: Recipient, structure: Structure, rep: ConcernReport, *, justification: str = JUSTIFICATION,
        purpose: Purpose = Purpose.CRIME_PREVENTION, agreement: Agreement = A,
        now: datetime = NOW) -> Callable[[], Disclosure]:
-    return lambda: disclose(Request(report=rep, recipient=recipient, structure=structure, purpose=purpose,
-                                    justification=justification), agreement, now)
+    return lambda: engine(agreement).disclose(Request(report=rep, recipient=recipient, structure=structure,
+                                                      purpose=purpose, justification=justification), now)
 
 
 def assessing(rep: ConcernReport, *, agreement: Agreement = A, now: datetime = NOW) -> Callable[[], Assessment]:
-    return lambda: assess(rep, SCHOOL_SOURCE, agreement, now)
+    return lambda: engine(agreement).assess(rep, SCHOOL_SOURCE, now)
 
 
 def birthday(years: int, days: int = 0) -> date:

@@ -85,14 +85,15 @@ def test_the_content_hash_ignores_comments_and_layout_but_not_values() -> None:
 
 
 def test_decisions_record_the_policy_and_agreement_versions(agreement: Agreement) -> None:
-    from hub.policies import Request, SourceFacts, assess, disclose
+    from hub.policies import PolicyEngine, Request, SourceFacts
 
     now = datetime.fromisoformat("2026-11-20T10:00:00+00:00")
     r = report(14)
-    d = disclose(Request(report=r, recipient=POLICE, structure=Structure.SSP, purpose=r.purpose,
-                         justification=JUSTIFICATION), agreement, now)
-    a = assess(r, SourceFacts(source_id="x", kind=SourceKind.SCHOOL), agreement, now)
-    assert d.policy_version == a.policy_version == agreement.policy_version
+    policy = PolicyEngine(agreement)
+    d = policy.disclose(Request(report=r, recipient=POLICE, structure=Structure.SSP, purpose=r.purpose,
+                                justification=JUSTIFICATION), now)
+    a = policy.assess(r, SourceFacts(source_id="x", kind=SourceKind.SCHOOL), now)
+    assert d.policy_version == a.policy_version == agreement.policy_version == policy.policy_version
     assert agreement.digest[:12] in d.policy_version and POLICY_LABEL in d.policy_version
 
 

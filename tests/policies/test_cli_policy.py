@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from hub.config.registry import Registry, default_agreement_path
 from hub.entrypoints.cli.policy import app
-from hub.policies import Agreement, Request, disclose
+from hub.policies import Agreement, PolicyEngine, Request
 from hub.policies.examples import report
 from hub.policies.fields import project
 from hub.schemas.decision import Structure
@@ -157,8 +157,8 @@ def _store_referral(s: Session, n: int, rep: ConcernReport, partner: str, struct
     s.flush()
     known = registry.partner(partner)
     recipient = known.recipient if known else registry.partners[0].recipient
-    d = disclose(Request(report=rep, recipient=recipient, structure=structure, purpose=rep.purpose,
-                         justification=JUSTIFICATION), agreement, when)
+    d = PolicyEngine(agreement).disclose(Request(report=rep, recipient=recipient, structure=structure,
+                                                 purpose=rep.purpose, justification=JUSTIFICATION), when)
     s.add(DisclosureRow(
         ref=f"ref-{n}", report_ref=ref, decision_id=decision.id, recipient=partner, structure=structure.value,
         kind="referral", effect=d.effect.value, fields=sorted(project(rep, d.fields)), legal_basis=list(d.citations),

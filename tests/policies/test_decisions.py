@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from hub.policies import Assessment, Disclosure, Effect, Verdict, combine
-from hub.policies.deadlines import assess_by, receipt_due_by
+from hub.policies.deadlines import WorkingDays, assess_by
 from hub.policies.examples import examples
 from hub.policies.fields import project
 
@@ -59,6 +59,7 @@ def test_the_assessment_fits_what_intake_stores_and_sends() -> None:
 
 
 def test_deadlines_need_an_aware_time() -> None:
+    receipt_due_by = WorkingDays().receipt_due_by
     with pytest.raises(ValueError, match="timezone-aware"):
         assess_by(datetime(2026, 11, 20, 10))
     with pytest.raises(ValueError, match="timezone-aware"):

@@ -5,6 +5,7 @@
 - no purely private information goes to a department outside SSP/PSP/KSP without consent;
 - a person who matches no structure is never disclosed about;
 - the same input always gives the same decision;
+- an engine's memo never changes a decision (a long-lived engine answers as a fresh one);
 plus the combining rule and the shape of every decision.
 """
 
@@ -21,14 +22,13 @@ from hub.policies import (
     Agreement,
     Disclosure,
     Effect,
+    PolicyEngine,
     Recipient,
     Request,
     SourceFacts,
     SourceKind,
     Verdict,
-    assess,
     combine,
-    disclose,
 )
 from hub.policies.examples import EXAMPLE_AGREEMENT
 from hub.policies.facts import age_on
@@ -46,7 +46,12 @@ NARROW = Agreement.model_validate({
     "structures": {"ssp": ["school", "police"], "ssp_plus": ["police"], "psp": ["psychiatry"],
                    "ksp": ["prison_probation"]},
 })
-AGREEMENTS = st.sampled_from([SHIPPED, EXAMPLE_AGREEMENT, NARROW])
+# One long-lived engine per agreement, as the composition root makes it: its memo tables fill
+# up over the whole run, so every property below is also checked against memoised answers. The
+# last one has tiny memo tables, so that clearing them when full is exercised too.
+POLICIES = [PolicyEngine(SHIPPED), PolicyEngine(EXAMPLE_AGREEMENT), PolicyEngine(NARROW),
+            PolicyEngine(SHIPPED, memo_limit=3)]
+AGREEMENTS = st.sampled_from(POLICIES)
 PROFILE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 nows = st.builds(
@@ -132,7 +137,7 @@ justifications = st.one_of(
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
+def requests(draw: st.DrawFn) -> tuple[Request, PolicyEngine, datetime]:
     """Mostly requests triage staff would make (a partner in the structure, crime prevention,
     a justification), so that shares are common; and anything else besides."""
     now = draw(nows)
@@ -153,7 +158,7 @@ DEPARTMENTS = st.builds(Recipient, partner_id=st.just("kultur-fritid"), kind=st.
 
 
 @st.composite
-def department_requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
+def department_requests(draw: st.DrawFn) -> tuple[Request, PolicyEngine, datetime]:
     now = draw(nows)
     recipient = draw(DEPARTMENTS)
     req = Request(report=draw(reports(now)), recipient=recipient,
@@ -163,7 +168,7 @@ def department_requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
 
 
 @st.composite
-def psychiatric_requests(draw: st.DrawFn) -> tuple[Request, Agreement, datetime]:
+def psychiatric_requests(draw: st.DrawFn) -> tuple[Request, PolicyEngine, datetime]:
     """A person in contact with psychiatry, referred to a registered partner in any structure it sits in."""
     now = draw(nows)
     recipient = draw(st.sampled_from(REGISTERED))
@@ -207,9 +212,9 @@ def consented(report: ConcernReport, now: datetime) -> bool:
 
 @PROFILE
 @given(requests())
-def test_nothing_is_ever_disclosed_for_investigation(case: tuple[Request, Agreement, datetime]) -> None:
-    req, agreement, now = case
-    d = disclose(req, agreement, now)
+def test_nothing_is_ever_disclosed_for_investigation(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    req, policy, now = case
+    d = policy.disclose(req, now)
     if req.purpose is Purpose.INVESTIGATION:
         assert d.effect is Effect.WITHHOLD and d.fields == frozenset()
         assert "RPL115-2" in {r.rule_id for r in d.reasons}
@@ -217,9 +222,10 @@ def test_nothing_is_ever_disclosed_for_investigation(case: tuple[Request, Agreem
 
 @PROFILE
 @given(st.one_of(psychiatric_requests(), requests()))
-def test_health_and_psychiatric_fields_never_leave_psp(case: tuple[Request, Agreement, datetime]) -> None:
-    req, agreement, now = case
-    d = disclose(req, agreement, now)
+def test_health_and_psychiatric_fields_never_leave_psp(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    req, policy, now = case
+    agreement = policy.agreement
+    d = policy.disclose(req, now)
     if d.fields & HEALTH_FIELDS:
         assert req.structure is Structure.PSP
         assert req.recipient.kind in agreement.structures.psp
@@ -228,9 +234,10 @@ def test_health_and_psychiatric_fields_never_leave_psp(case: tuple[Request, Agre
 
 @PROFILE
 @given(st.one_of(department_requests(), requests()))
-def test_no_private_information_to_a_department_without_consent(case: tuple[Request, Agreement, datetime]) -> None:
-    req, agreement, now = case
-    d = disclose(req, agreement, now)
+def test_no_private_information_to_a_department_without_consent(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    req, policy, now = case
+    agreement = policy.agreement
+    d = policy.disclose(req, now)
     if req.recipient.kind is SourceKind.MUNICIPAL_DEPARTMENT and req.report.subject is not None:
         if not consented(req.report, now):
             assert d.effect is not Effect.SHARE and not d.fields & PRIVATE_FIELDS
@@ -239,9 +246,10 @@ def test_no_private_information_to_a_department_without_consent(case: tuple[Requ
 
 @PROFILE
 @given(requests())
-def test_a_person_no_structure_covers_is_never_disclosed_about(case: tuple[Request, Agreement, datetime]) -> None:
-    req, agreement, now = case
-    d = disclose(req, agreement, now)
+def test_a_person_no_structure_covers_is_never_disclosed_about(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    req, policy, now = case
+    agreement = policy.agreement
+    d = policy.disclose(req, now)
     if not any(covered(req.report, s, agreement, now) for s in Structure):
         assert d.effect is not Effect.SHARE and d.fields == frozenset()
     if d.effect is Effect.SHARE:  # stronger: the structure referred to must cover them
@@ -250,22 +258,51 @@ def test_a_person_no_structure_covers_is_never_disclosed_about(case: tuple[Reque
 
 @PROFILE
 @given(requests())
-def test_the_same_input_always_gives_the_same_decision(case: tuple[Request, Agreement, datetime]) -> None:
-    req, agreement, now = case
-    first = disclose(req, agreement, now)
+def test_the_same_input_always_gives_the_same_decision(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    req, policy, now = case
+    first = policy.disclose(req, now)
     # A fresh copy of every input, as another worker would build it from the stored report.
     again = Request.model_validate(req.model_dump())
-    fresh = Agreement.model_validate(agreement.model_dump())
-    assert disclose(again, fresh, now) == first == disclose(req, agreement, now)
+    fresh = PolicyEngine(Agreement.model_validate(policy.agreement.model_dump()))
+    assert fresh.disclose(again, now) == first == policy.disclose(req, now)
     source = SourceFacts(source_id="herstedlund-skole", kind=SourceKind.SCHOOL)
-    assert assess(again.report, source, fresh, now) == assess(req.report, source, agreement, now)
+    assert fresh.assess(again.report, source, now) == policy.assess(req.report, source, now)
+
+
+@PROFILE
+@given(st.one_of(requests(), department_requests(), psychiatric_requests()))
+def test_the_memo_never_changes_a_decision(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    """A long-lived engine (memo tables full of earlier answers, some cleared) decides as a fresh
+    engine under the same agreement does, each decision made by an engine of its own: the same
+    values, field for field. The same report goes to the recipient in every structure and to every
+    registered partner, so that answers the memo holds for near neighbours of a request are there
+    to be wrongly reused."""
+    req, policy, now = case
+
+    def fresh() -> PolicyEngine:
+        return PolicyEngine(policy.agreement, policy.calendar)  # the calendar's memo is checked below
+
+    variants = [req] + [req.model_copy(update={"structure": s}) for s in Structure] + [
+        req.model_copy(update={"recipient": r, "structure": s}) for r in REGISTERED for s in sorted(r.structures)
+    ]
+    for q in variants:
+        assert policy.disclose(q, now).model_dump() == fresh().disclose(q, now).model_dump(), q
+    source = SourceFacts(source_id="herstedlund-skole", kind=SourceKind.SCHOOL)
+    memoised = policy.assess(req.report, source, now)
+    assert memoised.model_dump() == PolicyEngine(policy.agreement).assess(req.report, source, now).model_dump()
+    # Asked again, the memo answers, with the same decision; twenty years on, the same report is judged anew.
+    assert policy.disclose(req, now) == fresh().disclose(req, now)
+    assert policy.assess(req.report, source, now) == memoised
+    later = now + timedelta(days=20 * 365)
+    assert policy.disclose(req, later).model_dump() == fresh().disclose(req, later).model_dump()
 
 
 @PROFILE
 @given(requests())
-def test_every_decision_is_explained_and_minimised(case: tuple[Request, Agreement, datetime]) -> None:
-    req, agreement, now = case
-    d = disclose(req, agreement, now)
+def test_every_decision_is_explained_and_minimised(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    req, policy, now = case
+    agreement = policy.agreement
+    d = policy.disclose(req, now)
     assert set(d.rule_ids) <= set(RULES) and list(d.citations) == [CITATIONS[r] for r in d.rule_ids]
     assert d.reasons and d.policy_version == agreement.policy_version
     assert d.fields <= ALL_FIELDS
@@ -283,9 +320,9 @@ def test_every_decision_is_explained_and_minimised(case: tuple[Request, Agreemen
 
 @PROFILE
 @given(nows.flatmap(lambda now: st.tuples(st.just(now), reports(now))), AGREEMENTS)
-def test_assessment_properties(case: tuple[datetime, ConcernReport], agreement: Agreement) -> None:
+def test_assessment_properties(case: tuple[datetime, ConcernReport], policy: PolicyEngine) -> None:
     now, report = case
-    a = assess(report, SourceFacts(source_id="x", kind=SourceKind.OTHER), agreement, now)
+    a = policy.assess(report, SourceFacts(source_id="x", kind=SourceKind.OTHER), now)
     assert list(a.citations) == [CITATIONS[r] for r in a.rule_ids]
     if report.purpose is Purpose.INVESTIGATION:
         assert not a.accepted and a.notifications == ()
@@ -332,10 +369,11 @@ def test_present_fields_are_exactly_what_projection_sends(report: ConcernReport)
 
 @PROFILE
 @given(st.one_of(requests(), department_requests(), psychiatric_requests()))
-def test_the_hot_path_evaluates_exactly_the_rule_table(case: tuple[Request, Agreement, datetime]) -> None:
-    from hub.policies.disclose import evaluate, evaluate_all, facts
+def test_the_hot_path_evaluates_exactly_the_rule_table(case: tuple[Request, PolicyEngine, datetime]) -> None:
+    from hub.policies.disclose import evaluate, evaluate_all
 
-    f = facts(*case)
+    req, policy, now = case
+    f = policy.facts(req, now)
     assert evaluate(f) == evaluate_all(f)
 
 

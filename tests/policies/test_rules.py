@@ -70,3 +70,34 @@ def test_decisions_carry_one_citation_per_rule_and_a_reason(rule_id: str) -> Non
     assert [CITATIONS[r] for r in d.rule_ids] == list(d.citations)
     assert d.reasons and {r.rule_id for r in d.reasons} <= set(d.rule_ids)
     assert isinstance(d, (Assessment, Disclosure))
+
+
+def test_each_rule_is_declared_once_and_code_names_it_by_its_declaration() -> None:
+    """A rule id is written as a string only in its declaration (rules.py); assessment and
+    disclosure bind the declared `Rule` objects the same way (`Binding`), so the decisions,
+    docs/policies.md and `hub policy explain` all read the one declaration."""
+    import ast
+    from pathlib import Path
+
+    import hub.policies
+    from hub.policies import assess, disclose
+
+    for path in sorted(Path(hub.policies.__file__).parent.glob("*.py")):
+        if path.name == "rules.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in RULES]
+        assert literals == [], f"{path.name} names rules by string: {literals}"
+    tables = (
+        assess.PURPOSE_RULES,
+        assess.ALERT_RULES,
+        assess.NOTIFICATION_TABLE,
+        assess.DATA_RULES,
+        assess.LEVEL_RULES,
+        disclose.CONDITION_TABLE,
+        *disclose.BASIS_TABLES.values(),
+    )
+    for table in tables:
+        for binding in table:
+            for r in binding.rules:
+                assert RULES[r.id] is r, r.id  # the declaration itself, not a copy

@@ -179,7 +179,7 @@ async def _scenario(settings: Settings, url: str, outage: Any, logs: LogCapture)
             assert await events(client, streams.DEADLETTER) == []
 
             # The mapping itself (hub/store/db.py transient_on_driver_errors), on the service.
-            service = BatchPipeline(hub.engine, IntakeService(hub.registry, hub.agreement, settings.max_body_bytes))
+            service = BatchPipeline(hub.engine, IntakeService(hub.registry, hub.policy, settings.max_body_bytes))
             probe = Entry(INTAKE, "1-1", {k.encode(): v.encode() for k, v in entry(report(799)).items()})
             with pytest.raises(TransientError) as raised:
                 await anyio.to_thread.run_sync(service.process, INTAKE, [probe], datetime.now(UTC))

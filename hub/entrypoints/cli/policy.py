@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from hub.config.registry import Registry, default_agreement_path, default_registry_path, load_registry
 from hub.entrypoints import labels as da
-from hub.policies import Agreement, Effect, SourceFacts, SourceKind, check_agreement
+from hub.policies import Agreement, Effect, PolicyEngine, SourceFacts, SourceKind, WorkingDays, check_agreement
 from hub.policies.agreement import registry_warnings
 from hub.policies.deadlines import danish_time
 from hub.policies.explain import Explanation, Target, explain, explanation_json
@@ -266,7 +266,9 @@ def explain_cmd(
         fail(f"kilden {source_id!r} findes ikke i registeret; kendte kilder: {', '.join(s.id for s in reg.sources)}")
     else:
         facts = known.facts
-    result = explain(report, facts, read_agreement(agreement), targets(reg), parse_now(now),
+    moment = parse_now(now)
+    policy = PolicyEngine(read_agreement(agreement), WorkingDays(years=(moment.year,)))
+    result = explain(policy, report, facts, targets(reg), moment,
                      justification=justification, purpose=Purpose(report.purpose))
     if as_json:
         typer.echo(json.dumps(explanation_json(result), ensure_ascii=False, indent=2))
@@ -335,7 +337,7 @@ def simulate_cmd(
         fail("databasen kan ikke læses eller har ingen tabeller endnu (kør 'hub db upgrade')")
     finally:
         engine.dispose()
-    result = resimulate(stored, reg, new, parse_now(now) if now else None)
+    result = resimulate(stored, reg, PolicyEngine(new), parse_now(now) if now else None)
     if as_json:
         typer.echo(json.dumps(simulation_json(result), ensure_ascii=False, indent=2))
     else:

@@ -1,0 +1,298 @@
+"""The policy engine: the rules of `assess.py` and `disclose.py` applied under one agreement.
+
+`PolicyEngine(agreement, calendar)` is made once, in the composition root (`hub.bootstrap`), and
+handed to the services that decide: `assess(report, source, now)` for an incoming report,
+`disclose(request, now)` for a referral. It holds everything the decisions reuse as plain
+instance state, so there is no module-level cache, no `global` and nothing mutable inside a
+frozen value anywhere in `hub/policies` (a test checks it):
+
+- `_assessments`: the assessment without its deadlines, keyed by the fired rule ids (a few
+  hundred combinations in practice);
+- `_notifications`: the `Notification` value, keyed by (kind, rule ids) (a few dozen);
+- `_disclosures`: the `Disclosure` value, keyed by (verdicts, field rules, fields, structure,
+  partner id);
+- `_fields`: the allowed fields and the field rules that shaped them, keyed by (partner kind,
+  structure, department, person, present fields) (at most 8 x 3 x 2 x 2 x 2**11);
+- `_last_age`, `_last_present`: the last report's subject age and present fields, keyed by the
+  report object (held, so its identity cannot be reused): one entry each;
+- `calendar` (`WorkingDays`): the holidays per year and the receipt deadline per receipt hour
+  (see `deadlines.py`).
+
+The four tables are each cleared when they reach `memo_limit` entries (default 65,536).
+Every entry is a pure function of its key and the agreement, so a memo never changes a
+decision (a property test compares an engine's answers with a fresh engine's), and one engine
+may be shared by the worker threads: a dict read or write is atomic, and the one-slot memos
+are replaced as whole tuples.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TypeVar
+
+from hub.policies import rules as R
+from hub.policies.agreement import Agreement, Derived, derive
+from hub.policies.assess import (
+    DATA_INDEX,
+    LEVELS,
+    ROUTES,
+    facts_for,
+    level,
+    notification_grounds,
+    route,
+    rpl115_2,
+    strfl141,
+)
+from hub.policies.deadlines import WorkingDays, assess_by
+from hub.policies.decision import (
+    Assessment,
+    Disclosure,
+    Effect,
+    Notification,
+    NotificationKind,
+    Verdict,
+    build,
+    combine,
+)
+from hub.policies.disclose import (
+    Facts,
+    Request,
+    criminal_data_note,
+    evaluate,
+    narrowed_fields,
+    present_fields,
+)
+from hub.policies.disclose import facts as disclosure_facts
+from hub.policies.facts import SourceFacts, age_of
+from hub.policies.rules import CITATIONS, REASONS
+from hub.schemas.report import ConcernReport
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+MEMO_LIMIT = 65536  # entries per memo table (each is cleared when it reaches this)
+
+SHARE = Effect.SHARE
+POLICE_ALERT, CHILDREN_NOTIFICATION = NotificationKind.POLICE_ALERT, NotificationKind.CHILDREN_NOTIFICATION
+_REFUSED = (R.RPL115_2.id,)
+_STRFL141 = R.STRFL141.id
+_BL133_1_4 = R.BL133_1_4.id
+_DBL_8 = R.DBL_8.id
+_RECEIPT = R.BL_RECEIPT_6D.id
+_DEADLINES = (R.BL_ASSESS_24H.id,)
+_DEADLINES_PROFESSIONAL = (R.BL_ASSESS_24H.id, R.BL_RECEIPT_6D.id)
+_MIN_FIELDS_EMPTY_WITHHOLD = R.MIN_FIELDS_EMPTY.withhold
+_NO_FIELDS: frozenset[str] = frozenset()
+_NO_REPORT: tuple[ConcernReport | None, date | None, int | None] = (None, None, None)
+
+
+class PolicyEngine:
+    """Decisions under one agreement, with their memo tables (see the module docstring)."""
+
+    def __init__(self, agreement: Agreement, calendar: WorkingDays | None = None, *, memo_limit: int = MEMO_LIMIT):
+        self.agreement = agreement
+        self.calendar = calendar if calendar is not None else WorkingDays()
+        self.derived: Derived = derive(agreement)
+        self.memo_limit = memo_limit
+        self._assessments: dict[tuple[str, ...], Assessment] = {}
+        self._notifications: dict[tuple[NotificationKind, tuple[str, ...]], Notification] = {}
+        self._disclosures: dict[tuple[object, ...], Disclosure] = {}
+        self._fields: dict[tuple[object, ...], tuple[frozenset[str], tuple[str, ...], bool]] = {}
+        # The last report's age and present fields: a report is assessed and then disclosed to
+        # several partners in a row. Keyed on the report object (held, so its identity cannot be
+        # reused while it is here); a report is frozen, so the same object gives the same values.
+        self._last_age = _NO_REPORT
+        self._last_present: tuple[ConcernReport | None, frozenset[str]] = (None, _NO_FIELDS)
+        self._refused = build(
+            Assessment,
+            self._values(
+                _REFUSED,
+                accepted=False,
+                queue=None,
+                suggested_level=None,
+                suggested_pillar=None,
+                notifications=(),
+                assess_by=None,
+                receipt_due_by=None,
+            ),
+        )
+
+    @property
+    def policy_version(self) -> str:
+        """What every decision records: the policy's release and hash, and the agreement's."""
+        return self.derived.policy_version
+
+    def memo_sizes(self) -> dict[str, int]:
+        """How many entries each memo table holds (for tests and diagnostics)."""
+        return {
+            "assessments": len(self._assessments),
+            "notifications": len(self._notifications),
+            "disclosures": len(self._disclosures),
+            "fields": len(self._fields),
+        }
+
+    # --- shared facts ----------------------------------------------------------------------
+
+    def age(self, report: ConcernReport, today: date) -> int | None:
+        last = self._last_age
+        if last[0] is report and last[1] == today:
+            return last[2]
+        age = age_of(report, today)
+        self._last_age = (report, today, age)
+        return age
+
+    def present_fields(self, report: ConcernReport) -> frozenset[str]:
+        last = self._last_present
+        if last[0] is report:
+            return last[1]
+        fields = present_fields(report)
+        self._last_present = (report, fields)
+        return fields
+
+    def _remember(self, table: dict[_K, _V], key: _K, value: _V) -> _V:
+        if len(table) >= self.memo_limit:
+            table.clear()
+        table[key] = value
+        return value
+
+    # --- assess ----------------------------------------------------------------------------
+
+    def _values(self, rule_ids: tuple[str, ...], **values: object) -> dict[str, object]:
+        return {
+            **values,
+            "rule_ids": rule_ids,
+            "citations": tuple(CITATIONS[r] for r in rule_ids),
+            "reasons": tuple(REASONS[r] for r in rule_ids),
+            "policy_version": self.derived.policy_version,
+        }
+
+    def _notification(
+        self, kind: NotificationKind, rule_ids: tuple[str, ...], grounds: tuple[str, ...]
+    ) -> Notification:
+        key = (kind, rule_ids)
+        found = self._notifications.get(key)
+        if found is None:
+            nf = self.agreement.notification_fields
+            fields = nf.police_alert if kind is POLICE_ALERT else nf.children_notification
+            found = Notification(kind=kind, rule_ids=rule_ids, grounds=grounds, fields=fields)
+            self._remember(self._notifications, key, found)
+        return found
+
+    def _template(
+        self, rule_ids: tuple[str, ...], grounds: tuple[str, ...], level_id: str | None, route_id: str
+    ) -> Assessment:
+        """The assessment for this set of fired rules, without deadlines."""
+        notifications = []
+        if _STRFL141 in rule_ids:
+            notifications.append(self._notification(POLICE_ALERT, (_STRFL141,), (_STRFL141,)))
+        if grounds:
+            deadlines = tuple(r for r in rule_ids if r in _DEADLINES_PROFESSIONAL)
+            notifications.append(self._notification(CHILDREN_NOTIFICATION, grounds + deadlines, grounds))
+        queue, pillar = ROUTES[route_id]
+        return build(
+            Assessment,
+            self._values(
+                rule_ids,
+                accepted=True,
+                queue=queue,
+                suggested_level=LEVELS[level_id].value if level_id is not None else None,
+                suggested_pillar=pillar.value,
+                notifications=tuple(notifications),
+                assess_by=None,
+                receipt_due_by=None,
+            ),
+        )
+
+    def assess(self, report: ConcernReport, source: SourceFacts, now: datetime) -> Assessment:
+        """Assess one report received at `now` from `source`. Never raises for a valid report."""
+        f = facts_for(report, self.age(report, now.date()))
+        if rpl115_2(f) is not None:
+            return self._refused
+
+        alert = strfl141(f) is not None
+        fired = [_STRFL141] if alert else []
+        grounds = notification_grounds(f)
+        if grounds:
+            fired.extend(grounds)
+            fired.extend(_DEADLINES_PROFESSIONAL if report.reporter.public_employee else _DEADLINES)
+        for rid, check in DATA_INDEX:
+            if check(f) is not None:
+                fired.append(rid)
+        level_verdict = level(f)
+        level_id = level_verdict[0] if level_verdict is not None else None  # its rule id
+        if level_id is not None:
+            fired.append(level_id)
+        route_id = route(f, level_id, alert or _BL133_1_4 in grounds).id  # urgent: a police alert or abuse
+        fired.append(route_id)
+
+        # Everything but the deadlines depends only on the rules that fired: build it once.
+        rule_ids = tuple(fired)
+        template = self._assessments.get(rule_ids)
+        if template is None:
+            template = self._remember(
+                self._assessments, rule_ids, self._template(rule_ids, grounds, level_id, route_id)
+            )
+        if not grounds:
+            return template
+        values = dict(template.__dict__)
+        values["assess_by"] = assess_by(now)
+        if _RECEIPT in rule_ids:
+            values["receipt_due_by"] = self.calendar.receipt_due_by(now)
+        return build(Assessment, values)
+
+    # --- disclose --------------------------------------------------------------------------
+
+    def _allowed_fields(self, f: Facts) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Minimisation: the recipient kind's allow-list, narrowed to what may go in this
+        structure and to what the report holds; and the field rules that shaped them."""
+        # Everything but DBL-8 follows from these, all immutable: computed once per engine.
+        key = (f.kind, f.structure, f.department, f.subject is not None, self.present_fields(f.req.report))
+        found = self._fields.get(key)
+        if found is None:
+            found = self._remember(self._fields, key, narrowed_fields(self.agreement, *key))
+        fields, applied, criminal = found
+        if criminal and criminal_data_note(f):
+            return fields, (*applied, _DBL_8)
+        return fields, applied
+
+    def facts(self, req: Request, now: datetime) -> Facts:
+        """What the disclosure rules read about `req` at `now`."""
+        return disclosure_facts(req, self.agreement, self.derived, now, self.age(req.report, now.date()))
+
+    def disclose(self, req: Request, now: datetime) -> Disclosure:
+        """Decide one disclosure: share (with the exact field set), withhold or escalate."""
+        f = self.facts(req, now)
+        verdicts: list[Verdict] = evaluate(f)
+        effect = combine(verdicts)
+        fields = _NO_FIELDS
+        applied: tuple[str, ...] = ()
+        if effect is SHARE:
+            fields, applied = self._allowed_fields(f)
+            if not fields:
+                verdicts.append(_MIN_FIELDS_EMPTY_WITHHOLD)
+                effect, applied = combine(verdicts), ()
+        # Equal outcomes give equal decisions: reuse the frozen value instead of building it again.
+        structure, partner_id = f.structure, f.recipient.partner_id
+        key = (tuple(verdicts), applied, fields, structure, partner_id)
+        found = self._disclosures.get(key)
+        if found is not None:
+            return found
+        rule_ids = tuple(v.rule_id for v in verdicts) + applied
+        if effect is SHARE:
+            shown = [v.rule_id for v in verdicts if v.effect is SHARE or v.effect is None] + list(applied)
+        else:
+            shown = [v.rule_id for v in verdicts if v.effect is effect]
+        decision = build(
+            Disclosure,
+            {
+                "effect": effect,
+                "structure": structure.value,
+                "partner_id": partner_id,
+                "fields": fields,
+                "rule_ids": rule_ids,
+                "citations": tuple(CITATIONS[r] for r in rule_ids),
+                "reasons": tuple(REASONS[r] for r in shown),
+                "policy_version": self.derived.policy_version,
+            },
+        )
+        return self._remember(self._disclosures, key, decision)
