@@ -28,6 +28,7 @@ from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.relay import OutboxRelay
+from hub.runtime.stream_guard import LossWatch, create_groups, guarded
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
 from hub.runtime.transport import consumer_name
@@ -44,7 +45,6 @@ from hub.schemas import streams
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
-from hub.services.stream_guard import LossWatch, create_groups, guarded
 from hub.store.db import make_engine, migrate
 
 log = get_logger("hub.bootstrap")

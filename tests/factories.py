@@ -87,6 +87,7 @@ def decision(
     level: str = "I",
     pillar: str = "reactive",
     source: str = "dke-triage",
+    time: datetime | None = None,
 ) -> dict[str, Any]:
     return cloudevent(
         source,
@@ -100,4 +101,5 @@ def decision(
             "referrals": [{"structure": s, "partner_id": p} for s, p in referrals],
         },
         type_=DECISION_MADE,
+        time=time,
     )

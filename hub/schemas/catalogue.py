@@ -5,7 +5,7 @@ it, the event types it carries with their pydantic models, the consumer groups t
 reads it with and the agreement's `retention_days` key that limits its age. Everything
 that needs the list of streams derives from this table: consumer-group creation
 (`hub.bootstrap`), `hub streams`, retention trimming (`hub.services.retention`), the Redis
-ACL file (`hub.services.acl`), the check for trimmed intake (`hub.services.stream_guard`),
+ACL file (`hub.services.acl`), the check for trimmed intake (`hub.runtime.stream_guard`),
 the JSON Schemas (`hub schemas`) and the benchmark.
 
 Adding a stream is one row here plus its handler. A pattern's placeholders are filled from

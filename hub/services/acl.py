@@ -11,7 +11,7 @@ the `hub` service user reaches every `hub.*` key but no server administration; t
 
 A writer holds `XADD` and nothing else on what it writes: no `XTRIM`, `XDEL`, `XSETID`,
 `DEL`. Redis 7 cannot refuse `XADD`'s own `MAXLEN`/`MINID` trimming to a user that may
-`XADD` (see deploy/README.md); the hub notices such a trim (`hub.services.stream_guard`).
+`XADD` (see deploy/README.md); the hub notices such a trim (`hub.runtime.stream_guard`).
 
 Rights are granted per stream with Redis 7 selectors, `(<commands> <key permissions>)`: a
 command is allowed only on the keys of the selector that names it, so the `XADD` a school
@@ -105,7 +105,7 @@ def writer_grants(catalogue: Catalogue, party: Party) -> list[Grant]:
 
     `XADD` only: no `XTRIM`, `XDEL`, `XSETID`, `DEL`, `UNLINK` or group commands on what it
     writes. Redis cannot refuse `XADD ... MAXLEN/MINID` to a user that may `XADD` at all
-    (deploy/README.md); `hub.services.stream_guard` notices such a trim."""
+    (deploy/README.md); `hub.runtime.stream_guard` notices such a trim."""
     written, read = tuple(catalogue.written_by(party)), tuple(catalogue.read_by(party))
     grants = [Grant(("xadd",), "W", written)] if written else []
     if read:

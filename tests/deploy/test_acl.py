@@ -24,11 +24,11 @@ from hub.config.registry import Partner, Registry, Source, default_registry_path
 from hub.entrypoints.cli.acl import app
 from hub.policies import SourceKind
 from hub.runtime.relay import XADD_ALL
+from hub.runtime.stream_guard import Loss, LossWatch, create_groups, guarded, loss
 from hub.schemas import streams
 from hub.schemas.catalogue import Inputs, expand
 from hub.schemas.decision import Structure
 from hub.services.acl import acl_lines, acl_users, partner_user, render
-from hub.services.stream_guard import Loss, LossWatch, create_groups, guarded, loss
 from tests.deploy.redis_server import require_redis7, running_redis
 
 REPO = Path(__file__).resolve().parents[2]

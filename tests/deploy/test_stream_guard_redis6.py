@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aredis
 
+from hub.runtime.stream_guard import LossWatch, create_groups, guarded, loss
 from hub.schemas import catalogue, streams
-from hub.services.stream_guard import LossWatch, create_groups, guarded, loss
 from tests.deploy.redis_server import running_redis
 
 pytestmark = pytest.mark.integration

@@ -44,8 +44,8 @@ class Stored:
 @pytest.fixture
 def stored(database_url: str, tmp_path: Path) -> Iterator[Stored]:
     container = Container(Settings(env="test", data_dir=tmp_path / "data", database_url=database_url))
-    engine, registry, agreement = container.engine, container.registry, container.agreement
-    intake = BatchPipeline(engine, IntakeService(registry, agreement, 1 << 20))
+    engine, registry = container.engine, container.registry
+    intake = BatchPipeline(engine, IntakeService(registry, container.policy, 1 << 20))
     data = report_data()
     cpr = data["subject"]["cpr"]
 
@@ -62,8 +62,8 @@ def stored(database_url: str, tmp_path: Path) -> Iterator[Stored]:
     bad = b'{"specversion": "1.0", "id": "x",'
     intake.process(streams.intake(SCHOOL), [Entry(streams.intake(SCHOOL), "3-0", {b"event": bad})], T1)
 
-    decided = decision(school_ref, [("ssp", POLICE), ("ksp", "kriminalforsorgen")])
-    BatchPipeline(engine, DecisionService(registry, agreement)).process(
+    decided = decision(school_ref, [("ssp", POLICE), ("ksp", "kriminalforsorgen")], time=T2)
+    BatchPipeline(engine, DecisionService(registry, container.policy)).process(
         streams.DECISIONS, [_entry(streams.DECISIONS, "1-0", entry(decided))], T2
     )
     yield Stored(container, cpr, school_ref, police_ref, area_ref, bad)

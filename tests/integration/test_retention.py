@@ -9,9 +9,9 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from hub.config.registry import default_registry_path, load_registry
+from hub.runtime.stream_guard import Loss, create_groups, loss
 from hub.schemas import streams
 from hub.services.retention import Cutoffs, purge_database, trim_streams
-from hub.services.stream_guard import Loss, create_groups, loss
 from hub.store.models import Decision, Disclosure, Outbox, Report
 from tests.factories import cloudevent, decision, entry, report_data
 from tests.integration.wire import read_events

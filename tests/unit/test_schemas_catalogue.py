@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from hub.config.registry import Registry, default_registry_path, load_registry
 from hub.entrypoints.cli import app
+from hub.runtime.stream_guard import guarded
 from hub.schemas import catalogue, events, streams
 from hub.schemas.catalogue import EVENT_DATA, HubGroup, StreamRow, json_schema
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
 from hub.services.acl import acl_lines
 from hub.services.retention import RETENTION_KEYS, retained_streams
-from hub.services.stream_guard import guarded
 from tests.factories import cloudevent, report_data
 
 
