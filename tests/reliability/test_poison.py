@@ -31,7 +31,7 @@ from hub.store import repository as repo
 from hub.store.db import make_engine
 from hub.store.models import DeadLetterRecord
 from tests.factories import CHILD_NAME, cloudevent, entry, report_data
-from tests.reliability.conftest import LogCapture
+from tests.logcapture import LogCapture
 from tests.reliability.helpers import (
     ADDRESS,
     SCHOOL,
