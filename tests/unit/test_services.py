@@ -7,12 +7,16 @@ SQL store keeps the same contract (`tests/integration/test_batch_store_contract.
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
+import hub.services
 from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.schemas import streams
 from hub.schemas.entry import Entry
@@ -20,7 +24,6 @@ from hub.schemas.events import ALERT_RAISED, REFERRAL_ISSUED, REFERRAL_WITHHELD,
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService
 from hub.services.pipeline import BatchPipeline, Outcome
-from hub.store.models import ProcessedEntry
 from hub.store.rows import RowBatch
 from tests.factories import cloudevent, decision, entry, planned_crime_data, report_data
 from tests.fakes import InMemoryDatabase
@@ -211,8 +214,6 @@ def test_a_decision_on_an_unknown_report_is_refused(db: InMemoryDatabase, decisi
 def test_the_fake_keeps_nothing_unless_committed_and_enforces_keys(db: InMemoryDatabase) -> None:
     """The fake's own contract: a transaction not committed leaves nothing, and a key the
     database enforces raises IntegrityError (the pipeline's retry depends on both)."""
-    from sqlalchemy.exc import IntegrityError
-
     rows = RowBatch(NOW)
     rows.processed(INTAKE, "1-0")
     with db.unit_of_work() as uow:
@@ -225,4 +226,18 @@ def test_the_fake_keeps_nothing_unless_committed_and_enforces_keys(db: InMemoryD
         rows.processed(INTAKE, "1-0")
         with pytest.raises(IntegrityError):
             uow.store.write(rows)
-    assert db.rows(ProcessedEntry.__tablename__) == []  # type: ignore[arg-type]
+    assert db.rows("processedentry") == []
+
+
+@pytest.mark.parametrize("module", ["pipeline", "intake", "decisions"])
+def test_the_batch_path_reaches_storage_only_through_the_port(module: str) -> None:
+    """No session in the pipeline or its stagers: what they read and write goes through
+    `Tx.store` (`hub.store.batch.BatchStore`), which is what lets these tests run on the fake."""
+    path = Path(hub.services.__file__).parent / f"{module}.py"
+    tree = ast.parse(path.read_text())
+    imported = {
+        f"{node.module}.{a.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for a in node.names
+    }
+    storage = {n for n in imported if n.startswith(("sqlmodel.", "hub.store.lookups.", "hub.store.db.Unit"))}
+    assert storage <= {"hub.store.lookups.subject_key"}  # a pure function: the case key of a CPR number
+    assert not [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "session"]
