@@ -20,7 +20,7 @@ import redis.asyncio as aredis
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, RedisRouter, StreamSub
 from faststream.redis.annotations import RedisStreamMessage
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from hub.bootstrap import Container, load_settings
 from hub.config.registry import Source
@@ -39,8 +39,8 @@ from hub.schemas.events import (
 )
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
 from hub.services.intake import disclosed_data, triage_queued
-from hub.store import repository as repo
-from hub.store.models import Disclosure, ProcessedEntry, Report, TriageItem
+from hub.store.lookups import subject_key
+from hub.store.models import Case, Disclosure, ProcessedEntry, Report, TriageItem
 
 GROUP = "bench-naive"
 
@@ -104,6 +104,19 @@ def run_naive(
     asyncio.run(main())
 
 
+def _case_for(s: Session, key: str | None, now: datetime) -> Case:
+    """The subject's oldest case, or a new one (an area observation always gets a new one): one
+    ORM query per report, as a handler without batches would do it."""
+    if key is not None:
+        found = s.exec(select(Case).where(Case.subject_key == key).order_by(col(Case.id))).first()
+        if found is not None:
+            return found
+    case = Case(subject_key=key, created_at=now)
+    s.add(case)
+    s.flush()
+    return case
+
+
 def _rejected(source_id: str, r: Rejection, now: datetime) -> tuple[str, dict[str, Any]]:
     receipt = ReceiptData(status="rejected", report_event_id=r.event_id, code=r.code, message=r.message)
     return streams.receipts(source_id), new_event(REPORT_REJECTED, receipt, now=now, subject=r.code)
@@ -116,7 +129,7 @@ def _store(
     if not a.accepted or a.queue is None:
         return [_rejected(source.id, Rejection("unlawful_purpose", a.reasons[0].en, (), p.event_id), now)]
     report = p.report
-    case = repo.case_for(s, repo.subject_key(report.subject.cpr if report.subject else None), now)
+    case = _case_for(s, subject_key(report.subject.cpr if report.subject else None), now)
     receipt = new_event(
         REPORT_ACCEPTED, ReceiptData(status="accepted", report_event_id=p.event_id, report_ref=p.ref), now=now
     )

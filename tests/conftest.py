@@ -15,14 +15,11 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import text
 
 from hub.config.settings import Settings
 from hub.runtime.embedded_redis import EmbeddedRedis
-from hub.store.db import make_engine, migrate
-
-REQUIRE_ALL = os.environ.get("HUB_TEST_REQUIRE_ALL") == "1"
-TABLES = ["disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"]
+from hub.store.db import migrate
+from tests.databases import REQUIRE_ALL, fresh_database_url
 
 
 @pytest.fixture(scope="session")
@@ -57,18 +54,7 @@ def postgres_url() -> str | None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.sqlite3'}"
-        return
-    if postgres_url is None:
-        if REQUIRE_ALL:
-            pytest.fail("HUB_TEST_DATABASE_URL is not set but HUB_TEST_REQUIRE_ALL=1")
-        pytest.skip("PostgreSQL not configured (set HUB_TEST_DATABASE_URL)")
-    engine = make_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    yield postgres_url
+    yield fresh_database_url(request.param, tmp_path, postgres_url)
 
 
 @pytest.fixture

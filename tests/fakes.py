@@ -1,15 +1,27 @@
-"""Shared fakes for the unit tests of the stream worker (no Redis, no database)."""
+"""Shared fakes for unit tests (no Redis, no database): the stream worker's Redis and pipeline,
+and an in-memory unit of work for the batch pipeline's services (`InMemoryDatabase`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+from sqlalchemy import JSON, Integer, PrimaryKeyConstraint, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+import hub.store.models  # noqa: F401  (the tables, registered on SQLModel.metadata)
 from hub.runtime.worker import Output, StreamWorker, WorkerSettings
 from hub.schemas.entry import Entry
 from hub.services.pipeline import Outcome
+from hub.store.batch import StoredReceipt, StoredReport
 from hub.store.bulk import OutboxRow
+from hub.store.db import dump_json
+from hub.store.rows import RowBatch
 
 
 class FakeRedis:
@@ -117,3 +129,191 @@ def lone_worker(name: str, group: str, client: FakeRedis, process: ProcessFn, **
     priority = options.pop("priority", False)
     settings = WorkerSettings(name=name, group=group, consumer="c", max_deliveries=5, priority=priority)
     return StreamWorker(settings, LonePipeline(process), client, **options)  # type: ignore[arg-type]
+
+
+# --- an in-memory unit of work for the batch pipeline -------------------------------------------
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Schema:
+    """What the fake enforces and fills in for one table, read from its SQLModel table (so the
+    fake's keys are the database's): unique keys (primary keys too), foreign keys, the
+    autoincremented id, column defaults, JSON columns."""
+
+    columns: tuple[str, ...]
+    unique: tuple[tuple[str, ...], ...]
+    foreign: tuple[tuple[str, str, str], ...]  # column, parent table, parent column
+    autoid: bool
+    defaults: tuple[tuple[str, Any], ...]
+    json: frozenset[str]
+
+
+@functools.cache
+def _schema(name: str) -> _Schema:
+    table = SQLModel.metadata.tables[name]
+    unique = {
+        tuple(c.name for c in k.columns)
+        for k in table.constraints
+        if isinstance(k, PrimaryKeyConstraint | UniqueConstraint)
+    }
+    id_column = table.c.get("id")
+    return _Schema(
+        columns=tuple(c.name for c in table.columns),
+        unique=tuple(sorted(unique)),
+        foreign=tuple((fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys),
+        autoid=id_column is not None and id_column.primary_key and isinstance(id_column.type, Integer),
+        defaults=tuple(
+            (c.name, c.default.arg)  # type: ignore[attr-defined]
+            for c in table.columns
+            if c.default is not None and c.default.is_scalar
+        ),
+        json=frozenset(c.name for c in table.columns if isinstance(c.type, JSON)),
+    )
+
+
+def _violation(table: str, what: str) -> IntegrityError:
+    return IntegrityError(f"INSERT INTO {table}", None, Exception(what))
+
+
+class InMemoryDatabase:
+    """The hub's tables as lists of rows (dicts), for fast service unit tests: what the batch
+    pipeline writes (cases, reports, triage items, disclosures, decisions, dead letters, outbox
+    and tracking rows). Unique and foreign keys are the database's: a conflict raises
+    `IntegrityError`, as the database does (so the pipeline's retry path runs). A transaction
+    works on a copy; nothing is visible here unless it commits.
+
+        db = InMemoryDatabase()
+        pipeline = BatchPipeline(None, steps, unit_of_work=db.unit_of_work)
+    """
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[Row]] = {t.name: [] for t in SQLModel.metadata.sorted_tables}
+        self.last_id: dict[str, int] = dict.fromkeys(self.tables, 0)
+        self.commits = 0
+        self.rollbacks = 0
+
+    def unit_of_work(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def rows(self, table: str, **where: Any) -> list[Row]:
+        """The committed rows of `table` (its SQL name, e.g. "triageitem") whose columns equal `where`."""
+        return [dict(r) for r in self.tables[table] if all(r[k] == v for k, v in where.items())]
+
+
+class FakeUnitOfWork:
+    """One transaction on an `InMemoryDatabase` (a `hub.store.batch.BatchUnitOfWork`)."""
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self.db = db
+        self._store: FakeBatchStore | None = None
+
+    @property
+    def store(self) -> FakeBatchStore:
+        assert self._store is not None, "outside the transaction"
+        return self._store
+
+    def __enter__(self) -> FakeUnitOfWork:
+        tables = {name: [dict(r) for r in rows] for name, rows in self.db.tables.items()}
+        self._store = FakeBatchStore(tables, dict(self.db.last_id))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._store is not None:  # not committed: dropped
+            self.db.rollbacks += 1
+        self._store = None
+
+    def commit(self) -> None:
+        self.db.tables, self.db.last_id = self.store.tables, self.store.last_id
+        self.db.commits += 1
+        self._store = None
+
+
+class FakeBatchStore:
+    """`hub.store.batch.BatchStore` on the tables of one fake transaction."""
+
+    def __init__(self, tables: dict[str, list[Row]], last_id: dict[str, int]) -> None:
+        self.tables = tables
+        self.last_id = last_id
+
+    def processed_ids(self, stream: str, entry_ids: Sequence[str]) -> set[str]:
+        wanted = set(entry_ids)
+        return {
+            r["entry_id"] for r in self.tables["processedentry"] if r["stream"] == stream and r["entry_id"] in wanted
+        }
+
+    def receipts_by_event(self, source_id: str, event_ids: Iterable[str]) -> dict[str, StoredReceipt]:
+        wanted = set(event_ids)
+        return {
+            r["event_id"]: (r["ref"], r["receipt_event"])
+            for r in self.tables["report"]
+            if r["source_id"] == source_id and r["event_id"] in wanted
+        }
+
+    def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
+        wanted = set(refs)
+        return {r["ref"]: (r["payload"], r["case_id"]) for r in self.tables["report"] if r["ref"] in wanted}
+
+    def decision_exists(self, source_id: str, event_id: str) -> bool:
+        return any(r["source_id"] == source_id and r["event_id"] == event_id for r in self.tables["decision"])
+
+    def insert_decisions(self, rows: list[Row]) -> list[int]:
+        return self._insert("decision", rows)
+
+    def mark_decided(self, report_refs: Iterable[str], now: datetime) -> None:
+        refs = set(report_refs)
+        for row in self.tables["triageitem"]:
+            if row["report_ref"] in refs:
+                row.update(status="decided", decided_at=now)
+
+    def write(self, rows: RowBatch) -> None:
+        for table, batch in rows.drain(lambda key: self._case_id(key, rows.now)):
+            if not batch:
+                continue
+            ids = self._insert(table, batch)
+            if table == "outbox" and rows.publishes:
+                rows.published += [(i, r["stream"], str(r["event"])) for i, r in zip(ids, batch, strict=True)]
+
+    def _case_id(self, key: str | None, now: datetime) -> int:
+        """The subject's oldest case, or a new one (no key: always new), as `RowBatch.write` does."""
+        if key is not None and (found := [r["id"] for r in self.tables["case"] if r["subject_key"] == key]):
+            return int(min(found))
+        return self._insert("case", [{"subject_key": key, "created_at": now}])[0]
+
+    def _insert(self, table: str, rows: list[Row]) -> list[int]:
+        """Insert `rows` (all or none), as the database would store and return them."""
+        schema = _schema(table)
+        existing = self.tables[table]
+        keys = {k: {tuple(r[c] for c in k) for r in existing} for k in schema.unique}
+        last_id = self.last_id[table]
+        added: list[Row] = []
+        for given in rows:
+            unknown = set(given) - set(schema.columns)
+            assert not unknown, f"no such columns in {table}: {unknown}"
+            row: Row = dict.fromkeys(schema.columns)
+            row.update(schema.defaults)
+            row.update(given)
+            if schema.autoid and row["id"] is None:
+                last_id += 1
+                row["id"] = last_id
+            for column in schema.json:  # stored as JSON: read back as the database returns it
+                if row[column] is not None:
+                    row[column] = orjson.loads(dump_json(row[column]))
+            for key, seen in keys.items():
+                value = tuple(row[c] for c in key)
+                if None in value:
+                    continue  # NULLs never conflict
+                if value in seen:
+                    raise _violation(table, f"UNIQUE constraint failed: {table}.{', '.join(key)}")
+                seen.add(value)
+            for column, parent, parent_column in schema.foreign:
+                if row[column] is not None and not any(
+                    p[parent_column] == row[column] for p in (*self.tables[parent], *(added if parent == table else ()))
+                ):
+                    raise _violation(table, f"FOREIGN KEY constraint failed: {table}.{column}")
+            added.append(row)
+        existing += added
+        if schema.autoid:
+            self.last_id[table] = max([last_id, *(r["id"] for r in added)])
+        return [r["id"] for r in added] if schema.autoid else []

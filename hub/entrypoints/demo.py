@@ -29,6 +29,7 @@ from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
 from hub.services.envelope import report_ref
+from hub.store import queries
 from hub.store.models import ProcessedEntry
 
 DECIDER = "dke-triage"
@@ -178,19 +179,19 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
                 effect = "withhold"
                 lines.append(f"    → {da.STRUCTURE[target.structure]} {target.partner}: TILBAGEHOLDT")
                 for r in _withheld_reasons(hub, ref, target.partner):
-                    lines.append(f"      [{r['rule_id']}] {r['da']}")
+                    lines.append(f"      [{r.rule_id}] {r.da}")
             if effect != target.expect:
                 problems.append(f"{target.structure}:{target.partner} ventede {target.expect}, fik {effect}")
         ok_all &= _report(lines, problems)
     return lines, ok_all
 
 
-def _withheld_reasons(hub: Hub, ref: str, partner: str) -> list[dict[str, str]]:
-    from hub.store.repository import disclosures_for
-
-    with Session(hub.engine) as s:
-        rows = [d for d in disclosures_for(s, ref) if d.recipient == partner and d.effect != "share"]
-    return rows[0].reasons if rows else []
+def _withheld_reasons(hub: Hub, ref: str, partner: str) -> tuple[queries.Reason, ...]:
+    with queries.reading(hub.engine) as s:
+        view = queries.case_view(s, ref)
+    referrals = [r for d in view.decisions for r in d.referrals] if view else []
+    withheld = [r for r in referrals if r.recipient == partner and not r.shared]
+    return withheld[0].reasons if withheld else ()
 
 
 def _report(lines: list[str], problems: list[str]) -> bool:

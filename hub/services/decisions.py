@@ -31,7 +31,6 @@ from hub.schemas.report import ConcernReport
 from hub.services.envelope import Rejection, parse_decision
 from hub.services.pipeline import Tx
 from hub.store.db import JsonText, dump_json
-from hub.store.lookups import decision_exists, insert_decisions, mark_decided, reports_by_ref
 from hub.store.models import Disclosure
 
 
@@ -177,11 +176,11 @@ class _DecisionStager:
         self.staged: list[_Staged] = []
 
     def batch(self, stream: str, parsed: Sequence[CloudEvent[TriageDecision]]) -> None:
-        self.reports.update(reports_by_ref(self.tx.session, (p.data.report_ref for p in parsed)))
+        self.reports.update(self.tx.store.reports_by_ref(p.data.report_ref for p in parsed))
 
     def entry(self, stream: str, entry: Entry, parsed: CloudEvent[TriageDecision]) -> None:
         tx = self.tx
-        if tx.look_up and decision_exists(tx.session, parsed.source, parsed.id):
+        if tx.look_up and tx.store.decision_exists(parsed.source, parsed.id):
             return  # recorded before: acked, not done again
         staged = self.service._stage(parsed, self.reports, tx.now)
         if isinstance(staged, Rejection):
@@ -191,10 +190,10 @@ class _DecisionStager:
             tx.out.accepted += 1
 
     def finish(self) -> None:
-        s, rows = self.tx.session, self.tx.rows
-        ids = insert_decisions(s, [d.decision for d in self.staged])
+        store, rows = self.tx.store, self.tx.rows
+        ids = store.insert_decisions([d.decision for d in self.staged])
         for decision_id, d in zip(ids, self.staged, strict=True):
             for disclosure, out_stream, text in d.disclosures:
                 rows.add(Disclosure, decision_id=decision_id, **disclosure)
                 rows.outbox(out_stream, text)
-        mark_decided(s, (d.decision["report_ref"] for d in self.staged), self.tx.now)
+        store.mark_decided((d.decision["report_ref"] for d in self.staged), self.tx.now)

@@ -36,7 +36,7 @@ from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
 from hub.services.pipeline import Tx
 from hub.store.db import JsonText
-from hub.store.lookups import receipts_by_event, subject_key
+from hub.store.lookups import subject_key
 from hub.store.models import Disclosure, Report, TriageItem
 from hub.store.rows import CaseRef, RowBatch
 
@@ -213,7 +213,7 @@ class _IntakeStager:
     def batch(self, stream: str, parsed: Sequence[ParsedReport]) -> None:
         self.source = source = self.service._source(stream)
         if self.tx.look_up:
-            stored = receipts_by_event(self.tx.session, source.id, (p.event_id for p in parsed))
+            stored = self.tx.store.receipts_by_event(source.id, (p.event_id for p in parsed))
             self.known.update({(source.id, event_id): found for event_id, found in stored.items()})
 
     def entry(self, stream: str, entry: Entry, parsed: ParsedReport) -> None:

@@ -12,6 +12,10 @@ decisions (`hub.services.decisions`) are the two today. To add one: write a `Ste
 `BatchPipeline(engine, steps, publish_grace=...)` in `hub.bootstrap.build` and hand it to a
 `StreamWorker`.
 
+Storage is reached only through the transaction's port, `Tx.store` (`hub.store.batch.BatchStore`),
+never a raw session: the pipeline opens its transactions with a unit-of-work factory, by default
+the SQL one on the engine; the unit tests give it an in-memory one (`tests/fakes.py`).
+
 The first attempt assumes the batch is new (the usual case) and looks nothing up, except the
 tracking rows of entries the steps say are likely done (`Steps.likely_done`); the unique
 constraints catch a redelivered entry, an event sent twice or another worker's race. Then
@@ -28,7 +32,6 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from hub import metrics
 from hub.schemas import streams
@@ -36,10 +39,10 @@ from hub.schemas.cloudevents import new_event_json
 from hub.schemas.entry import Entry
 from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter, ReceiptData
 from hub.services.envelope import Rejection, event_id_of
+from hub.store.batch import BatchStore, UnitOfWorkFactory, sql_unit_of_work
 from hub.store.bulk import OutboxRow
-from hub.store.db import JsonText, UnitOfWork, transient_on_driver_errors
+from hub.store.db import JsonText, transient_on_driver_errors
 from hub.store.deadletters import deadletter_record
-from hub.store.lookups import processed_ids
 from hub.store.rows import RowBatch
 
 P = TypeVar("P")
@@ -89,7 +92,7 @@ class Outcome:
 class Tx:
     """One transaction of the pipeline, as a stager sees it."""
 
-    session: Session
+    store: BatchStore  # storage: look-ups, and the rows' write at the end
     rows: RowBatch
     now: datetime
     look_up: bool  # the retry after a unique violation: look up what may be stored already
@@ -174,8 +177,20 @@ _NOTHING: frozenset[str] = frozenset()
 class BatchPipeline(Generic[P]):
     """Stores batches of entries for one use case (`Steps`), one transaction per call."""
 
-    def __init__(self, engine: Engine, steps: Steps[P], *, publish_grace: timedelta | None = None) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        engine: Engine | None,
+        steps: Steps[P],
+        *,
+        publish_grace: timedelta | None = None,
+        unit_of_work: UnitOfWorkFactory | None = None,
+    ) -> None:
+        # `unit_of_work`: opens each transaction; by default the SQL one on `engine`.
+        if unit_of_work is None:
+            if engine is None:
+                raise ValueError("BatchPipeline needs an engine or a unit_of_work factory")
+            unit_of_work = sql_unit_of_work(engine)
+        self.unit_of_work = unit_of_work
         self.steps = steps
         # Set: the caller publishes each batch's events after the commit (`Outcome.publish`)
         # and the relay takes over only those still unsent this long after.
@@ -210,17 +225,17 @@ class BatchPipeline(Generic[P]):
     ) -> Outcome:
         out = Outcome(relay=self.steps.wake_relay)
         steps = self.steps
-        with UnitOfWork(self.engine) as uow:
-            s = uow.session
+        with self.unit_of_work() as uow:
+            store = uow.store
             rows = RowBatch(now, self.publish_grace)
-            tx = Tx(s, rows, now, look_up, out, steps.rejected_type)
+            tx = Tx(store, rows, now, look_up, out, steps.rejected_type)
             stager = steps.begin(tx)
             for stream, entries, results in parsed:
                 done: Set[str]
                 if look_up:
-                    done = processed_ids(s, stream, [e.entry_id for e in entries])
+                    done = store.processed_ids(stream, [e.entry_id for e in entries])
                 elif look_first and (likely := [e.entry_id for e in entries if steps.likely_done(e)]):
-                    done = processed_ids(s, stream, likely)
+                    done = store.processed_ids(stream, likely)
                 else:
                     done = _NOTHING
                 stager.batch(stream, [r for r in results if not isinstance(r, Rejection)])
@@ -234,7 +249,7 @@ class BatchPipeline(Generic[P]):
                         stager.entry(stream, entry, result)
                     rows.processed(stream, entry.entry_id)
             stager.finish()
-            rows.write(s)
+            store.write(rows)
             uow.commit()
         out.publish = rows.published
         return out
@@ -254,11 +269,11 @@ class BatchPipeline(Generic[P]):
     def _give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
         out = Outcome(relay=True)
         receipts = self.steps.receipts_for(stream) if reason != UNKNOWN_SOURCE else None
-        with UnitOfWork(self.engine) as uow:
-            s = uow.session
+        with self.unit_of_work() as uow:
+            store = uow.store
             rows = RowBatch(now, self.publish_grace)
-            tx = Tx(s, rows, now, True, out, self.steps.rejected_type)
-            done = processed_ids(s, stream, [e.entry_id for e in entries])
+            tx = Tx(store, rows, now, True, out, self.steps.rejected_type)
+            done = store.processed_ids(stream, [e.entry_id for e in entries])
             for e in entries:
                 out.ack.append(e.entry_id)
                 if e.entry_id in done:
@@ -271,7 +286,7 @@ class BatchPipeline(Generic[P]):
                 tx.deadletter(stream, e, reason, detail)
                 out.dead += 1
                 rows.processed(stream, e.entry_id)
-            rows.write(s)
+            store.write(rows)
             uow.commit()
         out.publish = rows.published
         return out

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from hub.store import repository as repo
 from hub.store.db import UnitOfWork
+from hub.store.deadletters import deadletter, decode_fields, record_replay
 
 Xadd = Callable[[str, dict[bytes, bytes]], str]  # stream, fields -> the new entry's id
 
@@ -45,7 +45,7 @@ def replay(
     outcomes: list[Replayed | NotReplayed] = []
     for record_id in record_ids:
         with UnitOfWork(engine) as uow:
-            record = repo.deadletter(uow.session, record_id, for_update=True)
+            record = deadletter(uow.session, record_id, for_update=True)
             if record is None:
                 outcomes.append(NotReplayed(record_id, "unknown"))
                 continue
@@ -53,12 +53,12 @@ def replay(
                 outcomes.append(NotReplayed(record_id, "replayed_before", record.replay_count, record.replay_entry_id))
                 continue
             try:
-                fields = repo.decode_fields(record.payload, record.payload_encoding)
+                fields = decode_fields(record.payload, record.payload_encoding)
             except ValueError as exc:
                 outcomes.append(NotReplayed(record_id, "undecodable", detail=str(exc)))
                 continue
             new_id = xadd(record.stream, fields)
-            repo.record_replay(record, new_id, now)
+            record_replay(record, new_id, now)
             uow.session.add(record)
             uow.commit()
             outcomes.append(Replayed(record_id, record.stream, new_id))

@@ -1,6 +1,8 @@
 """Dead-letter rows: an entry kept whole (its fields, losslessly encoded) for inspection and
 replay. Plain values in, no transport types; the redacted event for `hub.deadletter.v1` is
-built by the services and goes out as an outbox row."""
+built by the services and goes out as an outbox row. The replay (`hub.services.replay`) loads
+a record locked and records its replay here; listings are in the query layer
+(`hub.store.queries.dead_letters`)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.store.models import PAYLOAD_FIELDS_V1, PAYLOAD_KV_LINES
+from sqlmodel import Session, select
+
+from hub.store.models import PAYLOAD_FIELDS_V1, PAYLOAD_KV_LINES, DeadLetterRecord
 
 
 def encode_fields(fields: Mapping[bytes, bytes]) -> bytes:
@@ -68,3 +72,18 @@ def deadletter_record(
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
         "created_at": now,
     }
+
+
+def deadletter(session: Session, record_id: int, *, for_update: bool = False) -> DeadLetterRecord | None:
+    """The record with this id (locked until the transaction ends with `for_update`, on PostgreSQL)."""
+    query = select(DeadLetterRecord).where(DeadLetterRecord.id == record_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def record_replay(record: DeadLetterRecord, new_entry_id: str, now: datetime) -> None:
+    """The record was written to its stream again, as `new_entry_id` (the caller adds and commits it)."""
+    record.replayed_at = now
+    record.replay_count += 1
+    record.replay_entry_id = new_entry_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,6 +115,21 @@ class RowBatch:
                 executemany_sqlite(conn, table, rows)
             else:
                 conn.execute(insert(table), rows)
+
+    @property
+    def publishes(self) -> bool:
+        """Whether the caller publishes the outbox rows itself (then `published` lists them)."""
+        return self._relay_after is not None
+
+    def drain(self, case_id: Callable[[str | None], int]) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Everything added since the last write, as (table name, rows), parents first, with
+        each new case's id from `case_id(subject key)` (asked once per case): how a store that
+        is not SQL writes the batch (the tests' in-memory one). Such a store appends the outbox
+        rows it writes to `published` itself when `publishes`."""
+        for slot, key in enumerate(self._keys):
+            if slot not in self._ids:
+                self._ids[slot] = case_id(key)
+        return [(table.name, self._take(table)) for table in _BATCH_TABLES]
 
     def _take(self, table: Table) -> list[dict[str, Any]]:
         """The table's rows added since the last write, with their cases' ids filled in."""

@@ -28,7 +28,7 @@ from hub.store.db import make_engine
 from hub.store.models import ProcessedEntry, Report
 from tests.factories import cloudevent, entry, planned_crime_data, report_data
 from tests.integration.wire import pending_count, read_events, stream_events
-from tests.reliability.conftest import LogCapture
+from tests.logcapture import LogCapture
 
 POLICE = "politi-vestegn"
 INTAKE = streams.intake(POLICE)

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from hub.logs import configure
+from tests.logcapture import LogCapture
 from tests.reliability.helpers import HubProcess
-
-
-class LogCapture:
-    """The hub's JSON log lines of an in-process run, as a worker process would write them."""
-
-    def __init__(self) -> None:
-        self.buffer = io.StringIO()
-
-    def attach(self) -> None:
-        """(Re)configure logging into the buffer (the CLI reconfigures logging when it runs)."""
-        configure(json=True, level="DEBUG")
-        handler = logging.getLogger().handlers[0]
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(self.buffer)
-
-    @property
-    def text(self) -> str:
-        return self.buffer.getvalue()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from hub.schemas import streams
 from hub.store.models import DeadLetterRecord, Report
 from hub.store.tokens import TokenStore
 from tests.factories import cloudevent, entry, report_data
-from tests.reliability.conftest import LogCapture
+from tests.logcapture import LogCapture
 from tests.reliability.helpers import (
     SCHOOL,
     assert_no_personal_data,

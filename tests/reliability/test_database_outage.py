@@ -37,7 +37,7 @@ from hub.services.pipeline import BatchPipeline
 from hub.store.db import migrate
 from hub.store.models import DeadLetterRecord, Outbox, Report
 from tests.factories import cloudevent, entry
-from tests.reliability.conftest import LogCapture
+from tests.logcapture import LogCapture
 from tests.reliability.helpers import (
     SCHOOL,
     assert_no_personal_data,

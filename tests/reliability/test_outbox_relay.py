@@ -17,7 +17,6 @@ import redis.asyncio as aredis
 from sqlmodel import col
 
 from hub.runtime.relay import OutboxRelay
-from hub.store import repository as repo
 from hub.store.db import UnitOfWork, make_engine, migrate
 from hub.store.models import Outbox
 from tests.reliability.helpers import count_rows
@@ -32,7 +31,9 @@ async def test_two_relays_on_one_outbox_send_each_row_once(clean_redis: str, dat
     now = datetime.now(UTC)
     with UnitOfWork(engine) as uow:
         for i in range(ROWS):
-            repo.add_outbox(uow.session, STREAM, {"specversion": "1.0", "id": f"row-{i}", "data": {}}, now)
+            uow.session.add(
+                Outbox(stream=STREAM, event={"specversion": "1.0", "id": f"row-{i}", "data": {}}, created_at=now)
+            )
         uow.commit()
     engine.dispose()
 

@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import pytest
 import redis.asyncio as aredis
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
 from hub.bootstrap import running
@@ -27,11 +27,11 @@ from hub.runtime.transport import ensure_group
 from hub.schemas import streams
 from hub.services.envelope import ParsedReport
 from hub.services.intake import IntakeService
-from hub.store import repository as repo
 from hub.store.db import make_engine
+from hub.store.deadletters import decode_fields
 from hub.store.models import DeadLetterRecord
 from tests.factories import CHILD_NAME, cloudevent, entry, report_data
-from tests.reliability.conftest import LogCapture
+from tests.logcapture import LogCapture
 from tests.reliability.helpers import (
     ADDRESS,
     SCHOOL,
@@ -125,9 +125,9 @@ async def test_a_poison_entry_is_answered_at_once_without_holding_up_others_and_
         # The database keeps the entry whole, for inspection and replay.
         engine = make_engine(settings.database_url or "")
         with Session(engine) as s:
-            [record] = repo.deadletters(s)
+            [record] = s.exec(select(DeadLetterRecord)).all()
             assert record.reason == "processing_failed" and record.entry_id == poison_id
-            assert repo.decode_fields(record.payload, record.payload_encoding) == {
+            assert decode_fields(record.payload, record.payload_encoding) == {
                 k.encode(): v.encode() for k, v in entry(poison).items()
             }
             record_id = record.id
@@ -275,9 +275,9 @@ async def test_an_entry_that_keeps_coming_back_is_dead_lettered_after_max_delive
         await eventually(lambda: _none_pending(client), timeout=5, what="both acked")
         engine = make_engine(settings.database_url or "")
         with Session(engine) as s:
-            records = {r.entry_id: r for r in repo.deadletters(s)}
+            records = {r.entry_id: r for r in s.exec(select(DeadLetterRecord))}
         engine.dispose()
-        assert repo.decode_fields(records[ids[1]].payload, records[ids[1]].payload_encoding) == {
+        assert decode_fields(records[ids[1]].payload, records[ids[1]].payload_encoding) == {
             b"event": b"[" * 100_000
         }  # kept whole, for inspection
         assert records[ids[0]].reason == "max_deliveries"

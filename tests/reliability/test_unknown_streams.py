@@ -14,7 +14,7 @@ from hub.config.settings import Settings
 from hub.runtime.worker.unknown import stream_label
 from hub.schemas import streams
 from tests.factories import cloudevent, entry, report_data
-from tests.reliability.conftest import LogCapture
+from tests.logcapture import LogCapture
 from tests.reliability.helpers import SCHOOL, events, eventually, log_events, pending
 
 MISTYPED = "hub.intake.herstedlund-skol.v1"  # a well-formed source id, just not a configured one

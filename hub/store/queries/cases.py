@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from hub.schemas.report import ConcernReport
+from hub.store.lookups import subject_key
 from hub.store.models import Case, Decision, Disclosure, Report, TriageItem
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
@@ -23,7 +24,6 @@ from hub.store.queries.views import (
     as_utc,
     utc_or_none,
 )
-from hub.store.repository import subject_key
 
 
 def _reasons(raw: list[dict[str, str]] | None) -> tuple[Reason, ...]:

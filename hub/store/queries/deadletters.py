@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from hub.store.deadletters import decode_fields
 from hub.store.models import DeadLetterRecord
 from hub.store.queries.views import DeadLetterSummary, DeadLetterView, PayloadField, as_utc, utc_or_none
-from hub.store.repository import decode_fields
 
 
 def _summary(r: DeadLetterRecord) -> DeadLetterSummary:

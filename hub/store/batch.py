@@ -1,0 +1,117 @@
+"""The storage port of a batch transaction, and its SQL unit of work.
+
+The batch pipeline (`hub.services.pipeline`) and the use cases' stagers reach storage only
+through `BatchStore`: the look-ups of the batch path and the writes of its rows (`RowBatch`),
+never through a raw session. `BatchUnitOfWork` is one transaction holding one; it rolls back
+unless `commit()` is called. A unique key violated raises `sqlalchemy.exc.IntegrityError`
+(the pipeline's cue to roll back and try once more, looking first).
+
+`SqlUnitOfWork` is the real one: `hub.store.lookups` and `RowBatch.write` on one session,
+with exactly their statements and round trips (this is the hot path: the port adds one call
+per batch, no work per entry). The tests' in-memory one (`tests/fakes.py`) keeps the same
+contract; `tests/integration/test_batch_store_contract.py` runs both.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from hub.store import lookups
+from hub.store.db import UnitOfWork
+from hub.store.rows import RowBatch
+
+StoredReceipt = tuple[str, dict[str, Any] | str]  # report ref, the receipt sent for it
+StoredReport = tuple[dict[str, Any], int | None]  # the report as accepted, its case id
+
+
+class BatchStore(Protocol):
+    """What one batch transaction reads and writes."""
+
+    def processed_ids(self, stream: str, entry_ids: Sequence[str]) -> set[str]:
+        """The entries of `stream` among `entry_ids` that have a tracking row (were processed)."""
+
+    def receipts_by_event(self, source_id: str, event_ids: Iterable[str]) -> dict[str, StoredReceipt]:
+        """Reports already stored for these CloudEvent ids: event id -> (report ref, receipt sent)."""
+
+    def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
+        """Stored reports: ref -> (the report as accepted, its case id)."""
+
+    def decision_exists(self, source_id: str, event_id: str) -> bool:
+        """Whether the decision event (`source_id`, `event_id`) is recorded."""
+
+    def insert_decisions(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert decision rows (in order) and return their ids."""
+
+    def mark_decided(self, report_refs: Iterable[str], now: datetime) -> None:
+        """The triage items of these reports are decided (no item: nothing to do)."""
+
+    def write(self, rows: RowBatch) -> None:
+        """Insert everything `rows` holds since its last write, in this transaction."""
+
+
+class BatchUnitOfWork(Protocol):
+    """One batch transaction: `with factory() as uow: ... uow.commit()`. Rolls back unless committed."""
+
+    @property
+    def store(self) -> BatchStore: ...
+
+    def __enter__(self) -> BatchUnitOfWork: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], BatchUnitOfWork]
+
+
+class SqlBatchStore:
+    """`BatchStore` on a SQLAlchemy session: `hub.store.lookups` and `RowBatch.write`."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def processed_ids(self, stream: str, entry_ids: Sequence[str]) -> set[str]:
+        return lookups.processed_ids(self.session, stream, entry_ids)
+
+    def receipts_by_event(self, source_id: str, event_ids: Iterable[str]) -> dict[str, StoredReceipt]:
+        return lookups.receipts_by_event(self.session, source_id, event_ids)
+
+    def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
+        return lookups.reports_by_ref(self.session, refs)
+
+    def decision_exists(self, source_id: str, event_id: str) -> bool:
+        return lookups.decision_exists(self.session, source_id, event_id)
+
+    def insert_decisions(self, rows: list[dict[str, Any]]) -> list[int]:
+        return lookups.insert_decisions(self.session, rows)
+
+    def mark_decided(self, report_refs: Iterable[str], now: datetime) -> None:
+        lookups.mark_decided(self.session, report_refs, now)
+
+    def write(self, rows: RowBatch) -> None:
+        rows.write(self.session)
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """The database's unit of work (`hub.store.db.UnitOfWork`) with its `BatchStore`."""
+
+    store: SqlBatchStore
+
+    def __enter__(self) -> SqlUnitOfWork:
+        super().__enter__()
+        self.store = SqlBatchStore(self.session)
+        return self
+
+
+def sql_unit_of_work(engine: Engine) -> UnitOfWorkFactory:
+    """The factory of SQL batch transactions on `engine` (the pipeline's default)."""
+    return functools.partial(SqlUnitOfWork, engine)
