@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
+from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.entry import Entry
 from hub.services.decisions import DecisionService
@@ -102,12 +103,12 @@ def _snapshot(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 def _scenario(unit_of_work: UnitOfWorkFactory, tables: Tables) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
     """The outcome of each call, and the snapshot of the rows at the end."""
-    registry, agreement = load_registry(default_registry_path()), load_agreement(default_agreement_path())
+    registry, policy = load_registry(default_registry_path()), PolicyEngine(load_agreement(default_agreement_path()))
     grace = timedelta(seconds=10)
     intake = BatchPipeline(
-        None, IntakeService(registry, agreement, 1 << 20), publish_grace=grace, unit_of_work=unit_of_work
+        None, IntakeService(registry, policy, 1 << 20), publish_grace=grace, unit_of_work=unit_of_work
     )
-    decisions = BatchPipeline(None, DecisionService(registry, agreement), unit_of_work=unit_of_work)
+    decisions = BatchPipeline(None, DecisionService(registry, policy), unit_of_work=unit_of_work)
 
     person = cloudevent(SCHOOL, report_data(), event_id="person")
     alert = cloudevent(SCHOOL, planned_crime_data(), event_id="alert")  # the same person

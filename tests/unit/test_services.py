@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 import hub.services
 from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
+from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.entry import Entry
 from hub.schemas.events import ALERT_RAISED, REFERRAL_ISSUED, REFERRAL_WITHHELD, REPORT_ACCEPTED, TRIAGE_QUEUED
@@ -36,8 +37,8 @@ NOW = datetime.now(UTC)  # the events' time (the factories' default) must be pla
 
 @pytest.fixture(scope="module")
 def services() -> tuple[IntakeService, DecisionService]:
-    registry, agreement = load_registry(default_registry_path()), load_agreement(default_agreement_path())
-    return IntakeService(registry, agreement, 1 << 20), DecisionService(registry, agreement)
+    registry, policy = load_registry(default_registry_path()), PolicyEngine(load_agreement(default_agreement_path()))
+    return IntakeService(registry, policy, 1 << 20), DecisionService(registry, policy)
 
 
 @pytest.fixture
