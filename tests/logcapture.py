@@ -22,6 +22,10 @@ class LogCapture:
         assert isinstance(handler, logging.StreamHandler)
         handler.setStream(self.buffer)
 
+    def detach(self) -> None:
+        """Back to the console at WARNING, as the other tests expect."""
+        configure(json=False, level="WARNING")
+
     @property
     def text(self) -> str:
         return self.buffer.getvalue()

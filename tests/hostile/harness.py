@@ -7,9 +7,7 @@ The HTTP app is built in one place (`http_app`): its signature is changing.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,10 +18,10 @@ import redis.asyncio as aredis
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
-from hub.logs import configure
 from hub.schemas import streams
 from hub.store.models import DeadLetterRecord
 from hub.store.tokens import TokenStore
+from tests import logcapture
 from tests.hostile.builders import CPR, SECRETS, event_id
 from tests.hostile.cases import ACCEPTED, Case
 from tests.reliability.helpers import assert_no_personal_data
@@ -206,24 +204,12 @@ def _code(receipt: dict[str, Any]) -> str:
 # --- logs -------------------------------------------------------------------------------------
 
 
-class LogCapture:
-    """The hub's JSON log lines of an in-process run."""
-
-    def __init__(self) -> None:
-        self.buffer = io.StringIO()
-
-    def attach(self) -> None:
-        configure(json=True, level="DEBUG")
-        handler = logging.getLogger().handlers[0]
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(self.buffer)
-
-    def detach(self) -> None:
-        configure(json=False, level="WARNING")
+class LogCapture(logcapture.LogCapture):
+    """The hub's JSON log lines of an in-process run, checked for the corpus's personal data."""
 
     def assert_no_personal_data(self, must_contain: Iterable[str]) -> None:
         """No name, address or CPR number of the corpus, in any spelling, in any log line."""
-        text = self.buffer.getvalue()
+        text = self.text
         assert_no_personal_data(text, [CPR], must_contain=list(must_contain))
         for secret in SECRETS:
             escaped = json.dumps(secret)[1:-1]

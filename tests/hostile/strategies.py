@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
+from tests.factories import json_paths
 from tests.hostile.builders import report
 
 # Keys the hub reads, so random documents collide with real attributes and duplicate them.
@@ -49,17 +50,6 @@ DEEP_TEXT = st.tuples(st.integers(50, 5000), JSON_TEXT, st.booleans()).map(
 )
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 _HOLE = "\u2603hole\u2603"
 
 
@@ -70,7 +60,7 @@ def mutated_reports(draw: st.DrawFn) -> bytes:
     doc = report(f"gen-{draw(st.uuids())}")
     raw: dict[str, str] = {}
     for n in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(doc)))
+        path = draw(st.sampled_from(json_paths(doc)))
         parent: Any = doc
         for key in path[:-1]:
             parent = parent[key]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hub.logs import configure
 from tests.logcapture import LogCapture
 from tests.reliability.helpers import HubProcess
 
@@ -17,7 +16,7 @@ def captured_logs() -> Iterator[LogCapture]:
     capture = LogCapture()
     capture.attach()
     yield capture
-    configure(json=False, level="WARNING")
+    capture.detach()
 
 
 @pytest.fixture

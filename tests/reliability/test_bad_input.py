@@ -25,7 +25,7 @@ from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
 from hub.store.models import DeadLetterRecord, Report
 from hub.store.tokens import TokenStore
-from tests.factories import cloudevent, entry, report_data
+from tests.factories import cloudevent, entry, json_paths, report_data
 from tests.logcapture import LogCapture
 from tests.reliability.helpers import (
     SCHOOL,
@@ -171,23 +171,12 @@ JSON_VALUES = st.recursive(
 )
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 @st.composite
 def mutated_reports(draw: st.DrawFn) -> bytes:
     """A valid report with a few of its parts deleted or replaced by any JSON, maybe cut short."""
     doc = cloudevent(SCHOOL, report_data(), event_id=f"fuzz-{draw(st.uuids())}")
     for _ in range(draw(st.integers(0, 3))):
-        path = draw(st.sampled_from(_paths(doc)))
+        path = draw(st.sampled_from(json_paths(doc)))
         parent = doc
         for key in path[:-1]:
             parent = parent[key]
