@@ -46,6 +46,15 @@ PARAMETERS = {
     "partner": "A partner's id: the agency that reads its own referral stream.",
 }
 
+# Who a role is, in a channel's description (the concrete parties are in `x-streams`).
+ROLES = {
+    "hub": "the hub",
+    "dke": "DKE's staff (through the hub's CLI and workspace)",
+    "source": "the source named in the stream",
+    "decision_source": "a decision source (the one named in the stream, where it names one)",
+    "partner": "the partner named in the stream",
+}
+
 _WIRE = (
     f"Every entry has exactly one field, `{EVENT_FIELD}`, whose value is the message: a CloudEvents 1.0 "
     "JSON document in structured mode (UTF-8). Any other field, or FastStream's envelope, is refused."
@@ -178,13 +187,13 @@ def _channel(row: StreamRow, catalogue: Catalogue) -> dict[str, Any]:
         if values:
             parameter["enum"] = values  # what this deployment configures; others are refused
         parameters[name] = parameter
-    readers = [*row.readers, *(f"partners of kind {k}" for k in row.reader_kinds)]
+    readers = [*(ROLES[r] for r in row.readers), *(f"partners of kind `{k}`" for k in row.reader_kinds)]
     channel: dict[str, Any] = {
         "address": row.pattern,
         "title": row.pattern,
         "summary": row.summary,
         "description": (
-            f"Written by: {row.writer}. Read by: {', '.join(readers) or 'nobody yet'}. "
+            f"Written by {ROLES[row.writer]}. Read by {', '.join(readers) or 'nobody yet'}. "
             + _WIRE
             + (f" Trimmed after the agreement's `retention_days.{row.retention}`." if row.retention else "")
         ),
