@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
 from hub.config.registry import Registry, default_agreement_path, load_agreement
+from hub.entrypoints.asyncapi_route import asyncapi_router
 from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
@@ -119,6 +120,8 @@ def create_http_app(
             await client.xadd(streams.DEADLETTER, {EVENT_FIELD: text})
         except RedisError:
             log.warning("http.deadletter_failed", code=code, source_id=source_id)
+
+    app.include_router(asyncapi_router(registry))  # GET /asyncapi.json
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`hub sources`, `hub streams` and `hub schemas`: the hub's configured surface, for clients."""
+"""`hub sources`, `hub streams`, `hub schemas` and `hub asyncapi`: the hub's configured surface, for clients."""
 
 from __future__ import annotations
 
@@ -83,3 +83,20 @@ def schemas(
         path = folder / f"{event_type}.schema.json"
         path.write_text(json.dumps(json_schema(event_type), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         typer.echo(str(path))
+
+
+@app.command("asyncapi")
+def asyncapi_document(
+    out: Annotated[str | None, typer.Option(help="Write the document to this file instead of standard output.")] = None,
+) -> None:
+    """The AsyncAPI 3.0 document of every stream (channels, messages, operations), for partners."""
+    from pathlib import Path
+
+    from hub.schemas.asyncapi import document
+
+    text = json.dumps(document(_registry(_settings()).catalogue()), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    typer.echo(out)
