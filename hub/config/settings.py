@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.config.registry import default_agreement_path, default_registry_path
+from hub.errors import mask_secrets
 from hub.schemas.limits import Limits
 
 
@@ -129,6 +132,11 @@ class Settings(BaseSettings):
             raise ValueError(f"not a PostgreSQL or SQLite URL; set it like {example}, or unset it for SQLite")
         _no_placeholder(url, info)
         return url
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """`repr(settings)` (a debugger, a stray print) shows URLs without their passwords."""
+        for name, value in super().__repr_args__():
+            yield name, mask_secrets(value) if isinstance(value, str) else value
 
     tokens_file: Path | None = Field(default=None, description="unset: <data_dir>/tokens.toml")
 

@@ -93,10 +93,12 @@ def test_production_needs_both_urls(env) -> None:
     assert "production needs" in lines[0] and "PostgreSQL" in lines[1]
 
 
-def test_good_settings_load(env) -> None:
+def test_good_settings_load_and_their_repr_hides_the_passwords(env) -> None:
     env(env="production", redis_url=REDIS_URL, database_url=DATABASE_URL, http_port="8080")
     settings = load_settings()
     assert settings.http_port == 8080 and settings.redis_url == REDIS_URL
+    assert_safe(repr(settings) + str(settings))
+    assert "redis://hub:***@redis.example:6379/0" in repr(settings)
 
 
 @pytest.mark.parametrize(
