@@ -5,10 +5,10 @@ file can be read by the hub without holding a usable secret; a token is printed 
 is made. Each token has an id, the first 12 hex digits of its hash: a fingerprint that is safe
 to show and log (it tells nothing about the token), and that whoever holds a token can compute.
 
-`hub tokens` writes the file (atomically, under a lock: `tokens.toml.lock` beside it); the HTTP API's store notices a new
-file by one `stat` per request and reads it again, so a revocation takes effect at the next
-request, without a restart. Every change is logged (`token.issued`, `token.revoked`,
-`token.expiry_set`) with the source id and the token id, never the token.
+`hub tokens` writes the file (atomically, under a lock: `tokens.toml.lock` beside it); the
+HTTP API's store notices a new file by one `stat` per request and reads it again, so a
+revocation takes effect at the next request, without a restart. Every change is logged
+(`token.issued`, `token.revoked`, `token.expiry_set`) with the source id and the token id, never the token.
 """
 
 from __future__ import annotations
