@@ -16,6 +16,7 @@ import pytest
 
 from hub.config.settings import Settings
 from hub.entrypoints.processes import Workers
+from hub.logs import configure
 
 REDIS_PASSWORD = "Rds-pw-7Qx2"
 DATABASE_PASSWORD = "Db-pw-9Zk4"
@@ -107,6 +108,7 @@ def test_a_misconfigured_worker_process_ends_with_2_and_is_not_restarted(
         registry_file=registry,
         log_json=True,
     )
+    configure(json=True, level="INFO")  # this process logs to the stderr captured here (not an earlier test's)
     workers = Workers([settings])
     workers.start()
     try:
@@ -123,9 +125,11 @@ def test_a_misconfigured_worker_process_ends_with_2_and_is_not_restarted(
         assert workers.procs == [proc]  # not started again
     finally:
         workers.stop()
+        configure(json=False, level="WARNING")
     time.sleep(0.1)
     out, err = capfd.readouterr()
     assert f"hub: HUB_REGISTRY_FILE: {registry}: sources:" in err
-    assert '"event": "worker_process.misconfigured"' in err + out
+    assert '"event": "worker_process.misconfigured"' in err + out  # the worker's log
+    assert '"event": "worker_process.not_restarted"' in err + out  # the first process's
     for leak in LEAKS:
         assert leak not in out + err, leak
