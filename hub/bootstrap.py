@@ -20,10 +20,14 @@ import anyio
 import redis
 import redis.asyncio as aredis
 from faststream.redis import RedisBroker
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.engine import Engine
 
+from hub.config.problems import read_config_file, settings_lines
 from hub.config.registry import Registry, load_agreement, load_registry
 from hub.config.settings import Settings, UrgentWatch
+from hub.errors import ConfigurationError
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
 from hub.runtime.embedded_redis import EmbeddedRedis
@@ -51,8 +55,16 @@ log = get_logger("hub.bootstrap")
 
 
 def load_settings(**overrides: object) -> Settings:
-    """The settings from the `HUB_*` environment: read here, once per process (`Container.open`)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """The settings from the `HUB_*` environment: read here, once per process (`Container.open`).
+
+    Bad settings raise a `ConfigurationError` with one line per bad setting, never pydantic's
+    own text (it quotes the values, and a URL may hold a password)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(*settings_lines(exc, Settings)) from None
+    except SettingsError as exc:  # a value pydantic-settings could not even decode
+        raise ConfigurationError(f"HUB_* settings: {str(exc).splitlines()[0]}") from None
 
 
 class Container:
@@ -81,16 +93,23 @@ class Container:
         settings = settings if settings is not None else load_settings()
         json = log_json if log_json is not None else settings.log_json
         configure(json=json, level=log_level or settings.log_level)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"HUB_DATA_DIR: cannot create {settings.data_dir}: {exc.strerror or type(exc).__name__}; "
+                "set it to a directory this user may write"
+            ) from None
         return cls(settings)
 
     @functools.cached_property
     def registry(self) -> Registry:
-        return load_registry(self.settings.registry_file)
+        return read_config_file("HUB_REGISTRY_FILE", self.settings.registry_file, load_registry)
 
     @functools.cached_property
     def agreement(self) -> Agreement:
-        return load_agreement(self.settings.agreement_file)
+        path = self.settings.agreement_file
+        return read_config_file("HUB_AGREEMENT_FILE", path, load_agreement, check=f" (`hub policy check {path}`)")
 
     @functools.cached_property
     def policy(self) -> PolicyEngine:

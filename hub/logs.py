@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from hub.errors import HubError
+from hub.errors import HubError, mask_secrets
 
 SAFE_KEYS = frozenset(
     {
@@ -76,6 +76,8 @@ SAFE_KEYS = frozenset(
         "attempt",
         "exc_type",
         "frames",
+        "token_id",  # a token's fingerprint (`hub.store.tokens`), never the token
+        "expires",
     }
 )
 REDACTED = "[redacted]"
@@ -83,7 +85,8 @@ _CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 
 
 def scrub(text: str) -> str:
-    return _CPR_LIKE.sub("[cpr]", text)
+    """CPR-shaped numbers, passwords in URLs and bearer tokens taken out (`mask_secrets`)."""
+    return mask_secrets(_CPR_LIKE.sub("[cpr]", text))
 
 
 def _safe_exception(exc: BaseException) -> dict[str, Any]:

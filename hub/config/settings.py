@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.config.registry import default_agreement_path, default_registry_path
+from hub.errors import mask_secrets
 from hub.schemas.limits import Limits
 
 
@@ -38,13 +41,23 @@ def default_processes(database_url: str) -> int:
     return max(1, min(4, len(os.sched_getaffinity(0))))
 
 
+_PLACEHOLDERS = ("changeme", "change-me", "password@", ":secret@")
+
+
+def _no_placeholder(url: str, info: ValidationInfo) -> None:
+    """Production refuses a URL whose password is a placeholder (a copied example)."""
+    if info.data.get("env") is Environment.PRODUCTION and any(p in url for p in _PLACEHOLDERS):
+        raise ValueError("the password in the URL is a placeholder; set the URL with the real password")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_", env_file=None, extra="ignore")
 
     env: Environment = Environment.DEVELOPMENT
     data_dir: Path = Field(default=Path(".hub-data"), description="embedded Redis, SQLite, tokens")
-    redis_url: str | None = Field(default=None, description="unset: embedded Redis in data_dir")
-    database_url: str | None = Field(default=None, description="unset: SQLite in data_dir")
+    # Checked even when unset (`validate_default`): production needs both.
+    redis_url: str | None = Field(default=None, validate_default=True, description="unset: embedded Redis in data_dir")
+    database_url: str | None = Field(default=None, validate_default=True, description="unset: SQLite in data_dir")
     registry_file: Path = Field(default_factory=default_registry_path)
     agreement_file: Path = Field(default_factory=default_agreement_path)
 
@@ -92,15 +105,38 @@ class Settings(BaseSettings):
     # Production guard: a redis URL with an inline password must not be a placeholder.
     redis_password: SecretStr | None = None
 
-    @model_validator(mode="after")
-    def _no_placeholders_in_production(self) -> Settings:
-        if self.env is Environment.PRODUCTION:
-            if not self.redis_url or not self.database_url:
-                raise ValueError("production needs HUB_REDIS_URL and HUB_DATABASE_URL")
-            for text in (self.redis_url, self.database_url):
-                if any(p in text for p in ("changeme", "change-me", "password@", ":secret@")):
-                    raise ValueError("a placeholder secret is set in a production URL")
-        return self
+    # One check per URL setting, so that each bad one is named on a line of its own
+    # (`hub.config.problems`). The messages never quote the URL: it may hold a password.
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        example = "redis://HOST:6379/0 (a password goes before the host: USER:PASSWORD@HOST)"
+        if url is None:
+            if info.data.get("env") is Environment.PRODUCTION:
+                raise ValueError(f"production needs a Redis server of its own; set it to {example}")
+            return url
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"not a Redis URL (redis://, rediss:// or unix://); set it like {example}")
+        _no_placeholder(url, info)
+        return url
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str | None, info: ValidationInfo) -> str | None:
+        example = "postgresql://HOST:5432/DATABASE (a password goes before the host: USER:PASSWORD@HOST)"
+        if url is None:
+            if info.data.get("env") is Environment.PRODUCTION:
+                raise ValueError(f"production needs PostgreSQL; set it to {example}")
+            return url
+        if not url.startswith(("postgresql://", "postgresql+", "postgres://", "sqlite:")):
+            raise ValueError(f"not a PostgreSQL or SQLite URL; set it like {example}, or unset it for SQLite")
+        _no_placeholder(url, info)
+        return url
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """`repr(settings)` (a debugger, a stray print) shows URLs without their passwords."""
+        for name, value in super().__repr_args__():
+            yield name, mask_secrets(value) if isinstance(value, str) else value
 
     tokens_file: Path | None = Field(default=None, description="unset: <data_dir>/tokens.toml")
 

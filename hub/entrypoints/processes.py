@@ -15,9 +15,11 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import sys
 from multiprocessing.process import BaseProcess
 
 from hub.config.settings import Settings, UrgentWatch
+from hub.errors import ConfigurationError
 from hub.logs import get_logger
 
 log = get_logger("hub.entrypoints.processes")
@@ -28,7 +30,25 @@ STOP_TIMEOUT_S = 30.0
 
 def _run(settings: Settings, parent: int) -> None:
     """A worker process: the hub without the HTTP API, until SIGTERM or SIGINT, or until the
-    first process is gone (killed without a chance to stop it)."""
+    first process is gone (killed without a chance to stop it).
+
+    It ends the way `hub` does on an error: a configuration error (the registry or agreement
+    file, say) as its lines on stderr and exit code 2, which is not restarted; anything else
+    as one redacted log line (type and frames) and exit code 1, restarted. Never the
+    traceback `multiprocessing` would print, which quotes the exception's text."""
+    try:
+        _serve(settings, parent)
+    except ConfigurationError as exc:
+        for line in exc.lines:
+            sys.stderr.write(f"hub: {line}\n")  # as `hub` prints them
+        log.error("worker_process.misconfigured", error=exc.lines[0], count=len(exc.lines))
+        raise SystemExit(ConfigurationError.EXIT_CODE) from None
+    except Exception as exc:  # the process ends either way; this only keeps the text out
+        log.error("worker_process.failed", exc_info=exc)
+        raise SystemExit(1) from None
+
+
+def _serve(settings: Settings, parent: int) -> None:
     from hub.bootstrap import Container
 
     container = Container.open(settings)  # the settings `hub serve` read, once, for every process
@@ -73,6 +93,7 @@ class Workers:
         self.settings = settings
         self.procs: list[BaseProcess] = []
         self._stopping = False
+        self.misconfigured: set[int] = set()  # indexes of processes that ended on a configuration error
 
     def start(self) -> None:
         self.procs = [self._spawn(s) for s in self.settings]
@@ -84,13 +105,19 @@ class Workers:
         return proc
 
     async def watch(self, interval_s: float = 1.0) -> None:
-        """Start again any process that died (not while stopping)."""
+        """Start again any process that died (not while stopping), but not one that ended on a
+        configuration error."""
         while not self._stopping:
             await asyncio.sleep(interval_s)
             for i, proc in enumerate(self.procs):
-                if not proc.is_alive() and not self._stopping:
-                    log.error("worker_process.died", pid=proc.pid, status=proc.exitcode)
-                    self.procs[i] = self._spawn(self.settings[i])
+                if proc.is_alive() or self._stopping or i in self.misconfigured:
+                    continue
+                if proc.exitcode == ConfigurationError.EXIT_CODE:  # it would only fail again
+                    log.error("worker_process.not_restarted", pid=proc.pid, status=proc.exitcode)
+                    self.misconfigured.add(i)
+                    continue
+                log.error("worker_process.died", pid=proc.pid, status=proc.exitcode)
+                self.procs[i] = self._spawn(self.settings[i])
 
     def stop(self) -> None:
         """SIGTERM to each; those still running after `STOP_TIMEOUT_S` are killed."""
