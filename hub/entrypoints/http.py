@@ -20,8 +20,10 @@ import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
+from sqlalchemy.engine import Engine
 
 from hub.config.registry import Registry, default_agreement_path, load_agreement
+from hub.entrypoints.ops import ops_router
 from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
@@ -83,6 +85,7 @@ def create_http_app(
     *,
     policy: PolicyEngine | None = None,
     limits: Limits | None = None,
+    engine: Engine | None = None,
 ) -> FastAPI:
     """`policy` (default: an engine of the packaged agreement) lets the API refuse an unlawful purpose at once;
     `limits` (default: `Limits` with `max_bytes`) are the parser's."""
@@ -93,6 +96,7 @@ def create_http_app(
         version="1",
         description="Concern reports in, receipts out on `hub.receipts.<source_id>.v1`.",
     )
+    app.include_router(ops_router(client, engine))  # /healthz, /readyz, /metrics (before the old /healthz)
 
     def authenticated_source(authorization: Annotated[str | None, Header()] = None) -> str:
         scheme, _, token = (authorization or "").partition(" ")
