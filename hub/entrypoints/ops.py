@@ -52,7 +52,7 @@ def ops_router(client: aredis.Redis, engine: Engine | None, *, timeout_s: float 
             if heads is None:
                 heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
             checks["database"], checks["migrations"] = await _database(engine, heads, timeout_s)
-        failed = [name for name, state in checks.items() if state != "ok"]
+        failed = [name for name, state in checks.items() if state not in ("ok", "skipped")]
         if failed:
             log.warning("http.not_ready", failed=failed)
             return JSONResponse(status_code=503, content={"status": "not_ready", "failed": failed, "checks": checks})
