@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import redis.asyncio as aredis
 from alembic.script import ScriptDirectory
+from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase
-from sqlalchemy import text
+from sqlalchemy import delete, text
+from sqlmodel import Session
 
 from hub import metrics
 from hub.entrypoints.http import create_http_app
+from hub.runtime.gauges import Gauges
 from hub.schemas import streams
-from hub.store.db import MIGRATIONS, make_engine
+from hub.store.db import MIGRATIONS, make_engine, migrate
+from hub.store.models import Outbox
 from hub.store.tokens import TokenStore
 from tests.factories import CHILD_DESCRIPTION, CHILD_NAME, cloudevent, decision, entry, planned_crime_data, report_data
 from tests.integration.wire import read_events
@@ -158,3 +163,31 @@ async def test_a_scrape_after_real_traffic_shows_every_metric_and_no_personal_da
     for secret in (*cprs, *(c.replace("-", "") for c in cprs), CHILD_NAME, CHILD_DESCRIPTION, "Testesen", "nobody"):
         assert secret not in exported, secret
     assert not re.search(r"\d{6}-\d{4}", exported)  # nothing CPR-shaped
+
+
+async def test_the_outbox_gauges_show_the_backlog_and_its_oldest_row(database_url: str, clean_redis: str) -> None:
+    # No hub running: its own gauge task would sample the same outbox meanwhile.
+    migrate(database_url)
+    engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
+    now = datetime.now(UTC)
+    with Session(engine) as s:  # a row the relay leaves alone for an hour, written a minute ago
+        s.add(
+            Outbox(
+                stream="hub.test.v1",
+                event={},
+                created_at=now - timedelta(seconds=60),
+                relay_after=now + timedelta(hours=1),
+            )
+        )
+        s.commit()
+    await Gauges(client, engine, []).sample()
+    assert REGISTRY.get_sample_value("hub_outbox_backlog") == 1
+    assert 60 <= (REGISTRY.get_sample_value("hub_outbox_oldest_unsent_age_seconds") or 0) < 120
+    with Session(engine) as s:
+        s.exec(delete(Outbox))  # type: ignore[call-overload]
+        s.commit()
+    await Gauges(client, engine, []).sample()
+    assert REGISTRY.get_sample_value("hub_outbox_backlog") == 0
+    assert REGISTRY.get_sample_value("hub_outbox_oldest_unsent_age_seconds") == 0
+    await client.aclose()
+    engine.dispose()
