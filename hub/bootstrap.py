@@ -31,6 +31,7 @@ from hub.errors import ConfigurationError
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
 from hub.runtime.embedded_redis import EmbeddedRedis
+from hub.runtime.gauges import Gauges
 from hub.runtime.relay import OutboxRelay
 from hub.runtime.stream_guard import LossWatch, create_groups, guarded
 from hub.runtime.subscribers.decisions import decisions_router
@@ -213,6 +214,8 @@ class Hub:
         if self.settings.urgent_watch is not UrgentWatch.ONLY:  # where reports are stored: notice trims
             watch = LossWatch(self.client, guarded(catalogue))
             self._readers.append(asyncio.create_task(watch.run(self.settings.reclaim_interval_s), name="loss-watch"))
+            gauges = Gauges(self.client, self.engine, [(s, g.name) for s, g in catalogue.hub_groups()])
+            self._readers.append(asyncio.create_task(gauges.run(self.settings.reclaim_interval_s), name="gauges"))
         await self.broker.start()
         reading = self._reading()
         watched = [s for w, s in reading if w is self.urgent_watch]

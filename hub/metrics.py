@@ -11,7 +11,7 @@ is scraped on its own, as Prometheus expects of a multi-process service.
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
 ENTRIES = Counter(
     "hub_entries",
@@ -32,6 +32,74 @@ ENTRIES_DELETED_UNPROCESSED = Counter(
     "hub_entries_deleted_unprocessed",
     "Entries deleted from a stream (XADD MAXLEN/MINID, XTRIM) before the hub's group processed them.",
     ["group"],
+)
+
+# Reports by the kind of the configured source that sent them (school, police, ...; the
+# registry's `kind`, never the source's own id): what an operator asks of the intake first.
+REPORTS_RECEIVED = Counter(
+    "hub_reports_received",
+    "Intake entries in committed transactions (each answered: accepted, rejected, duplicate or dead-lettered), "
+    "by source kind.",
+    ["source_kind"],
+)
+REPORTS = Counter(
+    "hub_reports",
+    "Intake entries answered, by source kind and outcome (accepted, rejected, duplicate, dead_lettered).",
+    ["source_kind", "outcome"],
+)
+REPORT_REJECTIONS = Counter(
+    "hub_report_rejections",
+    "Intake entries refused or set aside, by source kind and stable code.",
+    ["source_kind", "code"],
+)
+DEAD_LETTERS = Counter(
+    "hub_dead_letters",
+    "Dead-letter records the workers stored (kept whole in the database, redacted on hub.deadletter.v1), "
+    "by stream kind and reason (a rejection code, max_deliveries, processing_failed, unknown_source).",
+    ["kind", "reason"],
+)
+
+# Latency. Buckets from a few milliseconds (one small batch, SQLite) to a minute (a backlog).
+_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+BATCH_SECONDS = Histogram(
+    "hub_batch_duration_seconds",
+    "Time a worker took to store, publish and ack one batch, by worker (intake, decisions, urgent_watch) "
+    "and lane (bulk, urgent).",
+    ["worker", "lane"],
+    buckets=_SECONDS,
+)
+BATCH_AGE_SECONDS = Histogram(
+    "hub_batch_oldest_entry_age_seconds",
+    "Age of a batch's oldest entry (from its stream entry id's time) when the batch was acked: waiting plus "
+    "processing, one observation per batch.",
+    ["worker", "lane"],
+    buckets=_SECONDS,
+)
+URGENT_ALERT_SECONDS = Histogram(
+    "hub_urgent_alert_latency_seconds",
+    "From an urgent (§ 141, planned crime) report's stream entry time to the commit of its police alert's "
+    "outbox row, in the urgent lane.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+# Backlogs, sampled by the runtime's gauge task (`hub.runtime.gauges`) every few seconds.
+GROUP_LAG = Gauge(
+    "hub_stream_group_lag",
+    "Entries in the stream the consumer group has not read yet (XINFO GROUPS lag), by stream and group.",
+    ["stream", "group"],
+)
+GROUP_PENDING = Gauge(
+    "hub_stream_group_pending",
+    "Entries the consumer group read but has not acked (XINFO GROUPS pending), by stream and group.",
+    ["stream", "group"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "hub_outbox_backlog",
+    "Outbox rows not marked sent yet (those a worker published itself are marked by the relay's next pass).",
+)
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "hub_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest outbox row not marked sent (0 when none is waiting).",
 )
 
 

@@ -1,4 +1,5 @@
-"""The HTTP API: `POST /v1/reports` for sources that cannot speak Redis, and `GET /healthz`.
+"""The HTTP API: `POST /v1/reports` for sources that cannot speak Redis; health, readiness and
+metrics (`hub.entrypoints.ops`); the AsyncAPI document.
 
 A posted report goes onto the same intake stream a Redis client would write, so it gets the
 same processing and the same receipt on `hub.receipts.<source>.v1`. Everything that can be
@@ -20,9 +21,11 @@ import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
+from sqlalchemy.engine import Engine
 
 from hub.config.registry import Registry, default_agreement_path, load_agreement
 from hub.entrypoints.asyncapi_route import asyncapi_router
+from hub.entrypoints.ops import ops_router
 from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
@@ -84,6 +87,7 @@ def create_http_app(
     *,
     policy: PolicyEngine | None = None,
     limits: Limits | None = None,
+    engine: Engine | None = None,
 ) -> FastAPI:
     """`policy` (default: an engine of the packaged agreement) lets the API refuse an unlawful purpose at once;
     `limits` (default: `Limits` with `max_bytes`) are the parser's."""
@@ -94,6 +98,7 @@ def create_http_app(
         version="1",
         description="Concern reports in, receipts out on `hub.receipts.<source_id>.v1`.",
     )
+    app.include_router(ops_router(client, engine))  # /healthz, /readyz, /metrics
 
     def authenticated_source(authorization: Annotated[str | None, Header()] = None) -> str:
         scheme, _, token = (authorization or "").partition(" ")
@@ -122,14 +127,6 @@ def create_http_app(
             log.warning("http.deadletter_failed", code=code, source_id=source_id)
 
     app.include_router(asyncapi_router(registry))  # GET /asyncapi.json
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        try:
-            await client.ping()
-        except RedisError:
-            raise HTTPException(503, "Redis is unavailable") from None
-        return {"status": "ok"}
 
     @app.post("/v1/reports", status_code=202)
     async def post_report(request: Request, source_id: Annotated[str, Depends(authenticated_source)]) -> Any:

@@ -112,6 +112,12 @@ class IntakeService:
         source_id = self._source(stream).id
         return [parse_entry(e, source_id, now, self.max_bytes, limits=self.limits) for e in entries]
 
+    def source_kind(self, stream: str) -> str:
+        """The metrics label of the stream's sender (`pipeline.SourceKinds`): its registry kind."""
+        source_id = streams.source_of_intake(stream)
+        source = self.registry.source(source_id) if source_id else None
+        return source.kind.value if source is not None else "unknown"
+
     def likely_done(self, entry: Entry) -> bool:
         # The urgent watch usually stores planned-crime entries first: the intake group looks
         # up their tracking rows even on the first attempt, lest a whole bulk transaction fail

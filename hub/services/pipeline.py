@@ -59,6 +59,19 @@ _DETAILS = {
 }
 
 
+@dataclass(slots=True)
+class Tally:
+    """One stream's answers in one committed transaction, for the metrics by source kind."""
+
+    stream: str
+    received: int
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    dead: int = 0
+    codes: Counter[str] = field(default_factory=Counter)
+
+
 @dataclass
 class Outcome:
     """What a committed batch leaves to do: entries to ack, outbox rows to publish now, and
@@ -74,6 +87,7 @@ class Outcome:
     dead: int = 0  # set aside by `give_up`
     refs: list[str] = field(default_factory=list)  # the references of what was accepted or found
     codes: Counter[str] = field(default_factory=Counter)  # refused and set-aside entries by code (metrics)
+    tallies: list[Tally] = field(default_factory=list)  # per stream, when the steps name source kinds (metrics)
 
     def __iadd__(self, other: Outcome) -> Outcome:
         self.ack += other.ack
@@ -85,6 +99,7 @@ class Outcome:
         self.dead += other.dead
         self.refs += other.refs
         self.codes += other.codes
+        self.tallies += other.tallies
         return self
 
 
@@ -171,6 +186,14 @@ class Steps(Protocol[P]):
         """The stager of one transaction."""
 
 
+class SourceKinds(Protocol):
+    """Steps whose streams belong to configured sources (intake): the metrics count their
+    entries by source kind too. Optional: the pipeline asks only steps that have it."""
+
+    def source_kind(self, stream: str) -> str:
+        """The registry's kind of the stream's source (`unknown` if none is configured)."""
+
+
 _NOTHING: frozenset[str] = frozenset()
 
 
@@ -195,6 +218,8 @@ class BatchPipeline(Generic[P]):
         # Set: the caller publishes each batch's events after the commit (`Outcome.publish`)
         # and the relay takes over only those still unsent this long after.
         self.publish_grace = publish_grace
+        # Steps with sources (intake) have their answers tallied per stream for the metrics.
+        self.source_kind: Callable[[str], str] | None = getattr(steps, "source_kind", None)
 
     def process(self, stream: str, entries: list[Entry], now: datetime, *, look_first: bool = True) -> Outcome:
         """Store one stream's batch (see `process_many`)."""
@@ -212,7 +237,7 @@ class BatchPipeline(Generic[P]):
         out = _once_more_on_conflict(
             lambda look_up: self._attempt(parsed, now, look_up=look_up, look_first=look_first or look_up)
         )
-        _count(batches[0][0] if batches else "", out)
+        _count(batches[0][0] if batches else "", out, self.source_kind)
         return out
 
     def _attempt(
@@ -224,7 +249,7 @@ class BatchPipeline(Generic[P]):
         look_first: bool,
     ) -> Outcome:
         out = Outcome(relay=self.steps.wake_relay)
-        steps = self.steps
+        steps, tally = self.steps, self.source_kind is not None
         with self.unit_of_work() as uow:
             store = uow.store
             rows = RowBatch(now, self.publish_grace)
@@ -239,6 +264,8 @@ class BatchPipeline(Generic[P]):
                 else:
                     done = _NOTHING
                 stager.batch(stream, [r for r in results if not isinstance(r, Rejection)])
+                if tally:
+                    before = Tally(stream, len(entries), out.accepted, out.rejected, out.duplicates, 0, +out.codes)
                 for entry, result in zip(entries, results, strict=True):
                     out.ack.append(entry.entry_id)
                     if entry.entry_id in done:
@@ -248,6 +275,8 @@ class BatchPipeline(Generic[P]):
                     else:
                         stager.entry(stream, entry, result)
                     rows.processed(stream, entry.entry_id)
+                if tally:
+                    out.tallies.append(_since(before, out))
             stager.finish()
             store.write(rows)
             uow.commit()
@@ -263,7 +292,7 @@ class BatchPipeline(Generic[P]):
         # It looks up the tracking rows first; a conflict means another consumer finished one of
         # them meanwhile, and the retry sees its row.
         out = _once_more_on_conflict(lambda _: self._give_up(stream, entries, now, reason))
-        _count(stream, out)
+        _count(stream, out, self.source_kind)
         return out
 
     def _give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
@@ -286,6 +315,8 @@ class BatchPipeline(Generic[P]):
                 tx.deadletter(stream, e, reason, detail)
                 out.dead += 1
                 rows.processed(stream, e.entry_id)
+            if self.source_kind is not None:
+                out.tallies.append(Tally(stream, len(entries), dead=out.dead, codes=+out.codes))
             store.write(rows)
             uow.commit()
         out.publish = rows.published
@@ -302,8 +333,22 @@ def _once_more_on_conflict(attempt: Callable[[bool], Outcome]) -> Outcome:
             return attempt(True)
 
 
-def _count(stream: str, out: Outcome) -> None:
-    """A committed transaction's answers in the metrics (`hub.metrics`): by stream kind, outcome and code."""
+def _since(before: Tally, out: Outcome) -> Tally:
+    """What one stream's entries added to the transaction's counts (`before`: the counts then)."""
+    return Tally(
+        before.stream,
+        before.received,
+        out.accepted - before.accepted,
+        out.rejected - before.rejected,
+        out.duplicates - before.duplicates,
+        0,
+        out.codes - before.codes,
+    )
+
+
+def _count(stream: str, out: Outcome, source_kind: Callable[[str], str] | None) -> None:
+    """A committed transaction's answers in the metrics (`hub.metrics`): by stream kind, outcome
+    and code; dead letters by reason; and, for steps with sources, by source kind."""
     kind = metrics.stream_kind(stream)
     for outcome, n in (
         ("accepted", out.accepted),
@@ -315,3 +360,19 @@ def _count(stream: str, out: Outcome) -> None:
             metrics.ENTRIES.labels(kind, outcome).inc(n)
     for code, n in out.codes.items():
         metrics.REJECTIONS.labels(kind, code).inc(n)
+        metrics.DEAD_LETTERS.labels(kind, code).inc(n)
+    if source_kind is None:
+        return
+    for t in out.tallies:
+        source = source_kind(t.stream)
+        metrics.REPORTS_RECEIVED.labels(source).inc(t.received)
+        for outcome, n in (
+            ("accepted", t.accepted),
+            ("duplicate", t.duplicates),
+            ("rejected", t.rejected),
+            ("dead_lettered", t.dead),
+        ):
+            if n:
+                metrics.REPORTS.labels(source, outcome).inc(n)
+        for code, n in t.codes.items():
+            metrics.REPORT_REJECTIONS.labels(source, code).inc(n)

@@ -12,8 +12,10 @@ import anyio
 from hub.runtime.worker.gate import Gate
 from hub.schemas.entry import Entry
 from hub.services.pipeline import Outcome
+from hub.store.bulk import OutboxRow
 
 ProcessManyFn = Callable[[list[tuple[str, list[Entry]]], datetime], Outcome]
+CommittedFn = Callable[[list[tuple[str, list[Entry]]], list[OutboxRow]], None]
 
 
 class Coalescer:
@@ -37,6 +39,7 @@ class Coalescer:
         max_entries: int,
         gate: Gate | None = None,
         on_loop: bool = False,
+        on_commit: CommittedFn | None = None,
     ) -> None:
         self.process_many = process_many
         self.gate = gate
@@ -44,6 +47,7 @@ class Coalescer:
         # else to do meanwhile (the urgent watch's own), where handing each transaction to a
         # thread and back only adds two waits for a core on a busy machine.
         self.on_loop = on_loop
+        self.on_commit = on_commit  # after each commit: the batches and the rows to publish (metrics)
         self.limiter = limiter
         self.concurrency = concurrency
         self.max_entries = max_entries
@@ -107,6 +111,8 @@ class Coalescer:
                 continue
             finally:
                 self._busy -= busy
+            if self.on_commit is not None:
+                self.on_commit(batches, done.publish)
             acked, publish = set(done.ack), done.publish
             for _, entries, future in items:
                 if not future.done():  # the first caller still waiting publishes the events

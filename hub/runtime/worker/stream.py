@@ -33,6 +33,7 @@ from hub.errors import TransientError
 from hub.logs import get_logger
 from hub.runtime.worker.coalescer import Coalescer
 from hub.runtime.worker.gate import Gate
+from hub.runtime.worker.observe import alerts_committed, batch_done
 from hub.runtime.worker.settings import Output, Pipeline, WorkerSettings
 from hub.schemas.entry import Entry
 from hub.services.pipeline import MAX_DELIVERIES, PROCESSING_FAILED, Outcome
@@ -85,6 +86,7 @@ class StreamWorker:
                 concurrency=1,
                 max_entries=settings.coalesce_max_entries,
                 on_loop=settings.urgent_on_loop,
+                on_commit=alerts_committed,
             )
             if settings.coalesce and urgent is not None
             else None
@@ -164,6 +166,7 @@ class StreamWorker:
             await self._finish(stream, done)
             return
         await self._finish(stream, done)
+        batch_done(self.name, urgent, entries, started)
         log.info(
             f"{self.name}.urgent_batch" if urgent else f"{self.name}.batch",
             stream=stream,
@@ -196,6 +199,8 @@ class StreamWorker:
                 log.warning("batch.retrying_alone", stream=stream, count=len(entries), exc_info=exc)
         failed: list[Entry] = []
         done = await self._split(stream, entries, now, failed)
+        if urgent:
+            alerts_committed([(stream, entries)], done.publish)
         if failed and not urgent:
             done += await self._give_up(stream, failed, PROCESSING_FAILED)
         return done
