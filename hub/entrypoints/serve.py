@@ -55,6 +55,7 @@ async def serve(container: Container) -> None:
                 settings.max_body_bytes,
                 policy=hub.policy,
                 limits=settings.limits,
+                engine=hub.engine,
             )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
