@@ -46,6 +46,7 @@ from hub.schemas.entry import Entry
 from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter, ErrorItem, Reason, ReceiptData
 from hub.schemas.limits import Limits
 from hub.schemas.messages import danish
+from hub.schemas.report import CONCERN_REPORTED
 from hub.services.envelope import Rejection, parse_entry, report_ref
 from hub.store.db import transient_on_driver_errors
 from hub.store.queries import reading, receipt_for
@@ -59,7 +60,7 @@ RECEIPT = "/v1/reports/{ref}/receipt"
 # The parser's messages name the `event` field and the stream; a client of the API saw neither.
 _HTTP_MESSAGES = {
     "source_mismatch": "The event's `source` is not the source your token belongs to.",
-    "unknown_type": "This endpoint takes only events of type dk.albertslund.dke.concern.reported.v1.",
+    "unknown_type": f"This endpoint takes only events of type {CONCERN_REPORTED}.",
 }
 _NO_RECEIPT = "No receipt for this reference: the report is not processed yet, or your source did not send it."
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.schemas.cloudevents import CloudEvent
 from hub.schemas.events import ErrorItem, Reason, ReceiptData
-from hub.schemas.report import ConcernReport
+from hub.schemas.report import CONCERN_REPORTED, ConcernReport
 
 JSON_MEDIA_TYPES = ("application/json", "application/cloudevents+json")
 
@@ -95,8 +95,8 @@ REPORT_BODY_SCHEMAS = _report_body_schemas()
 REPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "A CloudEvents 1.0 JSON document: `source` your source id, `type` "
-        "`dk.albertslund.dke.concern.reported.v1`, the concern report as `data`.",
+        "description": f"A CloudEvents 1.0 JSON document: `source` your source id, `type` `{CONCERN_REPORTED}`, "
+        "the concern report as `data`.",
         "content": {media: {"schema": {"$ref": _REF_TEMPLATE.format(model=_BODY_NAME)}} for media in JSON_MEDIA_TYPES},
     }
 }

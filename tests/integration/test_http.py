@@ -12,6 +12,7 @@ import redis.asyncio as aredis
 from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD
+from hub.schemas.decision import DECISION_MADE
 from hub.schemas.messages import DANISH
 from hub.services.envelope import report_ref
 from hub.store.tokens import TokenStore
@@ -144,6 +145,8 @@ async def test_hostile_bodies_get_422_in_http_terms_and_nothing_is_written(hub, 
         "control_character": good.replace(CHILD_DESCRIPTION, "a\\u0000b"),
         "invalid_json": "{",
         "not_utf8": "\udcff",
+        "invalid_envelope": "[]",
+        "unknown_type": json.dumps(cloudevent(SCHOOL, report_data(), type_=DECISION_MADE)),
     }
     for code, body in bodies.items():
         raw = body.encode("utf-8", "surrogateescape")
@@ -153,6 +156,7 @@ async def test_hostile_bodies_get_422_in_http_terms_and_nothing_is_written(hub, 
         assert answer["code"] == code and answer["status"] == "rejected", answer
         assert answer["message_da"] == DANISH[code], answer
         assert "`event`" not in answer["message"] and "stream" not in answer["message"], answer["message"]
+        assert all(e["field"] != "event" for e in answer["errors"]), answer["errors"]
     assert await hub.client.xlen(streams.intake(SCHOOL)) == 0
     await http.aclose()
 
