@@ -1,12 +1,17 @@
-"""The HTTP API: `POST /v1/reports` for sources that cannot speak Redis; health, readiness and
-metrics (`hub.entrypoints.ops`); the AsyncAPI document.
+"""The HTTP API: `POST /v1/reports` for sources that cannot speak Redis, the receipt of a report
+(`GET /v1/reports/{ref}/receipt`), health, readiness and metrics (`hub.entrypoints.ops`), the
+AsyncAPI document, and the API's own documentation.
 
 A posted report goes onto the same intake stream a Redis client would write, so it gets the
 same processing and the same receipt on `hub.receipts.<source>.v1`. Everything that can be
 refused at once is refused before anything is written: the content type (415), the size while
 the body streams in (413, chunked bodies too), and whatever the one parser (`hub.services.envelope`)
 or the policy refuses (422, with a stable code). A refusal leaves a redacted record on
-`hub.deadletter.v1` (code, size and digest of the body; never the body) for review.
+`hub.deadletter.v1` (code, size and digest of the body; never the body) for review. Every
+refusal carries its code and the message in English and Danish (`hub.schemas.messages`).
+
+The OpenAPI document states the real request body and every answer (`http_models`); `/docs`
+and `/redoc` load Swagger UI and ReDoc from the package (fastapi-offline), never from a CDN.
 """
 
 # No `from __future__ import annotations` here: FastAPI resolves the dependency annotations
@@ -18,36 +23,67 @@ from typing import Annotated, Any
 
 import redis.asyncio as aredis
 import structlog
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
 from hub.config.registry import Registry, default_agreement_path, load_agreement
 from hub.entrypoints.asyncapi_route import asyncapi_router
 from hub.entrypoints.ops import ops_router
+from hub.entrypoints.http_models import (
+    JSON_MEDIA_TYPES,
+    RECEIPT_ANSWERS,
+    REPORT_ANSWERS,
+    REPORT_BODY,
+    UNAVAILABLE,
+    with_report_body,
+)
+from hub.errors import TransientError
 from hub.policies import PolicyEngine
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
 from hub.schemas.entry import Entry
-from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter, ErrorItem, Reason
+from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter, ErrorItem, Reason, ReceiptData
 from hub.schemas.limits import Limits
+from hub.schemas.messages import danish
+from hub.schemas.report import CONCERN_REPORTED
 from hub.services.envelope import Rejection, parse_entry, report_ref
+from hub.store.db import transient_on_driver_errors
+from hub.store.queries import reading, receipt_for
 from hub.store.tokens import TokenStore
 
 log = structlog.get_logger(__name__)
 
-JSON_MEDIA_TYPES = frozenset({"application/json", "application/cloudevents+json"})
+REPORTS = "/v1/reports"
+RECEIPT = "/v1/reports/{ref}/receipt"
 
 # The parser's messages name the `event` field and the stream; a client of the API saw neither.
 _HTTP_MESSAGES = {
     "source_mismatch": "The event's `source` is not the source your token belongs to.",
+    "unknown_type": f"This endpoint takes only events of type {CONCERN_REPORTED}.",
 }
+_NO_RECEIPT = "No receipt for this reference: the report is not processed yet, or your source did not send it."
 
 
-def _refusal(status: int, code: str, message: str, errors: tuple[ErrorItem, ...] = (), **extra: Any) -> JSONResponse:
-    content = {"status": "rejected", "code": code, "message": message, "errors": [e.model_dump() for e in errors]}
-    return JSONResponse(status_code=status, content={**content, **extra})
+def _refusal(
+    status: int, code: str, message: str, errors: tuple[ErrorItem, ...] = (), reasons: tuple[Reason, ...] = ()
+) -> JSONResponse:
+    """A refusal body (`http_models.Refusal`); an error about the whole document names the body."""
+    content = {
+        "status": "rejected",
+        "code": code,
+        "message": message,
+        "message_da": danish(code, reasons[0].da if reasons else None),
+        "errors": [{"field": "body" if e.field == "event" else e.field, "problem": e.problem} for e in errors],
+        "reasons": [r.model_dump() for r in reasons],
+    }
+    return JSONResponse(status_code=status, content=content)
+
+
+_bearer = HTTPBearer(auto_error=False, description="The token `hub tokens issue <source_id>` printed.")
 
 
 def _json_media_type(content_type: str | None) -> bool:
@@ -90,19 +126,24 @@ def create_http_app(
     engine: Engine | None = None,
 ) -> FastAPI:
     """`policy` (default: an engine of the packaged agreement) lets the API refuse an unlawful purpose at once;
-    `limits` (default: `Limits` with `max_bytes`) are the parser's."""
+    `limits` (default: `Limits` with `max_bytes`) are the parser's; `engine` is the database receipts are
+    read from (without it `GET /v1/reports/{ref}/receipt` answers 503)."""
     policy = policy if policy is not None else PolicyEngine(load_agreement(default_agreement_path()))
     limits = limits if limits is not None else Limits(max_bytes=max_bytes)
-    app = FastAPI(
+    app = FastAPIOffline(
         title="DKE referral hub",
         version="1",
-        description="Concern reports in, receipts out on `hub.receipts.<source_id>.v1`.",
+        description="Concern reports in; receipts from `GET /v1/reports/{ref}/receipt` or on "
+        "`hub.receipts.<source_id>.v1`.",
     )
+    app.openapi = with_report_body(app.openapi, (REPORTS, RECEIPT))  # type: ignore[method-assign]
     app.include_router(ops_router(client, engine))  # /healthz, /readyz, /metrics
 
-    def authenticated_source(authorization: Annotated[str | None, Header()] = None) -> str:
-        scheme, _, token = (authorization or "").partition(" ")
-        source_id = tokens.source_for(token.strip()) if scheme.lower() == "bearer" and token else None
+    def authenticated_source(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> str:
+        token = credentials.credentials.strip() if credentials is not None else ""
+        source_id = tokens.source_for(token) if token else None
         if source_id is None or registry.source(source_id) is None:
             raise HTTPException(
                 401, "A valid bearer token for a configured source is required.", headers={"WWW-Authenticate": "Bearer"}
@@ -128,8 +169,9 @@ def create_http_app(
 
     app.include_router(asyncapi_router(registry))  # GET /asyncapi.json
 
-    @app.post("/v1/reports", status_code=202)
+    @app.post(REPORTS, status_code=202, responses=REPORT_ANSWERS, openapi_extra=REPORT_BODY)
     async def post_report(request: Request, source_id: Annotated[str, Depends(authenticated_source)]) -> Any:
+        """Queue a concern report (a CloudEvent, read raw up to the size limit)."""
         if not _json_media_type(request.headers.get("content-type")):
             return _refusal(
                 415,
@@ -158,15 +200,14 @@ def create_http_app(
         if isinstance(check, Rejection):
             message = _HTTP_MESSAGES.get(check.code, check.message)
             await dead_letter(source_id, body, check.code, message)
-            return _refusal(422, check.code, message, check.errors)
+            return _refusal(422, check.code, message, check.errors, check.reasons)
         source = registry.source(source_id)
         assert source is not None  # authenticated_source checked it
         assessment = policy.assess(check.report, source.facts, now)
         if not assessment.accepted:
             message = "The report was refused: " + assessment.reasons[0].en
             await dead_letter(source_id, body, "unlawful_purpose", message)
-            reasons: tuple[Reason, ...] = assessment.reasons
-            return _refusal(422, "unlawful_purpose", message, reasons=[r.model_dump() for r in reasons])
+            return _refusal(422, "unlawful_purpose", message, reasons=assessment.reasons)
         try:
             entry_id = await client.xadd(stream, {EVENT_FIELD: body})
         except RedisError:
@@ -177,5 +218,20 @@ def create_http_app(
             "entry_id": entry_id.decode() if isinstance(entry_id, bytes) else entry_id,
             "receipts_stream": streams.receipts(source_id),
         }
+
+    # A plain function: FastAPI runs it in a worker thread, so the database read blocks no request.
+    @app.get(RECEIPT, response_model=ReceiptData, response_model_exclude_unset=True, responses=RECEIPT_ANSWERS)
+    def get_receipt(ref: str, source_id: Annotated[str, Depends(authenticated_source)]) -> Any:
+        """The receipt of a report your source sent; 404 for any other (whether or not it exists)."""
+        if engine is None:
+            raise HTTPException(503, "Receipts cannot be read here.")
+        try:
+            with transient_on_driver_errors(), reading(engine) as session:
+                data = receipt_for(session, source_id, ref, lambda event_id: report_ref(source_id, event_id))
+        except TransientError:
+            raise HTTPException(503, "The hub cannot read receipts right now; try again.") from None
+        if data is None:
+            raise HTTPException(404, _NO_RECEIPT)
+        return data
 
     return app

@@ -61,6 +61,7 @@ class ReceiptData(_Out):
     report_ref: str | None = None
     code: str | None = None
     message: str | None = None
+    message_da: str | None = None  # the same refusal in Danish for staff (`hub.schemas.messages`)
     errors: tuple[ErrorItem, ...] = ()
     reasons: tuple[Reason, ...] = ()
 

@@ -38,6 +38,7 @@ from hub.schemas import streams
 from hub.schemas.cloudevents import new_event_json
 from hub.schemas.entry import Entry
 from hub.schemas.events import MESSAGE_DEADLETTERED, DeadLetter, ReceiptData
+from hub.schemas.messages import danish
 from hub.services.envelope import Rejection, event_id_of
 from hub.store.batch import BatchStore, UnitOfWorkFactory, sql_unit_of_work
 from hub.store.bulk import OutboxRow
@@ -129,6 +130,7 @@ class Tx:
             report_event_id=r.event_id,
             code=r.code,
             message=r.message,
+            message_da=danish(r.code, r.reasons[0].da if r.reasons else None),
             errors=r.errors,
             reasons=r.reasons,
         )

@@ -37,7 +37,13 @@ def http_app(hub: Any, tokens: TokenStore) -> FastAPI:
 
     settings = hub.settings
     return create_http_app(
-        hub.client, hub.registry, tokens, settings.max_body_bytes, policy=hub.policy, limits=settings.limits
+        hub.client,
+        hub.registry,
+        tokens,
+        settings.max_body_bytes,
+        policy=hub.policy,
+        limits=settings.limits,
+        engine=hub.engine,
     )
 
 

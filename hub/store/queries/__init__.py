@@ -1,8 +1,9 @@
 """The query layer: typed, frozen read models of what staff look at, and the reads that make them.
 
 Queue rows, the case view with the person's chronology, the disclosure history of a person
-(right of access), and dead letters (`views` holds the models). The CLI prints them, a web
-workspace can render them. Reads only: no transport types, no CloudEvents, no policy logic.
+(right of access), dead letters (`views` holds the models), and a source's receipt of one
+report. The CLI prints them, a web workspace can render them. Reads only: no transport types,
+no CloudEvents, no policy logic.
 Each function takes a session (`reading(engine)` opens one); times come back aware, in UTC.
 """
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from hub.store.queries.cases import case_view, chronology, disclosure_history, queue_rows
 from hub.store.queries.deadletters import dead_letter, dead_letters
+from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
     POLICE_ALERT,
@@ -59,4 +61,5 @@ __all__ = [
     "disclosure_history",
     "queue_rows",
     "reading",
+    "receipt_for",
 ]

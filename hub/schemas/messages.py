@@ -1,0 +1,66 @@
+"""The Danish text of every refusal code: what a school's or a partner's administrative staff
+read on a receipt or an HTTP answer when the hub did not take what their system sent.
+
+One table keyed by the stable code (the English message stays beside it, written where the
+refusal is made). The texts say what was wrong and what to do, in plain Danish, without the
+technical detail a developer finds in the English message and its `errors`.
+`tests/unit/test_messages.py` checks that every code the parser, the pipeline, the policy and
+the HTTP API can give has a text here.
+"""
+
+from __future__ import annotations
+
+_ASK_IT = "Kontakt den, der driver jeres it-system."
+_FORMAT = "Indberetningen kunne ikke læses, fordi den ikke er sendt i det aftalte format. " + _ASK_IT
+
+DANISH: dict[str, str] = {
+    # The entry or body as a whole
+    "missing_event_field": _FORMAT,
+    "extra_fields": _FORMAT,
+    "unsupported_media_type": _FORMAT,
+    "not_utf8": "Indberetningen indeholder tegn, der ikke kan læses. " + _ASK_IT,
+    "invalid_json": _FORMAT,
+    "duplicate_key": "Indberetningen indeholder det samme felt to gange, så det er uklart, hvad der gælder. " + _ASK_IT,
+    "too_large": "Indberetningen er for stor til at blive modtaget. Skær den fritekst ned, der er skrevet, "
+    "og send den igen.",
+    "too_deep": _FORMAT,
+    "number_too_large": "Indberetningen indeholder et tal, der er for langt. " + _ASK_IT,
+    "string_too_long": "Et af felterne i indberetningen er for langt. Skær teksten ned og send den igen.",
+    "too_many_members": "Indberetningen indeholder for mange felter eller punkter. " + _ASK_IT,
+    "control_character": "Indberetningen indeholder et usynligt styretegn, som ikke er tilladt. "
+    "Skriv teksten igen uden at kopiere den ind, eller kontakt den, der driver jeres it-system.",
+    # The CloudEvent and its content
+    "invalid_envelope": _FORMAT,
+    "invalid_report": "Indberetningen mangler oplysninger eller har et felt udfyldt forkert. "
+    "Ret de felter, der er nævnt, og send den igen.",
+    "invalid_decision": "Beslutningen mangler oplysninger eller har et felt udfyldt forkert. "
+    "Ret de felter, der er nævnt, og send den igen.",
+    "time_out_of_range": "Et tidspunkt eller en dato i indberetningen ligger uden for det, der er muligt "
+    "(for langt tilbage eller ude i fremtiden). Ret datoen og send indberetningen igen.",
+    "source_mismatch": "Indberetningen er sendt i en anden afsenders navn end jeres. Et system må kun sende "
+    "i sit eget navn. " + _ASK_IT,
+    "unknown_type": "Hubben modtager ikke denne slags meddelelse her. " + _ASK_IT,
+    "unknown_source": "Afsenderen er ikke oprettet i hubben, så meddelelsen kan ikke modtages. "
+    "Kontakt kriminalpræventiv enhed.",
+    # Decisions
+    "unknown_decision_source": "Denne afsender må ikke træffe beslutninger om henvisning.",
+    "unknown_report": "Der findes ingen indberetning med denne reference. Tjek referencen.",
+    "unknown_partner": "Beslutningen henviser til en samarbejdspartner, som hubben ikke kender. "
+    "Tjek modtagerne og send beslutningen igen.",
+    # The law
+    "unlawful_purpose": "Indberetningen blev afvist, fordi loven ikke giver adgang til at dele oplysningerne "
+    "til det angivne formål.",
+    # Failures the sender cannot fix alone
+    "processing_failed": "Indberetningen kunne ikke behandles på grund af en fejl i hubben. Den er gemt, "
+    "og kriminalpræventiv enhed undersøger sagen. Send den ikke igen.",
+    "max_deliveries": "Indberetningen kunne ikke behandles på grund af en fejl i hubben. Den er gemt, "
+    "og kriminalpræventiv enhed undersøger sagen. Send den ikke igen.",
+}
+
+_FALLBACK = "Meddelelsen blev afvist. " + _ASK_IT
+
+
+def danish(code: str, reason_da: str | None = None) -> str:
+    """The Danish text of a refusal `code`; a policy refusal adds the rule's own Danish reason."""
+    text = DANISH.get(code, _FALLBACK)
+    return f"{text} {reason_da}" if reason_da else text
