@@ -32,15 +32,14 @@ from sqlalchemy.engine import Engine
 
 from hub.config.registry import Registry, default_agreement_path, load_agreement
 from hub.entrypoints.asyncapi_route import asyncapi_router
-from hub.entrypoints.ops import ops_router
 from hub.entrypoints.http_models import (
     JSON_MEDIA_TYPES,
     RECEIPT_ANSWERS,
     REPORT_ANSWERS,
     REPORT_BODY,
-    UNAVAILABLE,
     with_report_body,
 )
+from hub.entrypoints.ops import ops_router
 from hub.errors import TransientError
 from hub.policies import PolicyEngine
 from hub.schemas import streams

@@ -77,7 +77,8 @@ def mutated_reports(draw: st.DrawFn) -> bytes:
             parent[key] = value[:at] + chr(draw(st.sampled_from([*range(32), 127]))) + value[at:]
             continue
         if op == "stretch" and isinstance(value, str):
-            parent[key] = (value or "x") * draw(st.integers(2, 200_000 // max(1, len(value))))
+            # At least twice, up to about 200,000 characters (a value already stretched past that: twice).
+            parent[key] = (value or "x") * draw(st.integers(2, max(2, 200_000 // max(1, len(value)))))
             continue
         if op == "duplicate" and isinstance(value, dict) and value:
             first = draw(JSON_TEXT)
