@@ -161,7 +161,10 @@ class EmbeddedRedis:
                 if self._launch():
                     self.restarts += 1
                     log.warning(
-                        "embedded_redis.restarted", reason=f"exit {code}", attempt=self.restarts, retry_in_s=attempt_delay
+                        "embedded_redis.restarted",
+                        reason=f"exit {code}",
+                        attempt=self.restarts,
+                        retry_in_s=attempt_delay,
                     )
                     break
                 if self._stopping.is_set():

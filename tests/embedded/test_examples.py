@@ -100,7 +100,9 @@ def node_example() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are needed for the Node.js partner example")
     if not (node_dir / "node_modules" / "redis").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=node_dir, check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=node_dir, check=True, capture_output=True, timeout=300
+        )
     return node_dir
 
 
