@@ -147,11 +147,15 @@ async def test_a_hub_in_process_accepts_reports_after_its_embedded_server_was_ki
         assert first["type"] == "dk.albertslund.hub.report.accepted.v1"
         await school.execute_command("WAITAOF", 1, 0, 2000)
 
-        old = kill(hub.embedded)
-        await asyncio.to_thread(wait_for_new_server, hub.embedded, old)
-        after = cloudevent(SCHOOL, report_data())
-        await school.xadd(streams.intake(SCHOOL), entry(after))
-        receipts = await read_events(school, streams.receipts(SCHOOL), 2, timeout_s=15)
+        with logged() as events:
+            old = kill(hub.embedded)
+            await asyncio.to_thread(wait_for_new_server, hub.embedded, old)
+            after = cloudevent(SCHOOL, report_data())
+            await school.xadd(streams.intake(SCHOOL), entry(after))
+            receipts = await read_events(school, streams.receipts(SCHOOL), 2, timeout_s=15)
+        # The server's restart is one line; each reader notices the short outage once or twice.
+        assert len(named(events, "embedded_redis.restarted")) == 1
+        assert len(events) < 60
         assert receipts[-1]["data"]["report_event_id"] == after["id"]
         assert receipts[-1]["type"] == "dk.albertslund.hub.report.accepted.v1"
         await school.aclose()
