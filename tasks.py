@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
         return run(str(BIN / "python"), "-m", "pytest", *rest)
     if task == "bench":
         return run(str(BIN / "python"), "-m", "bench", *rest)
-    lint = run(str(BIN / "ruff"), "check", "hub", "tests", "bench", "tasks.py")
+    lint = run(str(BIN / "ruff"), "check", "hub", "tests", "bench", "examples", "tasks.py")
     return lint or run(str(BIN / "mypy"))
 
 

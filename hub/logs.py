@@ -67,6 +67,8 @@ SAFE_KEYS = frozenset(
         "host",
         "data_dir",
         "embedded",
+        "socket",  # the embedded Redis's unix socket path (printed so redis-cli can reach it)
+        "cli",  # a ready-to-copy redis-cli command line for it
         "role",
         "database",
         "redis",

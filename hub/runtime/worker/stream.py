@@ -134,8 +134,11 @@ class StreamWorker:
 
     async def finish(self) -> None:
         """Wait for the batches being stored (at shutdown, once the subscribers have stopped)."""
+        # Done tasks are taken out here as well as in `_done`: the loop can only wait, never spin
+        # on a task whose callback has not run.
         while self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            done, _ = await asyncio.wait(set(self._in_flight))
+            self._in_flight -= done
         for lane in (self.coalescer, self.urgent_lane):
             if lane is not None:
                 await lane.finish()
