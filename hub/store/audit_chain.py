@@ -93,7 +93,7 @@ DEADLETTER_ACCESS = ChainedKind(
     "deadletter_access",
     DeadLetterAccess,
     key="ref",
-    fields=("ref", "deadletter_id", "stream", "entry_id", "action", "actor", "reason", "new_entry_id", "at"),
+    fields=("ref", "deadletter_id", "stream", "entry_id", "action", "actor", "os_user", "reason", "new_entry_id", "at"),
     time="at",
     retention="disclosure_log",
 )

@@ -194,7 +194,8 @@ class DeadLetterAccess(SQLModel, table=True):
     stream: str = Field(max_length=200)
     entry_id: str = Field(max_length=40)
     action: str = Field(max_length=20)  # show, replay
-    actor: str = Field(max_length=100)
+    actor: str = Field(max_length=100)  # as the operator gave it (`--by`)
+    os_user: str = Field(max_length=100)  # the operating-system account the command ran under
     reason: str = Field(max_length=500)
     new_entry_id: str | None = Field(default=None, max_length=40)
     at: datetime

@@ -21,7 +21,7 @@ from hub.store.audit_chain import CHAIN, DISCLOSURE, Head
 from hub.store.audit_verify import verify
 from hub.store.bulk import table_of
 from hub.store.db import alembic_config, make_engine, migrate, normalise_url
-from hub.store.models import Disclosure, Report
+from hub.store.models import DeadLetterRecord, Disclosure, Report
 from tests.integration import audit_rows
 
 DISCLOSURES = table_of(Disclosure)
@@ -238,3 +238,27 @@ def test_the_migration_chains_the_disclosures_of_a_deployed_database(database_ur
     assert verdict.rows == 6
     assert [str(_row(engine, s)["record_key"]) for s in (1, 2, 3)] == ["OLD0-D0", "OLD0-D1", "OLD1-D0"]
     engine.dispose()
+
+
+def test_dead_letter_access_records_join_the_chain(engine: Engine) -> None:
+    """Showing a dead letter's content is chained after the disclosures; editing who or why,
+    or deleting the record, is found."""
+    from hub.services.replay import Accessor, show
+    from hub.store.deadletters import deadletter_record
+    from hub.store.models import DeadLetterAccess
+
+    record = deadletter_record("hub.intake.skole.v1", "1-1", {b"event": b"{}"}, 1, "invalid_json", "x", audit_rows.NOW)
+    with engine.begin() as conn:
+        conn.execute(insert(table_of(DeadLetterRecord)), [record])
+    shown = show(engine, 1, Accessor.of("MH", "hub", "Fejlsag 4711"), audit_rows.NOW)
+    assert shown is not None and shown.payload
+    assert show(engine, 99, Accessor.of("MH", "hub", "x"), audit_rows.NOW) is None  # no such record: nothing chained
+    verdict = verify(engine)
+    assert verdict.ok and verdict.rows == 53 and _row(engine, 53)["kind"] == "deadletter_access"
+    access = table_of(DeadLetterAccess)
+    _sql(engine, lambda c: c.execute(update(access).values(reason="rutine")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("edited", 53, "deadletter_access")
+    _sql(engine, lambda c: c.execute(delete(access)))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("deleted", 53, "deadletter_access")

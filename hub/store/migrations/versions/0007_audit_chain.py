@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("entry_id", sa.String(length=40), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("os_user", sa.String(length=100), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("new_entry_id", sa.String(length=40), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
