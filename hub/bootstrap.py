@@ -223,6 +223,14 @@ class Hub:
                     periodic.every(self.settings.audit_anchor_interval_s, anchor, "audit-anchor"), name="audit-anchor"
                 )
             )
+            if (interval := self.settings.retention_interval_s) > 0:
+                retention = functools.partial(
+                    periodic.retention_once, self.client, self.engine, self.registry, self.agreement, interval
+                )
+                check = min(interval, periodic.RETENTION_CHECK_S)
+                self._readers.append(
+                    asyncio.create_task(periodic.every(check, retention, "retention"), name="retention")
+                )
         await self.broker.start()
         reading = self._reading()
         watched = [s for w, s in reading if w is self.urgent_watch]
