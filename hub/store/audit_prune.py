@@ -85,7 +85,8 @@ def prune(session: Session, cutoffs: Mapping[str, datetime], now: datetime, *, d
     }
     conn.execute(table_of(AuditCheckpoint).insert(), [checkpoint])
     # After the head read under the lock, not a new read: the rows up to it may all be gone.
-    audit_chain.insert_chain(conn, audit_chain.chain_rows(head, CHECKPOINT, [checkpoint], audit_chain.stored_zone(conn)))
+    rows = audit_chain.chain_rows(head, CHECKPOINT, [checkpoint], audit_chain.stored_zone(conn))
+    audit_chain.insert_chain(conn, rows)
     return Pruned(through, records)
 
 
