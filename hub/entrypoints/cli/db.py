@@ -33,7 +33,7 @@ DATABASE_DA = {
     "cases_deleted": "sager slettet",
     "tracking_deleted": "behandlingsspor slettet",
     "disclosures_deleted": "videregivelser slettet (revisionskæden fik et slettepunkt)",
-    "deadletter_access_deleted": "opslag i tilsidesatte beskeder slettet (ditto)",
+    "deadletter_access_deleted": "opslag i tilsidesatte beskeder slettet (også med slettepunkt)",
     "deadletters_deleted": "tilsidesatte beskeder slettet",
     "outbox_deleted": "sendte udgående beskeder slettet",
     "outbox_unsent_overdue": "udgående beskeder aldrig sendt og ældre end fristen: BEHOLDT, undersøg dem",
