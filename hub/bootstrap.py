@@ -30,6 +30,7 @@ from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
+from hub.runtime import periodic
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.gauges import Gauges
 from hub.runtime.relay import OutboxRelay
@@ -216,6 +217,20 @@ class Hub:
             self._readers.append(asyncio.create_task(watch.run(self.settings.reclaim_interval_s), name="loss-watch"))
             gauges = Gauges(self.client, self.engine, [(s, g.name) for s, g in catalogue.hub_groups()])
             self._readers.append(asyncio.create_task(gauges.run(self.settings.reclaim_interval_s), name="gauges"))
+            anchor = functools.partial(periodic.anchor_once, self.client, self.engine)
+            self._readers.append(
+                asyncio.create_task(
+                    periodic.every(self.settings.audit_anchor_interval_s, anchor, "audit-anchor"), name="audit-anchor"
+                )
+            )
+            if (interval := self.settings.retention_interval_s) > 0:
+                retention = functools.partial(
+                    periodic.retention_once, self.client, self.engine, self.registry, self.agreement, interval
+                )
+                check = min(interval, periodic.RETENTION_CHECK_S)
+                self._readers.append(
+                    asyncio.create_task(periodic.every(check, retention, "retention"), name="retention")
+                )
         await self.broker.start()
         reading = self._reading()
         watched = [s for w, s in reading if w is self.urgent_watch]

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(5, ge=1, description="dead-letter an entry after this many deliveries")
     relay_interval_s: float = Field(0.2, gt=0, description="outbox poll for rows other processes wrote")
     relay_batch: int = Field(500, ge=1)
+    audit_anchor_interval_s: float = Field(
+        3600.0, gt=0, description="`hub serve` publishes the audit chain's head to hub.audit.anchor.v1 this often"
+    )
+    retention_interval_s: float = Field(
+        86_400.0, ge=0, description="`hub serve` runs the retention job this often, one process at a time; 0: never"
+    )
     publish_grace_s: float = Field(
         10.0, gt=0, description="workers publish their batches' events; the relay sends those still unsent after this"
     )

@@ -28,6 +28,7 @@ REFERRAL_ISSUED = event_type("referral", "issued")
 REFERRAL_WITHHELD = event_type("referral", "withheld")
 DECISION_REJECTED = event_type("decision", "rejected")
 MESSAGE_DEADLETTERED = event_type("message", "deadlettered")
+AUDIT_ANCHORED = event_type("audit", "anchored")
 
 
 class Reason(_Out):
@@ -116,3 +117,11 @@ class DeadLetter(_Out):
     deliveries: int
     payload_sha256: str
     payload_bytes: int
+
+
+class AuditAnchor(_Out):
+    """The audit chain's head (`hub audit verify`): keep a copy outside the hub's database and
+    `hub audit verify --anchor SEQ:HASH` proves the history up to it unchanged."""
+
+    seq: int
+    hash: str

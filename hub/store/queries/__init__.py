@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from hub.store.queries.cases import case_view, chronology, disclosure_history, queue_rows
-from hub.store.queries.deadletters import dead_letter, dead_letters
+from hub.store.queries.deadletters import dead_letter, dead_letter_accesses, dead_letters
 from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
@@ -24,6 +24,7 @@ from hub.store.queries.views import (
     AssessmentView,
     CaseView,
     ChronologyEntry,
+    DeadLetterAccessView,
     DeadLetterSummary,
     DeadLetterView,
     DecisionView,
@@ -47,6 +48,7 @@ __all__ = [
     "AssessmentView",
     "CaseView",
     "ChronologyEntry",
+    "DeadLetterAccessView",
     "DeadLetterSummary",
     "DeadLetterView",
     "DecisionView",
@@ -57,6 +59,7 @@ __all__ = [
     "case_view",
     "chronology",
     "dead_letter",
+    "dead_letter_accesses",
     "dead_letters",
     "disclosure_history",
     "queue_rows",

@@ -166,6 +166,21 @@ class DeadLetterSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadLetterAccessView:
+    """Who showed a set-aside message's content or replayed it, when and why (audit record)."""
+
+    deadletter_id: int
+    stream: str
+    entry_id: str
+    action: str  # show, replay
+    actor: str
+    os_user: str
+    reason: str
+    new_entry_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PayloadField:
     """One field of a set-aside entry as it arrived. `name` is None when the stored payload
     cannot be split into fields (then `value` is the whole of it)."""
