@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hub.entrypoints.report.tables import Table
+from hub.entrypoints.report.tables import NOT_RECORDED, OTHER_DISTRICTS, Table
 
 BLUE, GREY = "#1f5f8b", "#8a8a8a"
+UNIT = {"underretninger": "Antal underretninger", "henvisninger": "Antal henvisninger",
+        "tilbageholdt": "Antal tilbageholdte henvisninger", "kategori": "Antal henvendelser med kategorien"}
 SERIES = ("#1f5f8b", "#d9822b", "#3a8a3a", "#a03c78", "#6b6b6b")  # colour-blind safe enough, distinct in grey
 
 
@@ -26,7 +28,8 @@ def _pyplot() -> Any:
 
 
 def _finding(table: Table, values: list[int | None]) -> str:
-    shown = [(v, label) for v, label in zip(values, table.rows, strict=True) if v]
+    vague = (NOT_RECORDED, OTHER_DISTRICTS)
+    shown = [(v, label) for v, label in zip(values, table.rows, strict=True) if v and label not in vague]
     total = table.cells.value(table.cells.rows, table.cells.cols)
     if not shown:
         return "Ingen at vise i perioden"
@@ -46,11 +49,11 @@ def totals_chart(table: Table, path: Path) -> None:
     ax.barh(ys, [v or 0 for v in values], color=BLUE, height=0.6)
     top = max([v for v in values if v] or [1])
     for y, v in zip(ys, values, strict=True):
-        text = "undertrykt (under 5)" if v is None else str(v)
+        text = "undertrykt" if v is None else str(v)
         ax.text((v or 0) + top * 0.01, y, text, va="center", fontsize=9, color=GREY if v is None else "black")
     ax.set_yticks(ys, [_short(r) for r in table.rows], fontsize=9)
     ax.set_xlim(0, top * 1.25)
-    ax.set_xlabel("Antal henvendelser" if table.id not in ("henvisninger",) else "Antal")
+    ax.set_xlabel(UNIT.get(table.id, "Antal henvendelser"))
     ax.set_title(f"{table.title}\n{_finding(table, values)}", fontsize=11, loc="left")
     _finish(fig, ax, path)
 
@@ -79,7 +82,8 @@ def trend_chart(table: Table, path: Path) -> None:
     first, last = cells.value(0, cells.cols), cells.value(cells.rows - 1, cells.cols)
     change = f"{table.rows[0]}: {first if first is not None else '–'}, {table.rows[-1]}: " \
         f"{last if last is not None else '–'}"  # fmt: skip
-    ax.set_title(f"{table.title}\n{change}   (* en kø er undertrykt)", fontsize=11, loc="left")
+    marked = any(cells.hidden[i][j] for i in xs for j in range(cells.cols))
+    ax.set_title(f"{table.title}\n{change}" + ("   (* en kø er undertrykt)" if marked else ""), fontsize=11, loc="left")
     _finish(fig, ax, path)
 
 
@@ -100,15 +104,21 @@ def grouped_chart(table: Table, path: Path) -> None:
     ax.set_xlim(0, top * 1.25)
     ax.set_xlabel("Antal henvisninger")
     ax.legend(fontsize=8, frameon=False, loc="lower right")
-    ax.set_title(table.title, fontsize=11, loc="left")
+    totals = ", ".join(f"{c.lower()}: {cells.shown(cells.rows, j)}" for j, c in enumerate(table.cols))
+    ax.set_title(f"{table.title}\nI alt {totals}", fontsize=11, loc="left")
     _finish(fig, ax, path)
 
 
-def _short(label: str, width: int = 42) -> str:
+def _short(label: str, width: int = 56) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
 def _finish(fig: Any, ax: Any, path: Path) -> None:
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if not isinstance(axis.get_major_locator(), FixedLocator):  # a count axis, not the labels
+            axis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 on an axis
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
