@@ -69,7 +69,9 @@ th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}
 
 def render_html(doc: AccessDocument, registry: Registry) -> str:
     e = html.escape
-    who = ", ".join(filter(None, [doc.name and e(doc.name), doc.born and f"født {doc.born:%d.%m.%Y}"]))
+    who = ", ".join(
+        part for part in (e(doc.name) if doc.name else "", f"født {doc.born:%d.%m.%Y}" if doc.born else "") if part
+    )
     parts = [
         '<!doctype html><html lang="da"><head><meta charset="utf-8">',
         f"<title>Indsigt – {e(doc.municipality)}</title><style>{CSS}</style></head><body>",

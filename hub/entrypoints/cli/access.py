@@ -56,7 +56,7 @@ def _born(text: str | None) -> date:
 
 @app.command()
 def access(
-    cpr: Annotated[str | None, typer.Argument(help="CPR number (better: --cpr-stdin, it stays out of history).")] = None,
+    cpr: Annotated[str | None, typer.Argument(help="CPR number (better: --cpr-stdin, not in history).")] = None,
     cpr_stdin: Annotated[bool, typer.Option("--cpr-stdin", help="Read the CPR number from standard input.")] = False,
     name: Annotated[str | None, typer.Option("--name", help="Find the person by name (with --born).")] = None,
     born: Annotated[str | None, typer.Option("--born", help="Birth date YYYY-MM-DD (with --name).")] = None,

@@ -71,6 +71,8 @@ def quarterly(
             step=step,
         )
     hidden = sum(t.cells.any_hidden for t in written.tables)
-    typer.echo(f"Kvartalsrapport for {wanted.label} skrevet til {written.directory}/index.html "
-               f"({len(written.files)} filer; {hidden} af {len(written.tables)} tabeller har undertrykte tal).")  # fmt: skip
+    typer.echo(
+        f"Kvartalsrapport for {wanted.label} skrevet til {written.directory}/index.html "
+        f"({len(written.files)} filer; {hidden} af {len(written.tables)} tabeller har undertrykte tal)."
+    )
     sys.stdout.flush()

@@ -153,10 +153,11 @@ def by_district(session: Session, frame: Frame, _: Mapping[str, str]) -> Table:
         keys.remove(OTHER_DISTRICTS)
         keys.insert(len(keys) - (None in keys), OTHER_DISTRICTS)
     notes = [
-        "Området er det, afsenderen har angivet for personen (felt «område»); hubben registrerer ikke "
-        "skoledistrikt særskilt. Områder med under 5 henvendelser i kvartalet er lagt sammen."
+        "Området/skoledistriktet er det, afsenderen har angivet for personen, som fritekst. Områder med "
+        "under 5 henvendelser i kvartalet er lagt sammen, så et sjældent navn ikke peger på en person."
     ]
-    return _table("omraade", "Henvendelser efter område", "Område", counts, keys, _named({}), _months(frame), notes)
+    title = "Henvendelser efter område/skoledistrikt"
+    return _table("omraade", title, "Område/skoledistrikt", counts, keys, _named({}), _months(frame), notes)
 
 
 def _district(text: str | None) -> str | None:

@@ -130,9 +130,9 @@ def referrals_by(session: Session, edges: Sequence[datetime], *, by_reason: bool
     second = col(Disclosure.reasons)[(0, "rule_id")].as_string() if by_reason else col(Disclosure.effect)
     key = structure + literal("/") + func.coalesce(second, "")
     bucket = _bucket(created, edges)
-    query = select(key, bucket, func.count()).where(Disclosure.kind == "referral", _in_range(created, edges))
+    query = select(key, bucket, func.count()).where(col(Disclosure.kind) == "referral", _in_range(created, edges))
     if by_reason:
-        query = query.where(Disclosure.effect == "withhold")
+        query = query.where(col(Disclosure.effect) == "withhold")
     return _counts(session, query.group_by(key, bucket))
 
 
@@ -154,7 +154,7 @@ def notifications_133(session: Session, edges: Sequence[datetime], as_of: dateti
         .select_from(Disclosure)
         .join(Report, col(Report.ref) == col(Disclosure.report_ref))
         .outerjoin(first, first.c.ref == col(Disclosure.report_ref))
-        .where(Disclosure.kind == "children_notification", _in_range(received, edges))
+        .where(col(Disclosure.kind) == "children_notification", _in_range(received, edges))
     )
     counts: Counter[tuple[str | None, int]] = Counter()
     for at, due_text, decided in session.execute(query):
