@@ -84,6 +84,9 @@ def test_document_by_cpr_from_stdin(stored: Stored, tmp_path: Path) -> None:
     assert "Underretning til Børn, Kultur &amp; Velfærd" in page  # § 133, raised by the hub itself
     assert "01.07.2026 00:15" in page  # received 30 June 22:15 UTC
     assert "Ingen registrerede opslag." in page  # the staff access log hook, empty for now
+    # Only this person's: one report, three disclosures (the § 133 notification, two referrals);
+    # the other three people's reports raised notifications of their own.
+    assert page.count("<tr><td>") == 1 and page.count("<article>") == 3
     for secret in (stored.cpr, stored.cpr.replace("-", ""), stored.other_cpr, "Anden Andersen",
                    "Tvilling", "Lærer Testesen", "ssp@skole.example", CHILD_DESCRIPTION):  # fmt: skip
         assert secret not in page, secret
