@@ -35,7 +35,9 @@ def _finding(table: Table, values: list[int | None]) -> str:
         return "Ingen at vise i perioden"
     top, label = max(shown)
     of = f" af {total}" if total is not None else ""
-    return f"Flest: {label} ({top}{of})"
+    # A hidden partner cell may be larger than every shown one: do not claim "most" then.
+    lead = "Flest af de viste" if None in values else "Flest"
+    return f"{lead}: {label} ({top}{of})"
 
 
 def totals_chart(table: Table, path: Path) -> None:
