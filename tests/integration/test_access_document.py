@@ -123,3 +123,17 @@ def test_bad_input_is_one_danish_line(stored: Stored, args: list[str], stdin: st
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_nothing_personal_in_the_logs(stored: Stored, tmp_path: Path) -> None:
+    """With every log line on (DEBUG, JSON, into the captured output), neither the CPR number
+    read from standard input nor the name searched for shows up anywhere but the letter."""
+    env = {**stored.env, "HUB_LOG_LEVEL": "DEBUG", "HUB_LOG_JSON": "true"}
+    by_cpr = runner.invoke(app, ["access", "--cpr-stdin", "--out", str(tmp_path / "a.html")],
+                           input=stored.cpr + "\n", env=env)  # fmt: skip
+    born = birth_date(stored.cpr).isoformat()
+    by_name = runner.invoke(app, ["access", "--name", "Ida Indsigtsen", "--born", born], env=env)
+    assert by_cpr.exit_code == 0 and by_name.exit_code == 0, by_cpr.output
+    for text in (by_cpr.output, by_name.output):
+        for secret in (stored.cpr, stored.cpr.replace("-", ""), "Ida Indsigtsen", born):
+            assert secret not in text

@@ -208,14 +208,28 @@ def test_notifications_and_referrals_add_up(year: Year, tmp_path: Path) -> None:
 
 def test_cli_writes_the_report_and_refuses_a_bad_quarter(year: Year, tmp_path: Path) -> None:
     s = year.container.settings
-    env = {"HUB_DATABASE_URL": s.database_url or "", "HUB_DATA_DIR": str(s.data_dir), "HUB_LOG_LEVEL": "WARNING"}
+    env = {"HUB_DATABASE_URL": s.database_url or "", "HUB_DATA_DIR": str(s.data_dir), "HUB_LOG_LEVEL": "DEBUG",
+           "HUB_LOG_JSON": "true"}  # fmt: skip
     runner = CliRunner()
     done = runner.invoke(app, ["report", "quarterly", "2026Q4", "--out", str(tmp_path / "r")], env=env)
     assert done.exit_code == 0, done.output
     assert "4. kvartal 2026" in done.output and (tmp_path / "r" / "index.html").exists()
+    for sent in year.sent:  # every log line is in the output: none names anybody
+        assert sent.cpr is None or (sent.cpr not in done.output and sent.cpr.replace("-", "") not in done.output)
+        assert sent.name is None or sent.name not in done.output
     for bad in ("2026Q5", "Q4", "2026-13", "kvartal"):
         refused = runner.invoke(app, ["report", "quarterly", bad, "--out", str(tmp_path / "x")], env=env)
         assert refused.exit_code == 2
         assert refused.output.strip().startswith("hub: ugyldigt kvartal") and "Traceback" not in refused.output
         assert len(refused.output.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_without_matplotlib_a_one_line_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # as if the extra were not installed
+    result = CliRunner().invoke(app, ["report", "quarterly", "2026Q4", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "hub: diagrammerne kræver matplotlib, som ikke er installeret: pip install 'dke-hub[report]'"
+    )
+    assert not (tmp_path / "r").exists()
