@@ -79,8 +79,9 @@ def trend_chart(table: Table, path: Path) -> None:
         ax.text(i, bottoms[i], text, ha="center", va="bottom", fontsize=9)
     ax.set_xticks(xs, list(table.rows), fontsize=9)
     ax.set_ylabel("Antal henvendelser")
-    ax.set_ylim(0, max([*bottoms, 1]) * 1.18)
-    ax.legend(title="Kø", fontsize=8, title_fontsize=8, loc="upper left", ncols=len(table.cols), frameon=False)
+    ax.set_ylim(0, max([*bottoms, 1]) * 1.12)
+    # Beside the plot, not over it: the bars may reach any height.
+    ax.legend(title="Kø", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     first, last = cells.value(0, cells.cols), cells.value(cells.rows - 1, cells.cols)
     change = f"{table.rows[0]}: {first if first is not None else '–'}, {table.rows[-1]}: " \
         f"{last if last is not None else '–'}"  # fmt: skip
