@@ -49,8 +49,8 @@ def write_quarterly(
     out.mkdir(parents=True, exist_ok=True)
     tables: list[Table] = []
     with queries.reading(engine) as session:
-        for build in BUILDERS:
-            step(f"Tæller: {build.__name__}")
+        for k, build in enumerate(BUILDERS, 1):
+            step(f"Tæller op: tabel {k} af {len(BUILDERS)}")
             tables.append(build(session, frame, source_kinds))
     files: list[Path] = []
     for table in tables:
