@@ -40,6 +40,16 @@ NOTIFICATION = {
     "police_alert": "Politialarm (straffeloven § 141)",
     "children_notification": "Underretning til Børn, Kultur & Velfærd (barnets lov § 133)",
 }
+SOURCE_KIND = {
+    "school": "Skole",
+    "police": "Politi",
+    "social_services": "Børn, Kultur & Velfærd",
+    "psychiatry": "Psykiatri",
+    "prison_probation": "Kriminalforsorgen",
+    "municipal_department": "Anden kommunal forvaltning",
+    "housing": "Boligselskab",
+    "other": "Andre",
+}
 EFFECT = {"share": "delt", "withhold": "tilbageholdt", "escalate": "kræver stillingtagen"}
 STATUS = {"open": "åben", "decided": "afgjort"}
 STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}

@@ -2,7 +2,9 @@
 
 Queue rows, the case view with the person's chronology, the disclosure history of a person
 (right of access), dead letters (`views` holds the models), and a source's receipt of one
-report. The CLI prints them, a web workspace can render them. Reads only: no transport types,
+report. `queries.access` finds a person for the right of access and reads what the letter
+shows; `queries.statistics` counts for the quarterly report (GROUP BY, counts only).
+The CLI prints them, a web workspace can render them. Reads only: no transport types,
 no CloudEvents, no policy logic.
 Each function takes a session (`reading(engine)` opens one); times come back aware, in UTC.
 """
