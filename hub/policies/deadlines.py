@@ -9,17 +9,16 @@ Danish time from the day after receipt; the deadline is the end of the sixth wor
 `WorkingDays` is the calendar as an explicit object: it loads each year's holidays on first
 use (or up front, `WorkingDays(years=...)`, so that the first report does not pay for it) and
 memoises the deadline per receipt hour. The composition root builds one and hands it to the
-policy engine; nothing here is module state. Danish time comes from the time-zone database
-(`zoneinfo`), looked up when a calendar is made, not at import.
+policy engine; nothing here is module state. Danish time is `hub.schemas.dates.danish_time`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
-
+from datetime import UTC, date, datetime, time, timedelta
 import holidays
+
+from hub.schemas.dates import danish_time
 
 ASSESS_WITHIN = timedelta(hours=24)
 RECEIPT_WORKING_DAYS = 6
@@ -27,10 +26,6 @@ _END_OF_DAY = time(23, 59, 59)
 # Bound on the deadline memo: one entry per (UTC hour of receipt, number of days); a year of
 # hours is under 9,000, so this is never reached in practice and only guards against misuse.
 DEADLINE_MEMO_MAX = 16384
-
-
-def danish_time() -> tzinfo:
-    return ZoneInfo("Europe/Copenhagen")  # zoneinfo keeps one instance per key
 
 
 def _aware(moment: datetime) -> datetime:

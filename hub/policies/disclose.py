@@ -57,6 +57,7 @@ from hub.policies.rules import (
     RuleTable,
     rule_ids,
 )
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Custody, CustodyKind, Purpose, Subject
 
@@ -398,10 +399,15 @@ _DEPARTMENT = PartnerKind.MUNICIPAL_DEPARTMENT
 _tuple_new = tuple.__new__
 
 
-def facts(req: Request, agreement: Agreement, derived: Derived, now: datetime, age: int | None) -> Facts:
-    """The facts of one request; `age` is the subject's age on `now`'s date (`age_of`)."""
+def facts(
+    req: Request, agreement: Agreement, derived: Derived, now: datetime, age: int | None, today: date | None = None
+) -> Facts:
+    """The facts of one request; `age` is the subject's age on `today`, `now`'s Danish date (`age_of`;
+    worked out here when not given)."""
     report, recipient, structure = req.report, req.recipient, req.structure
-    kind, subject, today = recipient.kind, report.subject, now.date()
+    kind, subject = recipient.kind, report.subject
+    if today is None:
+        today = danish_date(now)
     released = released_in_window(structure, subject, derived, today) if structure is KSP else None
     return _tuple_new(
         Facts, (req, recipient, kind, structure, agreement, derived, now, subject, age, kind is _DEPARTMENT, released)

@@ -15,6 +15,7 @@ frozen value anywhere in `hub/policies` (a test checks it):
   structure, department, person, present fields) (at most 8 x 3 x 2 x 2 x 2**11);
 - `_last_age`, `_last_present`: the last report's subject age and present fields, keyed by the
   report object (held, so its identity cannot be reused): one entry each;
+- `_last_day`: the Danish date of the last `now` (a batch shares one instant): one entry;
 - `calendar` (`WorkingDays`): the holidays per year and the receipt deadline per receipt hour
   (see `deadlines.py`).
 
@@ -65,6 +66,7 @@ from hub.policies.disclose import (
 from hub.policies.disclose import facts as disclosure_facts
 from hub.policies.facts import SourceFacts, age_of
 from hub.policies.rules import CITATIONS, REASONS
+from hub.schemas.dates import danish_date
 from hub.schemas.report import ConcernReport
 
 _K = TypeVar("_K")
@@ -103,6 +105,7 @@ class PolicyEngine:
         # reused while it is here); a report is frozen, so the same object gives the same values.
         self._last_age = _NO_REPORT
         self._last_present: tuple[ConcernReport | None, frozenset[str]] = (None, _NO_FIELDS)
+        self._last_day: tuple[datetime | None, date | None] = (None, None)
         self._refused = build(
             Assessment,
             self._values(
@@ -132,6 +135,15 @@ class PolicyEngine:
         }
 
     # --- shared facts ----------------------------------------------------------------------
+
+    def day(self, now: datetime) -> date:
+        """The Danish calendar date of the instant `now`: the date every age and window is taken on."""
+        last = self._last_day
+        if last[0] is now and last[1] is not None:
+            return last[1]
+        today = danish_date(now)
+        self._last_day = (now, today)
+        return today
 
     def age(self, report: ConcernReport, today: date) -> int | None:
         last = self._last_age
@@ -205,7 +217,7 @@ class PolicyEngine:
 
     def assess(self, report: ConcernReport, source: SourceFacts, now: datetime) -> Assessment:
         """Assess one report received at `now` from `source`. Never raises for a valid report."""
-        f = facts_for(report, self.age(report, now.date()))
+        f = facts_for(report, self.age(report, self.day(now)))
         if rpl115_2(f) is not None:
             return self._refused
 
@@ -257,7 +269,8 @@ class PolicyEngine:
 
     def facts(self, req: Request, now: datetime) -> Facts:
         """What the disclosure rules read about `req` at `now`."""
-        return disclosure_facts(req, self.agreement, self.derived, now, self.age(req.report, now.date()))
+        today = self.day(now)
+        return disclosure_facts(req, self.agreement, self.derived, now, self.age(req.report, today), today)
 
     def disclose(self, req: Request, now: datetime) -> Disclosure:
         """Decide one disclosure: share (with the exact field set), withhold or escalate."""
