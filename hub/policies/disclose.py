@@ -113,9 +113,10 @@ def rpl115_2(f: Facts) -> Verdict | None:
 
 
 def rpl115_4(f: Facts) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 4: nobody is obliged to disclose; a disclosure is a choice that
+    """Retsplejeloven § 115, stk. 1 (the police) and stk. 2 (every other participant, "i samme
+    omfang"): information is passed on only where it "må anses for nødvendig", so a disclosure
     must be justified as necessary in the case at hand. Missing, blank or shorter than the
-    agreement's minimum is no justification."""
+    agreement's minimum is no justification. (The rule id keeps its old name: ids are stable.)"""
     # The agreement's necessity.min_justification_chars (copied into `derived`).
     if len(f.req.justification.strip()) < f.derived.min_justification_chars:
         return RPL115_4.withhold

@@ -93,8 +93,9 @@ class PolicyEngine:
 
     def __init__(self, agreement: Agreement, calendar: WorkingDays | None = None, *, memo_limit: int = MEMO_LIMIT):
         self.agreement = agreement
-        self.calendar = calendar if calendar is not None else WorkingDays()
         self.derived: Derived = derive(agreement)
+        # The calendar counts the agreement's closed days, whatever calendar was handed in.
+        self.calendar = (calendar if calendar is not None else WorkingDays()).following(self.derived.closed)
         self.memo_limit = memo_limit
         self._assessments: dict[tuple[str, ...], Assessment] = {}
         self._notifications: dict[tuple[NotificationKind, tuple[str, ...]], Notification] = {}
