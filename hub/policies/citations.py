@@ -45,7 +45,8 @@ _RPL115 = Source(
 )
 _DBL8 = Source("Databeskyttelsesloven § 8 (elov.dk)", "https://elov.dk/lov-om-supplerende-bestemmelser-til-forordning-om-beskyttelse-af-fysiske-personer-i-forbindelse-med-behandling-af-personoplysninger-og-om-fri-udveksling-af-sadanne-oplysninger-databeskyttelsesloven/paragraf/8")
 _DBL11 = Source("Databeskyttelsesloven § 11 (elov.dk)", "https://www.elov.dk/lov-om-supplerende-bestemmelser-til-forordning-om-beskyttelse-af-fysiske-personer-i-forbindelse-med-behandling-af-personoplysninger-og-om-fri-udveksling-af-sadanne-oplysninger-databeskyttelsesloven/paragraf/11/")
-_FVL27 = Source("Skattestyrelsen, Juridisk vejledning: tavshedspligt efter forvaltningsloven § 27 og straffeloven § 152",
+_FVL27 = Source(
+    "Skattestyrelsen, Juridisk vejledning: tavshedspligt efter forvaltningsloven § 27 og straffeloven § 152",
                 "https://info.skat.dk/data.aspx?oid=1898699&chk=215594")
 _GDPR4 = Source("Databeskyttelsesforordningen art. 4 (dansk tekst, gdprinfo.eu)", "https://gdprinfo.eu/da/da-article-4")
 _BL133 = Source("Greve Kommune, handleguide: underretning efter barnets lov § 133", "https://handleguide.dk/underretning")
@@ -60,7 +61,8 @@ _L87 = Source("L 87 (2024-25) som fremsat: ændring af barnets lov § 137, stk. 
 
 # Keyed by the citation part, case-folded (`_key`).
 CHECKS: dict[str, Check] = {
-    "retsplejeloven § 115, stk. 1": Check(Status.CHECKED, (_RPL115,), "The three cooperations, each only where necessary."),
+    "retsplejeloven § 115, stk. 1": Check(
+        Status.CHECKED, (_RPL115,), "The three cooperations, each only where necessary."),
     "retsplejeloven § 115, stk. 2": Check(
         Status.CHECKED, (_RPL115,),
         "Other participants disclose to the same extent; never for the investigation of criminal cases."),
@@ -69,13 +71,15 @@ CHECKS: dict[str, Check] = {
         "\"må anses for nødvendig\" is in stk. 1 (the police); stk. 2 lets the other participants disclose "
         "\"i samme omfang\". Stk. 4 (formerly cited) is not the necessity requirement."),
     "retsplejeloven § 115, stk. 1-3": Check(Status.CHECKED, (_RPL115,), "Who takes part: stk. 1-2, and stk. 3."),
-    "retsplejeloven § 115, stk. 3": Check(Status.CHECKED, (_RPL115,), "Self-governing institutions, on the same terms."),
+    "retsplejeloven § 115, stk. 3": Check(
+        Status.CHECKED, (_RPL115,), "Self-governing institutions, on the same terms."),
     "retsplejeloven § 115, stk. 1, nr. 1 (ssp)": Check(Status.CHECKED, (_RPL115,), "No age limit in the text."),
     "retsplejeloven § 115, stk. 1, nr. 1 (ssp+)": Check(
         Status.CHECKED, (_RPL115,), "SSP+ is SSP with a locally agreed age band; the statute has no age limit."),
     "retsplejeloven § 115, stk. 1, nr. 2 (psp)": Check(Status.CHECKED, (_RPL115,), "Socially vulnerable persons."),
     "retsplejeloven § 115, stk. 1, nr. 3, litra a (ksp)": Check(
-        Status.CHECKED, (_RPL115,), "Released from Kriminalforsorgen's institutions (the quoted text lists it without a letter)."),
+        Status.CHECKED, (_RPL115,),
+        "Released from Kriminalforsorgen's institutions (the quoted text lists it without a letter)."),
     "retsplejeloven § 115, stk. 1, nr. 3, litra b (ksp)": Check(
         Status.CHECKED, (_RPL115,), "Under 18, placed under straffuldbyrdelseslovens § 78, stk. 2."),
     "retsplejeloven § 115, stk. 1, nr. 3, litra c (ksp)": Check(
@@ -84,7 +88,8 @@ CHECKS: dict[str, Check] = {
     "forvaltningsloven § 27": Check(Status.CHECKED, (_FVL27,), "The duty of confidentiality in public administration."),
     "straffeloven § 152": Check(Status.CHECKED, (_FVL27,), "Cited with forvaltningsloven § 27 as the penal provision."),
     "databeskyttelsesloven § 8": Check(
-        Status.CHECKED, (_DBL8,), "Criminal-offence data: only where necessary; disclosure e.g. with express consent (stk. 2, nr. 1)."),
+        Status.CHECKED, (_DBL8,),
+        "Criminal-offence data: only where necessary; disclosure e.g. with express consent (stk. 2, nr. 1)."),
     "databeskyttelsesloven § 11": Check(Status.CHECKED, (_DBL11,), "CPR numbers for unique identification."),
     "databeskyttelsesforordningen art. 4, nr. 1": Check(Status.CHECKED, (_GDPR4,), "The definition of personal data."),
     "databeskyttelsesforordningen art. 5, stk. 1, litra c": Check(
@@ -93,7 +98,8 @@ CHECKS: dict[str, Check] = {
     "straffeloven § 141": Check(
         Status.UNCONFIRMED, (), "Neither the text of § 141 nor its list of offences was found in the texts searched."),
     "barnets lov § 133, stk. 1, nr. 1": Check(Status.CHECKED, (_BL133, _SEL153), "May need special support."),
-    "barnets lov § 133, stk. 1, nr. 2": Check(Status.CHECKED, (_BL133, _SEL153), "Right after birth (expectant parents)."),
+    "barnets lov § 133, stk. 1, nr. 2": Check(
+        Status.CHECKED, (_BL133, _SEL153), "Right after birth (expectant parents)."),
     "barnets lov § 133, stk. 1, nr. 3": Check(Status.CHECKED, (_BL133, _SEL153), "Unlawful school absence."),
     "barnets lov § 133, stk. 1, nr. 4": Check(Status.CHECKED, (_BL133, _SEL153), "Abuse (overgreb)."),
     "barnets lov § 133, stk. 2": Check(

@@ -152,7 +152,8 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "agreement's name, version and content hash.",
         "",
         "Two layers: the statute is code in `hub/policies/` (each rule below cites its source, and says whether "
-        "the citation was checked against the statute text); the local agreement is configuration (`hub/config/agreement.toml`, checked with `hub policy check`). Rules "
+        "the citation was checked against the statute text); the local agreement is configuration "
+        "(`hub/config/agreement.toml`, checked with `hub policy check`). Rules "
         "whose layer says *with values from the local agreement* apply the statute with an agreement value "
         "(the keys are listed). Partners themselves (which school, which police district, in which "
         "structure) are in the registry, `hub/config/albertslund.toml`; the agreement says which kinds of "
@@ -169,7 +170,8 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "2. Basis: which cooperation covers the person for the structure referred to (RPL115-1-*, "
         "NOPERSON). If none does, RPL115-NOMATCH withholds.",
         "3. Fields, only for a share: the recipient kind's allow-list (MIN-FIELDS), narrowed so health "
-        "stays in PSP (HEALTH-PSP, a local agreement choice) and to what the report holds; DBL-11 and DBL-8 record the basis for "
+        "stays in PSP (HEALTH-PSP, a local agreement choice) and to what the report holds; DBL-11 and DBL-8 "
+        "record the basis for "
         "the CPR number and criminal-offence data.",
         "",
         "Every decision carries all the rule ids that applied, one citation per rule id, and the reasons "
@@ -179,7 +181,8 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "",
         "| id | citation | checked | layer | outcome |",
         "|---|---|---|---|---|",
-        *(f"| [{r.id}](#{r.id.lower()}) | {r.citation} | {_checks(r.citation, short=True)} | {r.layer.value} | {r.outcome.value} |"
+        *(f"| [{r.id}](#{r.id.lower()}) | {r.citation} | {_checks(r.citation, short=True)} | {r.layer.value} "
+          f"| {r.outcome.value} |"
           for r in RULES.values()),
         "",
         f"Examples are evaluated at {EXAMPLE_NOW.isoformat()} under the example agreement below "
