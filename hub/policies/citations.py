@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CHECKS", "Check", "Source", "Status", "check_of", "parts"]
+__all__ = ["CHECKS", "Check", "Source", "Status", "check_of", "parts", "statuses"]
 
 
 class Status(StrEnum):
@@ -134,3 +134,8 @@ def parts(citation: str) -> tuple[str, ...]:
 def check_of(part: str) -> Check | None:
     """The check of one citation part (None: nobody has recorded one)."""
     return CHECKS.get(_key(part))
+
+
+def statuses(citation: str) -> tuple[str, ...]:
+    """The status of each part of a citation, in order ("not recorded" where there is no check)."""
+    return tuple((c.status.value if (c := check_of(p)) is not None else "not recorded") for p in parts(citation))

@@ -18,14 +18,17 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import hub
-from hub.policies import Agreement, PolicyEngine, Request
+from hub.policies import Agreement, Disclosure, PolicyEngine, Recipient, Request
 from hub.policies.deadlines import RECEIPT_WORKING_DAYS, WorkingDays
-from hub.policies.examples import EXAMPLE_AGREEMENT, JUSTIFICATION, POLICE, PRISON, SCHOOL_SOURCE, SOCIAL, report
+from hub.policies.examples import EXAMPLE_AGREEMENT, JUSTIFICATION, PRISON, SCHOOL_SOURCE, SOCIAL, report
 from hub.schemas.dates import DANISH_TIME, danish_date
 from hub.schemas.decision import Structure
+from hub.schemas.report import ConcernReport, Purpose
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-BANDS = Agreement.model_validate({**EXAMPLE_AGREEMENT.model_dump(), "ages": {"ssp_max_age": 18, "ssp_plus_max_age": 26}})
+BANDS = Agreement.model_validate(
+    {**EXAMPLE_AGREEMENT.model_dump(), "ages": {"ssp_max_age": 18, "ssp_plus_max_age": 26}}
+)
 ENGINE = PolicyEngine(BANDS)  # long-lived, as in the service: its memo must not keep a stale date
 
 
@@ -57,12 +60,13 @@ def _years_before(day: date, years: int) -> date:
     return day.replace(year=day.year - years)
 
 
-def _person(birth: date, **concern: object):  # noqa: ANN202 - a report
+def _person(birth: date, **concern: object) -> ConcernReport:
     return report(None, subject={"name": "Testperson Testesen", "birth_date": birth.isoformat()}, concern=concern)
 
 
-def _disclose(engine: PolicyEngine, rep, to, structure: Structure, now: datetime):  # noqa: ANN001, ANN202
-    return engine.disclose(Request(report=rep, recipient=to, structure=structure, purpose="crime_prevention",
+def _disclose(engine: PolicyEngine, rep: ConcernReport, to: Recipient, structure: Structure,
+              now: datetime) -> Disclosure:
+    return engine.disclose(Request(report=rep, recipient=to, structure=structure, purpose=Purpose.CRIME_PREVENTION,
                                    justification=JUSTIFICATION), now)
 
 
@@ -71,7 +75,7 @@ def test_danish_date_is_the_date_in_copenhagen_not_utc() -> None:
     assert danish_date(datetime(2026, 7, 14, 22, 30, tzinfo=UTC)) == date(2026, 7, 15)  # summer, 00:30
     assert danish_date(datetime(2026, 7, 14, 21, 59, tzinfo=UTC)) == date(2026, 7, 14)  # summer, 23:59
     with pytest.raises(ValueError, match="timezone-aware"):
-        danish_date(datetime(2026, 7, 14, 22, 30))  # noqa: DTZ001 - naive on purpose
+        danish_date(datetime(2026, 7, 14, 22, 30))  # naive on purpose
 
 
 @PROFILE
