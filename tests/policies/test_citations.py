@@ -71,7 +71,8 @@ def test_the_policies_page_marks_every_citation() -> None:
         section = text.split(f"### {r.id}\n", 1)[1].split("\n### ", 1)[0]
         line = next(li for li in section.splitlines() if li.startswith("- **Checked:**"))
         for part in parts(r.citation):
-            assert re.search(re.escape(part) + r": (checked|\*\*unconfirmed\*\*|local, not statute)", line), (r.id, part)
+            marked = re.escape(part) + r": (checked|\*\*unconfirmed\*\*|local, not statute)"
+            assert re.search(marked, line), (r.id, part)
     assert "not recorded" not in text
     sources = text.split("## Citations and where they were checked", 1)[1].split("\n## ", 1)[0]
     for part in ALL_PARTS:
