@@ -15,7 +15,8 @@ frozen value anywhere in `hub/policies` (a test checks it):
   structure, department, person, present fields) (at most 8 x 3 x 2 x 2 x 2**11);
 - `_last_age`, `_last_present`: the last report's subject age and present fields, keyed by the
   report object (held, so its identity cannot be reused): one entry each;
-- `_last_day`: the Danish date of the last `now` (a batch shares one instant): one entry;
+- `_day`: the Danish date of the last `now`, the UTC span that date covers (`danish_day`) and
+  that `now` (held): one entry;
 - `calendar` (`WorkingDays`): the holidays per year and the receipt deadline per receipt hour
   (see `deadlines.py`).
 
@@ -28,7 +29,7 @@ are replaced as whole tuples.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from hub.policies import rules as R
@@ -66,7 +67,7 @@ from hub.policies.disclose import (
 from hub.policies.disclose import facts as disclosure_facts
 from hub.policies.facts import SourceFacts, age_of
 from hub.policies.rules import CITATIONS, REASONS
-from hub.schemas.dates import danish_date
+from hub.schemas.dates import danish_day
 from hub.schemas.report import ConcernReport
 
 _K = TypeVar("_K")
@@ -86,6 +87,7 @@ _DEADLINES_PROFESSIONAL = (R.BL_ASSESS_24H.id, R.BL_RECEIPT_6D.id)
 _MIN_FIELDS_EMPTY_WITHHOLD = R.MIN_FIELDS_EMPTY.withhold
 _NO_FIELDS: frozenset[str] = frozenset()
 _NO_REPORT: tuple[ConcernReport | None, date | None, int | None] = (None, None, None)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # the day memo's first value
 
 
 class PolicyEngine:
@@ -106,7 +108,7 @@ class PolicyEngine:
         # reused while it is here); a report is frozen, so the same object gives the same values.
         self._last_age = _NO_REPORT
         self._last_present: tuple[ConcernReport | None, frozenset[str]] = (None, _NO_FIELDS)
-        self._last_day: tuple[datetime | None, date | None] = (None, None)
+        self._day: tuple[datetime, datetime, date, datetime] = (*danish_day(_EPOCH), _EPOCH)
         self._refused = build(
             Assessment,
             self._values(
@@ -139,11 +141,14 @@ class PolicyEngine:
 
     def day(self, now: datetime) -> date:
         """The Danish calendar date of the instant `now`: the date every age and window is taken on."""
-        last = self._last_day
-        if last[0] is now and last[1] is not None:
-            return last[1]
-        today = danish_date(now)
-        self._last_day = (now, today)
+        day = self._day
+        if now is day[3]:  # a batch, and a report's assessment and disclosures, share one instant
+            return day[2]
+        if day[0] <= now < day[1]:
+            self._day = (day[0], day[1], day[2], now)
+            return day[2]
+        start, end, today = danish_day(now)
+        self._day = (start, end, today, now)
         return today
 
     def age(self, report: ConcernReport, today: date) -> int | None:

@@ -9,10 +9,10 @@ UTC instant or `date.today()`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-__all__ = ["DANISH_TIME", "danish_date", "danish_time"]
+__all__ = ["DANISH_TIME", "danish_date", "danish_day", "danish_time"]
 
 DANISH_TIME: tzinfo = ZoneInfo("Europe/Copenhagen")  # zoneinfo keeps one instance per key
 
@@ -28,3 +28,13 @@ def danish_date(instant: datetime) -> date:
     if instant.tzinfo is None:
         raise ValueError("a Danish date needs a timezone-aware time")
     return instant.astimezone(DANISH_TIME).date()
+
+
+def danish_day(instant: datetime) -> tuple[datetime, datetime, date]:
+    """The Danish date of `instant` and the UTC instants it runs over, [start, end): a caller that
+    sees many instants of one day compares with these instead of converting each (two
+    comparisons of UTC datetimes are cheaper than one time-zone conversion)."""
+    today = danish_date(instant)
+    start = datetime.combine(today, time(0), tzinfo=DANISH_TIME).astimezone(UTC)  # midnight always exists
+    end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=DANISH_TIME).astimezone(UTC)
+    return start, end, today
