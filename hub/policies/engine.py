@@ -144,7 +144,11 @@ class PolicyEngine:
         day = self._day
         if now is day[3]:  # a batch, and a report's assessment and disclosures, share one instant
             return day[2]
-        if day[0] <= now < day[1]:
+        try:
+            inside = day[0] <= now < day[1]
+        except TypeError:  # a naive time has no Danish date: `danish_day` says so
+            inside = False
+        if inside:
             self._day = (day[0], day[1], day[2], now)
             return day[2]
         start, end, today = danish_day(now)

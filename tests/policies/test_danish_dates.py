@@ -174,3 +174,11 @@ def test_nothing_in_hub_takes_the_date_of_an_instant_except_through_danish_date(
                 key = str(path.relative_to(root.parent))
                 found[key] = found.get(key, 0) + 1
     assert found == _ALLOWED, "use hub.schemas.dates.danish_date(instant) for the date the law uses"
+
+
+def test_a_naive_time_is_refused_not_guessed() -> None:
+    engine = PolicyEngine(BANDS)
+    rep = _person(date(2008, 11, 20), child_at_risk=True)
+    engine.assess(rep, SCHOOL_SOURCE, _danish(date(2026, 11, 20), 30))  # the memo holds an aware instant
+    with pytest.raises(ValueError, match="timezone-aware"):
+        _disclose(engine, rep, SOCIAL, Structure.SSP, datetime(2026, 11, 20, 0, 30))  # naive on purpose
