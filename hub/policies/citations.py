@@ -8,8 +8,10 @@ missing), or *local* (not statute: the local agreement or DKE's own practice). d
 shows the status of every citation from here, and a test requires an entry for every part of
 every rule's citation, so a new or changed citation cannot go undocumented.
 
-The sources are what the project's reference search holds (retsinformation.dk is not reachable
-from it directly): municipal and ministry pages that quote the statute, and elov.dk.
+The sources are what the project's reference search holds (retsinformation.dk's own pages are not
+in it): pages that quote the statute's text (elov.dk, danskelove.dk, gdprinfo.eu, a municipality's
+SSP page) and the ministries' guidance. A citation checked against a quotation is only as good as
+the quotation; each source is named so that the legal team can check it against retsinformation.dk.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ _FVL27 = Source(
     "Skattestyrelsen, Juridisk vejledning: tavshedspligt efter forvaltningsloven § 27 og straffeloven § 152",
                 "https://info.skat.dk/data.aspx?oid=1898699&chk=215594")
 _GDPR4 = Source("Databeskyttelsesforordningen art. 4 (dansk tekst, gdprinfo.eu)", "https://gdprinfo.eu/da/da-article-4")
+_GDPR5 = Source("Databeskyttelsesforordningen art. 5 (dansk tekst, gdprinfo.eu)", "https://gdprinfo.eu/da/da-article-5")
 _BL133 = Source("Greve Kommune, handleguide: underretning efter barnets lov § 133", "https://handleguide.dk/underretning")
 _SEL153 = Source("Serviceloven § 153 (danskelove.dk): the predecessor, same wording", "https://danskelove.dk/serviceloven/152-154")
 _VEJ9471 = Source(
@@ -93,8 +96,7 @@ CHECKS: dict[str, Check] = {
     "databeskyttelsesloven § 11": Check(Status.CHECKED, (_DBL11,), "CPR numbers for unique identification."),
     "databeskyttelsesforordningen art. 4, nr. 1": Check(Status.CHECKED, (_GDPR4,), "The definition of personal data."),
     "databeskyttelsesforordningen art. 5, stk. 1, litra c": Check(
-        Status.UNCONFIRMED, (),
-        "Data minimisation; only non-Danish renderings of the article were found, not the Danish text."),
+        Status.CHECKED, (_GDPR5,), "Data minimisation: adequate, relevant and limited to what is necessary."),
     "straffeloven § 141": Check(
         Status.UNCONFIRMED, (), "Neither the text of § 141 nor its list of offences was found in the texts searched."),
     "barnets lov § 133, stk. 1, nr. 1": Check(Status.CHECKED, (_BL133, _SEL153), "May need special support."),

@@ -43,9 +43,11 @@ def _checks(citation: str, *, short: bool = False) -> str:
 def _citation_sources() -> list[str]:
     """Every citation part used by a rule, its status, its sources and what they confirm."""
     lines = ["## Citations and where they were checked", "",
-             "Each provision a rule cites, checked against the statute text or the ministry's guidance the "
-             "project's reference search holds (`hub/policies/citations.py`). *Unconfirmed* means the text was "
-             "not found, or only in part (the note says what is missing); *local* is not statute.", "",
+             "Each provision a rule cites, checked against the statute's text as quoted by the source named "
+             "(pages quoting the law, and the ministries' guidance, as the project's reference search holds "
+             "them; `hub/policies/citations.py`). *Unconfirmed* means the text was not found, or only in part "
+             "(the note says what is missing); *local* is not statute. The legal team should confirm each "
+             "against retsinformation.dk.", "",
              "| provision | status | source | note |", "|---|---|---|---|"]
     seen: dict[str, None] = {}
     for r in RULES.values():
