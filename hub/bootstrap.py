@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 import anyio
@@ -48,6 +48,7 @@ from hub.runtime.worker import (
     watch_forever,
 )
 from hub.schemas import streams
+from hub.schemas.dates import danish_date
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
@@ -117,7 +118,7 @@ class Container:
     def policy(self) -> PolicyEngine:
         """The law and the agreement as one engine, which holds the memo tables; this year's
         and next year's holidays loaded up front (the first deadline does not pay for them)."""
-        return PolicyEngine(self.agreement, WorkingDays.around(date.today()))
+        return PolicyEngine(self.agreement, WorkingDays.around(danish_date(datetime.now(UTC))))
 
     @property
     def engine(self) -> Engine:

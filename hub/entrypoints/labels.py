@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+from hub.schemas.dates import DANISH_TIME
 
 QUEUE = {"urgent": "Akut", "reactive": "Reaktiv", "proactive": "Proaktiv", "operative": "Operativ"}
 PILLAR = {

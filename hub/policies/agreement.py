@@ -5,7 +5,8 @@ rules: the SSP and SSP+ age bands, the KSP window around release, which partner 
 part in each structure (within what Retsplejeloven § 115 allows), the field allow-list per
 recipient kind, what departments outside the three structures may get with consent,
 the fields of mandatory notifications, the minimum length of a necessity justification,
-the Straffeloven § 141 offence list and retention periods.
+the Straffeloven § 141 offence list, extra closed days for the working-day deadlines and
+retention periods.
 
 Each decision records the agreement's name, version and content hash (`label`). The hash
 covers the validated content, so reformatting the file or editing a comment does not
@@ -19,13 +20,14 @@ import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hub.policies.deadlines import ClosedDays, closed_day
 from hub.policies.facts import STATUTE_MEMBER_KINDS, Recipient, SourceKind
 from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS, NON_PRIVATE_FIELDS
 from hub.policies.rules import POLICY_LABEL
@@ -47,6 +49,7 @@ __all__ = [
     "Necessity",
     "NotificationFields",
     "Structures",
+    "WorkingDaysConf",
     "agreement_label",
     "check_agreement",
     "content_digest",
@@ -116,6 +119,41 @@ class KspWindow(_Conf):
     days_after_release: int = Field(365, ge=0, le=1825, description="... to this many days after release")
 
 
+class WorkingDaysConf(_Conf):
+    """Extra days without work for the working-day deadlines (Barnets lov § 137: the receipt
+    within 6 working days), besides weekends and Danish public holidays."""
+
+    closed_days: tuple[str, ...] = Field(
+        (),
+        description="days the working-day count skips besides weekends and public holidays: "
+        "`MM-DD` every year (e.g. `12-24`, `12-31`, `06-05`) or `YYYY-MM-DD` once",
+    )
+
+    @field_validator("closed_days", mode="before")
+    @classmethod
+    def _toml_dates(cls, value: Any) -> Any:
+        # A TOML date (`2027-05-07`, unquoted) is one closed day, as its ISO text is.
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("skal være en liste af datoer, fx [\"12-24\", \"12-31\"]")
+        out = []
+        for v in value:
+            if isinstance(v, date) and not isinstance(v, datetime):
+                v = v.isoformat()
+            if not isinstance(v, str):
+                raise ValueError(f"{v!r} er ikke en dato; skriv MM-DD eller ÅÅÅÅ-MM-DD i anførselstegn")
+            out.append(v)
+        return tuple(out)
+
+    @field_validator("closed_days")
+    @classmethod
+    def _dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            closed_day(entry)  # raises with a Danish message naming the entry
+        if duplicates := sorted({e for e in value if value.count(e) > 1}):
+            raise ValueError(f"{duplicates} står mere end én gang")
+        return value
+
+
 class Structures(_Conf):
     """Partner kinds taking part in each structure: the statute's list, or fewer."""
 
@@ -177,10 +215,10 @@ class NotificationFields(_Conf):
 
 
 class Necessity(_Conf):
-    """Rpl. § 115, stk. 4: what counts as a necessity justification at all."""
+    """Rpl. § 115, stk. 1 and 2 (only where necessary): what counts as a necessity justification."""
 
     min_justification_chars: int = Field(
-        1, ge=1, le=500, description="a necessity justification shorter than this counts as none (Rpl. § 115, stk. 4)"
+        1, ge=1, le=500, description="a necessity justification shorter than this counts as none (Rpl. § 115, stk. 1-2)"
     )
 
 
@@ -201,6 +239,7 @@ class Derived:
     members: Mapping[tuple[Structure, bool], frozenset[SourceKind]]
     before_release: timedelta
     after_release: timedelta
+    closed: ClosedDays  # `working_days.closed_days`, parsed
     # Agreement values the disclosure rules read for every request, copied out of the pydantic
     # models (whose attributes are several times slower to read): `ages.*` and `necessity.*`.
     ssp_max_age: int
@@ -227,6 +266,7 @@ class Agreement(_Conf):
     version: str = Field(min_length=1, max_length=40, description="change it with every change of the file")
     ages: AgeBand = AgeBand()
     ksp: KspWindow = KspWindow()
+    working_days: WorkingDaysConf = WorkingDaysConf()
     structures: Structures = Structures()
     fields: dict[SourceKind, frozenset[str]] = Field(
         description="allow-list of fields per recipient kind (police, social_services, ...)"
@@ -315,6 +355,7 @@ def derive(agreement: Agreement) -> Derived:
         ),
         before_release=timedelta(days=agreement.ksp.days_before_release),
         after_release=timedelta(days=agreement.ksp.days_after_release),
+        closed=ClosedDays.parse(agreement.working_days.closed_days),
         ssp_max_age=agreement.ages.ssp_max_age,
         ssp_plus_max_age=agreement.ages.ssp_plus_max_age,
         min_justification_chars=agreement.necessity.min_justification_chars,

@@ -44,6 +44,7 @@ from hub.policies.rules import (
     RuleTable,
     rule_ids,
 )
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Level, Pillar
 from hub.schemas.report import Category, Concern, ConcernReport, Purpose, Subject
 from hub.schemas.streams import Queue
@@ -114,8 +115,8 @@ def facts_for(report: ConcernReport, age: int | None) -> ReportFacts:
 
 
 def report_facts(report: ConcernReport, now: datetime) -> ReportFacts:
-    """The facts of `report` at `now`."""
-    return facts_for(report, age_of(report, now.date()))
+    """The facts of `report` at `now` (the subject's age on `now`'s Danish date)."""
+    return facts_for(report, age_of(report, danish_date(now)))
 
 
 Check = Callable[[ReportFacts], Verdict | None]

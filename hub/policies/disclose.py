@@ -57,6 +57,7 @@ from hub.policies.rules import (
     RuleTable,
     rule_ids,
 )
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Custody, CustodyKind, Purpose, Subject
 
@@ -112,9 +113,10 @@ def rpl115_2(f: Facts) -> Verdict | None:
 
 
 def rpl115_4(f: Facts) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 4: nobody is obliged to disclose; a disclosure is a choice that
+    """Retsplejeloven § 115, stk. 1 (the police) and stk. 2 (every other participant, "i samme
+    omfang"): information is passed on only where it "må anses for nødvendig", so a disclosure
     must be justified as necessary in the case at hand. Missing, blank or shorter than the
-    agreement's minimum is no justification."""
+    agreement's minimum is no justification. (The rule id keeps its old name: ids are stable.)"""
     # The agreement's necessity.min_justification_chars (copied into `derived`).
     if len(f.req.justification.strip()) < f.derived.min_justification_chars:
         return RPL115_4.withhold
@@ -398,10 +400,15 @@ _DEPARTMENT = PartnerKind.MUNICIPAL_DEPARTMENT
 _tuple_new = tuple.__new__
 
 
-def facts(req: Request, agreement: Agreement, derived: Derived, now: datetime, age: int | None) -> Facts:
-    """The facts of one request; `age` is the subject's age on `now`'s date (`age_of`)."""
+def facts(
+    req: Request, agreement: Agreement, derived: Derived, now: datetime, age: int | None, today: date | None = None
+) -> Facts:
+    """The facts of one request; `age` is the subject's age on `today`, `now`'s Danish date (`age_of`;
+    worked out here when not given)."""
     report, recipient, structure = req.report, req.recipient, req.structure
-    kind, subject, today = recipient.kind, report.subject, now.date()
+    kind, subject = recipient.kind, report.subject
+    if today is None:
+        today = danish_date(now)
     released = released_in_window(structure, subject, derived, today) if structure is KSP else None
     return _tuple_new(
         Facts, (req, recipient, kind, structure, agreement, derived, now, subject, age, kind is _DEPARTMENT, released)

@@ -15,6 +15,8 @@ frozen value anywhere in `hub/policies` (a test checks it):
   structure, department, person, present fields) (at most 8 x 3 x 2 x 2 x 2**11);
 - `_last_age`, `_last_present`: the last report's subject age and present fields, keyed by the
   report object (held, so its identity cannot be reused): one entry each;
+- `_day`: the Danish date of the last `now`, the UTC span that date covers (`danish_day`) and
+  that `now` (held): one entry;
 - `calendar` (`WorkingDays`): the holidays per year and the receipt deadline per receipt hour
   (see `deadlines.py`).
 
@@ -27,7 +29,7 @@ are replaced as whole tuples.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from hub.policies import rules as R
@@ -65,6 +67,7 @@ from hub.policies.disclose import (
 from hub.policies.disclose import facts as disclosure_facts
 from hub.policies.facts import SourceFacts, age_of
 from hub.policies.rules import CITATIONS, REASONS
+from hub.schemas.dates import danish_day
 from hub.schemas.report import ConcernReport
 
 _K = TypeVar("_K")
@@ -84,6 +87,7 @@ _DEADLINES_PROFESSIONAL = (R.BL_ASSESS_24H.id, R.BL_RECEIPT_6D.id)
 _MIN_FIELDS_EMPTY_WITHHOLD = R.MIN_FIELDS_EMPTY.withhold
 _NO_FIELDS: frozenset[str] = frozenset()
 _NO_REPORT: tuple[ConcernReport | None, date | None, int | None] = (None, None, None)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # the day memo's first value
 
 
 class PolicyEngine:
@@ -91,8 +95,9 @@ class PolicyEngine:
 
     def __init__(self, agreement: Agreement, calendar: WorkingDays | None = None, *, memo_limit: int = MEMO_LIMIT):
         self.agreement = agreement
-        self.calendar = calendar if calendar is not None else WorkingDays()
         self.derived: Derived = derive(agreement)
+        # The calendar counts the agreement's closed days, whatever calendar was handed in.
+        self.calendar = (calendar if calendar is not None else WorkingDays()).following(self.derived.closed)
         self.memo_limit = memo_limit
         self._assessments: dict[tuple[str, ...], Assessment] = {}
         self._notifications: dict[tuple[NotificationKind, tuple[str, ...]], Notification] = {}
@@ -103,6 +108,7 @@ class PolicyEngine:
         # reused while it is here); a report is frozen, so the same object gives the same values.
         self._last_age = _NO_REPORT
         self._last_present: tuple[ConcernReport | None, frozenset[str]] = (None, _NO_FIELDS)
+        self._day: tuple[datetime, datetime, date, datetime] = (*danish_day(_EPOCH), _EPOCH)
         self._refused = build(
             Assessment,
             self._values(
@@ -132,6 +138,22 @@ class PolicyEngine:
         }
 
     # --- shared facts ----------------------------------------------------------------------
+
+    def day(self, now: datetime) -> date:
+        """The Danish calendar date of the instant `now`: the date every age and window is taken on."""
+        day = self._day
+        if now is day[3]:  # a batch, and a report's assessment and disclosures, share one instant
+            return day[2]
+        try:
+            inside = day[0] <= now < day[1]
+        except TypeError:  # a naive time has no Danish date: `danish_day` says so
+            inside = False
+        if inside:
+            self._day = (day[0], day[1], day[2], now)
+            return day[2]
+        start, end, today = danish_day(now)
+        self._day = (start, end, today, now)
+        return today
 
     def age(self, report: ConcernReport, today: date) -> int | None:
         last = self._last_age
@@ -205,7 +227,7 @@ class PolicyEngine:
 
     def assess(self, report: ConcernReport, source: SourceFacts, now: datetime) -> Assessment:
         """Assess one report received at `now` from `source`. Never raises for a valid report."""
-        f = facts_for(report, self.age(report, now.date()))
+        f = facts_for(report, self.age(report, self.day(now)))
         if rpl115_2(f) is not None:
             return self._refused
 
@@ -257,7 +279,8 @@ class PolicyEngine:
 
     def facts(self, req: Request, now: datetime) -> Facts:
         """What the disclosure rules read about `req` at `now`."""
-        return disclosure_facts(req, self.agreement, self.derived, now, self.age(req.report, now.date()))
+        today = self.day(now)
+        return disclosure_facts(req, self.agreement, self.derived, now, self.age(req.report, today), today)
 
     def disclose(self, req: Request, now: datetime) -> Disclosure:
         """Decide one disclosure: share (with the exact field set), withhold or escalate."""

@@ -20,6 +20,7 @@ from hub.policies.disclose import Request
 from hub.policies.engine import PolicyEngine
 from hub.policies.facts import Recipient, SourceFacts, SourceKind
 from hub.schemas.cpr import make_cpr
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Purpose
 
@@ -75,7 +76,7 @@ FREE_SCHOOL = Recipient(partner_id="friskolen", kind=SourceKind.SCHOOL, structur
 
 def born(years: int, now: datetime = EXAMPLE_NOW) -> date:
     """A birth date `years` old (and 40 days) at `now`."""
-    return (now - timedelta(days=int(365.25 * years) + 40)).date()
+    return danish_date(now - timedelta(days=int(365.25 * years) + 40))
 
 
 def report(age: int | None = 14, *, serial: int = 1, subject: dict[str, Any] | None = None,
@@ -124,7 +125,7 @@ class Example:
 
 
 def _release(days_ago: int) -> str:
-    return (EXAMPLE_NOW - timedelta(days=days_ago)).date().isoformat()
+    return danish_date(EXAMPLE_NOW - timedelta(days=days_ago)).isoformat()
 
 
 # Kept as an lru_cache: a pure function of no arguments (constant data, built on first use

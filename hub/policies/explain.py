@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hub.policies.citations import statuses
 from hub.policies.decision import Assessment, Disclosure
 from hub.policies.disclose import Request
 from hub.policies.engine import PolicyEngine
@@ -49,6 +50,7 @@ class Explanation:
     notification_fields: tuple[frozenset[str], ...]
     disclosures: tuple[tuple[Target, Structure, Disclosure], ...]
     strfl141_offences: tuple[str, ...] = ()  # the agreement's list, shown with a police alert
+    closed_days: tuple[str, ...] = ()  # the agreement's extra closed days, shown with the receipt deadline
 
 
 def explain(engine: PolicyEngine, report: ConcernReport, source: SourceFacts, targets: Iterable[Target],
@@ -70,11 +72,16 @@ def explain(engine: PolicyEngine, report: ConcernReport, source: SourceFacts, ta
         policy_version=assessment.policy_version, assessment=assessment,
         notification_fields=tuple(n.fields & present for n in assessment.notifications),
         disclosures=tuple(decisions), strfl141_offences=engine.agreement.straffeloven_141.offences,
+        closed_days=engine.agreement.working_days.closed_days,
     )
 
 
-def _reasons(rule_ids: Iterable[str]) -> list[dict[str, str]]:
-    return [{"rule_id": r.id, "citation": r.citation, "da": r.da, "en": r.en} for r in map(RULES.__getitem__, rule_ids)]
+def _reasons(rule_ids: Iterable[str]) -> list[dict[str, Any]]:
+    return [
+        {"rule_id": r.id, "citation": r.citation, "citation_checked": list(statuses(r.citation)),
+         "layer": r.layer.value, "da": r.da, "en": r.en}
+        for r in map(RULES.__getitem__, rule_ids)
+    ]
 
 
 def explanation_json(e: Explanation) -> dict[str, Any]:
@@ -99,6 +106,7 @@ def explanation_json(e: Explanation) -> dict[str, Any]:
             ],
             "assess_by": a.assess_by.isoformat() if a.assess_by else None,
             "receipt_due_by": a.receipt_due_by.isoformat() if a.receipt_due_by else None,
+            "closed_days": list(e.closed_days),
             "rule_ids": list(a.rule_ids),
             "reasons": _reasons(r.rule_id for r in a.reasons),
         },

@@ -9,12 +9,14 @@ and `disclose.py`, which bind each rule's function to its declaration the same w
 stages (`Binding`, `RuleTable`). Code names a rule by its constant here (`RPL115_2`), never by
 its id as a string; a test checks that.
 
-Two layers: the statute (Retsplejeloven § 115, Barnets lov §§ 133 and 136-137,
+Layers: the statute (Retsplejeloven § 115, Barnets lov §§ 133, 136 and 137,
 Straffeloven § 141, databeskyttelsesloven §§ 8 and 11, GDPR) is code; the local agreement
 (age bands, the KSP window, who takes part, field allow-lists, consent-only recipients,
 retention) is configuration, `hub/config/agreement.toml`. Rules of the `agreement` layer
-are statute applied with a value from the agreement; `practice` rules are DKE's own
-triage practice (queues, levels), not law.
+are statute applied with a value from the agreement; `local agreement` rules are the
+agreement's own choices (e.g. keeping health data in PSP), not statute; `practice` rules are
+DKE's own triage practice (queues, levels), not law. Whether each citation has been checked
+against a statute text, and where, is in `citations.py`.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from hub.policies.decision import Effect, Verdict
 from hub.schemas.events import Reason
 
 # Bump when a rule's behaviour changes; the rule table's own hash is added automatically.
-POLICY_VERSION = "2026.11.2"
+POLICY_VERSION = "2026.12.1"
 
 
 class Layer(StrEnum):
     STATUTE = "statute"  # the law itself
     AGREEMENT = "agreement"  # the law, applied with values from the local agreement
     PRACTICE = "practice"  # DKE's local triage practice, not law
+    LOCAL = "local agreement"  # a choice of the local agreement (e.g. minimisation), not statute
 
 
 class Stage(StrEnum):
@@ -131,14 +134,15 @@ RPL115_2 = Rule("RPL115-2", "Retsplejeloven § 115, stk. 2", _S, (Stage.ASSESS, 
      "Formålet er efterforskning, så der deles intet.",
      "Information may not be passed on for the investigation of criminal cases. "
      "The purpose is investigation, so nothing is shared.")
-RPL115_4 = Rule("RPL115-4", "Retsplejeloven § 115, stk. 4", _AG, _D, _O.WITHHOLD,
-     "Nobody is obliged to disclose, and disclosure must be necessary: without a case-specific "
+RPL115_4 = Rule("RPL115-4", "Retsplejeloven § 115, stk. 1 og 2", _AG, _D, _O.WITHHOLD,
+     "Information may be passed on only where it must be considered necessary (stk. 1 for the "
+     "police, stk. 2 for the other participants, to the same extent): without a case-specific "
      "necessity justification (at least `necessity.min_justification_chars` characters) nothing "
-     "is shared.",
-     "Ingen har pligt til at videregive, og videregivelse skal være nødvendig. Der mangler en "
+     "is shared. (The id is kept from when this was cited as stk. 4.)",
+     "Oplysninger må kun videregives, når det må anses for nødvendigt. Der mangler en "
      "konkret begrundelse for, at delingen er nødvendig; skriv den i afgørelsen.",
-     "Nobody is obliged to disclose, and disclosure must be necessary. A case-specific reason "
-     "why sharing is necessary is missing; write it in the decision.",
+     "Information may be passed on only where it must be considered necessary. A case-specific "
+     "reason why sharing is necessary is missing; write it in the decision.",
      ("necessity.min_justification_chars",))
 RPL115_MEMBER = Rule("RPL115-MEMBER", "Retsplejeloven § 115, stk. 1-3", _AG, _D, _O.WITHHOLD,
      "Only participants receive: the recipient must sit in the structure referred to (registry) "
@@ -276,10 +280,12 @@ MIN_FIELDS_EMPTY = Rule(
      "The local agreement allows none of the report's information to this kind of recipient, so nothing "
      "is shared.",
      ("fields",))
-HEALTH_PSP = Rule("HEALTH-PSP", "Retsplejeloven § 115, stk. 1, nr. 2; forvaltningsloven § 27", _S, _F,
-     _O.FIELDS,
+HEALTH_PSP = Rule("HEALTH-PSP", "Lokal aftale (dataminimering); databeskyttelsesforordningen art. 5, stk. 1, litra c",
+     Layer.LOCAL, _F, _O.FIELDS,
      "Health and psychiatric fields go only to PSP participants in PSP; they are removed for "
-     "every other recipient and structure, whatever the allow-list says.",
+     "every other recipient and structure, whatever the allow-list says. This is the local "
+     "agreement's minimisation choice, not a rule of § 115 (which lets every participant receive "
+     "what is necessary).",
      "Helbreds- og psykiatrioplysninger forlader ikke PSP og er fjernet fra det, der deles.",
      "Health and psychiatric information does not leave PSP and has been removed from what is "
      "shared.")
@@ -336,7 +342,7 @@ BL133_2 = Rule("BL133-2", "Barnets lov § 133, stk. 2", _S, _A, _O.NOTIFY,
      "duty; the threshold is statute).",
      "Ulovligt fravær på 15 % eller mere i et kvartal. Der skal underrettes.",
      "Unlawful absence of 15 % or more in a quarter. A notification is required.")
-BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov §§ 136-137 (kommunens behandling af underretninger)", _S, _A,
+BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov § 136, stk. 2", _S, _A,
      _O.DEADLINE,
      "When a notification is issued, the municipality must assess within 24 hours whether the "
      "child's health or development is in danger and acute measures are needed.",
@@ -344,12 +350,14 @@ BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov §§ 136-137 (kommunens behan
      "om der er behov for akutte foranstaltninger.",
      "Within 24 hours the municipality must assess whether the child's health or development is "
      "in danger and whether acute measures are needed.")
-BL_RECEIPT_6D = Rule("BL-RECEIPT-6D", "Barnets lov §§ 136-137 (kommunens behandling af underretninger)", _S, _A,
+BL_RECEIPT_6D = Rule("BL-RECEIPT-6D", "Barnets lov § 137, stk. 1", _AG, _A,
      _O.DEADLINE,
-     "A professional notifier (a public employee) gets a receipt within 6 working days; weekends "
-     "and Danish public holidays do not count. Anonymous and private notifiers get none.",
+     "A professional notifier (a public employee) gets a receipt within 6 working days, counted "
+     "on Danish dates from the day after receipt; weekends, Danish public holidays and the "
+     "agreement's `working_days.closed_days` do not count. Anonymous and private notifiers get none.",
      "Indberetteren er fagperson og skal have en kvittering for modtagelsen inden 6 hverdage.",
-     "The reporter is a professional and must get a receipt within 6 working days.")
+     "The reporter is a professional and must get a receipt within 6 working days.",
+     ("working_days.closed_days",))
 # --- DKE's triage practice: levels and queues (PRO model) -------------------------------------
 LEVEL_III = Rule("LEVEL-III", "Albertslund DKE: niveauinddeling (lokal praksis)", _P, _A, _O.LEVEL,
      "Serious crime, weapons or a planned serious crime suggest Niveau III (the operative group).",

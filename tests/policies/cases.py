@@ -120,6 +120,20 @@ def _danish(y: int, m: int, d: int) -> datetime:
     return datetime(y, m, d, 23, 59, 59, tzinfo=danish_time())
 
 
+def _dk(y: int, m: int, d: int, hour: int, minute: int = 0) -> datetime:
+    """A Danish wall-clock time as a UTC instant (what the running service passes as `now`)."""
+    from hub.schemas.dates import danish_time
+
+    return datetime(y, m, d, hour, minute, tzinfo=danish_time()).astimezone(UTC)
+
+
+# Danish dates around midnight: 00:30 Danish is 23:30 UTC the day before in winter, 22:30 in summer.
+WINTER_0030, WINTER_EVE = _dk(2026, 11, 20, 0, 30), _dk(2026, 11, 19, 23, 30)
+SUMMER_0030, SUMMER_EVE = _dk(2026, 7, 15, 0, 30), _dk(2026, 7, 14, 23, 30)
+SSP_PLUS_TO_26 = variant(ages={"ssp_max_age": 18, "ssp_plus_max_age": 26})
+CLOSED_XMAS = variant(working_days={"closed_days": ["12-24", "12-31", "06-05"]})
+
+
 child = report(14)
 adult_40 = report(40, concern={"categories": ["crime"]})
 vulnerable = report(41, subject={"socially_vulnerable": True, "psychiatric_contact": True})
@@ -164,6 +178,15 @@ def _cases() -> list[Case]:
         miss("RPL115-1-1", "18th-birthday-today", to(POLICE, SSP, report(None, subject=person(birthday(18)))),
              "share", lambda d: "RPL115-1-1-PLUS" in d.rule_ids),
         miss("RPL115-1-1", "child-in-psp", to(POLICE, PSP, child), "withhold"),
+        # ... on the Danish date: 18 at 00:30 Danish time on the birthday is an adult (UTC: still the day before).
+        miss("RPL115-1-1", "18th-birthday-0030-danish-winter",
+             to(POLICE, SSP, report(None, subject=person(date(2008, 11, 20))), now=WINTER_0030), "share",
+             lambda d: "RPL115-1-1-PLUS" in d.rule_ids),
+        miss("RPL115-1-1", "18th-birthday-0030-danish-summer",
+             to(POLICE, SSP, report(None, subject=person(date(2008, 7, 15))), now=SUMMER_0030), "share",
+             lambda d: "RPL115-1-1-PLUS" in d.rule_ids),
+        fire("RPL115-1-1", "eve-of-18th-birthday-2330-danish",
+             to(POLICE, SSP, report(None, subject=person(date(2008, 11, 20))), now=WINTER_EVE), "share"),
         # RPL115-1-1-PLUS: SSP+ for young adults.
         fire("RPL115-1-1-PLUS", "18th-birthday-today",
              to(SOCIAL, SSP, report(None, subject=person(birthday(18)))), "share"),
@@ -172,6 +195,15 @@ def _cases() -> list[Case]:
         miss("RPL115-1-1-PLUS", "25th-birthday-today",
              to(SOCIAL, SSP, report(None, subject=person(birthday(25)))), "withhold",
              lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        miss("RPL115-1-1-PLUS", "26th-birthday-0030-danish-summer",
+             to(SOCIAL, SSP, report(None, subject=person(date(2000, 7, 15))), agreement=SSP_PLUS_TO_26,
+                now=SUMMER_0030), "withhold", lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        miss("RPL115-1-1-PLUS", "26th-birthday-0030-danish-winter",
+             to(SOCIAL, SSP, report(None, subject=person(date(2000, 11, 20))), agreement=SSP_PLUS_TO_26,
+                now=WINTER_0030), "withhold", lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        fire("RPL115-1-1-PLUS", "eve-of-26th-birthday-2330-danish",
+             to(SOCIAL, SSP, report(None, subject=person(date(2000, 7, 15))), agreement=SSP_PLUS_TO_26,
+                now=SUMMER_EVE), "share"),
         miss("RPL115-1-1-PLUS", "ssp-plus-switched-off", to(SOCIAL, SSP, report(22), agreement=NO_SSP_PLUS),
              "withhold"),
         # RPL115-1-1-AGE: unknown age.
@@ -202,6 +234,19 @@ def _cases() -> list[Case]:
              to(PRISON, KSP, report(30, subject={"custody": custody("prison", -91)})), "withhold"),
         miss("RPL115-1-3-a", "released-366-days-ago",
              to(PRISON, KSP, report(30, subject={"custody": custody("prison", 366)})), "withhold"),
+        # ... counted in Danish dates: the window (365 days after release) ends at Danish midnight.
+        fire("RPL115-1-3-a", "last-day-of-window-2330-danish",
+             to(PRISON, KSP, report(30, subject={"custody": {"kind": "prison", "convicted": True,
+                                                             "release_date": "2025-11-19"}}), now=WINTER_EVE),
+             "share"),
+        miss("RPL115-1-3-a", "day-after-window-0030-danish",
+             to(PRISON, KSP, report(30, subject={"custody": {"kind": "prison", "convicted": True,
+                                                             "release_date": "2025-11-19"}}), now=WINTER_0030),
+             "withhold"),
+        fire("RPL115-1-3-a", "first-day-of-window-0030-danish",
+             to(PRISON, KSP, report(30, subject={"custody": {"kind": "prison", "convicted": True,
+                                                             "release_date": "2026-10-13"}}), now=SUMMER_0030),
+             "share"),
         miss("RPL115-1-3-a", "not-convicted",
              to(PRISON, KSP, report(30, subject={"custody": custody("prison", 5, convicted=False)})), "withhold"),
         miss("RPL115-1-3-a", "no-release-date",
@@ -289,6 +334,15 @@ def _cases() -> list[Case]:
              _notified("children_notification")),
         miss("BL133-1-1", "18-year-old", assessing(report(18, concern={"child_at_risk": True})), None,
              lambda a: a.notifications == ()),
+        miss("BL133-1-1", "18th-birthday-0030-danish-winter",
+             assessing(report(None, subject=person(date(2008, 11, 20)), concern={"child_at_risk": True}),
+                       now=WINTER_0030), None, lambda a: a.notifications == ()),
+        miss("BL133-1-1", "18th-birthday-0030-danish-summer",
+             assessing(report(None, subject=person(date(2008, 7, 15)), concern={"child_at_risk": True}),
+                       now=SUMMER_0030), None, lambda a: a.notifications == ()),
+        fire("BL133-1-1", "eve-of-18th-birthday-2330-danish",
+             assessing(report(None, subject=person(date(2008, 7, 15)), concern={"child_at_risk": True}),
+                       now=SUMMER_EVE), None, _notified("children_notification")),
         miss("BL133-1-1", "child-area-safety-only", assessing(report(13, concern={"categories": ["area_safety"]})),
              None, lambda a: a.notifications == ()),
         miss("BL133-1-2", "no-expected-child", assessing(report(24, concern={"categories": ["wellbeing"]}))),
@@ -317,6 +371,17 @@ def _cases() -> list[Case]:
         fire("BL-RECEIPT-6D", "christmas-and-new-year",
              assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 12, 23, 9, tzinfo=UTC)),
              None, lambda a: a.receipt_due_by == _danish(2027, 1, 4)),
+        fire("BL-RECEIPT-6D", "agreement-closed-days-24-and-31-december",
+             assessing(report(13, concern={"child_at_risk": True}), agreement=CLOSED_XMAS,
+                       now=datetime(2026, 12, 18, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 12, 30)),
+        fire("BL-RECEIPT-6D", "no-closed-days-in-agreement",
+             assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 12, 18, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 12, 29)),
+        fire("BL-RECEIPT-6D", "agreement-closed-grundlovsdag",
+             assessing(report(13, concern={"child_at_risk": True}), agreement=CLOSED_XMAS,
+                       now=datetime(2026, 5, 29, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 6, 9)),
         fire("BL-RECEIPT-6D", "danish-date-not-utc-date",
              assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 11, 19, 23, 30, tzinfo=UTC)),
              None, lambda a: a.receipt_due_by == _danish(2026, 11, 30)),

@@ -80,7 +80,7 @@ def test_the_content_hash_ignores_comments_and_layout_but_not_values() -> None:
     changed = parse_agreement(SHIPPED.replace("days_after_release = 365", "days_after_release = 364"))
     assert a.digest == reformatted.digest and a == reformatted
     assert a.digest != changed.digest and a != changed
-    assert a.label == f"albertslund-ssp-psp-ksp@2026.2#{a.digest[:12]}"
+    assert a.label == f"albertslund-ssp-psp-ksp@2026.3#{a.digest[:12]}"
     assert a.policy_version == f"{POLICY_LABEL}+{a.label}"
 
 

@@ -111,7 +111,7 @@ def test_explain_says_what_is_wrong(tmp_path: Path, doc: Any, args: list[str], m
 def test_check_accepts_the_shipped_agreement() -> None:
     result = runner.invoke(app, ["check", str(default_agreement_path())])
     assert result.exit_code == 0, result.output
-    assert "Aftalen er gyldig: albertslund-ssp-psp-ksp version 2026.2" in result.output
+    assert "Aftalen er gyldig: albertslund-ssp-psp-ksp version 2026.3" in result.output
     assert "Advarsler" not in result.output
 
 
