@@ -205,8 +205,9 @@ def create_http_app(
         assessment = policy.assess(check.report, source.facts, now)
         if not assessment.accepted:
             message = "The report was refused: " + assessment.reasons[0].en
-            await dead_letter(source_id, body, "unlawful_purpose", message)
-            return _refusal(422, "unlawful_purpose", message, reasons=assessment.reasons)
+            code = REFUSAL_CODES[assessment.rule_ids[0]]
+            await dead_letter(source_id, body, code, message)
+            return _refusal(422, code, message, reasons=assessment.reasons)
         try:
             entry_id = await client.xadd(stream, {EVENT_FIELD: body})
         except RedisError:
