@@ -279,10 +279,15 @@ def no_person(f: Facts) -> Verdict | None:
     return NOPERSON.share if f.subject is None else None
 
 
-def no_match(basis: list[Verdict]) -> Verdict | None:
+def no_match(f: Facts, basis: list[Verdict]) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1: no cooperation covers the person, so nothing is shared.
-    `basis` is what the basis rules said."""
-    return None if basis else RPL115_NOMATCH.withhold
+    `basis` is what the basis rules said. For a department outside the structures without valid
+    consent the consent rules have decided already (withhold, or a person clarifies)."""
+    return None if basis or _consent_decided(f) else RPL115_NOMATCH.withhold
+
+
+def _consent_decided(f: Facts) -> bool:
+    return f.department and f.subject is not None and not f.consent_ok
 
 
 # The rule tables for disclosures: the same `Binding` type the assessment rules use. Order is
@@ -494,7 +499,7 @@ def evaluate_all(f: Facts) -> list[Verdict]:
         for rid, fn in DISCLOSURE_RULES.items()
         if rid in BASIS_RULE_IDS and (not f.department or fn in _DEPARTMENT_BASIS) and (v := fn(f)) is not None
     ]
-    if (nm := no_match(basis)) is not None:
+    if (nm := no_match(f, basis)) is not None:
         basis.append(nm)
     return verdicts + basis
 
@@ -538,6 +543,6 @@ def evaluate(f: Facts) -> list[Verdict]:
     for fn in basis:
         if (v := fn(f)) is not None:
             verdicts.append(v)
-    if len(verdicts) == before_basis:  # no basis rule applied: `no_match`
+    if len(verdicts) == before_basis and not _consent_decided(f):  # no basis rule applied: `no_match`
         verdicts.append(_NOMATCH_WITHHOLD)
     return verdicts

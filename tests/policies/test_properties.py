@@ -74,6 +74,8 @@ def reports(draw: st.DrawFn, /, now: datetime, *, person: bool = False, **subjec
             "abuse_suspected": draw(st.booleans()),
             "expected_child_at_risk": draw(st.booleans()),
             "planned_serious_crime": draw(st.booleans()),
+            "planned_offence": draw(st.sampled_from([None, None, "drab", "brandstiftelse", "tyveri"])),
+            "guardian_suspected": draw(st.booleans()),
             "school_absence_pct": draw(st.sampled_from([None, 0.0, 14.9, 15.0, 60.0])),
             "location": draw(st.sampled_from([None, "Albertslund Station"])),
         },
@@ -325,13 +327,23 @@ def test_assessment_properties(case: tuple[datetime, ConcernReport], policy: Pol
     a = policy.assess(report, SourceFacts(source_id="x", kind=SourceKind.OTHER), now)
     assert list(a.citations) == [CITATIONS[r] for r in a.rule_ids]
     if report.purpose is Purpose.INVESTIGATION:
-        assert not a.accepted and a.notifications == ()
+        assert not a.accepted and a.notifications == () and a.rule_ids == ("RPL115-2",)
+        return
+    listed = {o.id: o for o in policy.agreement.straffeloven_141.offences}
+    offence = report.concern.planned_offence
+    if offence is not None and offence not in listed:
+        assert not a.accepted and a.notifications == () and a.rule_ids == ("STRFL141-UNKNOWN",)
         return
     assert a.accepted and a.queue is not None
     kinds = {n.kind.value for n in a.notifications}
-    assert ("police_alert" in kinds) is report.concern.planned_serious_crime
-    if report.concern.planned_serious_crime:
+    # § 141 follows the list: an alert exactly when a listed offence is named, carrying it.
+    assert ("police_alert" in kinds) is (offence is not None)
+    for n in a.notifications:
+        assert (n.offence == listed.get(offence or "")) if n.kind.value == "police_alert" else n.offence is None
+    if offence is not None or report.concern.planned_serious_crime:
         assert a.queue.value == "urgent"
+    if offence is None:  # planned danger alone is urgent, never with a § 141 citation
+        assert not any("141" in c for c, r in zip(a.citations, a.rule_ids, strict=True) if r != "ROUTE-URGENT")
     if "children_notification" in kinds:
         assert a.assess_by == now + timedelta(hours=24)
         assert (a.receipt_due_by is not None) is report.reporter.public_employee
