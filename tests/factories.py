@@ -43,12 +43,12 @@ def report_data(**overrides: Any) -> dict[str, Any]:
 
 
 def planned_crime_data() -> dict[str, Any]:
-    """A report that says a serious crime is planned (Straffeloven § 141): the police are alerted."""
+    """A report that names a planned offence on the § 141 list (grov vold): the police are alerted."""
     return report_data(
         concern={
             "categories": ["weapons"],
             "description": "Planlægger overfald.",
-            "planned_serious_crime": True,
+            "planned_offence": "grov-vold",
             "location": "Stationen",
         }
     )

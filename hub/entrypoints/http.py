@@ -42,6 +42,7 @@ from hub.entrypoints.http_models import (
 from hub.entrypoints.ops import ops_router
 from hub.errors import TransientError
 from hub.policies import PolicyEngine
+from hub.policies.assess import REFUSAL_CODES
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
 from hub.schemas.entry import Entry

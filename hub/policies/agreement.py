@@ -266,7 +266,9 @@ class ConsentRules(_Conf):
         for kind, names in self.recipients.items():
             _unknown_fields(f"consent.recipients.{kind.value}", names)
             if health := sorted(names & HEALTH_FIELDS):
-                raise ValueError(f"consent.recipients.{kind.value}: {health} er helbredsoplysninger, som ikke forlader PSP")
+                raise ValueError(
+                    f"consent.recipients.{kind.value}: {health} er helbredsoplysninger, som ikke forlader PSP"
+                )
         return self
 
 

@@ -309,7 +309,8 @@ class PolicyEngine:
         effect = combine(verdicts)
         fields = _NO_FIELDS
         applied: tuple[str, ...] = ()
-        withheld, removed = _NO_FIELDS, ()
+        withheld: frozenset[str] = _NO_FIELDS
+        removed: tuple[tuple[str, str], ...] = ()
         if effect is SHARE:
             # Consent alone is the basis when no other rule shares (the consented fields go).
             consent_only = f.consent_fields is not None and all(

@@ -372,7 +372,8 @@ def _cases() -> list[Case]:
 def _informed(custody_holders: bool, child_told: bool) -> Callable[[Assessment], bool]:
     def check(a: Assessment) -> bool:
         n = next(n for n in a.notifications if n.kind.value == "children_notification")
-        return n.informed is not None and (n.informed.custody_holders, n.informed.child) == (custody_holders, child_told)
+        told = n.informed
+        return told is not None and (told.custody_holders, told.child) == (custody_holders, child_told)
     return check
 
 

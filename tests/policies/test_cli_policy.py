@@ -98,7 +98,8 @@ def test_explain_json_lists_the_offences_and_what_was_removed_for_whom(tmp_path:
     assert ("concern.description", "PRIVATE-DESCRIPTION") in {(r["field"], r["rule_id"]) for r in social["removed"]}
     with_reason = runner.invoke(app, ["explain", file, "--json", "--now", NOW, "--description-reason",
                                       "Beskrivelsen af hjemmet er nødvendig for sagsbehandlerens vurdering."])
-    social = {(d["partner_id"], d["structure"]): d for d in json.loads(with_reason.output)["disclosures"]}[("bkv", "ssp")]
+    pairs = {(d["partner_id"], d["structure"]): d for d in json.loads(with_reason.output)["disclosures"]}
+    social = pairs[("bkv", "ssp")]
     assert "concern.description" in social["fields"]
     text = runner.invoke(app, ["explain", file, "--now", NOW]).output
     assert "Fjernet: kategorien mental_health [PRIVATE-CATEGORIES] Rent private forhold" in text

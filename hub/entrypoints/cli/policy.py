@@ -176,7 +176,8 @@ def render_explanation(e: Explanation) -> str:
                 out.append(f"    - {da.label(da.NOTIFICATION, n.kind.value)}: grundlag {', '.join(n.grounds)}")
                 out.append(f"      Felter: {_fields(fields)}")
                 if n.offence is not None:
-                    out.append(f"      Planlagt forbrydelse: {n.offence.label} (straffeloven {', '.join(n.offence.sections)})")
+                    sections = ", ".join(n.offence.sections)
+                    out.append(f"      Planlagt forbrydelse: {n.offence.label} (straffeloven {sections})")
                 if n.informed is not None:
                     told = [w for w, yes in (("forældremyndighedens indehavere", n.informed.custody_holders),
                                              ("barnet (fyldt 15 år)", n.informed.child)) if yes]
