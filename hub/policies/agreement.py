@@ -463,6 +463,17 @@ def _warnings(a: Agreement) -> tuple[str, ...]:
             )
     for kind in sorted(member_kinds - set(a.fields)):
         out.append(f"fields: {kind.value} deltager i et samarbejde, men har ingen feltliste og får intet")
+    for s, allowed in sorted(a.private_matters.allow.items()):
+        members = a.structures.members(s) | (a.structures.members(s, ssp_plus=True) if s is Structure.SSP else set())
+        for kind, allow in sorted(allowed.items()):
+            where = f"private_matters.allow.{s.value}.{kind.value}"
+            if kind not in members:
+                out.append(f"{where}: typen deltager ikke i {s.value.upper()}; indstillingen bruges aldrig")
+            elif allow.categories and s is not Structure.PSP:
+                out.append(
+                    f"{where}: {sorted(c.value for c in allow.categories)} er rent private forhold, som deles "
+                    "uden for PSP; sikr jer, at det er nødvendigt"
+                )
     if a.ages.ssp_plus_max_age == a.ages.ssp_max_age:
         out.append("ages: ssp_plus_max_age er lig ssp_max_age, så SSP+ er slået fra")
     if a.necessity.min_justification_chars < 10:
