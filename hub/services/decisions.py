@@ -87,6 +87,7 @@ class DecisionService:
                 "pillar": d.pillar.value,
                 "purpose": d.purpose.value,
                 "justification": d.justification,
+                "description_justification": d.description_justification,
                 "decided_by": d.decided_by,
                 "decided_at": now,
             }

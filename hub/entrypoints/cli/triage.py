@@ -127,6 +127,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             f"{da.label(da.PILLAR, d.pillar)}"
         )
         out.append(f"    Nødvendighed: {d.justification}")
+        if d.description_justification:
+            out.append(f"    Begrundelse for at dele beskrivelsen: {d.description_justification}")
         for r in d.referrals:
             where = f"{r.recipient} i {da.label(da.STRUCTURE, r.structure)}"
             if r.shared:
