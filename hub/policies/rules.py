@@ -229,7 +229,8 @@ RPL115_NOMATCH = Rule("RPL115-NOMATCH", "Retsplejeloven § 115, stk. 1", _AG, _D
 RPL115_OUTSIDE = Rule("RPL115-OUTSIDE", "Forvaltningsloven § 27; straffeloven § 152; databeskyttelsesloven § 8",
      _S, _D, _O.WITHHOLD,
      "A municipal department outside SSP/PSP/KSP is not covered by § 115: without consent (the "
-     "person's; for a child both the child's and the guardians') it receives nothing.",
+     "person's; for a child the guardians', and from `consent.child_from_age` also the child's) it "
+     "receives nothing.",
      "Forvaltninger uden for SSP, PSP og KSP er ikke omfattet af retsplejelovens § 115 og får "
      "kun oplysninger med samtykke. Der er ikke samtykke, så der deles intet.",
      "Departments outside SSP, PSP and KSP are not covered by Retsplejeloven § 115 and receive "
@@ -246,7 +247,7 @@ RPL115_OUTSIDE_CONSENT = Rule("RPL115-OUTSIDE-CONSENT", "Forvaltningsloven § 27
 RPL115_OUTSIDE_CONSENT_UNCLEAR = Rule(
      "RPL115-OUTSIDE-CONSENT-UNCLEAR", "Forvaltningsloven § 27; databeskyttelsesloven § 8", _S, _D, _O.ESCALATE,
      "When a department outside the structures would need consent and it is unclear (a child "
-     "where only one of child and guardians consented, or an unknown age), a person decides.",
+     "where only one of the consents needed was given, or an unknown age), a person decides.",
      "Samtykket er uklart (barnet og forældremyndighedens indehavere er ikke enige, eller "
      "alderen kendes ikke). En medarbejder skal afklare samtykket.",
      "Consent is unclear (the child and the guardians do not agree, or the age is unknown). "
