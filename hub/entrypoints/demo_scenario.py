@@ -159,7 +159,7 @@ def build(now: datetime) -> list[Case]:
             "subject": {"cpr": make_cpr(_born(now, 17), 202), "name": "Testung Tre", "district": "Hyldespjældet"},
             "concern": {
                 "categories": ["weapons", "violence"],
-                "planned_serious_crime": True,
+                "planned_offence": "grov-vold",
                 "location": "Albertslund Station",
                 "observed_at": (now - timedelta(hours=2)).isoformat(),
                 "description": "Har fortalt venner om planer om knivoverfald lørdag.",

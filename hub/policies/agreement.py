@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from hub.policies.facts import STATUTE_MEMBER_KINDS, Recipient, SourceKind
 from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS, NON_PRIVATE_FIELDS
 from hub.policies.rules import POLICY_LABEL
 from hub.schemas.decision import Structure
+from hub.schemas.events import PlannedOffence
+from hub.schemas.report import OFFENCE_ID, Category
 
 __all__ = [
     "ALL_FIELDS",
@@ -73,14 +76,21 @@ DEFAULT_ALERT_FIELDS: frozenset[str] = frozenset(
     }
 )
 DEFAULT_NOTIFICATION_FIELDS: frozenset[str] = ALL_FIELDS - {"subject.custody"}
-# [unconfirmed] in domain.md: the offences Straffeloven § 141 covers. Shown, never decided on.
-DEFAULT_STRFL141_OFFENCES: tuple[str, ...] = (
-    "forbrydelser mod statens selvstændighed og sikkerhed",
-    "terrorisme",
-    "brandstiftelse (straffeloven § 180)",
-    "sprængning m.v. (straffeloven § 183)",
-    "manddrab (straffeloven § 237)",
-    "grov frihedsberøvelse (straffeloven § 261, stk. 2)",
+# Straffeloven § 141's list as we read the statute (the search corpus held no text of § 141, so
+# [unconfirmed] until checked against retsinformation): the sample agreement carries the same list.
+DEFAULT_STRFL141_OFFENCES: tuple[PlannedOffence, ...] = tuple(
+    PlannedOffence(id=i, label=label, sections=sections)
+    for i, label, sections in (
+        ("statens-sikkerhed", "forbrydelse mod statens selvstændighed og sikkerhed", ("kapitel 12",)),
+        ("statsforfatningen", "forbrydelse mod statsforfatningen og de øverste statsmyndigheder", ("kapitel 13",)),
+        ("terror", "terrorisme", ("§ 114",)),
+        ("brandstiftelse", "brandstiftelse", ("§ 180",)),
+        ("spraengning", "sprængning m.v.", ("§ 183, stk. 1 og 2", "§ 183 a")),
+        ("drab", "manddrab", ("§ 237",)),
+        ("grov-vold", "grov vold", ("§ 245", "§ 246")),
+        ("frihedsberoevelse", "grov frihedsberøvelse", ("§ 261, stk. 2",)),
+        ("roeveri", "røveri", ("§ 288",)),
+    )
 )
 RETENTION_KEYS: tuple[str, ...] = ("report", "disclosure_log", "deadletter")
 
@@ -223,10 +233,81 @@ class Necessity(_Conf):
 
 
 class Strfl141(_Conf):
-    offences: tuple[str, ...] = Field(
+    offences: tuple[PlannedOffence, ...] = Field(
         DEFAULT_STRFL141_OFFENCES,
-        description="the offences the duty to avert covers (unconfirmed list; shown to staff)",
+        description="the closed list of offences the duty to avert covers: id, Danish label, straffelov sections",
     )
+
+    @field_validator("offences")
+    @classmethod
+    def _unique(cls, value: tuple[PlannedOffence, ...]) -> tuple[PlannedOffence, ...]:
+        ids = [o.id for o in value]
+        if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"samme id flere gange: {dupes}")
+        if bad := sorted(o.id for o in value if not re.match(OFFENCE_ID, o.id) or len(o.id) > 40):
+            raise ValueError(f"ugyldige id'er {bad}: små bogstaver, tal og bindestreg, højst 40 tegn")
+        if empty := sorted(o.id for o in value if not o.sections or not o.label):
+            raise ValueError(f"{empty}: hver forbrydelse skal have en betegnelse og mindst én paragraf")
+        return value
+
+
+# Purely private matters among the categories: health and substance misuse by default.
+DEFAULT_PRIVATE_CATEGORIES: frozenset[Category] = frozenset({Category.MENTAL_HEALTH, Category.SUBSTANCE_MISUSE})
+
+
+class PrivateAllow(_Conf):
+    """What of the purely private matters one kind of recipient may get in one structure."""
+
+    categories: frozenset[Category] = Field(frozenset(), description="private categories it may get")
+    description: bool = Field(False, description="the description, when the decision justifies it")
+
+
+def _default_private_allow() -> dict[Structure, dict[SourceKind, PrivateAllow]]:
+    # Default: private categories only to PSP participants in PSP; the description (with its own
+    # justification) to every participant whose allow-list has it.
+    return {
+        s: {
+            k: PrivateAllow(categories=DEFAULT_PRIVATE_CATEGORIES if s is Structure.PSP else frozenset(),
+                            description=True)
+            for k in STATUTE_MEMBER_KINDS[s]
+        }
+        for s in Structure
+    }
+
+
+class PrivateMatters(_Conf):
+    """Purely private matters ("rent private forhold") beyond the health fields: which categories
+    are such matters, and per structure and recipient kind which may go, and the description."""
+
+    categories: frozenset[Category] = Field(
+        DEFAULT_PRIVATE_CATEGORIES, description="categories that are purely private matters"
+    )
+    allow: dict[Structure, dict[SourceKind, PrivateAllow]] = Field(
+        default_factory=_default_private_allow,
+        description="per structure and recipient kind: private categories and whether the description may go",
+    )
+
+
+class ConsentRules(_Conf):
+    """Consent as a basis of its own (local agreement): who may receive with it, and from what
+    age a child's own consent is needed besides the custody holders'."""
+
+    child_from_age: int = Field(15, ge=12, le=18, description="from this age the child's own consent is needed too")
+    recipients: dict[SourceKind, frozenset[str]] = Field(
+        default_factory=dict,
+        description="recipient kinds that may receive with consent, and the fields (municipal_department: "
+        "departments_with_consent)",
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> ConsentRules:
+        for kind, names in self.recipients.items():
+            _unknown_fields(f"consent.recipients.{kind.value}", names)
+            if health := sorted(names & HEALTH_FIELDS):
+                raise ValueError(
+                    f"consent.recipients.{kind.value}: {health} er helbredsoplysninger, som ikke forlader PSP"
+                )
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +326,10 @@ class Derived:
     ssp_max_age: int
     ssp_plus_max_age: int
     min_justification_chars: int
+    # The § 141 list by id; the consent recipients' fields by kind (departments included).
+    offences: Mapping[str, PlannedOffence]
+    consent_fields: Mapping[SourceKind, frozenset[str]]
+    child_from_age: int
 
 
 def _canonical(value: Any) -> Any:
@@ -278,6 +363,8 @@ class Agreement(_Conf):
     notification_fields: NotificationFields = NotificationFields()
     necessity: Necessity = Necessity()
     straffeloven_141: Strfl141 = Strfl141()
+    private_matters: PrivateMatters = PrivateMatters()
+    consent: ConsentRules = ConsentRules()
     retention_days: dict[str, Annotated[int, Field(ge=1, le=36500)]] = Field(
         description="days to keep each kind of record (report, disclosure_log, deadletter; optional outbox)"
     )
@@ -359,7 +446,19 @@ def derive(agreement: Agreement) -> Derived:
         ssp_max_age=agreement.ages.ssp_max_age,
         ssp_plus_max_age=agreement.ages.ssp_plus_max_age,
         min_justification_chars=agreement.necessity.min_justification_chars,
+        offences=MappingProxyType({o.id: o for o in agreement.straffeloven_141.offences}),
+        consent_fields=MappingProxyType(consent_recipients(agreement)),
+        child_from_age=agreement.consent.child_from_age,
     )
+
+
+def consent_recipients(agreement: Agreement) -> dict[SourceKind, frozenset[str]]:
+    """The recipient kinds that may receive with consent, and their fields: `consent.recipients`,
+    and municipal departments with `departments_with_consent` unless that names them."""
+    out = dict(agreement.consent.recipients)
+    if agreement.departments_with_consent:
+        out.setdefault(SourceKind.MUNICIPAL_DEPARTMENT, agreement.departments_with_consent)
+    return out
 
 
 def parse_agreement(text: str) -> Agreement:
@@ -405,6 +504,17 @@ def _warnings(a: Agreement) -> tuple[str, ...]:
             )
     for kind in sorted(member_kinds - set(a.fields)):
         out.append(f"fields: {kind.value} deltager i et samarbejde, men har ingen feltliste og får intet")
+    for s, allowed in sorted(a.private_matters.allow.items()):
+        members = a.structures.members(s) | (a.structures.members(s, ssp_plus=True) if s is Structure.SSP else set())
+        for kind, allow in sorted(allowed.items()):
+            where = f"private_matters.allow.{s.value}.{kind.value}"
+            if kind not in members:
+                out.append(f"{where}: typen deltager ikke i {s.value.upper()}; indstillingen bruges aldrig")
+            elif allow.categories and s is not Structure.PSP:
+                out.append(
+                    f"{where}: {sorted(c.value for c in allow.categories)} er rent private forhold, som deles "
+                    "uden for PSP; sikr jer, at det er nødvendigt"
+                )
     if a.ages.ssp_plus_max_age == a.ages.ssp_max_age:
         out.append("ages: ssp_plus_max_age er lig ssp_max_age, så SSP+ er slået fra")
     if a.necessity.min_justification_chars < 10:

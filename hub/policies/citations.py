@@ -60,6 +60,9 @@ _VEJ9471 = Source(
 )
 _SM = Source("Social- og Boligministeriet: Kommunens pligt (24 timer)",
              "https://www.sm.dk/arbejdsomraader/boern-og-unge-i-udsatte-positioner/underretningspligt/kommunens-pligt")
+_GDPR6 = Source("Databeskyttelsesforordningen art. 6 (dansk tekst, gdprinfo.eu)", "https://gdprinfo.eu/da/da-article-6")
+_GDPR9 = Source("Databeskyttelsesforordningen art. 9 (dansk tekst, gdprinfo.eu)", "https://gdprinfo.eu/da/da-article-9")
+_FVL28 = Source("Forvaltningsloven § 28 (danskelove.dk)", "https://danskelove.dk/forvaltningsloven/28")
 _L87 = Source("L 87 (2024-25) som fremsat: ændring af barnets lov § 137, stk. 1", "https://polspy.org/dk/dokumenter/1128878")
 
 # Keyed by the citation part, case-folded (`_key`).
@@ -121,6 +124,26 @@ CHECKS: dict[str, Check] = {
     "albertslund dke: niveauinddeling (lokal praksis)": Check(
         Status.LOCAL, (), "DKE's levels (Niveau I-III), from its 2018 half-year report (shared/seeds)."),
     "pro-modellen (lokal praksis)": Check(Status.LOCAL, (), "DKE's three pillars (shared/seeds)."),
+    "lokal aftale (straffeloven_141.offences)": Check(
+        Status.LOCAL, (), "Which offences the agreement lists, with their sections; a report must name one of them."),
+    "albertslund dke: akut kø (lokal praksis)": Check(
+        Status.LOCAL, (), "Planned danger outside the § 141 list goes urgent to DKE, with no police alert."),
+    "lokal aftale (private_matters)": Check(
+        Status.LOCAL, (), "Which purely private categories, and whether the description, may go to whom."),
+    "databeskyttelsesforordningen art. 6, stk. 1, litra a, og art. 9, stk. 2, litra a": Check(
+        Status.CHECKED, (_GDPR6, _GDPR9), "Consent as the basis; explicit consent for special categories."),
+    "forvaltningsloven § 28, stk. 2, nr. 1": Check(
+        Status.CHECKED, (_FVL28,), "Confidential information to another authority when the person "
+        "\"udtrykkeligt har givet samtykke\"."),
+    "lokal aftale (consent)": Check(
+        Status.LOCAL, (), "Who may receive on consent, and from which age the child's own consent counts."),
+    "social- og boligstyrelsen, anbefaling 8 om underretninger ved overgreb (vejledning)": Check(
+        Status.UNCONFIRMED, (),
+        "National guidance that the custody holders are not told when suspected; its text was not found "
+        "in the search corpus."),
+    "barnets lov: orientering af forældremyndighedens indehaver og barnet fra 15 år (bestemmelse ikke fundet)": Check(
+        Status.UNCONFIRMED, (),
+        "Who is informed of a notification; the provision in barnets lov was not found in the search corpus."),
 }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from hub.policies.agreement import Agreement
+from hub.policies.agreement import Agreement, consent_recipients
 from hub.policies.citations import Status, check_of, parts
 from hub.policies.decision import Assessment, Disclosure, combine
 from hub.policies.engine import PolicyEngine
@@ -126,7 +126,7 @@ def _agreement_keys() -> list[str]:
         value = info.get_default(call_default_factory=True)
         if isinstance(value, BaseModel):
             return "see below"
-        if isinstance(value, (set, frozenset, tuple, list)):
+        if isinstance(value, (set, frozenset, tuple, list, dict)):
             return f"{len(value)} entries" if value else "none"
         return "none" if value is None else f"`{value}`"
 
@@ -170,11 +170,14 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "(RPL115-MEMBER, RPL115-3) and, for departments outside the structures, consent "
         "(RPL115-OUTSIDE*). They withhold or escalate; they never share on their own.",
         "2. Basis: which cooperation covers the person for the structure referred to (RPL115-1-*, "
-        "NOPERSON). If none does, RPL115-NOMATCH withholds.",
-        "3. Fields, only for a share: the recipient kind's allow-list (MIN-FIELDS), narrowed so health "
-        "stays in PSP (HEALTH-PSP, a local agreement choice) and to what the report holds; DBL-11 and DBL-8 "
-        "record the basis for "
-        "the CPR number and criminal-offence data.",
+        "NOPERSON), or valid consent to one of the agreement's consent recipients (CONSENT, a basis of "
+        "its own, whatever the structures say). If none does, RPL115-NOMATCH withholds.",
+        "3. Fields, only for a share: the recipient kind's allow-list (MIN-FIELDS; on consent alone the "
+        "consented fields), narrowed so health stays in PSP (HEALTH-PSP, a local agreement choice), "
+        "to the purely private categories the agreement allows the recipient (PRIVATE-CATEGORIES), "
+        "to the description only when the decision justifies it (PRIVATE-DESCRIPTION) and to what the "
+        "report holds; DBL-11 and DBL-8 record the basis for the CPR number and criminal-offence data. "
+        "`hub policy explain` lists what was removed for each recipient, and by which rule.",
         "",
         "Every decision carries all the rule ids that applied, one citation per rule id, and the reasons "
         "that decided it, in Danish and English.",
@@ -209,6 +212,15 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         f"- departments outside the structures, with consent: {_code(a.departments_with_consent)}",
         f"- minimum justification length: {a.necessity.min_justification_chars} characters",
         f"- extra closed days for the working-day deadlines: {_code(a.working_days.closed_days, keep_order=True)}",
+        f"- purely private categories: {_code(c.value for c in a.private_matters.categories)}; allowed "
+        "(private categories / description with a reason): "
+        + "; ".join(f"{s.value.upper()} `{k.value}`: {_code(c.value for c in v.categories) or 'none'} / "
+                    f"{'yes' if v.description else 'no'}"
+                    for s, kinds in sorted(a.private_matters.allow.items()) for k, v in sorted(kinds.items())),
+        f"- consent: the child's own from {a.consent.child_from_age}; consent recipients: "
+        + (", ".join(f"`{k.value}` {_code(v)}" for k, v in sorted(consent_recipients(a).items())) or "none"),
+        "- Straffeloven § 141 offences (id: label, sections): "
+        + "; ".join(f"`{o.id}`: {o.label} ({', '.join(o.sections)})" for o in a.straffeloven_141.offences),
         "",
     ]
     return "\n".join(out)

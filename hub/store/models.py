@@ -73,6 +73,8 @@ class Decision(SQLModel, table=True):
     pillar: str = Field(max_length=20)
     purpose: str = Field(max_length=40)
     justification: str
+    # Why the free-text description itself had to go along (PRIVATE-DESCRIPTION); "" when none.
+    description_justification: str = Field(default="", sa_column_kwargs={"server_default": ""})
     decided_by: str = Field(max_length=100)
     decided_at: datetime
 

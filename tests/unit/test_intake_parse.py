@@ -150,6 +150,12 @@ def test_report_ref_is_the_base32_of_the_identity_digest() -> None:
     ("body", "urgent"),
     [
         (data(concern__planned_serious_crime=True), True),
+        (data(concern__planned_offence="drab"), True),  # a named offence (the § 141 list)
+        (data(concern__planned_offence="tyveri"), True),  # not listed: refused, but fast (a hint only)
+        (b'{"data": {"concern": {"planned_offence": null}}}', False),
+        (data(concern__planned_offence=""), False),
+        (data(concern__planned_offence=7), False),
+        (data(concern__description="planned_offence: drab"), False),
         (data(concern__planned_serious_crime=False), False),
         (data(), False),
         (data(concern__description="planned_serious_crime: true"), False),  # the words alone are not the flag

@@ -186,8 +186,13 @@ def render_explanation(e: Explanation) -> str:
             for n, fields in zip(a.notifications, e.notification_fields, strict=True):
                 out.append(f"    - {da.label(da.NOTIFICATION, n.kind.value)}: grundlag {', '.join(n.grounds)}")
                 out.append(f"      Felter: {_fields(fields)}")
-                if n.kind.value == "police_alert" and e.strfl141_offences:
-                    out.append(f"      Afværgepligten gælder bl.a.: {'; '.join(e.strfl141_offences)}")
+                if n.offence is not None:
+                    sections = ", ".join(n.offence.sections)
+                    out.append(f"      Planlagt forbrydelse: {n.offence.label} (straffeloven {sections})")
+                if n.informed is not None:
+                    told = [w for w, yes in (("forældremyndighedens indehavere", n.informed.custody_holders),
+                                             ("barnet (fyldt 15 år)", n.informed.child)) if yes]
+                    out.append(f"      Orienteres: {', '.join(told) or 'ingen'}. {n.informed.reason_da}")
         else:
             out.append("  Pligtige underretninger: ingen")
         if a.assess_by:
@@ -197,6 +202,9 @@ def render_explanation(e: Explanation) -> str:
                        f"(6 hverdage; lukkedage efter aftalen: {_closed_days(e.closed_days)})")
     out.append("  Begrundelser:")
     out += _reason_lines(tuple(r.rule_id for r in a.reasons), "    ")
+    if e.strfl141_offences:
+        out += ["", "FORBRYDELSER EFTER STRAFFELOVENS § 141 (aftalens liste)"]
+        out += [f"  {o.id}: {o.label} ({', '.join(o.sections)})" for o in e.strfl141_offences]
     out += ["", "VIDEREGIVELSE (for hver partner og hvert samarbejde i registeret)"]
     for t, structure, d in e.disclosures:
         out.append(
@@ -205,6 +213,10 @@ def render_explanation(e: Explanation) -> str:
         )
         if d.effect is Effect.SHARE:
             out.append(f"    Felter: {_fields(d.fields)}")
+            for item, rid in d.removed:
+                field_name, _, category = item.partition(":")
+                what = f"kategorien {category}" if category else FIELD_LABELS_DA.get(field_name, field_name)
+                out.append(f"    Fjernet: {what} [{rid}] {RULES[rid].da}")
         out += _reason_lines(tuple(r.rule_id for r in d.reasons), "    ")
         out.append(f"    Regler: {', '.join(d.rule_ids)}")
     return "\n".join(out)
@@ -267,6 +279,11 @@ def explain_cmd(
     justification: Annotated[
         str | None, typer.Option("--justification", help="Begrundelse for nødvendighed (standard: antaget).")
     ] = None,
+    description_reason: Annotated[
+        str,
+        typer.Option("--description-reason",
+                     help="Begrundelse for at dele selve fritekstbeskrivelsen (standard: ingen, så den deles ikke)."),
+    ] = "",
 ) -> None:
     """Forklar hvad reglerne afgør om en henvendelse: vurdering og videregivelse til hver partner."""
     report, event_source = read_report(file)
@@ -281,7 +298,8 @@ def explain_cmd(
     moment = parse_now(now)
     policy = PolicyEngine(read_agreement(agreement), WorkingDays(years=(moment.year,)))
     result = explain(policy, report, facts, targets(reg), moment,
-                     justification=justification, purpose=Purpose(report.purpose))
+                     justification=justification, purpose=Purpose(report.purpose),
+                     description_justification=description_reason)
     if as_json:
         typer.echo(json.dumps(explanation_json(result), ensure_ascii=False, indent=2))
     else:

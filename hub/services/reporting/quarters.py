@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+from hub.schemas.dates import DANISH_TIME
+
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
 MONTHS_DA = (
     "januar", "februar", "marts", "april", "maj", "juni",

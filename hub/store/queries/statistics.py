@@ -13,16 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
 from sqlmodel import Session, col
 
 from hub.schemas.cpr import birth_date
+from hub.schemas.dates import danish_date
 from hub.store.models import Decision, Disclosure, Report, TriageItem
 from hub.store.queries.views import as_utc, utc_or_none
 
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 Counts = dict[tuple[str | None, int], int]  # (key, bucket) -> count; key None: not recorded
 
 # The dimensions of a report that are a column or a path into the stored report.
@@ -98,7 +97,7 @@ def reports_by_age(session: Session, edges: Sequence[datetime], bands: Sequence[
         moment = as_utc(at)
         bucket = next(i for i in range(len(edges) - 1) if edges[i] <= moment < edges[i + 1])
         born = _born(born_text, cpr)
-        age = None if born is None else _age(born, moment.astimezone(DANISH_TIME).date())
+        age = None if born is None else _age(born, danish_date(moment))
         band = None if age is None else next((b.key for b in bands if _within(age, b)), None)
         counts[band, bucket] += 1
     return dict(counts)

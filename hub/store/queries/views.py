@@ -114,6 +114,7 @@ class DecisionView:
     decided_by: str
     decided_at: datetime
     referrals: tuple[DisclosureView, ...]
+    description_justification: str = ""  # why the description itself was shared, if it was
 
 
 @dataclass(frozen=True, slots=True)
