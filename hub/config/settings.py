@@ -129,7 +129,9 @@ class Settings(BaseSettings):
     @field_validator("traces_endpoint")
     @classmethod
     def _traces_endpoint(cls, url: str | None) -> str | None:
-        if url is not None and not url.startswith(("http://", "https://")):
+        if not url:
+            return None  # an empty variable (`HUB_TRACES_ENDPOINT=` in a compose file) is unset
+        if not url.startswith(("http://", "https://")):
             raise ValueError("not an HTTP URL; set it to the collector's OTLP/HTTP base URL, like http://HOST:4318")
         return url
 

@@ -157,3 +157,25 @@ def test_tracing_is_off_unless_configured(tmp_path: Path) -> None:
 def test_a_traces_endpoint_must_be_an_http_url(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not an HTTP URL"):
         _settings(tmp_path, traces_endpoint="collector:4318")
+
+
+def test_the_contracts_state_the_trace_context() -> None:
+    from hub.config.registry import default_registry_path, load_registry
+    from hub.entrypoints.http import create_http_app
+    from hub.schemas.asyncapi import document
+    from hub.store.tokens import TokenStore
+
+    registry = load_registry(default_registry_path())
+    doc = document(registry.catalogue())
+    assert len(doc["components"]["messages"]) > 5
+    for name, message in doc["components"]["messages"].items():
+        schema = doc["components"]["schemas"][message["payload"]["$ref"].rsplit("/", 1)[1]]
+        assert schema["properties"]["traceparent"]["pattern"].startswith("^[0-9a-f]{2}-"), name
+        assert schema["properties"]["tracestate"]["maxLength"] == 512, name
+        assert "traceparent" not in schema.get("required", []), name
+    app = create_http_app(None, registry, TokenStore(Path("/nonexistent/tokens.toml")), 10_000)  # type: ignore[arg-type]
+    parameters = app.openapi()["paths"]["/v1/reports"]["post"]["parameters"]
+    assert {(p["name"], p["in"], p.get("required", False)) for p in parameters} >= {
+        ("traceparent", "header", False),
+        ("tracestate", "header", False),
+    }
