@@ -32,6 +32,7 @@ from opentelemetry.trace import SpanKind
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
+from hub import metrics
 from hub.config.registry import Registry, default_agreement_path, load_agreement
 from hub.entrypoints.asyncapi_route import asyncapi_router
 from hub.entrypoints.http_models import (
@@ -161,11 +162,14 @@ def create_http_app(
     app.include_router(ops_router(client, engine))  # /healthz, /readyz, /metrics
 
     def authenticated_source(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
         token = credentials.credentials.strip() if credentials is not None else ""
         source_id = tokens.source_for(token) if token else None
         if source_id is None or registry.source(source_id) is None:
+            if request.method == "POST":  # a report refused (not a receipt asked for): counted
+                metrics.report_refused_at_once("unknown", "unauthorized")
             raise HTTPException(
                 401, "A valid bearer token for a configured source is required.", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -198,8 +202,15 @@ def create_http_app(
         tracestate: Annotated[str | None, Header(description=_TRACESTATE_HEADER)] = None,
     ) -> Any:
         """Queue a concern report (a CloudEvent, read raw up to the size limit)."""
+        source = registry.source(source_id)
+        assert source is not None  # authenticated_source checked it
+
+        def refuse(status: int, code: str, message: str, *args: Any, **kwargs: Any) -> JSONResponse:
+            metrics.report_refused_at_once(source.kind.value, code)  # as the intake counts its refusals
+            return _refusal(status, code, message, *args, **kwargs)
+
         if not _json_media_type(request.headers.get("content-type")):
-            return _refusal(
+            return refuse(
                 415,
                 "unsupported_media_type",
                 "Send the CloudEvent as JSON: Content-Type application/json or application/cloudevents+json (UTF-8).",
@@ -207,10 +218,10 @@ def create_http_app(
         too_large = f"The body is over the limit of {max_bytes} bytes."
         declared = _declared_length(request)
         if declared is not None and declared > max_bytes:
-            return _refusal(413, "too_large", too_large)
+            return refuse(413, "too_large", too_large)
         body = await _body_within(request, max_bytes)
         if body is None:
-            return _refusal(413, "too_large", too_large)
+            return refuse(413, "too_large", too_large)
         stream = streams.intake(source_id)
         now = datetime.now(UTC)
         # The worker makes the binding decision on the same parser and policy; what they refuse
@@ -226,9 +237,7 @@ def create_http_app(
         if isinstance(check, Rejection):
             message = _HTTP_MESSAGES.get(check.code, check.message)
             await dead_letter(source_id, body, check.code, message)
-            return _refusal(422, check.code, message, check.errors, check.reasons)
-        source = registry.source(source_id)
-        assert source is not None  # authenticated_source checked it
+            return refuse(422, check.code, message, check.errors, check.reasons)
         header = TraceContext.of(traceparent, tracestate)
         span = None
         if tracing.enabled:
@@ -249,7 +258,7 @@ def create_http_app(
                 await dead_letter(source_id, body, "unlawful_purpose", message)
                 if span is not None:
                     span.set_attributes({"hub.http.status_code": 422, "hub.code": "unlawful_purpose"})
-                return _refusal(422, "unlawful_purpose", message, reasons=assessment.reasons)
+                return refuse(422, "unlawful_purpose", message, reasons=assessment.reasons)
             # The event's own trace context wins (its creation's); else the request's, or this span's.
             carried = context_of(span, header) if span is not None else header
             if check.trace is None and carried:
