@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aredis
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import ProxyTracerProvider
 
 from hub.bootstrap import running
 from hub.config.settings import Settings
@@ -117,6 +119,7 @@ async def test_the_trace_of_a_report_reaches_its_referral_and_its_spans_hold_no_
 async def test_off_the_trace_context_received_is_forwarded_and_nothing_is_made(settings: Settings) -> None:
     async with running(settings) as hub:
         assert hub.tracing is OFF  # no endpoint configured: no SDK, no exporter, no span
+        assert isinstance(trace.get_tracer_provider(), ProxyTracerProvider)  # and no global provider either
         receipt, queued, referral = await _report_then_decision(
             hub, traced(cloudevent(SCHOOL, report_data()), PARENT, STATE), None
         )
