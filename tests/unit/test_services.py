@@ -35,6 +35,15 @@ RECEIPTS = streams.receipts(SCHOOL)
 NOW = datetime.now(UTC)  # the events' time (the factories' default) must be plausible at `now`
 
 
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """`NOW` taken again for each test: taken once at import, it lagged the factories' `time`
+    (the clock) by as long as the whole suite had run before this module, and past the clock
+    skew allowed (five minutes) every report was refused as `time_out_of_range`."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 @pytest.fixture(scope="module")
 def services() -> tuple[IntakeService, DecisionService]:
     registry, policy = load_registry(default_registry_path()), PolicyEngine(load_agreement(default_agreement_path()))
