@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Engine
 from hub.config.problems import read_config_file, settings_lines
 from hub.config.registry import Registry, load_agreement, load_registry
 from hub.config.settings import Settings, UrgentWatch
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, mask_secrets
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
 from hub.runtime import periodic
@@ -53,6 +54,7 @@ from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
 from hub.store.db import make_engine, migrate
+from hub.tracing import OFF, Tracing
 
 log = get_logger("hub.bootstrap")
 
@@ -195,6 +197,7 @@ class Hub:
     urgent_watch: StreamWorker
     embedded: EmbeddedRedis | None = None
     unknown_streams: UnknownStreams | None = None  # intake streams of unknown sources, answered
+    tracing: Tracing = OFF
     _readers: list[asyncio.Task[None]] = field(default_factory=list)  # the urgent watch's loop
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -279,6 +282,7 @@ class Hub:
         self.engine.dispose()
         if self.embedded is not None:
             self.embedded.stop()
+        await anyio.to_thread.run_sync(self.tracing.close)  # the last spans go to the collector
         log.info("hub.stopped")
 
 
@@ -306,11 +310,35 @@ def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     return embedded.start(), embedded
 
 
-def build(settings: Settings | Container) -> Hub:
+_TRUE = ("true", "1", "yes")
+
+
+def tracing_for(settings: Settings, environ: Mapping[str, str] = os.environ) -> Tracing:
+    """Traces are off unless configured: `HUB_TRACES_ENDPOINT`, or the standard
+    `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the exporter then reads
+    the `OTEL_EXPORTER_OTLP_*` variables itself). `OTEL_SDK_DISABLED=true` or
+    `OTEL_TRACES_EXPORTER=none` turns them off whatever else is set. Off, the SDK is not loaded."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() in _TRUE:
+        return OFF
+    if environ.get("OTEL_TRACES_EXPORTER", "").strip().lower() == "none":
+        return OFF
+    standard = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if settings.traces_endpoint is None and not standard:
+        return OFF
+    from hub.tracing_export import otlp_exporter, sdk_tracing  # only a hub with traces loads the SDK
+
+    tracing = sdk_tracing(otlp_exporter(settings.traces_endpoint))
+    log.info("traces.on", endpoint=mask_secrets(settings.traces_endpoint or standard or ""))
+    return tracing
+
+
+def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> Hub:
+    """The hub's parts. `tracing`: the spans' way out (default: `tracing_for(settings)`)."""
     container = settings if isinstance(settings, Container) else Container(settings)
     settings, registry, agreement = container.settings, container.registry, container.agreement
     policy = container.policy
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tracing = tracing if tracing is not None else tracing_for(settings)
     engine = container.database(migrate_first=False)  # `Hub.start` migrates, off the event loop
     redis_url, embedded = resolve_redis(settings)
     client = aredis.Redis.from_url(redis_url)
@@ -323,10 +351,18 @@ def build(settings: Settings | Container) -> Hub:
     relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
     grace = timedelta(seconds=settings.publish_grace_s)
     intake_pipeline = BatchPipeline(
-        engine, IntakeService(registry, policy, settings.max_body_bytes, limits=settings.limits), publish_grace=grace
+        engine,
+        IntakeService(registry, policy, settings.max_body_bytes, limits=settings.limits, tracing=tracing),
+        publish_grace=grace,
+        tracing=tracing,
+        name="intake",
     )
     decision_pipeline = BatchPipeline(
-        engine, DecisionService(registry, policy, limits=settings.limits), publish_grace=grace
+        engine,
+        DecisionService(registry, policy, limits=settings.limits, tracing=tracing),
+        publish_grace=grace,
+        tracing=tracing,
+        name="decisions",
     )
     consumer = consumer_name()
     output = Output(publish=relay.publish, wake_relay=relay.rows_left)
@@ -405,12 +441,13 @@ def build(settings: Settings | Container) -> Hub:
         unknown_streams=UnknownStreams(
             intake, registry.intake_streams(), min_idle_ms=settings.reclaim_idle_ms, count=settings.batch_size
         ),
+        tracing=tracing,
     )
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings | Container) -> AsyncIterator[Hub]:
-    hub = build(settings)
+async def running(settings: Settings | Container, *, tracing: Tracing | None = None) -> AsyncIterator[Hub]:
+    hub = build(settings, tracing=tracing)
     try:
         await hub.start()
         yield hub

@@ -38,18 +38,20 @@ ENTRIES_DELETED_UNPROCESSED = Counter(
 # registry's `kind`, never the source's own id): what an operator asks of the intake first.
 REPORTS_RECEIVED = Counter(
     "hub_reports_received",
-    "Intake entries in committed transactions (each answered: accepted, rejected, duplicate or dead-lettered), "
-    "by source kind.",
+    "Intake entries in committed transactions (each answered: accepted, rejected, duplicate or dead-lettered) "
+    "and reports refused at once over HTTP, by source kind.",
     ["source_kind"],
 )
 REPORTS = Counter(
     "hub_reports",
-    "Intake entries answered, by source kind and outcome (accepted, rejected, duplicate, dead_lettered).",
+    "Intake entries answered, by source kind and outcome (accepted, rejected, duplicate, dead_lettered); "
+    "HTTP refusals count as rejected.",
     ["source_kind", "outcome"],
 )
 REPORT_REJECTIONS = Counter(
     "hub_report_rejections",
-    "Intake entries refused or set aside, by source kind and stable code.",
+    "Intake entries refused or set aside, and reports refused at once over HTTP (401: `unauthorized`, source kind "
+    "`unknown`), by source kind and stable code.",
     ["source_kind", "code"],
 )
 DEAD_LETTERS = Counter(
@@ -101,6 +103,15 @@ OUTBOX_OLDEST_SECONDS = Gauge(
     "hub_outbox_oldest_unsent_age_seconds",
     "Age of the oldest outbox row not marked sent (0 when none is waiting).",
 )
+
+
+def report_refused_at_once(source_kind: str, code: str) -> None:
+    """A report refused before it reached a stream (`POST /v1/reports`: 401, 413, 415, 422): in
+    the same per-source-kind counters as the intake's refusals, so they add up the same way
+    (received = accepted + rejected + duplicate + dead_lettered)."""
+    REPORTS_RECEIVED.labels(source_kind).inc()
+    REPORTS.labels(source_kind, "rejected").inc()
+    REPORT_REJECTIONS.labels(source_kind, code).inc()
 
 
 def stream_kind(stream: str) -> str:

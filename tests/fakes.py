@@ -253,7 +253,11 @@ class FakeBatchStore:
 
     def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
         wanted = set(refs)
-        return {r["ref"]: (r["payload"], r["case_id"]) for r in self.tables["report"] if r["ref"] in wanted}
+        return {
+            r["ref"]: (r["payload"], r["case_id"], r.get("receipt_event"))
+            for r in self.tables["report"]
+            if r["ref"] in wanted
+        }
 
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         return any(r["source_id"] == source_id and r["event_id"] == event_id for r in self.tables["decision"])

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         10.0, gt=0, description="workers publish their batches' events; the relay sends those still unsent after this"
     )
 
+    traces_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (`/v1/traces` is added); unset: traces are off unless the "
+        "standard OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set",
+    )
+
     log_json: bool | None = Field(default=None, description="unset: JSON unless stdout is a TTY")
     log_level: str = "INFO"
 
@@ -124,6 +130,15 @@ class Settings(BaseSettings):
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"not a Redis URL (redis://, rediss:// or unix://); set it like {example}")
         _no_placeholder(url, info)
+        return url
+
+    @field_validator("traces_endpoint")
+    @classmethod
+    def _traces_endpoint(cls, url: str | None) -> str | None:
+        if not url:
+            return None  # an empty variable (`HUB_TRACES_ENDPOINT=` in a compose file) is unset
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("not an HTTP URL; set it to the collector's OTLP/HTTP base URL, like http://HOST:4318")
         return url
 
     @field_validator("database_url")

@@ -21,15 +21,18 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 import redis.asyncio as aredis
 import structlog
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
+from opentelemetry.trace import SpanKind
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
+from hub import metrics
 from hub.config.registry import Registry, default_agreement_path, load_agreement
 from hub.entrypoints.asyncapi_route import asyncapi_router
 from hub.entrypoints.http_models import (
@@ -54,6 +57,7 @@ from hub.services.envelope import Rejection, parse_entry, report_ref
 from hub.store.db import transient_on_driver_errors
 from hub.store.queries import reading, receipt_for
 from hub.store.tokens import TokenStore
+from hub.tracing import OFF, TraceContext, Tracing, context_of
 
 log = structlog.get_logger(__name__)
 
@@ -115,6 +119,24 @@ async def _body_within(request: Request, max_bytes: int) -> bytes | None:
     return bytes(body)
 
 
+_TRACEPARENT_HEADER = (
+    "W3C Trace Context: the trace the report belongs to. Optional; a malformed value is ignored. "
+    "A `traceparent` in the CloudEvent itself wins; without one, the hub puts this trace into the event."
+)
+_TRACESTATE_HEADER = "W3C Trace Context `tracestate`, with `traceparent` only. Optional; a malformed value is ignored."
+
+
+def with_trace(body: bytes, trace: TraceContext) -> bytes:
+    """The CloudEvent `body` with `trace` as its distributed-tracing attributes; `body` unchanged
+    if it does not read back (the parser's limits are wider than orjson's for numbers)."""
+    try:
+        doc = orjson.loads(body)
+        doc.update(trace.attributes())
+        return orjson.dumps(doc)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError, AttributeError):
+        return body
+
+
 def create_http_app(
     client: aredis.Redis,
     registry: Registry,
@@ -124,10 +146,11 @@ def create_http_app(
     policy: PolicyEngine | None = None,
     limits: Limits | None = None,
     engine: Engine | None = None,
+    tracing: Tracing = OFF,
 ) -> FastAPI:
     """`policy` (default: an engine of the packaged agreement) lets the API refuse an unlawful purpose at once;
     `limits` (default: `Limits` with `max_bytes`) are the parser's; `engine` is the database receipts are
-    read from (without it `GET /v1/reports/{ref}/receipt` answers 503)."""
+    read from (without it `GET /v1/reports/{ref}/receipt` answers 503); `tracing` makes a span per report."""
     policy = policy if policy is not None else PolicyEngine(load_agreement(default_agreement_path()))
     limits = limits if limits is not None else Limits(max_bytes=max_bytes)
     app = FastAPIOffline(
@@ -140,11 +163,14 @@ def create_http_app(
     app.include_router(ops_router(client, engine))  # /healthz, /readyz, /metrics
 
     def authenticated_source(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
         token = credentials.credentials.strip() if credentials is not None else ""
         source_id = tokens.source_for(token) if token else None
         if source_id is None or registry.source(source_id) is None:
+            if request.method == "POST":  # a report refused (not a receipt asked for): counted
+                metrics.report_refused_at_once("unknown", "unauthorized")
             raise HTTPException(
                 401, "A valid bearer token for a configured source is required.", headers={"WWW-Authenticate": "Bearer"}
             )
@@ -170,10 +196,22 @@ def create_http_app(
     app.include_router(asyncapi_router(registry))  # GET /asyncapi.json
 
     @app.post(REPORTS, status_code=202, responses=REPORT_ANSWERS, openapi_extra=REPORT_BODY)
-    async def post_report(request: Request, source_id: Annotated[str, Depends(authenticated_source)]) -> Any:
+    async def post_report(
+        request: Request,
+        source_id: Annotated[str, Depends(authenticated_source)],
+        traceparent: Annotated[str | None, Header(description=_TRACEPARENT_HEADER)] = None,
+        tracestate: Annotated[str | None, Header(description=_TRACESTATE_HEADER)] = None,
+    ) -> Any:
         """Queue a concern report (a CloudEvent, read raw up to the size limit)."""
+        source = registry.source(source_id)
+        assert source is not None  # authenticated_source checked it
+
+        def refuse(status: int, code: str, message: str, *args: Any, **kwargs: Any) -> JSONResponse:
+            metrics.report_refused_at_once(source.kind.value, code)  # as the intake counts its refusals
+            return _refusal(status, code, message, *args, **kwargs)
+
         if not _json_media_type(request.headers.get("content-type")):
-            return _refusal(
+            return refuse(
                 415,
                 "unsupported_media_type",
                 "Send the CloudEvent as JSON: Content-Type application/json or application/cloudevents+json (UTF-8).",
@@ -181,10 +219,10 @@ def create_http_app(
         too_large = f"The body is over the limit of {max_bytes} bytes."
         declared = _declared_length(request)
         if declared is not None and declared > max_bytes:
-            return _refusal(413, "too_large", too_large)
+            return refuse(413, "too_large", too_large)
         body = await _body_within(request, max_bytes)
         if body is None:
-            return _refusal(413, "too_large", too_large)
+            return refuse(413, "too_large", too_large)
         stream = streams.intake(source_id)
         now = datetime.now(UTC)
         # The worker makes the binding decision on the same parser and policy; what they refuse
@@ -200,19 +238,44 @@ def create_http_app(
         if isinstance(check, Rejection):
             message = _HTTP_MESSAGES.get(check.code, check.message)
             await dead_letter(source_id, body, check.code, message)
-            return _refusal(422, check.code, message, check.errors, check.reasons)
-        source = registry.source(source_id)
-        assert source is not None  # authenticated_source checked it
-        assessment = policy.assess(check.report, source.facts, now)
-        if not assessment.accepted:
-            message = "The report was refused: " + assessment.reasons[0].en
-            code = REFUSAL_CODES[assessment.rule_ids[0]]
-            await dead_letter(source_id, body, code, message)
-            return _refusal(422, code, message, reasons=assessment.reasons)
+            return refuse(422, check.code, message, check.errors, check.reasons)
+        header = TraceContext.of(traceparent, tracestate)
+        span = None
+        if tracing.enabled:
+            span = tracing.start(
+                "hub.http report",
+                parent=header or check.trace,
+                kind=SpanKind.SERVER,
+                attributes={
+                    "cloudevents.event_id": check.event_id,
+                    "cloudevents.event_source": source_id,
+                    "hub.report_ref": check.ref,
+                },
+            )
         try:
-            entry_id = await client.xadd(stream, {EVENT_FIELD: body})
-        except RedisError:
-            raise HTTPException(503, "The hub cannot take reports right now; try again.") from None
+            assessment = policy.assess(check.report, source.facts, now)
+            if not assessment.accepted:
+                message = "The report was refused: " + assessment.reasons[0].en
+                code = REFUSAL_CODES[assessment.rule_ids[0]]
+                await dead_letter(source_id, body, code, message)
+                if span is not None:
+                    span.set_attributes({"hub.http.status_code": 422, "hub.code": code})
+                return refuse(422, code, message, reasons=assessment.reasons)
+            # The event's own trace context wins (its creation's); else the request's, or this span's.
+            carried = context_of(span, header) if span is not None else header
+            if check.trace is None and carried:
+                body = with_trace(body, carried)
+            try:
+                entry_id = await client.xadd(stream, {EVENT_FIELD: body})
+            except RedisError:
+                if span is not None:
+                    span.set_attribute("hub.http.status_code", 503)
+                raise HTTPException(503, "The hub cannot take reports right now; try again.") from None
+            if span is not None:
+                span.set_attribute("hub.http.status_code", 202)
+        finally:
+            if span is not None:
+                span.end()
         return {
             "status": "queued",
             "report_ref": report_ref(source_id, check.event_id),

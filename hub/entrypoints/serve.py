@@ -56,6 +56,7 @@ async def serve(container: Container) -> None:
                 policy=hub.policy,
                 limits=settings.limits,
                 engine=hub.engine,
+                tracing=hub.tracing,
             )
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"

@@ -57,7 +57,9 @@ ROLES = {
 
 _WIRE = (
     f"Every entry has exactly one field, `{EVENT_FIELD}`, whose value is the message: a CloudEvents 1.0 "
-    "JSON document in structured mode (UTF-8). Any other field, or FastStream's envelope, is refused."
+    "JSON document in structured mode (UTF-8). Any other field, or FastStream's envelope, is refused. "
+    "An event may carry the CloudEvents distributed-tracing extension (`traceparent`, `tracestate`: W3C Trace "
+    "Context); a malformed one is ignored, never refused. The hub's events for a report carry the report's trace."
 )
 _READ = (
     "Create your own consumer group once (`XGROUP CREATE <stream> <group> 0 MKSTREAM`), read with "

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from hub.tracing import TRACEPARENT_PATTERN, TRACESTATE_MAX, TraceContext, traceparent_of, tracestate_of
+
 EVENT_FIELD = "event"
 HUB_SOURCE = "/dk/albertslund/hub"
 TYPE_PREFIX = "dk.albertslund.hub."
@@ -40,6 +42,28 @@ def printable(value: object) -> object:
 # Before the type's own checks, so a pattern or length error does not hide it.
 Identifier = Annotated[str, BeforeValidator(printable)]
 
+# The distributed-tracing extension (W3C Trace Context). Optional: a malformed value is ignored
+# (read as absent), never a reason to refuse the event (`hub.tracing`).
+TraceParent = Annotated[
+    str | None,
+    BeforeValidator(traceparent_of),
+    Field(
+        json_schema_extra={"pattern": TRACEPARENT_PATTERN},  # a schema hint: the value is read, not refused
+        description="W3C Trace Context `traceparent` (CloudEvents distributed-tracing extension). Optional; "
+        "a malformed value is ignored, not refused. The hub continues the trace and puts a `traceparent` of "
+        "the same trace on the events it publishes for this one.",
+    ),
+]
+TraceState = Annotated[
+    str | None,
+    BeforeValidator(tracestate_of),
+    Field(
+        json_schema_extra={"maxLength": TRACESTATE_MAX},
+        description="W3C Trace Context `tracestate`, with `traceparent` only. Optional; a malformed value "
+        "(or one over 512 characters) is ignored.",
+    ),
+]
+
 
 class CloudEvent(BaseModel, Generic[DataT]):
     """A CloudEvents 1.0 envelope. `extra="forbid"`: unknown attributes are refused, not ignored."""
@@ -53,7 +77,14 @@ class CloudEvent(BaseModel, Generic[DataT]):
     time: AwareDatetime
     datacontenttype: Literal["application/json"] = "application/json"
     subject: Identifier | None = Field(default=None, max_length=200)
+    traceparent: TraceParent = None
+    tracestate: TraceState = None
     data: DataT
+
+    @property
+    def trace(self) -> TraceContext | None:
+        """The event's trace context, if it carries a valid one."""
+        return TraceContext(self.traceparent, self.tracestate) if self.traceparent is not None else None
 
     @field_validator("time", mode="before")
     @classmethod
@@ -72,8 +103,9 @@ def new_event(
     subject: str | None = None,
     event_id: str | None = None,
     source: str = HUB_SOURCE,
+    trace: TraceContext | None = None,
 ) -> dict[str, Any]:
-    """A CloudEvent as a plain JSON-ready dict (what goes on the wire)."""
+    """A CloudEvent as a plain JSON-ready dict (what goes on the wire); `trace`: its trace context."""
     event: dict[str, Any] = {
         "specversion": "1.0",
         "id": event_id or uuid4_text(),
@@ -85,6 +117,8 @@ def new_event(
     }
     if subject is not None:
         event["subject"] = subject
+    if trace is not None:
+        event.update(trace.attributes())
     return event
 
 
@@ -96,6 +130,7 @@ def new_event_json(
     subject: str | None = None,
     event_id: str | None = None,
     source: str = HUB_SOURCE,
+    trace: TraceContext | None = None,
 ) -> tuple[str, str]:
     """(id, JSON text) of the same CloudEvent `new_event` builds, serialized in one pass:
     `data` goes straight from the model to JSON, without a dict in between. The hot path
@@ -115,6 +150,10 @@ def new_event_json(
     )
     if subject is not None:
         text += ',"subject":' + _quote(subject)
+    if trace is not None:  # both valid W3C values: nothing to escape
+        text += ',"traceparent":"' + trace.traceparent + '"'
+        if trace.tracestate:
+            text += ',"tracestate":"' + trace.tracestate + '"'
     return event_id, text + "}"
 
 

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+from opentelemetry.trace import SpanKind
+
 from hub.config.registry import Registry
 from hub.policies import Effect, PolicyEngine, Request
 from hub.policies.fields import project
 from hub.schemas import streams
 from hub.schemas.cloudevents import CloudEvent, new_event
-from hub.schemas.decision import TriageDecision
+from hub.schemas.decision import DECISION_MADE, TriageDecision
 from hub.schemas.entry import Entry
 from hub.schemas.events import (
     DECISION_REJECTED,
@@ -30,8 +33,10 @@ from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import ConcernReport
 from hub.services.envelope import Rejection, parse_decision
 from hub.services.pipeline import Tx
+from hub.store.batch import StoredReport
 from hub.store.db import JsonText, dump_json
 from hub.store.models import Disclosure
+from hub.tracing import OFF, TraceContext, Tracing, context_of
 
 
 class DecisionService:
@@ -42,10 +47,13 @@ class DecisionService:
     rejected_type = DECISION_REJECTED
     wake_relay = True  # rejections and withheld referrals are left to the relay
 
-    def __init__(self, registry: Registry, policy: PolicyEngine, *, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, registry: Registry, policy: PolicyEngine, *, limits: Limits = DEFAULT_LIMITS, tracing: Tracing = OFF
+    ) -> None:
         self.registry = registry
         self.policy = policy
         self.limits = limits
+        self.tracing = tracing  # on: a span per decision, in the trace of the report decided on
 
     def receipts_for(self, stream: str) -> str | None:
         return None  # an entry that does not parse names no source to answer
@@ -62,21 +70,58 @@ class DecisionService:
         return _DecisionStager(self, tx)
 
     def _stage(
+        self, event: CloudEvent[TriageDecision], reports: dict[str, StoredReport], now: datetime
+    ) -> _Staged | Rejection:
+        """`_stage_in` in a span of the report's trace, when tracing is on."""
+        found = reports.get(event.data.report_ref)
+        trace, other = report_trace(found), event.trace
+        if trace is None:  # a report stored without a trace context: the decision's own, if any
+            trace, other = other, None
+        if not self.tracing.enabled:
+            return self._stage_in(event, found, now, trace)  # the report's trace travels on to the referrals
+        span = self.tracing.start(
+            "hub.decision",
+            parent=trace,
+            links=(other,) if other is not None else (),  # the trace the decision was made in
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "redis",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": streams.DECISIONS,
+                "cloudevents.event_id": event.id,
+                "cloudevents.event_type": DECISION_MADE,
+                "cloudevents.event_source": event.source,
+                "hub.report_ref": event.data.report_ref,
+                "hub.referrals": len(event.data.referrals),
+            },
+        )
+        try:
+            staged = self._stage_in(event, found, now, context_of(span, trace))
+            span.set_attribute("hub.outcome", "rejected" if isinstance(staged, Rejection) else "accepted")
+            if isinstance(staged, Rejection):
+                span.set_attribute("hub.code", staged.code)
+            return staged
+        finally:
+            span.end()
+
+    def _stage_in(
         self,
         event: CloudEvent[TriageDecision],
-        reports: dict[str, tuple[dict[str, Any], int | None]],
+        found: StoredReport | None,
         now: datetime,
+        trace: TraceContext | None,
     ) -> _Staged | Rejection:
         """The decision's row, and per referral target the policy's verdict as a disclosure
-        log row and the event to publish (`referral.issued` or `referral.withheld`)."""
+        log row and the event to publish (`referral.issued` or `referral.withheld`), in `trace`."""
         d = event.data
-        found = reports.get(d.report_ref)
         if found is None:
-            return Rejection("unknown_report", "No report has this reference.", (), event.id)
+            return Rejection("unknown_report", "No report has this reference.", (), event.id, trace=trace)
         unknown = [t.partner_id for t in d.referrals if self.registry.partner(t.partner_id) is None]
         if unknown:
-            return Rejection("unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", (), event.id)
-        payload, case_id = found
+            return Rejection(
+                "unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", (), event.id, trace=trace
+            )
+        payload, case_id, _ = found
         report = ConcernReport.model_validate(payload)
         staged = _Staged(
             decision={
@@ -122,7 +167,7 @@ class DecisionService:
                     purpose=d.purpose.value,
                     justification=d.justification,
                 )
-                event_out = new_event(REFERRAL_ISSUED, data, now=now, subject=d.report_ref)
+                event_out = new_event(REFERRAL_ISSUED, data, now=now, subject=d.report_ref, trace=trace)
                 event_out["data"]["referral_ref"] = event_out["id"]
                 stream = streams.referrals(verdict.structure, partner.id)
             else:
@@ -136,7 +181,7 @@ class DecisionService:
                     rule_ids=verdict.rule_ids,
                     policy_version=verdict.policy_version,
                 )
-                event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref)
+                event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref, trace=trace)
                 stream = streams.REFERRALS_WITHHELD
             disclosure = {
                 "ref": event_out["id"],
@@ -159,6 +204,14 @@ class DecisionService:
         return staged
 
 
+def report_trace(found: StoredReport | None) -> TraceContext | None:
+    """The trace context of a stored report: its receipt's (the receipt carries the report's)."""
+    receipt = found[2] if found is not None else None
+    if isinstance(receipt, str):  # JSON text not read back from the database yet
+        receipt = orjson.loads(receipt)
+    return TraceContext.in_event(receipt)
+
+
 @dataclass(slots=True)
 class _Staged:
     """A decision ready to insert: its row, and its disclosure log rows with their events."""
@@ -174,7 +227,7 @@ class _DecisionStager:
     def __init__(self, service: DecisionService, tx: Tx) -> None:
         self.service = service
         self.tx = tx
-        self.reports: dict[str, tuple[dict[str, Any], int | None]] = {}
+        self.reports: dict[str, StoredReport] = {}
         self.staged: list[_Staged] = []
 
     def batch(self, stream: str, parsed: Sequence[CloudEvent[TriageDecision]]) -> None:

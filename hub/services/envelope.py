@@ -26,6 +26,7 @@ from hub.schemas.events import ErrorItem
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
 from hub.services import safe_json
+from hub.tracing import TraceContext
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _B32_PAIRS = tuple(a + b for a in _B32 for b in _B32)
@@ -47,6 +48,7 @@ class Rejection:
     errors: tuple[ErrorItem, ...] = ()
     event_id: str | None = None
     reasons: tuple[Any, ...] = ()
+    trace: TraceContext | None = None  # the refused event's, for its receipt (`hub.tracing`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class ParsedReport:
     source_id: str
     report: ConcernReport
     ref: str
+    trace: TraceContext | None = None  # the event's trace context, if it carries a valid one
 
 
 def errors_of(exc: ValidationError, prefix: str = "") -> tuple[ErrorItem, ...]:
@@ -138,7 +141,7 @@ def parse_entry(
         return _parse_stepwise(doc, source_id, now, limits)
     if (late := _report_times(event.time, event.data, event.id, now, limits)) is not None:
         return late
-    return ParsedReport(event_id=event.id, source_id=source_id, report=event.data, ref=report_ref(source_id, event.id))
+    return ParsedReport(event.id, source_id, event.data, report_ref(source_id, event.id), event.trace)
 
 
 def _parse_stepwise(doc: dict[str, Any], source_id: str, now: datetime, limits: Limits) -> ParsedReport | Rejection:
@@ -163,9 +166,7 @@ def _parse_stepwise(doc: dict[str, Any], source_id: str, now: datetime, limits: 
         return _invalid("invalid_report", "The report is not valid.", exc, event_id, "data.")
     if (late := _report_times(envelope.time, report, envelope.id, now, limits)) is not None:
         return late
-    return ParsedReport(
-        event_id=envelope.id, source_id=source_id, report=report, ref=report_ref(source_id, envelope.id)
-    )
+    return ParsedReport(envelope.id, source_id, report, report_ref(source_id, envelope.id), envelope.trace)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from opentelemetry.trace import SpanKind
 
 from hub.config.registry import Registry, Source
 from hub.policies import Assessment, Notification, NotificationKind, PolicyEngine
@@ -34,12 +35,14 @@ from hub.schemas.events import (
     TriageQueued,
 )
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
+from hub.schemas.report import CONCERN_REPORTED
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
 from hub.services.pipeline import Tx
 from hub.store.db import JsonText
 from hub.store.lookups import subject_key
 from hub.store.models import Disclosure, Report, TriageItem
 from hub.store.rows import CaseRef, RowBatch
+from hub.tracing import OFF, TraceContext, Tracing, context_of
 
 
 def flags_planned_crime(entry: Entry) -> bool:
@@ -103,12 +106,19 @@ class IntakeService:
     wake_relay = False  # every event is published after the commit (`publish_grace`)
 
     def __init__(
-        self, registry: Registry, policy: PolicyEngine, max_bytes: int, *, limits: Limits = DEFAULT_LIMITS
+        self,
+        registry: Registry,
+        policy: PolicyEngine,
+        max_bytes: int,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        tracing: Tracing = OFF,
     ) -> None:
         self.registry = registry
         self.policy = policy
         self.max_bytes = max_bytes
         self.limits = limits
+        self.tracing = tracing  # on: a span per report, in the report's own trace
         self._recipients: dict[str, str] = {}  # partner kind -> the partner that gets its notifications
 
     def receipts_for(self, stream: str) -> str | None:
@@ -142,8 +152,12 @@ class IntakeService:
             raise ValueError(f"not a configured intake stream: {stream}")
         return source
 
-    def _accept(self, rows: RowBatch, p: ParsedReport, a: Assessment, now: datetime) -> tuple[str, JsonText]:
-        # Documents go from the models straight to JSON text (`JsonText`), once each.
+    def _accept(
+        self, rows: RowBatch, p: ParsedReport, a: Assessment, now: datetime, trace: TraceContext | None
+    ) -> tuple[str, JsonText]:
+        # Documents go from the models straight to JSON text (`JsonText`), once each. Every event
+        # carries the report's trace context (`trace`); stored with the receipt, it reaches the
+        # referrals of the decision made on the report (`hub.services.decisions`).
         report = p.report
         case = rows.case(subject_key(report.subject.cpr if report.subject else None))
         _, receipt_json = new_event_json(
@@ -151,6 +165,7 @@ class IntakeService:
             ReceiptData(status="accepted", report_event_id=p.event_id, report_ref=p.ref),
             now=now,
             subject=p.ref,
+            trace=trace,
         )
         receipt = JsonText(receipt_json)
         assert a.queue is not None
@@ -167,15 +182,22 @@ class IntakeService:
             receipt_event=receipt,
         )
         rows.add(TriageItem, report_ref=p.ref, queue=a.queue.value, suggested_level=a.suggested_level, created_at=now)
-        _, queued_json = new_event_json(TRIAGE_QUEUED, triage_queued(p, a), now=now, subject=p.ref)
+        _, queued_json = new_event_json(TRIAGE_QUEUED, triage_queued(p, a), now=now, subject=p.ref, trace=trace)
         rows.outbox(streams.triage(a.queue), JsonText(queued_json))
         for n in a.notifications:
-            self._notify(rows, p, a, n, case, now)
+            self._notify(rows, p, a, n, case, now, trace)
         rows.outbox(streams.receipts(p.source_id), receipt)
         return p.ref, receipt
 
     def _notify(
-        self, rows: RowBatch, p: ParsedReport, a: Assessment, n: Notification, case: CaseRef, now: datetime
+        self,
+        rows: RowBatch,
+        p: ParsedReport,
+        a: Assessment,
+        n: Notification,
+        case: CaseRef,
+        now: datetime,
+        trace: TraceContext | None,
     ) -> None:
         data = disclosed_data(p, a, n)
         if n.kind is NotificationKind.POLICE_ALERT:
@@ -186,7 +208,7 @@ class IntakeService:
                 self._recipient("social_services"),
                 NOTIFICATION_ISSUED,
             )
-        event_id, event_json = new_event_json(type_, data, now=now, subject=p.ref)
+        event_id, event_json = new_event_json(type_, data, now=now, subject=p.ref, trace=trace)
         rows.add(
             Disclosure,
             ref=event_id,
@@ -230,13 +252,46 @@ class _IntakeStager:
             self.known.update({(source.id, event_id): found for event_id, found in stored.items()})
 
     def entry(self, stream: str, entry: Entry, parsed: ParsedReport) -> None:
+        tracing = self.service.tracing
+        if not tracing.enabled:
+            self._entry(stream, entry, parsed, parsed.trace)  # the trace received travels on as it is
+            return
+        # A span of the report's own trace (a new one if it came without), linked to the batch's.
+        span = tracing.start(
+            "hub.report",
+            parent=parsed.trace,
+            links=(self.tx.span,) if self.tx.span is not None else (),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "redis",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": stream,
+                "messaging.message.id": entry.entry_id,
+                "cloudevents.event_id": parsed.event_id,
+                "cloudevents.event_type": CONCERN_REPORTED,
+                "cloudevents.event_source": parsed.source_id,
+                "hub.report_ref": parsed.ref,
+            },
+        )
+        try:
+            outcome, detail = self._entry(stream, entry, parsed, context_of(span, parsed.trace))
+            span.set_attribute("hub.outcome", outcome)
+            if detail:
+                span.set_attribute("hub.code" if outcome == "rejected" else "hub.queue", detail)
+        finally:
+            span.end()
+
+    def _entry(
+        self, stream: str, entry: Entry, parsed: ParsedReport, trace: TraceContext | None
+    ) -> tuple[str, str | None]:
+        """Stage one report; its outcome and the queue (accepted) or code (rejected)."""
         source, tx, out = self.source, self.tx, self.tx.out
         assert source is not None
         if (existing := self.known.get((source.id, parsed.event_id))) is not None:
             tx.rows.outbox(streams.receipts(source.id), existing[1])
             out.duplicates += 1
             out.refs.append(existing[0])
-            return
+            return "duplicate", None
         assessment = self.service.policy.assess(parsed.report, source.facts, tx.now)
         if not assessment.accepted:
             refusal = Rejection(
@@ -245,12 +300,14 @@ class _IntakeStager:
                 (),
                 parsed.event_id,
                 assessment.reasons,
+                trace,
             )
             tx.reject(stream, entry, refusal, streams.receipts(source.id))
-            return
-        self.known[source.id, parsed.event_id] = self.service._accept(tx.rows, parsed, assessment, tx.now)
+            return "rejected", refusal.code
+        self.known[source.id, parsed.event_id] = self.service._accept(tx.rows, parsed, assessment, tx.now, trace)
         out.accepted += 1
         out.refs.append(parsed.ref)
+        return "accepted", assessment.queue.value if assessment.queue is not None else None
 
     def finish(self) -> None:
         pass

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +46,7 @@ from hub.store.bulk import OutboxRow
 from hub.store.db import JsonText, transient_on_driver_errors
 from hub.store.deadletters import deadletter_record
 from hub.store.rows import RowBatch
+from hub.tracing import OFF, TraceContext, Tracing, context_of, links_of
 
 P = TypeVar("P")
 P_contra = TypeVar("P_contra", contravariant=True)
@@ -114,6 +116,7 @@ class Tx:
     look_up: bool  # the retry after a unique violation: look up what may be stored already
     out: Outcome
     rejected_type: str
+    span: TraceContext | None = None  # the batch's span, when tracing is on: the entries' spans link to it
 
     def reject(self, stream: str, entry: Entry, r: Rejection, receipts: str | None) -> None:
         """A refusal: a rejection receipt to `receipts` (if the sender has a receipts stream)
@@ -134,7 +137,7 @@ class Tx:
             errors=r.errors,
             reasons=r.reasons,
         )
-        _, text = new_event_json(self.rejected_type, receipt, now=self.now, subject=r.code)
+        _, text = new_event_json(self.rejected_type, receipt, now=self.now, subject=r.code, trace=r.trace)
         self.rows.outbox(receipts, JsonText(text))
 
     def deadletter(self, stream: str, entry: Entry, reason: str, detail: str) -> None:
@@ -209,8 +212,11 @@ class BatchPipeline(Generic[P]):
         *,
         publish_grace: timedelta | None = None,
         unit_of_work: UnitOfWorkFactory | None = None,
+        tracing: Tracing = OFF,
+        name: str = "intake",
     ) -> None:
         # `unit_of_work`: opens each transaction; by default the SQL one on `engine`.
+        # `tracing` on: a span per call (`hub.<name> process`), linked to its entries' traces.
         if unit_of_work is None:
             if engine is None:
                 raise ValueError("BatchPipeline needs an engine or a unit_of_work factory")
@@ -222,6 +228,8 @@ class BatchPipeline(Generic[P]):
         self.publish_grace = publish_grace
         # Steps with sources (intake) have their answers tallied per stream for the metrics.
         self.source_kind: Callable[[str], str] | None = getattr(steps, "source_kind", None)
+        self.tracing = tracing
+        self.span_name = f"hub.{name} process"
 
     def process(self, stream: str, entries: list[Entry], now: datetime, *, look_first: bool = True) -> Outcome:
         """Store one stream's batch (see `process_many`)."""
@@ -236,11 +244,45 @@ class BatchPipeline(Generic[P]):
         Raises `TransientError` for a driver error (the database is down), and whatever a step
         raises (the worker splits the batch to find the entry at fault)."""
         parsed = [(stream, entries, self.steps.parse(stream, entries, now)) for stream, entries in batches]
-        out = _once_more_on_conflict(
-            lambda look_up: self._attempt(parsed, now, look_up=look_up, look_first=look_first or look_up)
-        )
+        if self.tracing.enabled:
+            out = self._traced(parsed, now, look_first)
+        else:
+            out = _once_more_on_conflict(
+                lambda look_up: self._attempt(parsed, now, look_up=look_up, look_first=look_first or look_up)
+            )
         _count(batches[0][0] if batches else "", out, self.source_kind)
         return out
+
+    def _traced(
+        self, parsed: list[tuple[str, list[Entry], list[P | Rejection]]], now: datetime, look_first: bool
+    ) -> Outcome:
+        """`process_many` in a span of its own: one per transaction, not per entry (the entries'
+        spans, made by the steps, are children of their own traces and link to this one)."""
+        streams_ = {stream for stream, _, _ in parsed}
+        span = self.tracing.start(
+            self.span_name,
+            kind=SpanKind.CONSUMER,
+            links=links_of(getattr(r, "trace", None) for _, _, results in parsed for r in results),
+            attributes={
+                "messaging.system": "redis",
+                "messaging.operation.type": "process",
+                "messaging.batch.message_count": sum(len(entries) for _, entries, _ in parsed),
+                "messaging.destination.name": next(iter(streams_)) if len(streams_) == 1 else "(several)",
+            },
+        )
+        batch = context_of(span)
+        try:
+            return _once_more_on_conflict(
+                lambda look_up: self._attempt(
+                    parsed, now, look_up=look_up, look_first=look_first or look_up, span=batch
+                )
+            )
+        except BaseException as exc:
+            span.set_status(StatusCode.ERROR)
+            span.set_attribute("exception.type", type(exc).__name__)  # the type only: a message may quote input
+            raise
+        finally:
+            span.end()
 
     def _attempt(
         self,
@@ -249,13 +291,14 @@ class BatchPipeline(Generic[P]):
         *,
         look_up: bool,
         look_first: bool,
+        span: TraceContext | None = None,
     ) -> Outcome:
         out = Outcome(relay=self.steps.wake_relay)
         steps, tally = self.steps, self.source_kind is not None
         with self.unit_of_work() as uow:
             store = uow.store
             rows = RowBatch(now, self.publish_grace)
-            tx = Tx(store, rows, now, look_up, out, steps.rejected_type)
+            tx = Tx(store, rows, now, look_up, out, steps.rejected_type, span)
             stager = steps.begin(tx)
             for stream, entries, results in parsed:
                 done: Set[str]

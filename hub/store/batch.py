@@ -27,7 +27,8 @@ from hub.store.db import UnitOfWork
 from hub.store.rows import RowBatch
 
 StoredReceipt = tuple[str, dict[str, Any] | str]  # report ref, the receipt sent for it
-StoredReport = tuple[dict[str, Any], int | None]  # the report as accepted, its case id
+# The report as accepted, its case id, and the receipt sent for it (its trace context is the report's).
+StoredReport = tuple[dict[str, Any], int | None, dict[str, Any] | None]
 
 
 class BatchStore(Protocol):
@@ -40,7 +41,7 @@ class BatchStore(Protocol):
         """Reports already stored for these CloudEvent ids: event id -> (report ref, receipt sent)."""
 
     def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
-        """Stored reports: ref -> (the report as accepted, its case id)."""
+        """Stored reports: ref -> (the report as accepted, its case id, its receipt)."""
 
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         """Whether the decision event (`source_id`, `event_id`) is recorded."""

@@ -23,7 +23,7 @@ _report = table_of(Report).c
 _RECEIPTS_BY_EVENT = select(_report.event_id, _report.ref, _report.receipt_event).where(
     _report.source_id == bindparam("source_id"), _report.event_id.in_(bindparam("ids", expanding=True))
 )
-_REPORTS_BY_REF = select(_report.ref, _report.payload, _report.case_id).where(
+_REPORTS_BY_REF = select(_report.ref, _report.payload, _report.case_id, _report.receipt_event).where(
     _report.ref.in_(bindparam("refs", expanding=True))
 )
 _triage = table_of(TriageItem).c
@@ -62,13 +62,15 @@ def receipts_by_event(
     return {event_id: (ref, receipt) for event_id, ref, receipt in rows}
 
 
-def reports_by_ref(session: Session, refs: Iterable[str]) -> dict[str, tuple[dict[str, Any], int | None]]:
-    """Stored reports: ref -> (the report as accepted, its case id)."""
+def reports_by_ref(
+    session: Session, refs: Iterable[str]
+) -> dict[str, tuple[dict[str, Any], int | None, dict[str, Any] | None]]:
+    """Stored reports: ref -> (the report as accepted, its case id, the receipt sent for it)."""
     unique = list(set(refs))
     if not unique:
         return {}
     rows = session.connection().execute(_REPORTS_BY_REF, {"refs": unique})
-    return {ref: (payload, case_id) for ref, payload, case_id in rows}
+    return {ref: (payload, case_id, receipt) for ref, payload, case_id, receipt in rows}
 
 
 def insert_decisions(session: Session, rows: list[dict[str, Any]]) -> list[int]:

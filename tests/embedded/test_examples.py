@@ -14,6 +14,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ def example_report() -> dict[str, Any]:
     return json.loads((EXAMPLES / "report.json").read_text(encoding="utf-8"))
 
 
-def hub_settings(data_dir: Path, redis_url: str | None, database_url: str) -> Settings:
+def hub_settings(
+    data_dir: Path, redis_url: str | None, database_url: str, event_max_age_days: int = 36_500
+) -> Settings:
     return Settings(
         env="test",
         data_dir=data_dir,
@@ -50,7 +53,8 @@ def hub_settings(data_dir: Path, redis_url: str | None, database_url: str) -> Se
         reclaim_interval_s=0.2,
         reclaim_idle_ms=500,
         batch_size=50,
-        event_max_age_days=36_500,  # the sample's fixed `time` must not turn this test red next year
+        # The sample's fixed `time` must not turn the tests that send the file as it is red next year.
+        event_max_age_days=event_max_age_days,
     )
 
 
@@ -149,7 +153,9 @@ async def test_the_readme_redis_cli_lines_work_as_written_on_the_embedded_defaul
     from hub.bootstrap import running
 
     school_add, school_read, group_create, group_read, ack = readme_cli_lines()
-    async with running(hub_settings(workdir / ".hub-data", None, database_url)) as hub:
+    # A day's window, which the file's own `time` is outside of: the README's line sets it to now.
+    assert datetime.fromisoformat(example_report()["time"]) < datetime.now(UTC) - timedelta(days=1)
+    async with running(hub_settings(workdir / ".hub-data", None, database_url, event_max_age_days=1)) as hub:
         assert hub.embedded is not None and hub.redis_url == f"unix://{workdir.resolve()}/.hub-data/redis.sock"
         await asyncio.to_thread(sh, workdir, school_add)
         client = aredis.Redis.from_url(hub.redis_url)

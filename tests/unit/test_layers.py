@@ -19,7 +19,7 @@ HUB = Path(hub.__file__).parent
 
 # Bottom up. The foundation (errors, logs) may be imported from anywhere.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("hub.errors", "hub.logs", "hub.metrics"),
+    ("hub.errors", "hub.logs", "hub.metrics", "hub.tracing", "hub.tracing_export"),
     ("hub.schemas",),
     ("hub.policies",),
     ("hub.config",),

@@ -40,8 +40,9 @@ DOCUMENTED = {
     "processing_failed",
     "unsupported_media_type",
 }
-# Where a refusal is made, the code is the first argument (of `_refusal`, the second).
-_MAKERS = {"Rejection": 0, "Refused": 0, "_Stop": 0, "_invalid": 0, "_refusal": 1}
+# Where a refusal is made, the code is the first argument (of `_refusal` and the HTTP API's
+# counting `refuse`, the second).
+_MAKERS = {"Rejection": 0, "Refused": 0, "_Stop": 0, "_invalid": 0, "_refusal": 1, "refuse": 1}
 # Internal: the JSON scanner's signal, answered as `invalid_json`.
 _INTERNAL = {"invalid_json_constant"}
 
