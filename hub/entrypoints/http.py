@@ -25,12 +25,14 @@ import orjson
 import redis.asyncio as aredis
 import structlog
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from opentelemetry.trace import SpanKind
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import metrics
 from hub.config.registry import Registry, default_agreement_path, load_agreement
@@ -69,6 +71,20 @@ _HTTP_MESSAGES = {
     "source_mismatch": "The event's `source` is not the source your token belongs to.",
     "unknown_type": f"This endpoint takes only events of type {CONCERN_REPORTED}.",
 }
+# The API's answers that concern no body of the client's, with the code their body carries.
+_PROBLEM_CODES = {401: "unauthorized", 404: "not_found", 503: "unavailable"}
+
+
+async def _problem(request: Request, exc: Exception) -> Any:
+    """401, 404 and 503 under /v1/ as `http_models.Problem`: a stable code and Danish text too."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = _PROBLEM_CODES.get(exc.status_code)
+    if code is None or not request.url.path.startswith("/v1/"):
+        return await http_exception_handler(request, exc)
+    content = {"detail": exc.detail, "code": code, "message_da": danish(code)}
+    return JSONResponse(status_code=exc.status_code, content=content, headers=exc.headers)
+
+
 _NO_RECEIPT = "No receipt for this reference: the report is not processed yet, or your source did not send it."
 
 
@@ -161,6 +177,7 @@ def create_http_app(
     )
     app.openapi = with_report_body(app.openapi, (REPORTS, RECEIPT))  # type: ignore[method-assign]
     app.include_router(ops_router(client, engine))  # /healthz, /readyz, /metrics
+    app.add_exception_handler(StarletteHTTPException, _problem)
 
     def authenticated_source(
         request: Request,

@@ -46,9 +46,11 @@ class Refusal(_Answer):
 
 
 class Problem(_Answer):
-    """401, 404 and 503: no body of the client's is involved, so only a sentence."""
+    """401, 404 and 503: no body of the client's is involved, so a sentence and a stable code."""
 
-    detail: str
+    detail: str = Field(description="What happened, in English, for the developer.")
+    code: str = Field(description="Stable machine code: `unauthorized`, `not_found` or `unavailable`.")
+    message_da: str = Field(description="The same in Danish, for the school's administrative staff.")
 
 
 def _refusal(description: str) -> dict[str, Any]:

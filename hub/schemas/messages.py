@@ -59,6 +59,13 @@ DANISH: dict[str, str] = {
     "og kriminalpræventiv enhed undersøger sagen. Send den ikke igen.",
     "max_deliveries": "Indberetningen kunne ikke behandles på grund af en fejl i hubben. Den er gemt, "
     "og kriminalpræventiv enhed undersøger sagen. Send den ikke igen.",
+    # The HTTP API's answers that concern no body (401, 404, 503).
+    "unauthorized": "Afsenderen kunne ikke genkendes: adgangsnøglen mangler, er forkert, udløbet eller "
+    "tilbagekaldt. Indberetningen er ikke modtaget. " + _ASK_IT,
+    "not_found": "Der er endnu ingen kvittering for denne reference. Indberetningen er måske ikke behandlet "
+    "endnu, så prøv igen om lidt, og tjek referencen.",
+    "unavailable": "Hubben kan ikke svare lige nu, og intet er modtaget fra dette forsøg. Prøv igen om lidt; "
+    "fortsætter det, så kontakt kriminalpræventiv enhed.",
 }
 
 _FALLBACK = "Meddelelsen blev afvist. " + _ASK_IT

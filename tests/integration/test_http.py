@@ -62,6 +62,7 @@ async def test_bad_token_is_refused_and_nothing_is_written(hub, tmp_path) -> Non
         headers={"Authorization": "Bearer hub_herstedlund-skole_guess"},
     )
     assert resp.status_code == 401
+    assert (resp.json()["code"], resp.json()["message_da"]) == ("unauthorized", DANISH["unauthorized"])
     assert (await http.post("/v1/reports", json={})).status_code == 401
     assert await hub.client.xlen(streams.intake(SCHOOL)) == 0
     await http.aclose()
@@ -174,6 +175,7 @@ async def test_the_receipt_of_an_accepted_report_is_read_with_the_senders_token_
     theirs = await http.get(f"/v1/reports/{ref}/receipt", headers={"Authorization": f"Bearer {other}"})
     unknown = await http.get("/v1/reports/DKE-AAAAAAAAAAAA/receipt", headers={"Authorization": f"Bearer {token}"})
     assert theirs.status_code == unknown.status_code == 404 and theirs.json() == unknown.json()
+    assert (unknown.json()["code"], unknown.json()["message_da"]) == ("not_found", DANISH["not_found"])
     assert (await http.get(f"/v1/reports/{ref}/receipt")).status_code == 401
     await http.aclose()
 
@@ -246,3 +248,18 @@ async def test_docs_and_redoc_load_everything_from_the_hub(hub, tmp_path) -> Non
             assert (await http.get(asset)).status_code == 200, (page, asset)
         assert "https://" not in resp.text.replace("https://github.com", ""), page
     await http.aclose()
+
+
+async def test_redis_down_is_503_with_a_code_and_danish_text_and_nothing_queued(hub, tmp_path) -> None:
+    """A report the hub cannot queue is answered 503 with a stable code, never 202 or a traceback."""
+    tokens = TokenStore(tmp_path / "tokens.toml")
+    token = tokens.issue(SCHOOL)
+    dead = aredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)  # nothing listens there
+    app = create_http_app(dead, hub.registry, tokens, max_bytes=10_000, engine=hub.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
+        resp = await http.post("/v1/reports", json=cloudevent(SCHOOL, report_data()),
+                               headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 503, resp.text
+    assert (resp.json()["code"], resp.json()["message_da"]) == ("unavailable", DANISH["unavailable"])
+    assert await hub.client.xlen(streams.intake(SCHOOL)) == 0
+    await dead.aclose()

@@ -39,6 +39,9 @@ DOCUMENTED = {
     "unknown_source",
     "processing_failed",
     "unsupported_media_type",
+    "unauthorized",
+    "not_found",
+    "unavailable",
 }
 # Where a refusal is made, the code is the first argument (of `_refusal` and the HTTP API's
 # counting `refuse`, the second).
