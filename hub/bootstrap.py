@@ -30,6 +30,7 @@ from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
+from hub.runtime.clocks import Clocks
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.gauges import Gauges
 from hub.runtime.relay import OutboxRelay
@@ -47,6 +48,7 @@ from hub.runtime.worker import (
     watch_forever,
 )
 from hub.schemas import streams
+from hub.services.deadlines import DeadlineScheduler
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
@@ -193,6 +195,7 @@ class Hub:
     urgent_watch: StreamWorker
     embedded: EmbeddedRedis | None = None
     unknown_streams: UnknownStreams | None = None  # intake streams of unknown sources, answered
+    clocks: Clocks | None = None  # the statutory deadlines' scheduler
     _readers: list[asyncio.Task[None]] = field(default_factory=list)  # the urgent watch's loop
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -216,6 +219,8 @@ class Hub:
             self._readers.append(asyncio.create_task(watch.run(self.settings.reclaim_interval_s), name="loss-watch"))
             gauges = Gauges(self.client, self.engine, [(s, g.name) for s, g in catalogue.hub_groups()])
             self._readers.append(asyncio.create_task(gauges.run(self.settings.reclaim_interval_s), name="gauges"))
+            if self.clocks is not None:  # every process that stores reports; the claim fires each once
+                self._readers.append(asyncio.create_task(self.clocks.run(), name="deadline-clocks"))
         await self.broker.start()
         reading = self._reading()
         watched = [s for w, s in reading if w is self.urgent_watch]
@@ -389,6 +394,7 @@ def build(settings: Settings | Container) -> Hub:
         unknown_streams=UnknownStreams(
             intake, registry.intake_streams(), min_idle_ms=settings.reclaim_idle_ms, count=settings.batch_size
         ),
+        clocks=Clocks(DeadlineScheduler(engine), settings.deadline_interval_s, relay.rows_left),
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub.store.queries.cases import case_view, chronology, disclosure_history, queue_rows
+from hub.store.queries.cases import case_view, chronology, deadlines_of, disclosure_history, queue_rows
 from hub.store.queries.deadletters import dead_letter, dead_letters
 from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
@@ -26,6 +26,7 @@ from hub.store.queries.views import (
     ChronologyEntry,
     DeadLetterSummary,
     DeadLetterView,
+    DeadlineView,
     DecisionView,
     DisclosureView,
     PayloadField,
@@ -49,6 +50,7 @@ __all__ = [
     "ChronologyEntry",
     "DeadLetterSummary",
     "DeadLetterView",
+    "DeadlineView",
     "DecisionView",
     "DisclosureView",
     "PayloadField",
@@ -58,6 +60,7 @@ __all__ = [
     "chronology",
     "dead_letter",
     "dead_letters",
+    "deadlines_of",
     "disclosure_history",
     "queue_rows",
     "reading",
