@@ -35,7 +35,11 @@ _DUE = (
 )
 _MEET = (
     update(_table)
-    .where(_d.report_ref.in_(bindparam("refs", expanding=True)), _d.kind == bindparam("kind"), _d.met_at.is_(None))
+    .where(
+        _d.report_ref.in_(bindparam("refs", expanding=True)),
+        _d.kind == bindparam("clock_kind"),
+        _d.met_at.is_(None),
+    )
     .values(
         state=case((_d.state.in_(OPEN_STATES), MET), else_=_d.state),
         next_at=None,
@@ -108,4 +112,4 @@ def meet(session: Session, report_refs: Iterable[str], kind: str, now: datetime)
     an open one becomes `met` and never fires; a breached one keeps its state, with the time
     it was met after all."""
     if refs := list(set(report_refs)):
-        session.connection().execute(_MEET, {"refs": refs, "kind": kind, "now": utc(now)})
+        session.connection().execute(_MEET, {"refs": refs, "clock_kind": kind, "now": utc(now)})
