@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from hub import metrics
 from hub.policies.agreement import DeadlineWarnings
@@ -80,6 +81,7 @@ class Tick:
     """What one scheduler transaction fired."""
 
     fired: list[store.Fired] = field(default_factory=list)
+    found: int = 0  # clocks claimed (another scheduler may have moved some of them first)
 
     def count(self, stage: str) -> int:
         return sum(1 for f in self.fired if f.stage == stage)
@@ -98,21 +100,13 @@ class DeadlineScheduler:
         out = Tick()
         with transient_on_driver_errors(), self.unit_of_work() as uow:
             found = store.due(uow.session, now, self.batch)
+            out.found = len(found)
             if not found:
                 return out
             out.fired = store.advance(uow.session, found, now)
-            rows = RowBatch(now)
-            for f in out.fired:
-                kind: Literal["assessment", "receipt"] = "assessment" if f.kind == ASSESSMENT else "receipt"
-                data = DeadlineData(report_ref=f.report_ref, kind=kind, due_at=f.due_at, rule_id=RULE_OF[f.kind])
-                type_ = _EVENT_TYPE[f.stage]
-                _, text = new_event_json(type_, data, now=now, subject=f.report_ref, event_id=event_id(f))
-                rows.outbox(streams.DEADLINES, JsonText(text))
-            rows.write(uow.session)
+            write_events(uow.session, out.fired, now)
             uow.commit()
-        for f in out.fired:
-            counter = metrics.DEADLINES_BREACHED if f.stage == store.BREACHED else metrics.DEADLINES_APPROACHING
-            counter.labels(f.kind).inc()
+        count(out.fired)
         return out
 
     def run_until(self, now: datetime) -> Tick:
@@ -121,5 +115,23 @@ class DeadlineScheduler:
         while True:
             tick = self.tick(now)
             total.fired += tick.fired
-            if len(tick.fired) < self.batch:
+            if tick.found < self.batch:
                 return total
+
+
+def write_events(session: Session, fired: list[store.Fired], now: datetime) -> None:
+    """The fired clocks' events, as outbox rows of the claiming transaction (the relay sends them)."""
+    rows = RowBatch(now)
+    for f in fired:
+        kind: Literal["assessment", "receipt"] = "assessment" if f.kind == ASSESSMENT else "receipt"
+        data = DeadlineData(report_ref=f.report_ref, kind=kind, due_at=f.due_at, rule_id=RULE_OF[f.kind])
+        _, text = new_event_json(_EVENT_TYPE[f.stage], data, now=now, subject=f.report_ref, event_id=event_id(f))
+        rows.outbox(streams.DEADLINES, JsonText(text))
+    rows.write(session)
+
+
+def count(fired: list[store.Fired]) -> None:
+    """Committed: in the metrics, by kind."""
+    for f in fired:
+        counter = metrics.DEADLINES_BREACHED if f.stage == store.BREACHED else metrics.DEADLINES_APPROACHING
+        counter.labels(f.kind).inc()
