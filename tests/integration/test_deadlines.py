@@ -54,7 +54,8 @@ class Hub:
         return out.refs[0]
 
     def decide(self, ref: str, at: datetime) -> None:
-        out = self.decisions.process(streams.DECISIONS, [self._entry(streams.DECISIONS, decision(ref, [], time=at))], at)
+        event = decision(ref, [], time=at)
+        out = self.decisions.process(streams.DECISIONS, [self._entry(streams.DECISIONS, event)], at)
         assert out.accepted == 1, out
 
     def _entry(self, stream: str, event: dict[str, Any]) -> Entry:
@@ -159,7 +160,8 @@ def test_a_decision_before_the_deadline_meets_it_and_nothing_fires(hub: Hub) -> 
     assert rows[met].assessment_deadline is not None and rows[met].assessment_deadline.state == "met"
     assert rows[open_].assessment_deadline is not None and rows[open_].assessment_deadline.state == "breached"
     assert rows[met].receipt_deadline is not None and rows[met].receipt_deadline.state == "met"
-    assert view is not None and [(d.kind, d.state) for d in view.deadlines] == [("assessment", "met"), ("receipt", "met")]
+    assert view is not None
+    assert [(d.kind, d.state) for d in view.deadlines] == [("assessment", "met"), ("receipt", "met")]
 
 
 def test_a_decision_after_the_breach_keeps_the_breach_with_the_time_it_was_met(hub: Hub) -> None:
@@ -215,6 +217,6 @@ def test_many_schedulers_ticking_at_once_fire_each_clock_once(hub: Hub, database
         t.join()
     for e in engines:
         e.dispose()
-    all_fired = [f.report_ref for f in sum(fired, [])]
+    all_fired = [f.report_ref for each in fired for f in each]
     assert len(all_fired) == len(set(all_fired)) == 120
     assert len(deadline_events(hub.engine)) == 120
