@@ -45,6 +45,9 @@ DEADLINES_BREACHED = Counter(
     "Statutory deadlines that passed unmet (deadline.breached sent to DKE), by kind (assessment, receipt).",
     ["kind"],
 )
+for _kind in ("assessment", "receipt"):  # exported from the start, at 0: a rate has a series to start from
+    DEADLINES_APPROACHING.labels(_kind)
+    DEADLINES_BREACHED.labels(_kind)
 
 # Reports by the kind of the configured source that sent them (school, police, ...; the
 # registry's `kind`, never the source's own id): what an operator asks of the intake first.

@@ -31,10 +31,10 @@ async def test_logs_carry_ids_and_codes_but_no_personal_data(settings, monkeypat
     # A processing failure whose exception text quotes personal data must not reach the logs.
     real = IntakeService._accept
 
-    def leaky_accept(self, s, p, a, now):  # type: ignore[no-untyped-def]
+    def leaky_accept(self, s, p, a, now, *rest):  # type: ignore[no-untyped-def]
         if p.report.concern.description == "BOOM":
             raise RuntimeError(f"failed for {CHILD_NAME} {cpr} {address}")
-        return real(self, s, p, a, now)
+        return real(self, s, p, a, now, *rest)
 
     monkeypatch.setattr(IntakeService, "_accept", leaky_accept)
 
