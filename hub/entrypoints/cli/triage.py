@@ -50,10 +50,16 @@ def deadline_text(d: queries.DeadlineView) -> str:
 
 
 def _deadline_short(row: queries.QueueRow) -> str:
+    """The assessment clock, and the receipt clock unless it is met (as it is at once today)."""
     d = row.assessment_deadline
     if d is None:
-        return f"  frist {da.when(row.assess_by)}" if row.assess_by else ""
-    return f"  frist {da.when(d.due_at)} ({da.label(da.DEADLINE_STATE, d.state)})"
+        text = f"  frist {da.when(row.assess_by)}" if row.assess_by else ""
+    else:
+        text = f"  frist {da.when(d.due_at)} ({da.label(da.DEADLINE_STATE, d.state)})"
+    r = row.receipt_deadline
+    if r is not None and r.state != "met":
+        text += f"  kvittering {da.when(r.due_at)} ({da.label(da.DEADLINE_STATE, r.state)})"
+    return text
 
 
 @app.command("list")
