@@ -125,7 +125,7 @@ def report_data(
             "subject": _subject(now, rng, 17, serial),
             "concern": {
                 "categories": ["weapons", "violence"],
-                "planned_serious_crime": True,
+                "planned_offence": "grov-vold",
                 "location": "Albertslund Station",
                 "observed_at": (now - timedelta(hours=2)).isoformat(),
                 "description": "Har fortalt venner om planer om knivoverfald lørdag (benchmark).",

@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 import anyio
@@ -30,6 +30,7 @@ from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
+from hub.runtime import periodic
 from hub.runtime.clocks import Clocks
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.gauges import Gauges
@@ -48,6 +49,7 @@ from hub.runtime.worker import (
     watch_forever,
 )
 from hub.schemas import streams
+from hub.schemas.dates import danish_date
 from hub.services.deadlines import DeadlineScheduler
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
@@ -118,7 +120,7 @@ class Container:
     def policy(self) -> PolicyEngine:
         """The law and the agreement as one engine, which holds the memo tables; this year's
         and next year's holidays loaded up front (the first deadline does not pay for them)."""
-        return PolicyEngine(self.agreement, WorkingDays.around(date.today()))
+        return PolicyEngine(self.agreement, WorkingDays.around(danish_date(datetime.now(UTC))))
 
     @property
     def engine(self) -> Engine:
@@ -221,6 +223,20 @@ class Hub:
             self._readers.append(asyncio.create_task(gauges.run(self.settings.reclaim_interval_s), name="gauges"))
             if self.clocks is not None:  # every process that stores reports; the claim fires each once
                 self._readers.append(asyncio.create_task(self.clocks.run(), name="deadline-clocks"))
+            anchor = functools.partial(periodic.anchor_once, self.client, self.engine)
+            self._readers.append(
+                asyncio.create_task(
+                    periodic.every(self.settings.audit_anchor_interval_s, anchor, "audit-anchor"), name="audit-anchor"
+                )
+            )
+            if (interval := self.settings.retention_interval_s) > 0:
+                retention = functools.partial(
+                    periodic.retention_once, self.client, self.engine, self.registry, self.agreement, interval
+                )
+                check = min(interval, periodic.RETENTION_CHECK_S)
+                self._readers.append(
+                    asyncio.create_task(periodic.every(check, retention, "retention"), name="retention")
+                )
         await self.broker.start()
         reading = self._reading()
         watched = [s for w, s in reading if w is self.urgent_watch]

@@ -43,12 +43,12 @@ def report_data(**overrides: Any) -> dict[str, Any]:
 
 
 def planned_crime_data() -> dict[str, Any]:
-    """A report that says a serious crime is planned (Straffeloven § 141): the police are alerted."""
+    """A report that names a planned offence on the § 141 list (grov vold): the police are alerted."""
     return report_data(
         concern={
             "categories": ["weapons"],
             "description": "Planlægger overfald.",
-            "planned_serious_crime": True,
+            "planned_offence": "grov-vold",
             "location": "Stationen",
         }
     )
@@ -88,21 +88,20 @@ def decision(
     pillar: str = "reactive",
     source: str = "dke-triage",
     time: datetime | None = None,
+    description_justification: str | None = None,
 ) -> dict[str, Any]:
-    return cloudevent(
-        source,
-        {
-            "report_ref": report_ref,
-            "level": level,
-            "pillar": pillar,
-            "justification": justification,
-            "purpose": purpose,
-            "decided_by": "TT",
-            "referrals": [{"structure": s, "partner_id": p} for s, p in referrals],
-        },
-        type_=DECISION_MADE,
-        time=time,
-    )
+    data: dict[str, Any] = {
+        "report_ref": report_ref,
+        "level": level,
+        "pillar": pillar,
+        "justification": justification,
+        "purpose": purpose,
+        "decided_by": "TT",
+        "referrals": [{"structure": s, "partner_id": p} for s, p in referrals],
+    }
+    if description_justification is not None:
+        data["description_justification"] = description_justification
+    return cloudevent(source, data, type_=DECISION_MADE, time=time)
 
 
 def json_paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     deadline_interval_s: float = Field(
         5.0, gt=0, description="how often the scheduler looks for statutory deadlines near or passed"
     )
+    audit_anchor_interval_s: float = Field(
+        3600.0, gt=0, description="`hub serve` publishes the audit chain's head to hub.audit.anchor.v1 this often"
+    )
+    retention_interval_s: float = Field(
+        86_400.0, ge=0, description="`hub serve` runs the retention job this often, one process at a time; 0: never"
+    )
     publish_grace_s: float = Field(
         10.0, gt=0, description="workers publish their batches' events; the relay sends those still unsent after this"
     )

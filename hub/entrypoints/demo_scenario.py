@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from hub.schemas.cpr import make_cpr
+from hub.schemas.dates import danish_date
 from hub.schemas.report import CONCERN_REPORTED
 
 
@@ -41,7 +42,7 @@ class Case:
 
 
 def _born(now: datetime, years: int, days: int = 40) -> date:
-    return (now - timedelta(days=365.25 * years + days)).date()
+    return danish_date(now - timedelta(days=365.25 * years + days))
 
 
 def _event(source: str, event_id: str, data: dict[str, Any], now: datetime) -> bytes:
@@ -158,7 +159,7 @@ def build(now: datetime) -> list[Case]:
             "subject": {"cpr": make_cpr(_born(now, 17), 202), "name": "Testung Tre", "district": "Hyldespjældet"},
             "concern": {
                 "categories": ["weapons", "violence"],
-                "planned_serious_crime": True,
+                "planned_offence": "grov-vold",
                 "location": "Albertslund Station",
                 "observed_at": (now - timedelta(hours=2)).isoformat(),
                 "description": "Har fortalt venner om planer om knivoverfald lørdag.",
@@ -232,7 +233,7 @@ def build(now: datetime) -> list[Case]:
                 "custody": {
                     "kind": "prison",
                     "convicted": True,
-                    "release_date": (now - timedelta(days=10)).date().isoformat(),
+                    "release_date": danish_date(now - timedelta(days=10)).isoformat(),
                 },
             },
             "concern": {"categories": ["release", "crime"], "description": "Løsladt efter afsoning for røveri."},

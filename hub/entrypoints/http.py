@@ -42,6 +42,7 @@ from hub.entrypoints.http_models import (
 from hub.entrypoints.ops import ops_router
 from hub.errors import TransientError
 from hub.policies import PolicyEngine
+from hub.policies.assess import REFUSAL_CODES
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json, uuid4_text
 from hub.schemas.entry import Entry
@@ -205,8 +206,9 @@ def create_http_app(
         assessment = policy.assess(check.report, source.facts, now)
         if not assessment.accepted:
             message = "The report was refused: " + assessment.reasons[0].en
-            await dead_letter(source_id, body, "unlawful_purpose", message)
-            return _refusal(422, "unlawful_purpose", message, reasons=assessment.reasons)
+            code = REFUSAL_CODES[assessment.rule_ids[0]]
+            await dead_letter(source_id, body, code, message)
+            return _refusal(422, code, message, reasons=assessment.reasons)
         try:
             entry_id = await client.xadd(stream, {EVENT_FIELD: body})
         except RedisError:

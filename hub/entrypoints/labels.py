@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+from hub.schemas.dates import DANISH_TIME
 
 QUEUE = {"urgent": "Akut", "reactive": "Reaktiv", "proactive": "Proaktiv", "operative": "Operativ"}
 PILLAR = {
@@ -39,6 +38,16 @@ CATEGORY = {
 NOTIFICATION = {
     "police_alert": "Politialarm (straffeloven § 141)",
     "children_notification": "Underretning til Børn, Kultur & Velfærd (barnets lov § 133)",
+}
+SOURCE_KIND = {
+    "school": "Skole",
+    "police": "Politi",
+    "social_services": "Børn, Kultur & Velfærd",
+    "psychiatry": "Psykiatri",
+    "prison_probation": "Kriminalforsorgen",
+    "municipal_department": "Anden kommunal forvaltning",
+    "housing": "Boligselskab",
+    "other": "Andre",
 }
 EFFECT = {"share": "delt", "withhold": "tilbageholdt", "escalate": "kræver stillingtagen"}
 STATUS = {"open": "åben", "decided": "afgjort"}

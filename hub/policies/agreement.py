@@ -5,7 +5,8 @@ rules: the SSP and SSP+ age bands, the KSP window around release, which partner 
 part in each structure (within what Retsplejeloven § 115 allows), the field allow-list per
 recipient kind, what departments outside the three structures may get with consent,
 the fields of mandatory notifications, the minimum length of a necessity justification,
-the Straffeloven § 141 offence list and retention periods.
+the Straffeloven § 141 offence list, extra closed days for the working-day deadlines and
+retention periods.
 
 Each decision records the agreement's name, version and content hash (`label`). The hash
 covers the validated content, so reformatting the file or editing a comment does not
@@ -16,20 +17,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hub.policies.deadlines import ClosedDays, closed_day
 from hub.policies.facts import STATUTE_MEMBER_KINDS, Recipient, SourceKind
 from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS, NON_PRIVATE_FIELDS
 from hub.policies.rules import POLICY_LABEL
 from hub.schemas.decision import Structure
+from hub.schemas.events import PlannedOffence
+from hub.schemas.report import OFFENCE_ID, Category
 
 __all__ = [
     "ALL_FIELDS",
@@ -49,6 +54,7 @@ __all__ = [
     "Necessity",
     "NotificationFields",
     "Structures",
+    "WorkingDaysConf",
     "agreement_label",
     "check_agreement",
     "content_digest",
@@ -72,14 +78,21 @@ DEFAULT_ALERT_FIELDS: frozenset[str] = frozenset(
     }
 )
 DEFAULT_NOTIFICATION_FIELDS: frozenset[str] = ALL_FIELDS - {"subject.custody"}
-# [unconfirmed] in domain.md: the offences Straffeloven § 141 covers. Shown, never decided on.
-DEFAULT_STRFL141_OFFENCES: tuple[str, ...] = (
-    "forbrydelser mod statens selvstændighed og sikkerhed",
-    "terrorisme",
-    "brandstiftelse (straffeloven § 180)",
-    "sprængning m.v. (straffeloven § 183)",
-    "manddrab (straffeloven § 237)",
-    "grov frihedsberøvelse (straffeloven § 261, stk. 2)",
+# Straffeloven § 141's list as we read the statute (the search corpus held no text of § 141, so
+# [unconfirmed] until checked against retsinformation): the sample agreement carries the same list.
+DEFAULT_STRFL141_OFFENCES: tuple[PlannedOffence, ...] = tuple(
+    PlannedOffence(id=i, label=label, sections=sections)
+    for i, label, sections in (
+        ("statens-sikkerhed", "forbrydelse mod statens selvstændighed og sikkerhed", ("kapitel 12",)),
+        ("statsforfatningen", "forbrydelse mod statsforfatningen og de øverste statsmyndigheder", ("kapitel 13",)),
+        ("terror", "terrorisme", ("§ 114",)),
+        ("brandstiftelse", "brandstiftelse", ("§ 180",)),
+        ("spraengning", "sprængning m.v.", ("§ 183, stk. 1 og 2", "§ 183 a")),
+        ("drab", "manddrab", ("§ 237",)),
+        ("grov-vold", "grov vold", ("§ 245", "§ 246")),
+        ("frihedsberoevelse", "grov frihedsberøvelse", ("§ 261, stk. 2",)),
+        ("roeveri", "røveri", ("§ 288",)),
+    )
 )
 RETENTION_KEYS: tuple[str, ...] = ("report", "disclosure_log", "deadletter")
 
@@ -116,6 +129,41 @@ class KspWindow(_Conf):
         90, ge=0, le=730, description="KSP covers a person from this many days before release"
     )
     days_after_release: int = Field(365, ge=0, le=1825, description="... to this many days after release")
+
+
+class WorkingDaysConf(_Conf):
+    """Extra days without work for the working-day deadlines (Barnets lov § 137: the receipt
+    within 6 working days), besides weekends and Danish public holidays."""
+
+    closed_days: tuple[str, ...] = Field(
+        (),
+        description="days the working-day count skips besides weekends and public holidays: "
+        "`MM-DD` every year (e.g. `12-24`, `12-31`, `06-05`) or `YYYY-MM-DD` once",
+    )
+
+    @field_validator("closed_days", mode="before")
+    @classmethod
+    def _toml_dates(cls, value: Any) -> Any:
+        # A TOML date (`2027-05-07`, unquoted) is one closed day, as its ISO text is.
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("skal være en liste af datoer, fx [\"12-24\", \"12-31\"]")
+        out = []
+        for v in value:
+            if isinstance(v, date) and not isinstance(v, datetime):
+                v = v.isoformat()
+            if not isinstance(v, str):
+                raise ValueError(f"{v!r} er ikke en dato; skriv MM-DD eller ÅÅÅÅ-MM-DD i anførselstegn")
+            out.append(v)
+        return tuple(out)
+
+    @field_validator("closed_days")
+    @classmethod
+    def _dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            closed_day(entry)  # raises with a Danish message naming the entry
+        if duplicates := sorted({e for e in value if value.count(e) > 1}):
+            raise ValueError(f"{duplicates} står mere end én gang")
+        return value
 
 
 class Structures(_Conf):
@@ -179,18 +227,89 @@ class NotificationFields(_Conf):
 
 
 class Necessity(_Conf):
-    """Rpl. § 115, stk. 4: what counts as a necessity justification at all."""
+    """Rpl. § 115, stk. 1 and 2 (only where necessary): what counts as a necessity justification."""
 
     min_justification_chars: int = Field(
-        1, ge=1, le=500, description="a necessity justification shorter than this counts as none (Rpl. § 115, stk. 4)"
+        1, ge=1, le=500, description="a necessity justification shorter than this counts as none (Rpl. § 115, stk. 1-2)"
     )
 
 
 class Strfl141(_Conf):
-    offences: tuple[str, ...] = Field(
+    offences: tuple[PlannedOffence, ...] = Field(
         DEFAULT_STRFL141_OFFENCES,
-        description="the offences the duty to avert covers (unconfirmed list; shown to staff)",
+        description="the closed list of offences the duty to avert covers: id, Danish label, straffelov sections",
     )
+
+    @field_validator("offences")
+    @classmethod
+    def _unique(cls, value: tuple[PlannedOffence, ...]) -> tuple[PlannedOffence, ...]:
+        ids = [o.id for o in value]
+        if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"samme id flere gange: {dupes}")
+        if bad := sorted(o.id for o in value if not re.match(OFFENCE_ID, o.id) or len(o.id) > 40):
+            raise ValueError(f"ugyldige id'er {bad}: små bogstaver, tal og bindestreg, højst 40 tegn")
+        if empty := sorted(o.id for o in value if not o.sections or not o.label):
+            raise ValueError(f"{empty}: hver forbrydelse skal have en betegnelse og mindst én paragraf")
+        return value
+
+
+# Purely private matters among the categories: health and substance misuse by default.
+DEFAULT_PRIVATE_CATEGORIES: frozenset[Category] = frozenset({Category.MENTAL_HEALTH, Category.SUBSTANCE_MISUSE})
+
+
+class PrivateAllow(_Conf):
+    """What of the purely private matters one kind of recipient may get in one structure."""
+
+    categories: frozenset[Category] = Field(frozenset(), description="private categories it may get")
+    description: bool = Field(False, description="the description, when the decision justifies it")
+
+
+def _default_private_allow() -> dict[Structure, dict[SourceKind, PrivateAllow]]:
+    # Default: private categories only to PSP participants in PSP; the description (with its own
+    # justification) to every participant whose allow-list has it.
+    return {
+        s: {
+            k: PrivateAllow(categories=DEFAULT_PRIVATE_CATEGORIES if s is Structure.PSP else frozenset(),
+                            description=True)
+            for k in STATUTE_MEMBER_KINDS[s]
+        }
+        for s in Structure
+    }
+
+
+class PrivateMatters(_Conf):
+    """Purely private matters ("rent private forhold") beyond the health fields: which categories
+    are such matters, and per structure and recipient kind which may go, and the description."""
+
+    categories: frozenset[Category] = Field(
+        DEFAULT_PRIVATE_CATEGORIES, description="categories that are purely private matters"
+    )
+    allow: dict[Structure, dict[SourceKind, PrivateAllow]] = Field(
+        default_factory=_default_private_allow,
+        description="per structure and recipient kind: private categories and whether the description may go",
+    )
+
+
+class ConsentRules(_Conf):
+    """Consent as a basis of its own (local agreement): who may receive with it, and from what
+    age a child's own consent is needed besides the custody holders'."""
+
+    child_from_age: int = Field(15, ge=12, le=18, description="from this age the child's own consent is needed too")
+    recipients: dict[SourceKind, frozenset[str]] = Field(
+        default_factory=dict,
+        description="recipient kinds that may receive with consent, and the fields (municipal_department: "
+        "departments_with_consent)",
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> ConsentRules:
+        for kind, names in self.recipients.items():
+            _unknown_fields(f"consent.recipients.{kind.value}", names)
+            if health := sorted(names & HEALTH_FIELDS):
+                raise ValueError(
+                    f"consent.recipients.{kind.value}: {health} er helbredsoplysninger, som ikke forlader PSP"
+                )
+        return self
 
 
 class DeadlineWarnings(_Conf):
@@ -222,11 +341,16 @@ class Derived:
     members: Mapping[tuple[Structure, bool], frozenset[SourceKind]]
     before_release: timedelta
     after_release: timedelta
+    closed: ClosedDays  # `working_days.closed_days`, parsed
     # Agreement values the disclosure rules read for every request, copied out of the pydantic
     # models (whose attributes are several times slower to read): `ages.*` and `necessity.*`.
     ssp_max_age: int
     ssp_plus_max_age: int
     min_justification_chars: int
+    # The § 141 list by id; the consent recipients' fields by kind (departments included).
+    offences: Mapping[str, PlannedOffence]
+    consent_fields: Mapping[SourceKind, frozenset[str]]
+    child_from_age: int
 
 
 def _canonical(value: Any) -> Any:
@@ -248,6 +372,7 @@ class Agreement(_Conf):
     version: str = Field(min_length=1, max_length=40, description="change it with every change of the file")
     ages: AgeBand = AgeBand()
     ksp: KspWindow = KspWindow()
+    working_days: WorkingDaysConf = WorkingDaysConf()
     structures: Structures = Structures()
     fields: dict[SourceKind, frozenset[str]] = Field(
         description="allow-list of fields per recipient kind (police, social_services, ...)"
@@ -259,6 +384,8 @@ class Agreement(_Conf):
     notification_fields: NotificationFields = NotificationFields()
     necessity: Necessity = Necessity()
     straffeloven_141: Strfl141 = Strfl141()
+    private_matters: PrivateMatters = PrivateMatters()
+    consent: ConsentRules = ConsentRules()
     deadline_warnings: DeadlineWarnings = DeadlineWarnings()
     cross_agency: CrossAgency = CrossAgency()
     retention_days: dict[str, Annotated[int, Field(ge=1, le=36500)]] = Field(
@@ -338,10 +465,23 @@ def derive(agreement: Agreement) -> Derived:
         ),
         before_release=timedelta(days=agreement.ksp.days_before_release),
         after_release=timedelta(days=agreement.ksp.days_after_release),
+        closed=ClosedDays.parse(agreement.working_days.closed_days),
         ssp_max_age=agreement.ages.ssp_max_age,
         ssp_plus_max_age=agreement.ages.ssp_plus_max_age,
         min_justification_chars=agreement.necessity.min_justification_chars,
+        offences=MappingProxyType({o.id: o for o in agreement.straffeloven_141.offences}),
+        consent_fields=MappingProxyType(consent_recipients(agreement)),
+        child_from_age=agreement.consent.child_from_age,
     )
+
+
+def consent_recipients(agreement: Agreement) -> dict[SourceKind, frozenset[str]]:
+    """The recipient kinds that may receive with consent, and their fields: `consent.recipients`,
+    and municipal departments with `departments_with_consent` unless that names them."""
+    out = dict(agreement.consent.recipients)
+    if agreement.departments_with_consent:
+        out.setdefault(SourceKind.MUNICIPAL_DEPARTMENT, agreement.departments_with_consent)
+    return out
 
 
 def parse_agreement(text: str) -> Agreement:
@@ -387,6 +527,17 @@ def _warnings(a: Agreement) -> tuple[str, ...]:
             )
     for kind in sorted(member_kinds - set(a.fields)):
         out.append(f"fields: {kind.value} deltager i et samarbejde, men har ingen feltliste og får intet")
+    for s, allowed in sorted(a.private_matters.allow.items()):
+        members = a.structures.members(s) | (a.structures.members(s, ssp_plus=True) if s is Structure.SSP else set())
+        for kind, allow in sorted(allowed.items()):
+            where = f"private_matters.allow.{s.value}.{kind.value}"
+            if kind not in members:
+                out.append(f"{where}: typen deltager ikke i {s.value.upper()}; indstillingen bruges aldrig")
+            elif allow.categories and s is not Structure.PSP:
+                out.append(
+                    f"{where}: {sorted(c.value for c in allow.categories)} er rent private forhold, som deles "
+                    "uden for PSP; sikr jer, at det er nødvendigt"
+                )
     if a.ages.ssp_plus_max_age == a.ages.ssp_max_age:
         out.append("ages: ssp_plus_max_age er lig ssp_max_age, så SSP+ er slået fra")
     if a.necessity.min_justification_chars < 10:

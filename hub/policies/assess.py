@@ -14,8 +14,9 @@ employee decides only whether a receipt is due to them (professional notifier).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import NamedTuple
 
 from hub.policies.decision import Verdict
@@ -26,6 +27,8 @@ from hub.policies.rules import (
     BL133_1_3,
     BL133_1_4,
     BL133_2,
+    BL133_INFORM,
+    BL133_NOT_TOLD,
     BL_ASSESS_24H,
     BL_RECEIPT_6D,
     DBL_8,
@@ -33,18 +36,22 @@ from hub.policies.rules import (
     LEVEL_I,
     LEVEL_II,
     LEVEL_III,
+    PLANNED_DANGER,
     ROUTE_OPERATIVE,
     ROUTE_PROACTIVE,
     ROUTE_REACTIVE,
     ROUTE_URGENT,
     RPL115_2,
     STRFL141,
+    STRFL141_UNKNOWN,
     Binding,
     Rule,
     RuleTable,
     rule_ids,
 )
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Level, Pillar
+from hub.schemas.events import Informed, PlannedOffence
 from hub.schemas.report import Category, Concern, ConcernReport, Purpose, Subject
 from hub.schemas.streams import Queue
 
@@ -99,6 +106,7 @@ class ReportFacts(NamedTuple):
     age: int | None
     # Under 18; or age unknown and the reporter says a child is at risk (the reporter knows).
     child: bool
+    offences: Mapping[str, PlannedOffence]  # the agreement's Straffeloven § 141 list, by id
 
 
 # tuple.__new__(ReportFacts, values) is ReportFacts(*values) without the Python-level __new__ a
@@ -106,16 +114,24 @@ class ReportFacts(NamedTuple):
 _tuple_new = tuple.__new__
 
 
-def facts_for(report: ConcernReport, age: int | None) -> ReportFacts:
-    """The facts of `report` whose subject is `age` years old (None: unknown or no subject)."""
+_NO_OFFENCES: Mapping[str, PlannedOffence] = MappingProxyType({})
+
+
+def facts_for(
+    report: ConcernReport, age: int | None, offences: Mapping[str, PlannedOffence] = _NO_OFFENCES
+) -> ReportFacts:
+    """The facts of `report` whose subject is `age` years old (None: unknown or no subject),
+    under the agreement's § 141 list `offences`."""
     concern, subject = report.concern, report.subject
     child = (age < ADULT_AGE) if age is not None else (subject is not None and concern.child_at_risk)
-    return _tuple_new(ReportFacts, (report, concern, concern.categories, subject, age, child))
+    return _tuple_new(ReportFacts, (report, concern, concern.categories, subject, age, child, offences))
 
 
-def report_facts(report: ConcernReport, now: datetime) -> ReportFacts:
-    """The facts of `report` at `now`."""
-    return facts_for(report, age_of(report, now.date()))
+def report_facts(
+    report: ConcernReport, now: datetime, offences: Mapping[str, PlannedOffence] = _NO_OFFENCES
+) -> ReportFacts:
+    """The facts of `report` at `now` (the subject's age on `now`'s Danish date)."""
+    return facts_for(report, age_of(report, danish_date(now)), offences)
 
 
 Check = Callable[[ReportFacts], Verdict | None]
@@ -134,8 +150,22 @@ def rpl115_2(f: ReportFacts) -> Verdict | None:
 
 
 def strfl141(f: ReportFacts) -> Verdict | None:
-    """Straffeloven § 141: a serious crime against life or health is being planned."""
-    return STRFL141.applies if f.concern.planned_serious_crime else None
+    """Straffeloven § 141: an offence on the agreement's closed list is being planned."""
+    offence = f.concern.planned_offence
+    return STRFL141.applies if offence is not None and offence in f.offences else None
+
+
+def strfl141_unknown(f: ReportFacts) -> Verdict | None:
+    """The report names a planned offence that is not on the agreement's § 141 list: refused, so
+    that the sender names a listed one (or sends it as planned danger) instead of the hub guessing."""
+    offence = f.concern.planned_offence
+    return STRFL141_UNKNOWN.withhold if offence is not None and offence not in f.offences else None
+
+
+def planned(concern: Concern) -> bool:
+    """Whether the report says something dangerous is planned: a named offence (listed or not) or
+    the `planned_serious_crime` flag. The urgent lane's scheduling hint reads the same two fields."""
+    return concern.planned_offence is not None or concern.planned_serious_crime
 
 
 # --- Barnets lov § 133: each rule says whether it is a ground for notification -----------------
@@ -167,6 +197,16 @@ def bl133_2(f: ReportFacts) -> Verdict | None:
     """Barnets lov § 133, stk. 2: 15 % or more unlawful absence in a quarter."""
     pct = f.concern.school_absence_pct
     return BL133_2.applies if f.child and pct is not None and pct >= ABSENCE_THRESHOLD_PCT else None
+
+
+def informed(f: ReportFacts, child_from_age: int) -> tuple[Rule, Informed]:
+    """Who is to be told of a § 133 notification: nobody of the custody holders when one of them
+    is suspected of the abuse (BL133-GUARDIANS-NOT-TOLD); otherwise the custody holders, and the
+    child from `child_from_age` (BL133-INFORM). An unknown age tells no child."""
+    child = f.age is not None and f.age >= child_from_age
+    if f.concern.guardian_suspected:
+        return BL133_NOT_TOLD, Informed(custody_holders=False, child=child, reason_da=BL133_NOT_TOLD.da)
+    return BL133_INFORM, Informed(custody_holders=True, child=child, reason_da=BL133_INFORM.da)
 
 
 # --- Databeskyttelsesloven ---------------------------------------------------------------------
@@ -205,7 +245,7 @@ def level(f: ReportFacts) -> Verdict | None:
     if f.subject is None:
         return None
     cats = f.categories
-    if not cats.isdisjoint(LEVEL_III_CATEGORIES) or f.concern.planned_serious_crime:
+    if not cats.isdisjoint(LEVEL_III_CATEGORIES) or planned(f.concern):
         return LEVEL_III.applies
     if not cats.isdisjoint(LEVEL_II_CATEGORIES):
         return LEVEL_II.applies
@@ -218,6 +258,8 @@ def route(f: ReportFacts, level_rule: str | None, urgent: bool) -> Rule:
     engine's last step rather than an entry in a table."""
     if urgent:
         return ROUTE_URGENT
+    if f.concern.planned_serious_crime:  # planned danger, no listed offence: urgent, no § 141
+        return PLANNED_DANGER
     if f.subject is None:
         return ROUTE_PROACTIVE
     if level_rule == _LEVEL_I_ID and not f.categories.isdisjoint(STREET_CATEGORIES):
@@ -228,7 +270,7 @@ def route(f: ReportFacts, level_rule: str | None, urgent: bool) -> Rule:
 # --- The tables ----------------------------------------------------------------------------------
 # Each stage of the assessment is a table of bindings (rule declaration + function), the same
 # `Binding` type the disclosure rules use. Order is table order in the decision's rule ids.
-PURPOSE_RULES: RuleTable[ReportFacts] = (Binding(RPL115_2, rpl115_2),)
+PURPOSE_RULES: RuleTable[ReportFacts] = (Binding(RPL115_2, rpl115_2), Binding(STRFL141_UNKNOWN, strfl141_unknown))
 ALERT_RULES: RuleTable[ReportFacts] = (Binding(STRFL141, strfl141),)
 NOTIFICATION_TABLE: RuleTable[ReportFacts] = (
     Binding(BL133_1_1, bl133_1_1),
@@ -241,7 +283,8 @@ DATA_RULES: RuleTable[ReportFacts] = (Binding(DBL_8, dbl_8), Binding(DBL_11, dbl
 LEVEL_RULES: RuleTable[ReportFacts] = (Binding(LEVEL_III, level, also=(LEVEL_II, LEVEL_I)),)
 # Set by the engine itself: the deadlines a notification brings, and the routing.
 DEADLINE_RULES: tuple[Rule, ...] = (BL_ASSESS_24H, BL_RECEIPT_6D)
-ROUTE_RULES: tuple[Rule, ...] = (ROUTE_URGENT, ROUTE_PROACTIVE, ROUTE_OPERATIVE, ROUTE_REACTIVE)
+INFORM_RULES: tuple[Rule, ...] = (BL133_NOT_TOLD, BL133_INFORM)  # who is told of a notification (`informed`)
+ROUTE_RULES: tuple[Rule, ...] = (ROUTE_URGENT, PLANNED_DANGER, ROUTE_PROACTIVE, ROUTE_OPERATIVE, ROUTE_REACTIVE)
 
 DATA_INDEX: tuple[tuple[str, Check], ...] = tuple((b.rule.id, b.check) for b in DATA_RULES)
 
@@ -267,6 +310,7 @@ def notification_grounds(f: ReportFacts) -> tuple[str, ...]:
 LEVELS: dict[str, Level] = {LEVEL_I.id: Level.I, LEVEL_II.id: Level.II, LEVEL_III.id: Level.III}
 ROUTES: dict[str, tuple[Queue, Pillar]] = {
     ROUTE_URGENT.id: (Queue.URGENT, Pillar.REACTIVE),
+    PLANNED_DANGER.id: (Queue.URGENT, Pillar.REACTIVE),
     ROUTE_PROACTIVE.id: (Queue.PROACTIVE, Pillar.PROACTIVE),
     ROUTE_OPERATIVE.id: (Queue.OPERATIVE, Pillar.OPERATIVE),
     ROUTE_REACTIVE.id: (Queue.REACTIVE, Pillar.REACTIVE),
@@ -274,5 +318,9 @@ ROUTES: dict[str, tuple[Queue, Pillar]] = {
 
 # Every rule id an assessment can carry (the meta-test checks the rule table against it).
 ASSESS_RULE_IDS: frozenset[str] = rule_ids(PURPOSE_RULES, ALERT_RULES, NOTIFICATION_TABLE, DATA_RULES, LEVEL_RULES) | {
-    r.id for r in (*DEADLINE_RULES, *ROUTE_RULES)
+    r.id for r in (*DEADLINE_RULES, *ROUTE_RULES, *INFORM_RULES)
 }
+
+# The stable refusal code of each rule that can refuse a report (receipts, HTTP answers; the
+# Danish text is `hub.schemas.messages.DANISH`).
+REFUSAL_CODES: dict[str, str] = {RPL115_2.id: "unlawful_purpose", STRFL141_UNKNOWN.id: "unknown_offence"}

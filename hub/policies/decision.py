@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.schemas.events import Reason
+from hub.schemas.events import Informed, PlannedOffence, Reason
 from hub.schemas.streams import Queue
 
 
@@ -95,6 +95,8 @@ class Notification(_Value):
     rule_ids: tuple[str, ...]
     grounds: tuple[str, ...]
     fields: frozenset[str]
+    offence: PlannedOffence | None = None  # a police alert: the planned offence and its sections
+    informed: Informed | None = None  # a notification: who is to be told of it, and why
 
 
 class Assessment(_Value):
@@ -126,6 +128,11 @@ class Disclosure(_Value):
     structure: str
     partner_id: str
     fields: frozenset[str]
+    # Purely private categories taken out of `concern.categories` for this recipient.
+    withheld_categories: frozenset[str] = frozenset()
+    # What the report holds that this recipient does not get, and the rule why: (field, or
+    # `concern.categories:<category>`; rule id). For `hub policy explain`.
+    removed: tuple[tuple[str, str], ...] = ()
     rule_ids: tuple[str, ...]
     citations: tuple[str, ...]
     reasons: tuple[Reason, ...]

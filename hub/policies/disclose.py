@@ -30,13 +30,17 @@ from hub.policies.assess import holds_criminal_data
 from hub.policies.decision import Effect, Verdict
 from hub.policies.facts import SELF_GOVERNING_KINDS, PartnerKind, Recipient, age_on, born
 from hub.policies.fields import CRIMINAL_DATA_FIELDS, HEALTH_FIELDS, NON_PERSONAL_FIELDS
+from hub.policies.private_matters import minimise_private
 from hub.policies.rules import (
+    CONSENT,
     DBL_8,
     DBL_11,
     HEALTH_PSP,
     MIN_FIELDS,
     MIN_FIELDS_EMPTY,
     NOPERSON,
+    PRIVATE_CATEGORIES,
+    PRIVATE_DESCRIPTION,
     RPL115_1_1,
     RPL115_1_1_AGE,
     RPL115_1_1_PLUS,
@@ -57,8 +61,9 @@ from hub.policies.rules import (
     RuleTable,
     rule_ids,
 )
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Structure
-from hub.schemas.report import ConcernReport, Custody, CustodyKind, Purpose, Subject
+from hub.schemas.report import Category, ConcernReport, Custody, CustodyKind, Purpose, Subject
 
 ADULT_AGE = 18  # Retsplejeloven § 115, stk. 1, nr. 3, litra b: "under 18 år"
 
@@ -74,6 +79,8 @@ class Request(BaseModel):
     structure: Structure
     purpose: Purpose
     justification: str
+    # Why the free-text description must go along (PRIVATE-DESCRIPTION): without it, it stays.
+    description_justification: str = ""
 
 
 class Facts(NamedTuple):
@@ -93,6 +100,10 @@ class Facts(NamedTuple):
     age: int | None
     department: bool  # a municipal department outside SSP/PSP/KSP
     released: Custody | None  # the custody, if KSP is referred to and now is within its window
+    # For a recipient kind the agreement lets receive with consent (and a subject): whether the
+    # consent is valid (None: unclear), and if it is, the consented fields (CONSENT).
+    consent_ok: bool | None
+    consent_fields: frozenset[str] | None
 
 
 RuleFn = Callable[[Facts], Verdict | None]
@@ -112,9 +123,10 @@ def rpl115_2(f: Facts) -> Verdict | None:
 
 
 def rpl115_4(f: Facts) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 4: nobody is obliged to disclose; a disclosure is a choice that
+    """Retsplejeloven § 115, stk. 1 (the police) and stk. 2 (every other participant, "i samme
+    omfang"): information is passed on only where it "må anses for nødvendig", so a disclosure
     must be justified as necessary in the case at hand. Missing, blank or shorter than the
-    agreement's minimum is no justification."""
+    agreement's minimum is no justification. (The rule id keeps its old name: ids are stable.)"""
     # The agreement's necessity.min_justification_chars (copied into `derived`).
     if len(f.req.justification.strip()) < f.derived.min_justification_chars:
         return RPL115_4.withhold
@@ -123,7 +135,10 @@ def rpl115_4(f: Facts) -> Verdict | None:
 
 def rpl115_member(f: Facts) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1-3: only participants receive. The registry must place the
-    partner in the structure, and its kind must take part in it (SSP+ for young adults)."""
+    partner in the structure, and its kind must take part in it (SSP+ for young adults). With
+    valid consent to a consent recipient the structures do not decide (CONSENT)."""
+    if f.consent_fields is not None:
+        return None
     structure, d = f.structure, f.derived
     if structure not in f.recipient.structures:
         return RPL115_MEMBER.withhold
@@ -150,18 +165,31 @@ def outside_structures(f: Facts) -> Verdict | None:
     both the child's and the guardians'. Disagreement or an unknown age needs a person."""
     if not f.department or f.subject is None:
         return None
-    consent = f.req.report.consent
-    if f.age is not None and f.age >= ADULT_AGE:
-        ok: bool | None = consent.subject
-    elif consent.subject and consent.guardians:
-        ok = True
-    elif consent.subject or consent.guardians:
-        ok = None  # only one of them: unclear
-    else:
-        ok = False
+    ok = f.consent_ok
     if ok is None:
         return RPL115_OUTSIDE_CONSENT_UNCLEAR.escalate
     return RPL115_OUTSIDE_CONSENT.applies if ok else RPL115_OUTSIDE.withhold
+
+
+def consent_state(report: ConcernReport, age: int | None, child_from_age: int) -> bool | None:
+    """Whether there is valid consent: an adult's own; for a child the custody holders', and from
+    `child_from_age` (the agreement's) also the child's. None: unclear (only one of the two that
+    are needed, or an unknown age with only one)."""
+    consent = report.consent
+    if age is not None and age >= ADULT_AGE:
+        return consent.subject
+    if consent.guardians and (consent.subject or (age is not None and age < child_from_age)):
+        return True
+    if consent.subject or consent.guardians:
+        return None  # only one of them: unclear
+    return False
+
+
+def consent_basis(f: Facts) -> Verdict | None:
+    """Consent as a basis of its own (GDPR art. 6(1)(a) and 9(2)(a); forvaltningsloven § 28,
+    stk. 2, nr. 1): a consent recipient of the agreement with valid consent receives the consented
+    fields, whatever the structures say."""
+    return CONSENT.share if f.consent_fields is not None else None
 
 
 # --- Basis: which cooperation covers the person ---------------------------------------------
@@ -253,10 +281,15 @@ def no_person(f: Facts) -> Verdict | None:
     return NOPERSON.share if f.subject is None else None
 
 
-def no_match(basis: list[Verdict]) -> Verdict | None:
+def no_match(f: Facts, basis: list[Verdict]) -> Verdict | None:
     """Retsplejeloven § 115, stk. 1: no cooperation covers the person, so nothing is shared.
-    `basis` is what the basis rules said."""
-    return None if basis else RPL115_NOMATCH.withhold
+    `basis` is what the basis rules said. For a department outside the structures without valid
+    consent the consent rules have decided already (withhold, or a person clarifies)."""
+    return None if basis or _consent_decided(f) else RPL115_NOMATCH.withhold
+
+
+def _consent_decided(f: Facts) -> bool:
+    return f.department and f.subject is not None and not f.consent_ok
 
 
 # The rule tables for disclosures: the same `Binding` type the assessment rules use. Order is
@@ -271,24 +304,32 @@ CONDITION_TABLE: RuleTable[Facts] = (
 # Basis rules per structure: each also checks its structure itself, so running only the
 # referred structure's rules is an optimisation, not a rule.
 _NOPERSON = Binding(NOPERSON, no_person)
+_CONSENT = Binding(CONSENT, consent_basis)
 BASIS_TABLES: dict[Structure, RuleTable[Facts]] = {
     Structure.SSP: (
         Binding(RPL115_1_1, rpl115_1_1),
         Binding(RPL115_1_1_PLUS, rpl115_1_1_plus),
         Binding(RPL115_1_1_AGE, rpl115_1_1_age),
         _NOPERSON,
+        _CONSENT,
     ),
-    Structure.PSP: (Binding(RPL115_1_2, rpl115_1_2), Binding(RPL115_1_2_CHECK, rpl115_1_2_check), _NOPERSON),
+    Structure.PSP: (
+        Binding(RPL115_1_2, rpl115_1_2), Binding(RPL115_1_2_CHECK, rpl115_1_2_check), _NOPERSON, _CONSENT
+    ),
     Structure.KSP: (
         Binding(RPL115_1_3_A, rpl115_1_3_a),
         Binding(RPL115_1_3_B, rpl115_1_3_b),
         Binding(RPL115_1_3_C, rpl115_1_3_c),
         _NOPERSON,
+        _CONSENT,
     ),
 }
+# A department outside SSP/PSP/KSP takes no part in § 115: its only bases are consent, and
+# for an area observation the non-personal facts.
+_DEPARTMENT_BASIS: frozenset[RuleFn] = frozenset({consent_basis, no_person})
 # Applied by the engine itself: no basis (NOMATCH), and the field rules of a share.
 NOMATCH = RPL115_NOMATCH
-FIELD_RULES = (MIN_FIELDS, MIN_FIELDS_EMPTY, HEALTH_PSP, DBL_11, DBL_8)
+FIELD_RULES = (MIN_FIELDS, MIN_FIELDS_EMPTY, HEALTH_PSP, PRIVATE_CATEGORIES, PRIVATE_DESCRIPTION, DBL_11, DBL_8)
 
 # Views by id, for the tests and `evaluate_all`.
 CONDITION_RULES: dict[str, RuleFn] = {b.rule.id: b.check for b in CONDITION_TABLE}
@@ -352,18 +393,37 @@ def _fields_of_mask(mask: int) -> frozenset[str]:
 
 
 def base_fields(
-    agreement: Agreement, kind: PartnerKind, structure: Structure, department: bool, person: bool
+    agreement: Agreement,
+    kind: PartnerKind,
+    structure: Structure,
+    department: bool,
+    person: bool,
+    consented: frozenset[str] | None = None,
 ) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The allow-list for this kind of recipient in this structure, and the field rules that
-    shaped it: MIN-FIELDS, and HEALTH-PSP where health fields had to go."""
+    """The allow-list for this kind of recipient in this structure (`consented`: the consented
+    fields, where consent alone is the basis), and the field rules that shaped it: MIN-FIELDS, and
+    HEALTH-PSP where health fields had to go."""
     applied = [MIN_FIELDS.id]
-    fields = agreement.departments_with_consent if department else agreement.fields.get(kind, frozenset())
+    if consented is not None:
+        fields = consented
+    else:
+        fields = agreement.departments_with_consent if department else agreement.fields.get(kind, frozenset())
     if not person:
         fields = fields & NON_PERSONAL_FIELDS
     if fields & HEALTH_FIELDS and (structure is not PSP or department):
         fields = fields - HEALTH_FIELDS
         applied.append(HEALTH_PSP.id)
     return frozenset(fields), tuple(applied)
+
+
+class Shaped(NamedTuple):
+    """One recipient's fields and what shaped them (`narrowed_fields`)."""
+
+    fields: frozenset[str]
+    applied: tuple[str, ...]  # the field rules that applied
+    criminal: bool  # the fields can carry criminal-offence data (DBL-8 if the report holds any)
+    withheld_categories: frozenset[str]  # private categories taken out of `concern.categories`
+    removed: tuple[tuple[str, str], ...]  # what the report holds that does not go, and the rule why
 
 
 def narrowed_fields(
@@ -373,15 +433,31 @@ def narrowed_fields(
     department: bool,
     person: bool,
     present: frozenset[str],
-) -> tuple[frozenset[str], tuple[str, ...], bool]:
-    """The allow-list narrowed to the fields the report holds (`present`); the field rules so far
-    (DBL-11 when the CPR number goes along); and whether the fields can carry criminal-offence
-    data, so that DBL-8 applies if the report holds any."""
-    base, applied = base_fields(agreement, kind, structure, department, person)
+    categories: frozenset[Category] = frozenset(),
+    description_justified: bool = False,
+    consented: frozenset[str] | None = None,
+) -> Shaped:
+    """The allow-list narrowed to the fields the report holds (`present`) and to the purely
+    private matters the recipient may get (`categories`: the report's; `description_justified`:
+    the decision says why the description must go; `consented`: consent alone is the basis);
+    the field rules so far (DBL-11 when the CPR number goes along); and whether the fields can
+    carry criminal-offence data, so that DBL-8 applies if the report holds any."""
+    base, applied = base_fields(agreement, kind, structure, department, person, consented)
     fields = base & present
+    removed = [(name, HEALTH_PSP.id if name in HEALTH_FIELDS else MIN_FIELDS.id) for name in sorted(present - base)]
+    private = minimise_private(
+        agreement, kind, structure, department or consented is not None, fields, categories, description_justified
+    )
+    fields, applied = private.fields, applied + private.applied
     if "subject.cpr" in fields:
         applied += (DBL_11.id,)
-    return fields, applied, not fields.isdisjoint(CRIMINAL_DATA_FIELDS)
+    return Shaped(
+        fields,
+        applied,
+        not fields.isdisjoint(CRIMINAL_DATA_FIELDS),
+        private.withheld_categories,
+        (*removed, *private.removed),
+    )
 
 
 def criminal_data_note(f: Facts) -> bool:
@@ -398,21 +474,39 @@ _DEPARTMENT = PartnerKind.MUNICIPAL_DEPARTMENT
 _tuple_new = tuple.__new__
 
 
-def facts(req: Request, agreement: Agreement, derived: Derived, now: datetime, age: int | None) -> Facts:
-    """The facts of one request; `age` is the subject's age on `now`'s date (`age_of`)."""
+def facts(
+    req: Request, agreement: Agreement, derived: Derived, now: datetime, age: int | None, today: date | None = None
+) -> Facts:
+    """The facts of one request; `age` is the subject's age on `today`, `now`'s Danish date (`age_of`;
+    worked out here when not given)."""
     report, recipient, structure = req.report, req.recipient, req.structure
-    kind, subject, today = recipient.kind, report.subject, now.date()
+    kind, subject = recipient.kind, report.subject
+    if today is None:
+        today = danish_date(now)
     released = released_in_window(structure, subject, derived, today) if structure is KSP else None
+    consent_ok, consented = None, None
+    offered = derived.consent_fields.get(kind)
+    if subject is not None and (offered is not None or kind is _DEPARTMENT):
+        consent_ok = consent_state(report, age, derived.child_from_age)
+        if consent_ok and offered is not None:
+            asked = report.consent.fields
+            consented = offered if asked is None else offered & asked
     return _tuple_new(
-        Facts, (req, recipient, kind, structure, agreement, derived, now, subject, age, kind is _DEPARTMENT, released)
+        Facts,
+        (req, recipient, kind, structure, agreement, derived, now, subject, age, kind is _DEPARTMENT, released,
+         consent_ok, consented),
     )
 
 
 def evaluate_all(f: Facts) -> list[Verdict]:
     """Every rule's verdict on the request, NOMATCH included: the reference evaluation."""
     verdicts = [v for fn in CONDITION_RULES.values() if (v := fn(f)) is not None]
-    basis = [v for rid, fn in DISCLOSURE_RULES.items() if rid in BASIS_RULE_IDS and (v := fn(f)) is not None]
-    if (nm := no_match(basis)) is not None:
+    basis = [
+        v
+        for rid, fn in DISCLOSURE_RULES.items()
+        if rid in BASIS_RULE_IDS and (not f.department or fn in _DEPARTMENT_BASIS) and (v := fn(f)) is not None
+    ]
+    if (nm := no_match(f, basis)) is not None:
         basis.append(nm)
     return verdicts + basis
 
@@ -429,7 +523,11 @@ _APPLICABLE: dict[tuple[bool, bool, Structure, bool], tuple[tuple[RuleFn, ...], 
             for fn in CONDITION_RULES.values()
             if (fn is not outside_structures or department) and (fn is not rpl115_3 or self_governing)
         ),
-        tuple(fn for fn in rules.values() if (fn is no_person) is not person),
+        tuple(
+            fn
+            for fn in rules.values()
+            if (fn is no_person) is not person and (not department or fn in _DEPARTMENT_BASIS)
+        ),
     )
     for department in (False, True)
     for self_governing in (False, True)
@@ -452,6 +550,6 @@ def evaluate(f: Facts) -> list[Verdict]:
     for fn in basis:
         if (v := fn(f)) is not None:
             verdicts.append(v)
-    if len(verdicts) == before_basis:  # no basis rule applied: `no_match`
+    if len(verdicts) == before_basis and not _consent_decided(f):  # no basis rule applied: `no_match`
         verdicts.append(_NOMATCH_WITHHOLD)
     return verdicts

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from hub.policies.agreement import Agreement
+from hub.policies.agreement import Agreement, consent_recipients
+from hub.policies.citations import Status, check_of, parts
 from hub.policies.decision import Assessment, Disclosure, combine
 from hub.policies.engine import PolicyEngine
 from hub.policies.examples import EXAMPLE_AGREEMENT, EXAMPLE_NOW, Example, examples
@@ -24,7 +25,41 @@ _LAYER = {
     Layer.STATUTE: "statute",
     Layer.AGREEMENT: "statute, with values from the local agreement",
     Layer.PRACTICE: "DKE's local practice (not law)",
+    Layer.LOCAL: "the local agreement's own choice (not statute)",
 }
+_STATUS = {Status.CHECKED: "checked", Status.UNCONFIRMED: "**unconfirmed**", Status.LOCAL: "local, not statute"}
+
+
+def _checks(citation: str, *, short: bool = False) -> str:
+    """Each part of a citation with its check status (`citations.CHECKS`); `short`: the statuses."""
+    out = []
+    for part in parts(citation):
+        check = check_of(part)
+        status = _STATUS[check.status] if check is not None else "**not recorded**"
+        out.append(status if short else f"{part}: {status}")
+    return "; ".join(out)
+
+
+def _citation_sources() -> list[str]:
+    """Every citation part used by a rule, its status, its sources and what they confirm."""
+    lines = ["## Citations and where they were checked", "",
+             "Each provision a rule cites, checked against the statute's text as quoted by the source named "
+             "(pages quoting the law, and the ministries' guidance, as the project's reference search holds "
+             "them; `hub/policies/citations.py`). *Unconfirmed* means the text was not found, or only in part "
+             "(the note says what is missing); *local* is not statute. The legal team should confirm each "
+             "against retsinformation.dk.", "",
+             "| provision | status | source | note |", "|---|---|---|---|"]
+    seen: dict[str, None] = {}
+    for r in RULES.values():
+        seen.update(dict.fromkeys(parts(r.citation)))
+    for part in seen:
+        check = check_of(part)
+        if check is None:
+            lines.append(f"| {part} | **not recorded** | | |")
+            continue
+        sources = "; ".join(f"[{s.title}]({s.url})" for s in check.sources) or "none"
+        lines.append(f"| {part} | {_STATUS[check.status]} | {sources} | {check.note} |")
+    return [*lines, ""]
 
 
 def _code(items: Iterable[str], *, keep_order: bool = False) -> str:
@@ -69,6 +104,7 @@ def _rule(r: Rule, example: Example | None, engine: PolicyEngine) -> list[str]:
         f"### {r.id}",
         "",
         f"- **Citation:** {r.citation}",
+        f"- **Checked:** {_checks(r.citation)}",
         f"- **Layer:** {_LAYER[r.layer]}" + (f"; reads {_code(r.config, keep_order=True)}" if r.config else ""),
         f"- **Applies in:** {', '.join(s.value for s in r.stages)}; **outcome:** {r.outcome.value}",
         f"- **Decides:** {r.decides}",
@@ -90,7 +126,7 @@ def _agreement_keys() -> list[str]:
         value = info.get_default(call_default_factory=True)
         if isinstance(value, BaseModel):
             return "see below"
-        if isinstance(value, (set, frozenset, tuple, list)):
+        if isinstance(value, (set, frozenset, tuple, list, dict)):
             return f"{len(value)} entries" if value else "none"
         return "none" if value is None else f"`{value}`"
 
@@ -117,8 +153,9 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         f"Policy version `{POLICY_LABEL}` (release and rule-table hash). Every decision also records the "
         "agreement's name, version and content hash.",
         "",
-        "Two layers: the statute is code in `hub/policies/` (each rule below cites its source); the local "
-        "agreement is configuration (`hub/config/agreement.toml`, checked with `hub policy check`). Rules "
+        "Two layers: the statute is code in `hub/policies/` (each rule below cites its source, and says whether "
+        "the citation was checked against the statute text); the local agreement is configuration "
+        "(`hub/config/agreement.toml`, checked with `hub policy check`). Rules "
         "whose layer says *with values from the local agreement* apply the statute with an agreement value "
         "(the keys are listed). Partners themselves (which school, which police district, in which "
         "structure) are in the registry, `hub/config/albertslund.toml`; the agreement says which kinds of "
@@ -133,19 +170,24 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "(RPL115-MEMBER, RPL115-3) and, for departments outside the structures, consent "
         "(RPL115-OUTSIDE*). They withhold or escalate; they never share on their own.",
         "2. Basis: which cooperation covers the person for the structure referred to (RPL115-1-*, "
-        "NOPERSON). If none does, RPL115-NOMATCH withholds.",
-        "3. Fields, only for a share: the recipient kind's allow-list (MIN-FIELDS), narrowed so health "
-        "stays in PSP (HEALTH-PSP) and to what the report holds; DBL-11 and DBL-8 record the basis for "
-        "the CPR number and criminal-offence data.",
+        "NOPERSON), or valid consent to one of the agreement's consent recipients (CONSENT, a basis of "
+        "its own, whatever the structures say). If none does, RPL115-NOMATCH withholds.",
+        "3. Fields, only for a share: the recipient kind's allow-list (MIN-FIELDS; on consent alone the "
+        "consented fields), narrowed so health stays in PSP (HEALTH-PSP, a local agreement choice), "
+        "to the purely private categories the agreement allows the recipient (PRIVATE-CATEGORIES), "
+        "to the description only when the decision justifies it (PRIVATE-DESCRIPTION) and to what the "
+        "report holds; DBL-11 and DBL-8 record the basis for the CPR number and criminal-offence data. "
+        "`hub policy explain` lists what was removed for each recipient, and by which rule.",
         "",
         "Every decision carries all the rule ids that applied, one citation per rule id, and the reasons "
         "that decided it, in Danish and English.",
         "",
         "## Rules",
         "",
-        "| id | citation | layer | outcome |",
-        "|---|---|---|---|",
-        *(f"| [{r.id}](#{r.id.lower()}) | {r.citation} | {r.layer.value} | {r.outcome.value} |"
+        "| id | citation | checked | layer | outcome |",
+        "|---|---|---|---|---|",
+        *(f"| [{r.id}](#{r.id.lower()}) | {r.citation} | {_checks(r.citation, short=True)} | {r.layer.value} "
+          f"| {r.outcome.value} |"
           for r in RULES.values()),
         "",
         f"Examples are evaluated at {EXAMPLE_NOW.isoformat()} under the example agreement below "
@@ -155,6 +197,7 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
     engine = PolicyEngine(agreement)
     for r in RULES.values():
         out.extend(_rule(r, by_rule.get(r.id), engine))
+    out += _citation_sources()
     out += _agreement_keys()
     a = agreement
     out += [
@@ -168,6 +211,16 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         *(f"- fields for `{k.value}`: {_code(v)}" for k, v in sorted(a.fields.items())),
         f"- departments outside the structures, with consent: {_code(a.departments_with_consent)}",
         f"- minimum justification length: {a.necessity.min_justification_chars} characters",
+        f"- extra closed days for the working-day deadlines: {_code(a.working_days.closed_days, keep_order=True)}",
+        f"- purely private categories: {_code(c.value for c in a.private_matters.categories)}; allowed "
+        "(private categories / description with a reason): "
+        + "; ".join(f"{s.value.upper()} `{k.value}`: {_code(c.value for c in v.categories) or 'none'} / "
+                    f"{'yes' if v.description else 'no'}"
+                    for s, kinds in sorted(a.private_matters.allow.items()) for k, v in sorted(kinds.items())),
+        f"- consent: the child's own from {a.consent.child_from_age}; consent recipients: "
+        + (", ".join(f"`{k.value}` {_code(v)}" for k, v in sorted(consent_recipients(a).items())) or "none"),
+        "- Straffeloven § 141 offences (id: label, sections): "
+        + "; ".join(f"`{o.id}`: {o.label} ({', '.join(o.sections)})" for o in a.straffeloven_141.offences),
         "",
     ]
     return "\n".join(out)

@@ -20,6 +20,7 @@ from hub.policies.disclose import Request
 from hub.policies.engine import PolicyEngine
 from hub.policies.facts import Recipient, SourceFacts, SourceKind
 from hub.schemas.cpr import make_cpr
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Purpose
 
@@ -75,7 +76,7 @@ FREE_SCHOOL = Recipient(partner_id="friskolen", kind=SourceKind.SCHOOL, structur
 
 def born(years: int, now: datetime = EXAMPLE_NOW) -> date:
     """A birth date `years` old (and 40 days) at `now`."""
-    return (now - timedelta(days=int(365.25 * years) + 40)).date()
+    return danish_date(now - timedelta(days=int(365.25 * years) + 40))
 
 
 def report(age: int | None = 14, *, serial: int = 1, subject: dict[str, Any] | None = None,
@@ -124,7 +125,7 @@ class Example:
 
 
 def _release(days_ago: int) -> str:
-    return (EXAMPLE_NOW - timedelta(days=days_ago)).date().isoformat()
+    return danish_date(EXAMPLE_NOW - timedelta(days=days_ago)).isoformat()
 
 
 # Kept as an lru_cache: a pure function of no arguments (constant data, built on first use
@@ -195,8 +196,8 @@ def examples() -> tuple[Example, ...]:
                 report(16, concern={"categories": ["crime"]}), POLICE, ssp),
         Example(R.DBL_11, "A 12-year-old identified by CPR number is referred to the police in SSP.",
                 report(12), POLICE, ssp),
-        Example(R.STRFL141, "The police report a 17-year-old planning a knife attack this weekend.",
-                report(17, concern={"categories": ["weapons", "violence"], "planned_serious_crime": True})),
+        Example(R.STRFL141, "The police report a 17-year-old planning to kill a rival this weekend.",
+                report(17, concern={"categories": ["weapons", "violence"], "planned_offence": "drab"})),
         Example(R.BL133_1_1, "A teacher reports a 13-year-old in distress.", child_13),
         Example(R.BL133_1_2, "A 24-year-old expecting a child is reported to be unable to care for it.",
                 report(24, concern={"categories": ["wellbeing"], "expected_child_at_risk": True})),
@@ -223,6 +224,22 @@ def examples() -> tuple[Example, ...]:
                 report(15, concern={"categories": ["risk_behaviour"]})),
         Example(R.ROUTE_REACTIVE, "A 19-year-old is reported for repeated shoplifting.",
                 report(19, concern={"categories": ["crime"]})),
+        Example(R.STRFL141_UNKNOWN, "A report names a planned shoplifting spree as the planned offence "
+                "(`tyveri`, not on the § 141 list).", report(17, concern={"planned_offence": "tyveri"})),
+        Example(R.PLANNED_DANGER, "A 17-year-old is said to plan to bring a knife to a party; no listed "
+                "offence is named.", report(17, concern={"categories": ["weapons"], "planned_serious_crime": True})),
+        Example(R.PRIVATE_CATEGORIES, "A 16-year-old's theft and substance misuse are referred to the police "
+                "in SSP.", report(16, concern={"categories": ["crime", "substance_misuse"]}), POLICE, ssp),
+        Example(R.PRIVATE_DESCRIPTION, "A 13-year-old in distress is referred to children's services in SSP; "
+                "the decision gives no reason to share the description.", child_13, SOCIAL, ssp),
+        Example(R.CONSENT, "A 40-year-old who consented is referred to culture & leisure (outside SSP, PSP "
+                "and KSP).", report(40, consent={"subject": True}), DEPARTMENT, ssp),
+        Example(R.BL133_NOT_TOLD, "A teacher suspects a 9-year-old is abused by a parent.",
+                report(9, concern={"categories": ["abuse"], "abuse_suspected": True,
+                                   "guardian_suspected": True})),
+        Example(R.BL133_INFORM, "A teacher reports a 16-year-old in distress: the parents and the young "
+                "person are told of the notification.",
+                report(16, concern={"categories": ["wellbeing"], "child_at_risk": True})),
     )
 
 

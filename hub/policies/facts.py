@@ -14,6 +14,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 
 from hub.schemas.cpr import birth_date, century
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Subject
 
@@ -119,4 +120,5 @@ def age_of(report: ConcernReport, today: date) -> int | None:
 
 
 def subject_age(report: ConcernReport, now: datetime) -> int | None:
-    return age_of(report, now.date())
+    """The subject's age at the instant `now`: on its Danish date."""
+    return age_of(report, danish_date(now))

@@ -83,8 +83,11 @@ FIELD_LABELS_DA: dict[str, str] = {
 }
 
 
-def project(report: ConcernReport, fields: frozenset[str]) -> dict[str, Any]:
-    """The allowed fields of `report`, as JSON-ready values. Absent values are left out."""
+def project(
+    report: ConcernReport, fields: frozenset[str], withheld_categories: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The allowed fields of `report`, as JSON-ready values, without the categories the policy
+    withheld (purely private matters). Absent values are left out."""
     parts: dict[str, Any] = {
         "reporter": report.reporter.model_dump(mode="json"),
         "subject": report.subject.model_dump(mode="json") if report.subject else {},
@@ -95,5 +98,7 @@ def project(report: ConcernReport, fields: frozenset[str]) -> dict[str, Any]:
         part, _, key = name.partition(".")
         value = parts.get(part, {}).get(key)
         if value is not None:
-            out[name] = sorted(value) if isinstance(value, list) and key == "categories" else value
+            if isinstance(value, list) and key == "categories":
+                value = sorted(c for c in value if c not in withheld_categories)
+            out[name] = value
     return out

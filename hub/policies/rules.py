@@ -9,12 +9,14 @@ and `disclose.py`, which bind each rule's function to its declaration the same w
 stages (`Binding`, `RuleTable`). Code names a rule by its constant here (`RPL115_2`), never by
 its id as a string; a test checks that.
 
-Two layers: the statute (Retsplejeloven § 115, Barnets lov §§ 133 and 136-137,
+Layers: the statute (Retsplejeloven § 115, Barnets lov §§ 133, 136 and 137,
 Straffeloven § 141, databeskyttelsesloven §§ 8 and 11, GDPR) is code; the local agreement
 (age bands, the KSP window, who takes part, field allow-lists, consent-only recipients,
 retention) is configuration, `hub/config/agreement.toml`. Rules of the `agreement` layer
-are statute applied with a value from the agreement; `practice` rules are DKE's own
-triage practice (queues, levels), not law.
+are statute applied with a value from the agreement; `local agreement` rules are the
+agreement's own choices (e.g. keeping health data in PSP), not statute; `practice` rules are
+DKE's own triage practice (queues, levels), not law. Whether each citation has been checked
+against a statute text, and where, is in `citations.py`.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from hub.policies.decision import Effect, Verdict
 from hub.schemas.events import Reason
 
 # Bump when a rule's behaviour changes; the rule table's own hash is added automatically.
-POLICY_VERSION = "2026.11.2"
+POLICY_VERSION = "2026.12.1"
 
 
 class Layer(StrEnum):
     STATUTE = "statute"  # the law itself
     AGREEMENT = "agreement"  # the law, applied with values from the local agreement
     PRACTICE = "practice"  # DKE's local triage practice, not law
+    LOCAL = "local agreement"  # a choice of the local agreement (e.g. minimisation), not statute
 
 
 class Stage(StrEnum):
@@ -131,14 +134,15 @@ RPL115_2 = Rule("RPL115-2", "Retsplejeloven § 115, stk. 2", _S, (Stage.ASSESS, 
      "Formålet er efterforskning, så der deles intet.",
      "Information may not be passed on for the investigation of criminal cases. "
      "The purpose is investigation, so nothing is shared.")
-RPL115_4 = Rule("RPL115-4", "Retsplejeloven § 115, stk. 4", _AG, _D, _O.WITHHOLD,
-     "Nobody is obliged to disclose, and disclosure must be necessary: without a case-specific "
+RPL115_4 = Rule("RPL115-4", "Retsplejeloven § 115, stk. 1 og 2", _AG, _D, _O.WITHHOLD,
+     "Information may be passed on only where it must be considered necessary (stk. 1 for the "
+     "police, stk. 2 for the other participants, to the same extent): without a case-specific "
      "necessity justification (at least `necessity.min_justification_chars` characters) nothing "
-     "is shared.",
-     "Ingen har pligt til at videregive, og videregivelse skal være nødvendig. Der mangler en "
+     "is shared. (The id is kept from when this was cited as stk. 4.)",
+     "Oplysninger må kun videregives, når det må anses for nødvendigt. Der mangler en "
      "konkret begrundelse for, at delingen er nødvendig; skriv den i afgørelsen.",
-     "Nobody is obliged to disclose, and disclosure must be necessary. A case-specific reason "
-     "why sharing is necessary is missing; write it in the decision.",
+     "Information may be passed on only where it must be considered necessary. A case-specific "
+     "reason why sharing is necessary is missing; write it in the decision.",
      ("necessity.min_justification_chars",))
 RPL115_MEMBER = Rule("RPL115-MEMBER", "Retsplejeloven § 115, stk. 1-3", _AG, _D, _O.WITHHOLD,
      "Only participants receive: the recipient must sit in the structure referred to (registry) "
@@ -229,7 +233,8 @@ RPL115_NOMATCH = Rule("RPL115-NOMATCH", "Retsplejeloven § 115, stk. 1", _AG, _D
 RPL115_OUTSIDE = Rule("RPL115-OUTSIDE", "Forvaltningsloven § 27; straffeloven § 152; databeskyttelsesloven § 8",
      _S, _D, _O.WITHHOLD,
      "A municipal department outside SSP/PSP/KSP is not covered by § 115: without consent (the "
-     "person's; for a child both the child's and the guardians') it receives nothing.",
+     "person's; for a child the guardians', and from `consent.child_from_age` also the child's) it "
+     "receives nothing.",
      "Forvaltninger uden for SSP, PSP og KSP er ikke omfattet af retsplejelovens § 115 og får "
      "kun oplysninger med samtykke. Der er ikke samtykke, så der deles intet.",
      "Departments outside SSP, PSP and KSP are not covered by Retsplejeloven § 115 and receive "
@@ -246,7 +251,7 @@ RPL115_OUTSIDE_CONSENT = Rule("RPL115-OUTSIDE-CONSENT", "Forvaltningsloven § 27
 RPL115_OUTSIDE_CONSENT_UNCLEAR = Rule(
      "RPL115-OUTSIDE-CONSENT-UNCLEAR", "Forvaltningsloven § 27; databeskyttelsesloven § 8", _S, _D, _O.ESCALATE,
      "When a department outside the structures would need consent and it is unclear (a child "
-     "where only one of child and guardians consented, or an unknown age), a person decides.",
+     "where only one of the consents needed was given, or an unknown age), a person decides.",
      "Samtykket er uklart (barnet og forældremyndighedens indehavere er ikke enige, eller "
      "alderen kendes ikke). En medarbejder skal afklare samtykket.",
      "Consent is unclear (the child and the guardians do not agree, or the age is unknown). "
@@ -276,10 +281,12 @@ MIN_FIELDS_EMPTY = Rule(
      "The local agreement allows none of the report's information to this kind of recipient, so nothing "
      "is shared.",
      ("fields",))
-HEALTH_PSP = Rule("HEALTH-PSP", "Retsplejeloven § 115, stk. 1, nr. 2; forvaltningsloven § 27", _S, _F,
-     _O.FIELDS,
+HEALTH_PSP = Rule("HEALTH-PSP", "Lokal aftale (dataminimering); databeskyttelsesforordningen art. 5, stk. 1, litra c",
+     Layer.LOCAL, _F, _O.FIELDS,
      "Health and psychiatric fields go only to PSP participants in PSP; they are removed for "
-     "every other recipient and structure, whatever the allow-list says.",
+     "every other recipient and structure, whatever the allow-list says. This is the local "
+     "agreement's minimisation choice, not a rule of § 115 (which lets every participant receive "
+     "what is necessary).",
      "Helbreds- og psykiatrioplysninger forlader ikke PSP og er fjernet fra det, der deles.",
      "Health and psychiatric information does not leave PSP and has been removed from what is "
      "shared.")
@@ -297,13 +304,13 @@ DBL_11 = Rule("DBL-11", "Databeskyttelsesloven § 11", _S, (Stage.ASSESS, Stage.
      "The CPR number is used only for unique identification of the person.")
 # --- Straffeloven § 141: the duty to avert a crime --------------------------------------------
 STRFL141 = Rule("STRFL141", "Straffeloven § 141", _S, _A, _O.NOTIFY,
-     "A report flagged as a planned serious crime against life or health goes to the urgent queue "
-     "and raises an immediate police alert, whatever else happens (the offences covered are "
-     "listed in `straffeloven_141.offences`).",
-     "Der er oplysninger om en planlagt alvorlig forbrydelse mod liv eller helbred. Politiet "
-     "alarmeres straks (afværgepligt).",
-     "There is information about a planned serious crime against life or health. The police are "
-     "alerted at once (duty to avert).",
+     "A report naming a planned offence from the agreement's closed list (`straffeloven_141.offences`, "
+     "each with its straffelov sections) goes to the urgent queue and raises an immediate police "
+     "alert that carries the offence and its sections, whatever else happens.",
+     "Der er oplysninger om en planlagt forbrydelse, som straffelovens § 141 omfatter. Politiet "
+     "alarmeres straks (afværgepligt); alarmen nævner forbrydelsen og dens paragraffer.",
+     "There is information about a planned offence covered by Straffeloven § 141. The police are "
+     "alerted at once (duty to avert); the alert names the offence and its sections.",
      ("straffeloven_141.offences",))
 # --- Barnets lov § 133: the enhanced duty to notify -------------------------------------------
 BL133_1_1 = Rule("BL133-1-1", "Barnets lov § 133, stk. 1, nr. 1", _S, _A, _O.NOTIFY,
@@ -336,7 +343,7 @@ BL133_2 = Rule("BL133-2", "Barnets lov § 133, stk. 2", _S, _A, _O.NOTIFY,
      "duty; the threshold is statute).",
      "Ulovligt fravær på 15 % eller mere i et kvartal. Der skal underrettes.",
      "Unlawful absence of 15 % or more in a quarter. A notification is required.")
-BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov §§ 136-137 (kommunens behandling af underretninger)", _S, _A,
+BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov § 136, stk. 2", _S, _A,
      _O.DEADLINE,
      "When a notification is issued, the municipality must assess within 24 hours whether the "
      "child's health or development is in danger and acute measures are needed.",
@@ -344,12 +351,14 @@ BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov §§ 136-137 (kommunens behan
      "om der er behov for akutte foranstaltninger.",
      "Within 24 hours the municipality must assess whether the child's health or development is "
      "in danger and whether acute measures are needed.")
-BL_RECEIPT_6D = Rule("BL-RECEIPT-6D", "Barnets lov §§ 136-137 (kommunens behandling af underretninger)", _S, _A,
+BL_RECEIPT_6D = Rule("BL-RECEIPT-6D", "Barnets lov § 137, stk. 1", _AG, _A,
      _O.DEADLINE,
-     "A professional notifier (a public employee) gets a receipt within 6 working days; weekends "
-     "and Danish public holidays do not count. Anonymous and private notifiers get none.",
+     "A professional notifier (a public employee) gets a receipt within 6 working days, counted "
+     "on Danish dates from the day after receipt; weekends, Danish public holidays and the "
+     "agreement's `working_days.closed_days` do not count. Anonymous and private notifiers get none.",
      "Indberetteren er fagperson og skal have en kvittering for modtagelsen inden 6 hverdage.",
-     "The reporter is a professional and must get a receipt within 6 working days.")
+     "The reporter is a professional and must get a receipt within 6 working days.",
+     ("working_days.closed_days",))
 # --- DKE's triage practice: levels and queues (PRO model) -------------------------------------
 LEVEL_III = Rule("LEVEL-III", "Albertslund DKE: niveauinddeling (lokal praksis)", _P, _A, _O.LEVEL,
      "Serious crime, weapons or a planned serious crime suggest Niveau III (the operative group).",
@@ -380,6 +389,79 @@ ROUTE_REACTIVE = Rule("ROUTE-REACTIVE", "PRO-modellen (lokal praksis)", _P, _A, 
      "Any other individual case goes to the reactive pillar (enkeltsagsbehandling).",
      "Enkeltsag: sagen hører til det reaktive koordinatorområde.",
      "Individual case: the case belongs with the reactive pillar.")
+
+# --- Issue #15, second reading: § 141 by offence, purely private matters, consent, guardians ---
+STRFL141_UNKNOWN = Rule("STRFL141-UNKNOWN", "Straffeloven § 141; lokal aftale (straffeloven_141.offences)", _AG, _A,
+     _O.REFUSE,
+     "A report naming a planned offence that is not on the agreement's closed § 141 list is refused "
+     "(code `unknown_offence`) and kept for review: the sender must name a listed offence, or send "
+     "the report as planned danger without one.",
+     "Den planlagte forbrydelse findes ikke på listen over forbrydelser efter straffelovens § 141. "
+     "Vælg en forbrydelse fra listen, eller send henvendelsen uden at angive en forbrydelse.",
+     "The planned offence is not on the list of offences under Straffeloven § 141. Choose an offence "
+     "from the list, or send the report without naming one.",
+     ("straffeloven_141.offences",))
+PLANNED_DANGER = Rule("PLANNED-DANGER", "Albertslund DKE: akut kø (lokal praksis)", _P, _A, _O.QUEUE,
+     "Something dangerous is planned (`planned_serious_crime`) but no offence on the § 141 list is "
+     "named: the case goes to DKE's urgent queue, without a police alert and without a § 141 citation.",
+     "Der er oplysninger om noget planlagt og farligt, men ikke om en forbrydelse på listen efter "
+     "straffelovens § 141. Sagen er lagt i den akutte kø hos DKE; politiet alarmeres ikke automatisk.",
+     "Something planned and dangerous is reported, but not an offence on the Straffeloven § 141 list. "
+     "The case is in DKE's urgent queue; the police are not alerted automatically.")
+PRIVATE_CATEGORIES = Rule("PRIVATE-CATEGORIES",
+     "Databeskyttelsesforordningen art. 5, stk. 1, litra c; lokal aftale (private_matters)", _AG, _F, _O.FIELDS,
+     "Categories that are purely private matters (`private_matters.categories`: by default mental "
+     "health and substance misuse) go only where `private_matters.allow.<structure>.<kind>` lists "
+     "them (by default only PSP participants in PSP); they are removed for everyone else, and with "
+     "them the category field when nothing else is left.",
+     "Rent private forhold (fx psykiske vanskeligheder eller misbrug) er fjernet fra kategorierne, "
+     "fordi den lokale aftale ikke tillader dem til denne modtager i dette samarbejde.",
+     "Purely private matters (e.g. mental health or substance misuse) have been removed from the "
+     "categories: the local agreement does not allow them to this recipient in this cooperation.",
+     ("private_matters",))
+PRIVATE_DESCRIPTION = Rule("PRIVATE-DESCRIPTION",
+     "Databeskyttelsesforordningen art. 5, stk. 1, litra c; lokal aftale (private_matters)", _AG, _F, _O.FIELDS,
+     "The free-text description may hold any purely private matter: it goes only when the decision "
+     "gives its own reason why the description is necessary (`description_justification`, at least "
+     "`necessity.min_justification_chars` characters) and the agreement allows it to the recipient's "
+     "kind in the structure (`private_matters.allow.<structure>.<kind>.description`).",
+     "Fritekstbeskrivelsen er ikke delt: den kan indeholde rent private forhold og deles kun, når "
+     "afgørelsen begrunder, hvorfor netop beskrivelsen er nødvendig, og den lokale aftale tillader det.",
+     "The free-text description is not shared: it may hold purely private matters and goes only when "
+     "the decision justifies why the description itself is necessary and the local agreement allows it.",
+     ("private_matters", "necessity.min_justification_chars"))
+CONSENT = Rule("CONSENT",
+     "Databeskyttelsesforordningen art. 6, stk. 1, litra a, og art. 9, stk. 2, litra a; forvaltningsloven "
+     "§ 28, stk. 2, nr. 1; lokal aftale (consent)", _AG, _D, _O.SHARE,
+     "Consent is a basis of its own: with valid consent (the person's; for a child the custody "
+     "holders', and from `consent.child_from_age` also the child's) a consent recipient of the "
+     "agreement (`consent.recipients`, `departments_with_consent`) may receive the consented fields, "
+     "whatever the structures say; Retsplejeloven § 115 is then not the basis.",
+     "Der er gyldigt samtykke, og modtageren må efter den lokale aftale få oplysninger med samtykke. "
+     "Grundlaget er samtykket, ikke retsplejelovens § 115; kun de felter, samtykket omfatter, deles.",
+     "There is valid consent, and under the local agreement the recipient may receive information with "
+     "consent. The basis is the consent, not Retsplejeloven § 115; only the consented fields are shared.",
+     ("consent", "departments_with_consent"))
+BL133_NOT_TOLD = Rule("BL133-GUARDIANS-NOT-TOLD",
+     "Barnets lov § 133, stk. 1, nr. 4; Social- og Boligstyrelsen, anbefaling 8 om underretninger ved "
+     "overgreb (vejledning)", _P, _A, _O.NOTE,
+     "When the report says a custody holder is suspected of the abuse (`guardian_suspected`), the "
+     "notification says the custody holders are not to be told of it: children's services decide "
+     "when and how, with the police.",
+     "En forældremyndighedsindehaver er mistænkt for overgrebet. Forældremyndighedens indehavere må "
+     "ikke orienteres om underretningen; Børn, Kultur & Velfærd afgør sammen med politiet, hvornår og "
+     "hvordan.",
+     "A custody holder is suspected of the abuse. The custody holders must not be told of the "
+     "notification; children's services decide with the police when and how.")
+BL133_INFORM = Rule("BL133-INFORM",
+     "Barnets lov: orientering af forældremyndighedens indehaver og barnet fra 15 år (bestemmelse ikke fundet)",
+     _S, _A, _O.NOTE,
+     "Otherwise the notification says who is to be informed: the custody holders, and the child from "
+     "15 (`consent.child_from_age`).",
+     "Forældremyndighedens indehavere, og barnet, hvis det er fyldt 15 år, skal orienteres om "
+     "underretningen.",
+     "The custody holders, and the child if 15 or older, are to be informed of the notification.",
+     ("consent.child_from_age",))
 
 # The rule table, in the order docs/policies.md shows it (and the policy hash covers).
 _TABLE: tuple[Rule, ...] = (
@@ -420,6 +502,13 @@ _TABLE: tuple[Rule, ...] = (
     ROUTE_PROACTIVE,
     ROUTE_OPERATIVE,
     ROUTE_REACTIVE,
+    STRFL141_UNKNOWN,
+    PLANNED_DANGER,
+    PRIVATE_CATEGORIES,
+    PRIVATE_DESCRIPTION,
+    CONSENT,
+    BL133_NOT_TOLD,
+    BL133_INFORM,
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _TABLE}

@@ -139,6 +139,14 @@ DEADLETTER = StreamRow(
     summary="entries the hub gave up on, redacted (the payload stays in the database)",
     retention="deadletter",
 )
+AUDIT_ANCHOR = StreamRow(
+    pattern=streams.AUDIT_ANCHOR,
+    writer=HUB,
+    readers=(DKE,),
+    events=((events.AUDIT_ANCHORED, events.AuditAnchor),),
+    summary="the audit chain's head, published regularly: a copy kept elsewhere proves the history",
+    retention="disclosure_log",  # as long as the records it vouches for
+)
 
 # The catalogue. Its order is the order of `hub streams`.
 STREAMS: tuple[StreamRow, ...] = (
@@ -153,6 +161,7 @@ STREAMS: tuple[StreamRow, ...] = (
     REFERRALS,
     REFERRALS_WITHHELD,
     DEADLETTER,
+    AUDIT_ANCHOR,
 )
 
 

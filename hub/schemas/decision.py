@@ -56,5 +56,8 @@ class TriageDecision(BaseModel):
     pillar: Pillar
     referrals: tuple[ReferralTarget, ...] = ()
     justification: str = Field(default="", max_length=2000)
+    # Why the free-text description itself must go along (purely private matters may be in it):
+    # without it, no recipient gets the description.
+    description_justification: str = Field(default="", max_length=2000)
     purpose: Purpose = Purpose.CRIME_PREVENTION
     decided_by: Identifier = Field(min_length=1, max_length=100)

@@ -30,6 +30,7 @@ DECISION_REJECTED = event_type("decision", "rejected")
 MESSAGE_DEADLETTERED = event_type("message", "deadlettered")
 DEADLINE_APPROACHING = event_type("deadline", "approaching")
 DEADLINE_BREACHED = event_type("deadline", "breached")
+AUDIT_ANCHORED = event_type("audit", "anchored")
 
 
 class Reason(_Out):
@@ -90,14 +91,34 @@ class DisclosedData(_Out):
     policy_version: str
 
 
+class PlannedOffence(_Out):
+    """An offence on the agreement's Straffeloven § 141 list: its id, Danish label and the
+    sections of straffeloven it is under."""
+
+    id: str
+    label: str
+    sections: tuple[str, ...]
+
+
 class AlertData(DisclosedData):
     deadline: Literal["immediately"] = "immediately"
+    offence: PlannedOffence | None = None  # the planned offence (§ 141 list) and its sections
+
+
+class Informed(_Out):
+    """Who is to be told of a notification (Barnets lov), and if the custody holders are not,
+    why (the rule's Danish reason)."""
+
+    custody_holders: bool
+    child: bool  # the child from 15
+    reason_da: str
 
 
 class NotificationData(DisclosedData):
     grounds: tuple[str, ...]
     assess_by: datetime
     receipt_due_by: datetime | None
+    informed: Informed | None = None
 
 
 class ReferralData(DisclosedData):
@@ -130,3 +151,11 @@ class DeadLetter(_Out):
     deliveries: int
     payload_sha256: str
     payload_bytes: int
+
+
+class AuditAnchor(_Out):
+    """The audit chain's head (`hub audit verify`): keep a copy outside the hub's database and
+    `hub audit verify --anchor SEQ:HASH` proves the history up to it unchanged."""
+
+    seq: int
+    hash: str

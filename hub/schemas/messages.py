@@ -50,6 +50,10 @@ DANISH: dict[str, str] = {
     # The law
     "unlawful_purpose": "Indberetningen blev afvist, fordi loven ikke giver adgang til at dele oplysningerne "
     "til det angivne formål.",
+    "unknown_offence": "Indberetningen blev afvist, fordi den planlagte forbrydelse ikke findes på listen "
+    "over forbrydelser efter straffelovens § 141. Vælg en forbrydelse fra listen og send indberetningen "
+    "igen; er det noget andet farligt, der er planlagt, så send den uden forbrydelse og markér den som "
+    "planlagt fare. Haster det, så ring til politiet på 112.",
     # Failures the sender cannot fix alone
     "processing_failed": "Indberetningen kunne ikke behandles på grund af en fejl i hubben. Den er gemt, "
     "og kriminalpræventiv enhed undersøger sagen. Send den ikke igen.",

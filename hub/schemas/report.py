@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -16,6 +16,8 @@ from hub.schemas.cpr import Cpr, birth_date
 
 CONCERN_REPORTED = "dk.albertslund.hub.concern.reported.v1"
 MAX_DESCRIPTION = 4000
+# An id on the agreement's Straffeloven § 141 offence list (`planned_offence`).
+OFFENCE_ID = r"^[a-z0-9][a-z0-9_-]*$"
 
 
 class _Frozen(BaseModel):
@@ -102,13 +104,30 @@ class Concern(_Frozen):
     child_at_risk: bool = False
     abuse_suspected: bool = False
     expected_child_at_risk: bool = False  # Barnets lov § 133, stk. 1, nr. 2
+    # Straffeloven § 141: the planned offence, an id from the agreement's closed list
+    # (`straffeloven_141.offences`); the police alert names it and its sections. An id not on
+    # the list is refused (`unknown_offence`).
+    planned_offence: str | None = Field(default=None, min_length=1, max_length=40, pattern=OFFENCE_ID)
+    # Something dangerous is planned that is not (or not yet) named as a listed offence: urgent to
+    # DKE, without a police alert under § 141. Kept from schema v1's first reading, when this flag
+    # alone raised the alert; a report naming `planned_offence` need not set it.
     planned_serious_crime: bool = False
+    # Barnets lov § 133: a custody holder is suspected of the abuse, so the notification says the
+    # custody holders are not to be told of it.
+    guardian_suspected: bool = False
     school_absence_pct: float | None = Field(default=None, ge=0, le=100)
 
 
 class Consent(_Frozen):
+    """Consent to disclosure: the person's own, and for a child the custody holders'. `fields`
+    names what the consent covers (field names such as `subject.name`); unset, it covers what
+    the agreement lists for each consent recipient."""
+
     subject: bool = False
     guardians: bool = False
+    fields: frozenset[Annotated[str, Field(max_length=60, pattern=r"^[a-z]+\.[a-z_]+$")]] | None = Field(
+        default=None, max_length=20
+    )
 
 
 class ConcernReport(_Frozen):

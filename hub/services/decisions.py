@@ -88,6 +88,7 @@ class DecisionService:
                 "pillar": d.pillar.value,
                 "purpose": d.purpose.value,
                 "justification": d.justification,
+                "description_justification": d.description_justification,
                 "decided_by": d.decided_by,
                 "decided_at": now,
             }
@@ -102,11 +103,12 @@ class DecisionService:
                     structure=target.structure,
                     purpose=d.purpose,
                     justification=d.justification,
+                    description_justification=d.description_justification,
                 ),
                 now,
             )
             if verdict.effect is Effect.SHARE:
-                fields = project(report, verdict.fields)
+                fields = project(report, verdict.fields, verdict.withheld_categories)
                 data: Any = ReferralData(
                     report_ref=d.report_ref,
                     fields=fields,

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from hub.config.registry import Registry
 from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent
+from hub.schemas.dates import danish_date
 from hub.schemas.decision import DECISION_MADE, TriageDecision
 from hub.schemas.entry import Entry
 from hub.schemas.events import ErrorItem
@@ -179,7 +180,7 @@ class _Windows:
 
 @functools.lru_cache(maxsize=8)
 def _windows(now: datetime, limits: Limits) -> _Windows | None:
-    today = now.date()
+    today = danish_date(now)  # birth and release dates are Danish calendar dates
     try:
         return _Windows(
             time=(now - limits.event_max_age, now + limits.clock_skew),

@@ -17,6 +17,7 @@ import orjson
 
 from hub.config.registry import Registry, Source
 from hub.policies import Assessment, Notification, NotificationKind, PolicyEngine
+from hub.policies.assess import REFUSAL_CODES
 from hub.policies.fields import project
 from hub.policies.patterns import PatternFlag, PriorReport, cross_agency
 from hub.schemas import streams
@@ -45,16 +46,20 @@ from hub.store.rows import CaseRef, RowBatch
 
 
 def flags_planned_crime(entry: Entry) -> bool:
-    """Whether an intake entry says a serious crime is planned (Straffeloven § 141): then it is
-    stored ahead of the batches waiting, so the police alert goes out in milliseconds even
-    behind a backlog. Only a scheduling hint, read without validation: the policy decides from
-    the validated report, and an entry that claims it falsely only gets a transaction of its own."""
+    """Whether an intake entry says something dangerous is planned: it names a planned offence
+    (Straffeloven § 141's list) or sets `planned_serious_crime` (the same two fields as
+    `hub.policies.assess.planned`). Then it is stored ahead of the batches waiting, so the police
+    alert (or DKE's urgent queue) gets it in milliseconds even behind a backlog. Only a scheduling
+    hint, read without validation: the policy decides from the validated report, and an entry
+    that claims it falsely only gets a transaction of its own."""
     raw = entry.fields.get(EVENT_FIELD.encode())
-    if raw is None or b"planned_serious_crime" not in raw:
+    if raw is None or (b"planned_serious_crime" not in raw and b"planned_offence" not in raw):
         return False
     try:
-        return orjson.loads(raw)["data"]["concern"]["planned_serious_crime"] is True
-    except (orjson.JSONDecodeError, KeyError, TypeError):
+        concern = orjson.loads(raw)["data"]["concern"]
+        offence = concern.get("planned_offence")
+        return concern.get("planned_serious_crime") is True or (isinstance(offence, str) and offence != "")
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return False
 
 
@@ -87,9 +92,11 @@ def disclosed_data(p: ParsedReport, a: Assessment, n: Notification) -> AlertData
         legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
     )
     if n.kind is NotificationKind.POLICE_ALERT:
-        return AlertData(**common)
+        return AlertData(**common, offence=n.offence)
     assert a.assess_by is not None
-    return NotificationData(**common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by)
+    return NotificationData(
+        **common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by, informed=n.informed
+    )
 
 
 class IntakeService:
@@ -271,7 +278,7 @@ class _IntakeStager:
         assessment = self.service.policy.assess(parsed.report, source.facts, tx.now)
         if not assessment.accepted:
             refusal = Rejection(
-                "unlawful_purpose",
+                REFUSAL_CODES[assessment.rule_ids[0]],
                 "The report was refused: " + assessment.reasons[0].en,
                 (),
                 parsed.event_id,

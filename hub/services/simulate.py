@@ -43,6 +43,7 @@ class StoredReferral:
     purpose: str
     justification: str
     report: dict[str, Any] | None  # None: erased after its retention period
+    description_justification: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ def load_referrals(engine: Engine) -> list[StoredReferral]:
                 decided_at=_aware(decision.decided_at if decision is not None else row.created_at),
                 purpose=row.purpose, justification=decision.justification if decision is not None else "",
                 report=report.payload,
+                description_justification=decision.description_justification if decision is not None else "",
             ))
     return out
 
@@ -113,7 +115,8 @@ def redecide(stored: StoredReferral, registry: Registry, policy: PolicyEngine,
         return Change(stored, None, (), (), problem="den gemte henvendelse kan ikke læses med det nuværende skema")
     decision: Disclosure = policy.disclose(
         Request(report=report, recipient=partner.recipient, structure=structure, purpose=purpose,
-                justification=stored.justification),
+                justification=stored.justification,
+                description_justification=stored.description_justification),
         now or stored.decided_at,
     )
     # Compare what would actually be sent: the fields the report holds a value for.

@@ -65,18 +65,33 @@ ORDER BY k.n"""
 _PG_OUTBOX_IDS = "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, %(count)s)"
 
 
-def reserve_ids(conn: Connection, keys: list[str | None], outbox: int) -> tuple[list[tuple[int, bool]], list[int]]:
+def reserve_ids(
+    conn: Connection, keys: list[str | None], outbox: int, chain_head: tuple[str, str] | None = None
+) -> tuple[list[tuple[int, bool]], list[int], tuple[int, str] | None]:
     """PostgreSQL, in one round trip (a pipeline): for each key, its case id and whether that
-    case is new (to be inserted with that id); and `outbox` new outbox ids, ascending."""
+    case is new (to be inserted with that id); `outbox` new outbox ids, ascending; and with
+    `chain_head` (the two statements that take the audit chain's lock, then read its head: see
+    `hub.store.audit_chain`), the chain's head as (seq, hash), or None while it is empty."""
     raw = psycopg_of(conn)
-    with driver_errors(conn, _PG_CASE_IDS), raw.pipeline(), raw.cursor() as by_key, raw.cursor() as by_count:
+    with (
+        driver_errors(conn, _PG_CASE_IDS),
+        raw.pipeline(),
+        raw.cursor() as by_key,
+        raw.cursor() as by_count,
+        raw.cursor() as chain,
+    ):
+        if chain_head is not None:
+            lock, read = chain_head
+            chain.execute(lock)  # the lock first: the head is read once this transaction holds it
+            chain.execute(read)
         if keys:
             by_key.execute(_PG_CASE_IDS, {"keys": keys})
         if outbox:
             by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
         cases = [(int(i), bool(new)) for i, new in by_key.fetchall()] if keys else []
         ids = sorted(int(i) for (i,) in by_count.fetchall()) if outbox else []
-    return cases, ids
+        head = chain.fetchone() if chain_head is not None else None
+    return cases, ids, (int(head[0]), str(head[1])) if head is not None else None
 
 
 @contextlib.contextmanager
@@ -214,7 +229,7 @@ def _pg_values(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> tu
     given = list(rows[0])
     defaults = _defaults(table, rows[0])
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    zone = _session_zone(conn)
+    zone = session_zone(conn)
     tail = [value for _, value in defaults]
     json_at = [i for i, name in enumerate(given) if name in json_columns]
     time_at = [i for i, name in enumerate(given) if _is_datetime(table.c[name])]
@@ -240,7 +255,7 @@ def _is_datetime(column: Column[Any]) -> bool:
     return isinstance(column.type, DateTime) or isinstance(getattr(column.type, "impl", None), DateTime)
 
 
-def _session_zone(conn: Connection) -> tzinfo:
+def session_zone(conn: Connection) -> tzinfo:
     """The session's TimeZone setting, which turns an aware datetime into a `timestamp`. Asked
     once per database connection (the hub never changes it), not once per COPY."""
     zone: tzinfo | None = conn.info.get("hub_time_zone")

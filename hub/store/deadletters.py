@@ -1,19 +1,23 @@
 """Dead-letter rows: an entry kept whole (its fields, losslessly encoded) for inspection and
 replay. Plain values in, no transport types; the redacted event for `hub.deadletter.v1` is
 built by the services and goes out as an outbox row. The replay (`hub.services.replay`) loads
-a record locked and records its replay here; listings are in the query layer
-(`hub.store.queries.dead_letters`)."""
+a record locked and records its replay here; who showed or replayed one is recorded here too
+(`record_access`, chained); listings are in the query layer (`hub.store.queries.dead_letters`)."""
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from hub.store.models import PAYLOAD_FIELDS_V1, PAYLOAD_KV_LINES, DeadLetterRecord
+from hub.store import audit_chain
+from hub.store.bulk import table_of
+from hub.store.models import PAYLOAD_FIELDS_V1, PAYLOAD_KV_LINES, DeadLetterAccess, DeadLetterRecord
 
 
 def encode_fields(fields: Mapping[bytes, bytes]) -> bytes:
@@ -87,3 +91,32 @@ def record_replay(record: DeadLetterRecord, new_entry_id: str, now: datetime) ->
     record.replayed_at = now
     record.replay_count += 1
     record.replay_entry_id = new_entry_id
+
+
+def record_access(
+    session: Session,
+    record: DeadLetterRecord,
+    *,
+    action: str,
+    actor: str,
+    os_user: str,
+    reason: str,
+    now: datetime,
+    new_entry_id: str | None = None,
+) -> None:
+    """Who showed the record's payload or replayed it (`action`: show, replay), when and why:
+    a `DeadLetterAccess` row, chained (`hub.store.audit_chain`), in the session's transaction."""
+    row = {
+        "ref": uuid.uuid4().hex,
+        "deadletter_id": record.id,
+        "stream": record.stream,
+        "entry_id": record.entry_id,
+        "action": action,
+        "actor": actor,
+        "os_user": os_user,
+        "reason": reason,
+        "new_entry_id": new_entry_id,
+        "at": now,
+    }
+    session.connection().execute(insert(table_of(DeadLetterAccess)), [row])
+    audit_chain.append(session, audit_chain.DEADLETTER_ACCESS, [row])

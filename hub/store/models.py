@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -104,6 +104,8 @@ class Decision(SQLModel, table=True):
     pillar: str = Field(max_length=20)
     purpose: str = Field(max_length=40)
     justification: str
+    # Why the free-text description itself had to go along (PRIVATE-DESCRIPTION); "" when none.
+    description_justification: str = Field(default="", sa_column_kwargs={"server_default": ""})
     decided_by: str = Field(max_length=100)
     decided_at: datetime
 
@@ -177,3 +179,56 @@ class DeadLetterRecord(SQLModel, table=True):
     replayed_at: datetime | None = None
     replay_count: int = 0
     replay_entry_id: str | None = Field(default=None, max_length=40)
+
+
+class AuditChain(SQLModel, table=True):
+    """The tamper-evident chain over the hub's append-only records (`hub.store.audit_chain`).
+
+    One row per chained record, in one sequence across every kind of record: `content_hash`
+    is the SHA-256 of the record's canonical content, `hash` links it to the row before
+    (`prev_hash`). The records' own tables stay as they are; a record joins by kind and key.
+    """
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (UniqueConstraint("kind", "record_key", name="uq_audit_chain_record"),)
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kind: str = Field(max_length=40)
+    record_key: str = Field(max_length=200)
+    content_hash: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """Retention pruned the chain: its rows up to `through_seq` (and their records) are gone; the
+    next row links to `through_hash`. Itself a chained record, so it cannot be forged unseen."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, max_length=40)
+    through_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    through_hash: str = Field(max_length=64)
+    records: int  # how many records were deleted with the pruned rows
+    created_at: datetime
+
+
+class DeadLetterAccess(SQLModel, table=True):
+    """Who showed a dead letter's payload or replayed it, when and why. Chained (audit log).
+
+    No foreign key to the dead letter: the record outlives it (dead letters are kept shorter)."""
+
+    __tablename__ = "deadletter_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, max_length=40)
+    deadletter_id: int = Field(index=True)
+    stream: str = Field(max_length=200)
+    entry_id: str = Field(max_length=40)
+    action: str = Field(max_length=20)  # show, replay
+    actor: str = Field(max_length=100)  # as the operator gave it (`--by`)
+    os_user: str = Field(max_length=100)  # the operating-system account the command ran under
+    reason: str = Field(max_length=500)
+    new_entry_id: str | None = Field(default=None, max_length=40)
+    at: datetime

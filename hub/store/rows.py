@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
+from hub.store import audit_chain
 from hub.store.bulk import (
     OutboxRow,
     executemany_sqlite,
@@ -54,6 +55,7 @@ _BATCH_TABLES: tuple[Table, ...] = tuple(
 
 _OUTBOX, _PROCESSED, _DEADLETTER = table_of(Outbox), table_of(ProcessedEntry), table_of(DeadLetterRecord)
 _CASE = table_of(Case)
+_DISCLOSURE = table_of(Disclosure)
 
 
 class RowBatch:
@@ -63,7 +65,9 @@ class RowBatch:
     work per row. Cases are resolved first (the subject's oldest case, as `case_for`, or a new
     one; an area observation always gets a new one), then the rows that refer to them. Rows of
     one table are written in the order they were added, so outbox ids follow the order of
-    `outbox()` calls. Every row of a table must be added with the same columns.
+    `outbox()` calls. Every row of a table must be added with the same columns. Disclosure
+    rows join the audit chain (`hub.store.audit_chain`) in the same transaction: one lock and
+    one head read per write, in the round trips there are anyway.
 
     With `publish_grace`, the caller publishes the outbox rows itself once the transaction has
     committed (`published`: id, stream and JSON text of each); the relay leaves them alone
@@ -113,10 +117,13 @@ class RowBatch:
             self._write_postgresql(conn)
             return
         self._write_cases(session)
+        chained: list[dict[str, Any]] = []
         for table in _BATCH_TABLES:
             rows = self._take(table)
             if not rows:
                 continue
+            if table is _DISCLOSURE:
+                chained = rows
             if table is _OUTBOX and self._relay_after is not None:
                 ids = insert_with_ids(conn, table, rows)
                 self.published += [(i, r["stream"], str(r["event"])) for i, r in zip(ids, rows, strict=True)]
@@ -124,6 +131,8 @@ class RowBatch:
                 executemany_sqlite(conn, table, rows)
             else:
                 conn.execute(insert(table), rows)
+        # After the inserts: this transaction is SQLite's writer now, so the head stays the head.
+        audit_chain.append(session, audit_chain.DISCLOSURE, chained)
 
     @property
     def publishes(self) -> bool:
@@ -134,7 +143,7 @@ class RowBatch:
         """Everything added since the last write, as (table name, rows), parents first, with
         each new case's id from `case_id(subject key)` (asked once per case): how a store that
         is not SQL writes the batch (the tests' in-memory one). Such a store appends the outbox
-        rows it writes to `published` itself when `publishes`."""
+        rows it writes to `published` itself when `publishes`; it keeps no audit chain."""
         for slot, key in enumerate(self._keys):
             if slot not in self._ids:
                 self._ids[slot] = case_id(key)
@@ -150,11 +159,13 @@ class RowBatch:
 
     def _write_postgresql(self, conn: Connection) -> None:
         """One round trip finds the cases and draws the new ids (cases, and outbox rows to
-        publish); then the rows go in, parents first. Few round trips matter as much as few
+        publish), and with disclosure rows takes the audit chain's lock and reads its head; then
+        the rows go in, parents first, the disclosures' chain rows after them. Few round trips matter as much as few
         rows: each one lets go of the GIL, and a busy process takes long to get it back."""
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
         outbox = self._rows[_OUTBOX] if self._relay_after is not None else []
-        cases, outbox_ids = reserve_ids(conn, [self._keys[slot] for slot in todo], len(outbox))
+        chain = (audit_chain.PG_LOCK, audit_chain.PG_HEAD) if self._rows[_DISCLOSURE] else None
+        cases, outbox_ids, head = reserve_ids(conn, [self._keys[slot] for slot in todo], len(outbox), chain)
         new_cases = []
         for slot, (case_id, new) in zip(todo, cases, strict=True):
             self._ids[slot] = case_id
@@ -167,6 +178,10 @@ class RowBatch:
                 rows = [{"id": i, **row} for i, row in zip(outbox_ids, rows, strict=True)]
                 self.published += [(r["id"], r["stream"], str(r["event"])) for r in rows]
             tables.append((table, rows))
+            if table is _DISCLOSURE and rows:
+                last = audit_chain.Head(*head) if head is not None else None
+                zone = audit_chain.stored_zone(conn)
+                tables.append((audit_chain.CHAIN, audit_chain.chain_rows(last, audit_chain.DISCLOSURE, rows, zone)))
         insert_postgresql(conn, [(table, rows) for table, rows in tables if rows])
 
     def _write_cases(self, session: Session) -> None:

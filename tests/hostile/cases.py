@@ -17,7 +17,8 @@ STREAM, HTTP, DECISIONS = "stream", "http", "decisions"
 ACCEPTED = "accepted"
 # Codes of refusals that need a readable, well-formed document: the receipt must name its id.
 SEMANTIC = frozenset(
-    {"invalid_envelope", "invalid_report", "source_mismatch", "unknown_type", "unlawful_purpose", "time_out_of_range"}
+    {"invalid_envelope", "invalid_report", "source_mismatch", "unknown_type", "unlawful_purpose", "unknown_offence",
+     "time_out_of_range"}
 )
 # Every code the hub can answer with (receipts, dead letters, HTTP bodies): the keys of its
 # Danish message table, which tests/unit/test_messages.py checks against the documented list.

@@ -423,6 +423,14 @@ CORPUS: list[Case] = [
         "unlawful_purpose",
         _r("purpose-investigation", data__purpose="investigation"),
     ),
+    # --- a planned offence not on the agreement's Straffeloven § 141 list -----------------------
+    case(
+        "offence-not-on-list",
+        "unknown planned offence",
+        "SH",
+        "unknown_offence",
+        _r("offence-not-on-list", data__concern__planned_offence="tyveri"),
+    ),
     # --- decisions on unknown reports, partners and sources --------------------------------------
     # --- intake streams of unknown sources (never read today) -----------------------------------
     case(

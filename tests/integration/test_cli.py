@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hub.entrypoints.cli import app
 from hub.schemas import streams
-from tests.factories import CHILD_NAME, cloudevent, decision, entry, report_data
+from tests.factories import CHILD_DESCRIPTION, CHILD_NAME, cloudevent, decision, entry, report_data
 from tests.integration.wire import read_events
 
 runner = CliRunner()
@@ -92,17 +92,23 @@ async def test_triage_list_show_decide(hub) -> None:
             "ksp:kriminalforsorgen",
             "--justification",
             "Nødvendigt for en fælles handleplan.",
+            "--description-reason",
+            "Sagsbehandleren skal kende barnets egen beskrivelse for at vurdere hjemmet.",
         ],
         env=env,
     )
     assert decided.exit_code == 0, decided.output
     [referral] = await read_events(client, streams.referrals("ssp", "bkv"), 1)
     assert referral["data"]["report_ref"] == ref
+    # The decision says why the description must go (`--description-reason`): it goes along.
+    assert referral["data"]["fields"]["concern.description"] == CHILD_DESCRIPTION
     await hub.relay.drain()
     # `show` now has the decision, what each recipient got, and why a referral was withheld.
     shown = runner.invoke(app, ["triage", "show", ref], env=env)
     assert shown.exit_code == 0, shown.output
     assert "Afgørelse" in shown.output and "af TT" in shown.output
+    # The reason for sharing the description is recorded with the decision (migration 0011).
+    assert "Begrundelse for at dele beskrivelsen: Sagsbehandleren skal kende barnets" in shown.output
     assert "Delt med bkv i SSP: " in shown.output and "Retsplejeloven § 115" in shown.output
     assert "Tilbageholdt for kriminalforsorgen i KSP" in shown.output and "[RPL115-NOMATCH]" in shown.output
     assert "Personens forløb" in shown.output

@@ -34,6 +34,10 @@ async def test_school_posts_report_and_reads_its_receipt_and_triage_entry(hub) -
     assert "Testbarn" not in json.dumps(queued) and event["data"]["subject"]["cpr"] not in json.dumps(queued)
     [notification] = await read_events(school, streams.CHILDREN_NOTIFICATIONS, 1)
     assert "BL133-1-1" in notification["data"]["grounds"]
+    # Who is told: the custody holders (the child is 13, under 15), with the rule's reason.
+    informed = notification["data"]["informed"]
+    assert informed["custody_holders"] is True and informed["child"] is False and informed["reason_da"]
+    assert "BL133-INFORM" in notification["data"]["rule_ids"]
     await school.aclose()
 
 
@@ -137,8 +141,81 @@ async def test_planned_crime_alerts_the_police_at_once(hub) -> None:
     assert alert["type"] == "dk.albertslund.hub.alert.raised.v1"
     assert alert["data"]["rule_ids"] == ["STRFL141"]
     assert alert["data"]["fields"]["concern.location"] == "Stationen"
+    # The alert names the planned offence from the agreement's list, with its sections.
+    assert alert["data"]["offence"] == {"id": "grov-vold", "label": "grov vold", "sections": ["§ 245", "§ 246"]}
     [queued] = await read_events(client, streams.triage("urgent"), 1)
     assert queued["data"]["report_ref"] == alert["data"]["report_ref"]
+    await client.aclose()
+
+
+async def test_planned_danger_without_a_listed_offence_goes_urgent_to_dke_without_an_alert(hub) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    data = planned_crime_data()
+    data["concern"] = {"categories": ["weapons"], "description": "Planlægger noget.", "planned_serious_crime": True}
+    data["subject"] = {"name": "Testvoksen", "birth_date": "1990-01-01"}  # an adult: no notification either
+    await client.xadd(streams.intake("politi-vestegn"), entry(cloudevent("politi-vestegn", data)))
+    [queued] = await read_events(client, streams.triage("urgent"), 1)
+    assert "PLANNED-DANGER" in queued["data"]["rule_ids"] and queued["data"]["notifications"] == []
+    assert await stream_events(client, streams.POLICE_ALERTS) == []
+    await client.aclose()
+
+
+async def test_an_offence_not_on_the_list_is_refused_with_its_code_and_danish_text(hub) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    data = planned_crime_data()
+    data["concern"] = {**data["concern"], "planned_offence": "tyveri"}
+    await client.xadd(streams.intake("politi-vestegn"), entry(cloudevent("politi-vestegn", data)))
+    [receipt] = await read_events(client, streams.receipts("politi-vestegn"), 1)
+    assert receipt["data"]["status"] == "rejected" and receipt["data"]["code"] == "unknown_offence"
+    assert "straffelovens § 141" in receipt["data"]["message_da"]
+    assert [r["rule_id"] for r in receipt["data"]["reasons"]] == ["STRFL141-UNKNOWN"]
+    assert await stream_events(client, streams.POLICE_ALERTS) == []
+    await client.aclose()
+
+
+async def test_purely_private_matters_leave_a_referral_unless_allowed_and_justified(hub) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    data = report_data()
+    data["concern"] = {**data["concern"], "categories": ["crime", "substance_misuse"],
+                       "description": "Fortroligt: ryger hash dagligt."}
+    await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, data)))
+    [receipt] = await read_events(client, streams.receipts(SCHOOL), 1)
+    ref = receipt["data"]["report_ref"]
+
+    await client.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn"), ("ssp", "bkv")])))
+    [police] = await read_events(client, streams.referrals("ssp", "politi-vestegn"), 1)
+    [social] = await read_events(client, streams.referrals("ssp", "bkv"), 1)
+    for referral in (police, social):
+        assert referral["data"]["fields"]["concern.categories"] == ["crime"], referral  # no substance misuse
+        assert "concern.description" not in referral["data"]["fields"]
+        assert "hash" not in json.dumps(referral)
+        assert "PRIVATE-CATEGORIES" in referral["data"]["rule_ids"]
+    assert "PRIVATE-DESCRIPTION" in social["data"]["rule_ids"]  # its allow-list has it; no reason given
+
+    # A decision that says why the description is needed: children's services get it, the police still not.
+    why = "Beskrivelsen er nødvendig for sagsbehandlerens vurdering af hjemmet."
+    await client.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn"), ("ssp", "bkv")],
+                                                        description_justification=why)))
+    _, social = await read_events(client, streams.referrals("ssp", "bkv"), 2)
+    _, police = await read_events(client, streams.referrals("ssp", "politi-vestegn"), 2)
+    assert social["data"]["fields"]["concern.description"] == "Fortroligt: ryger hash dagligt."
+    assert social["data"]["fields"]["concern.categories"] == ["crime"]
+    assert "concern.description" not in police["data"]["fields"]
+    await client.aclose()
+
+
+async def test_consent_lets_a_department_outside_the_structures_receive_about_an_adult(hub) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    data = report_data(subject={"name": "Testvoksen Fyrre", "birth_date": "1986-05-05", "district": "Herstedlund"},
+                       consent={"subject": True})
+    data["concern"] = {"categories": ["wellbeing"], "description": "Ønsker en fritidsaktivitet."}
+    await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, data)))
+    [receipt] = await read_events(client, streams.receipts(SCHOOL), 1)
+    await client.xadd(streams.DECISIONS, entry(decision(receipt["data"]["report_ref"], [("ssp", "kultur-fritid")])))
+    [referral] = await read_events(client, streams.referrals("ssp", "kultur-fritid"), 1)
+    assert "RPL115-NOMATCH" not in referral["data"]["rule_ids"] and "CONSENT" in referral["data"]["rule_ids"]
+    assert set(referral["data"]["fields"]) == {"subject.name", "subject.district", "reporter.role"}
+    assert not any("115" in c for c in referral["data"]["legal_basis"]), referral["data"]["legal_basis"]
     await client.aclose()
 
 

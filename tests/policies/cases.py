@@ -43,6 +43,8 @@ def variant(**changes: Any) -> Agreement:
     return Agreement.model_validate({**A.model_dump(), **changes})
 
 
+OWN_OFFENCES = variant(straffeloven_141={"offences": [
+    {"id": "hacking", "label": "grov forstyrrelse af driften af informationssystemer", "sections": ["§ 193"]}]})
 NARROW_SSP_PLUS = variant(structures={"ssp_plus": ["social_services", "police"]})
 NO_SSP_PLUS = variant(ages={"ssp_max_age": 18, "ssp_plus_max_age": 18})
 
@@ -120,6 +122,20 @@ def _danish(y: int, m: int, d: int) -> datetime:
     return datetime(y, m, d, 23, 59, 59, tzinfo=danish_time())
 
 
+def _dk(y: int, m: int, d: int, hour: int, minute: int = 0) -> datetime:
+    """A Danish wall-clock time as a UTC instant (what the running service passes as `now`)."""
+    from hub.schemas.dates import danish_time
+
+    return datetime(y, m, d, hour, minute, tzinfo=danish_time()).astimezone(UTC)
+
+
+# Danish dates around midnight: 00:30 Danish is 23:30 UTC the day before in winter, 22:30 in summer.
+WINTER_0030, WINTER_EVE = _dk(2026, 11, 20, 0, 30), _dk(2026, 11, 19, 23, 30)
+SUMMER_0030, SUMMER_EVE = _dk(2026, 7, 15, 0, 30), _dk(2026, 7, 14, 23, 30)
+SSP_PLUS_TO_26 = variant(ages={"ssp_max_age": 18, "ssp_plus_max_age": 26})
+CLOSED_XMAS = variant(working_days={"closed_days": ["12-24", "12-31", "06-05"]})
+
+
 child = report(14)
 adult_40 = report(40, concern={"categories": ["crime"]})
 vulnerable = report(41, subject={"socially_vulnerable": True, "psychiatric_contact": True})
@@ -164,6 +180,15 @@ def _cases() -> list[Case]:
         miss("RPL115-1-1", "18th-birthday-today", to(POLICE, SSP, report(None, subject=person(birthday(18)))),
              "share", lambda d: "RPL115-1-1-PLUS" in d.rule_ids),
         miss("RPL115-1-1", "child-in-psp", to(POLICE, PSP, child), "withhold"),
+        # ... on the Danish date: 18 at 00:30 Danish time on the birthday is an adult (UTC: still the day before).
+        miss("RPL115-1-1", "18th-birthday-0030-danish-winter",
+             to(POLICE, SSP, report(None, subject=person(date(2008, 11, 20))), now=WINTER_0030), "share",
+             lambda d: "RPL115-1-1-PLUS" in d.rule_ids),
+        miss("RPL115-1-1", "18th-birthday-0030-danish-summer",
+             to(POLICE, SSP, report(None, subject=person(date(2008, 7, 15))), now=SUMMER_0030), "share",
+             lambda d: "RPL115-1-1-PLUS" in d.rule_ids),
+        fire("RPL115-1-1", "eve-of-18th-birthday-2330-danish",
+             to(POLICE, SSP, report(None, subject=person(date(2008, 11, 20))), now=WINTER_EVE), "share"),
         # RPL115-1-1-PLUS: SSP+ for young adults.
         fire("RPL115-1-1-PLUS", "18th-birthday-today",
              to(SOCIAL, SSP, report(None, subject=person(birthday(18)))), "share"),
@@ -172,6 +197,15 @@ def _cases() -> list[Case]:
         miss("RPL115-1-1-PLUS", "25th-birthday-today",
              to(SOCIAL, SSP, report(None, subject=person(birthday(25)))), "withhold",
              lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        miss("RPL115-1-1-PLUS", "26th-birthday-0030-danish-summer",
+             to(SOCIAL, SSP, report(None, subject=person(date(2000, 7, 15))), agreement=SSP_PLUS_TO_26,
+                now=SUMMER_0030), "withhold", lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        miss("RPL115-1-1-PLUS", "26th-birthday-0030-danish-winter",
+             to(SOCIAL, SSP, report(None, subject=person(date(2000, 11, 20))), agreement=SSP_PLUS_TO_26,
+                now=WINTER_0030), "withhold", lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        fire("RPL115-1-1-PLUS", "eve-of-26th-birthday-2330-danish",
+             to(SOCIAL, SSP, report(None, subject=person(date(2000, 7, 15))), agreement=SSP_PLUS_TO_26,
+                now=SUMMER_EVE), "share"),
         miss("RPL115-1-1-PLUS", "ssp-plus-switched-off", to(SOCIAL, SSP, report(22), agreement=NO_SSP_PLUS),
              "withhold"),
         # RPL115-1-1-AGE: unknown age.
@@ -202,6 +236,19 @@ def _cases() -> list[Case]:
              to(PRISON, KSP, report(30, subject={"custody": custody("prison", -91)})), "withhold"),
         miss("RPL115-1-3-a", "released-366-days-ago",
              to(PRISON, KSP, report(30, subject={"custody": custody("prison", 366)})), "withhold"),
+        # ... counted in Danish dates: the window (365 days after release) ends at Danish midnight.
+        fire("RPL115-1-3-a", "last-day-of-window-2330-danish",
+             to(PRISON, KSP, report(30, subject={"custody": {"kind": "prison", "convicted": True,
+                                                             "release_date": "2025-11-19"}}), now=WINTER_EVE),
+             "share"),
+        miss("RPL115-1-3-a", "day-after-window-0030-danish",
+             to(PRISON, KSP, report(30, subject={"custody": {"kind": "prison", "convicted": True,
+                                                             "release_date": "2025-11-19"}}), now=WINTER_0030),
+             "withhold"),
+        fire("RPL115-1-3-a", "first-day-of-window-0030-danish",
+             to(PRISON, KSP, report(30, subject={"custody": {"kind": "prison", "convicted": True,
+                                                             "release_date": "2026-10-13"}}), now=SUMMER_0030),
+             "share"),
         miss("RPL115-1-3-a", "not-convicted",
              to(PRISON, KSP, report(30, subject={"custody": custody("prison", 5, convicted=False)})), "withhold"),
         miss("RPL115-1-3-a", "no-release-date",
@@ -235,9 +282,10 @@ def _cases() -> list[Case]:
              to(DEPARTMENT, SSP, report(15, consent={"subject": True, "guardians": True})), "share",
              lambda d: d.fields <= A.departments_with_consent),
         miss("RPL115-OUTSIDE-CONSENT", "no-consent", to(DEPARTMENT, SSP, child), "withhold"),
-        fire("RPL115-OUTSIDE-CONSENT", "consent-but-no-structure-covers",
-             to(DEPARTMENT, SSP, report(40, consent={"subject": True})), "withhold",
-             lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        # Issue #15: consent is a basis of its own; a consenting 40-year-old is no longer refused.
+        fire("RPL115-OUTSIDE-CONSENT", "consent-though-no-structure-covers",
+             to(DEPARTMENT, SSP, report(40, consent={"subject": True})), "share",
+             lambda d: "CONSENT" in d.rule_ids and "RPL115-NOMATCH" not in d.rule_ids),
         fire("RPL115-OUTSIDE-CONSENT-UNCLEAR", "child-consents-guardians-do-not",
              to(DEPARTMENT, SSP, report(15, consent={"subject": True})), "escalate"),
         fire("RPL115-OUTSIDE-CONSENT-UNCLEAR", "unknown-age-subject-consent",
@@ -276,8 +324,19 @@ def _cases() -> list[Case]:
              lambda d: "subject.cpr" not in d.fields),
         # STRFL141.
         fire("STRFL141", "adult-planning", assessing(report(30, concern={"categories": ["violence"],
-                                                                         "planned_serious_crime": True})),
+                                                                         "planned_offence": "drab"})),
              "urgent", lambda a: _notified("police_alert")(a) and not _notified("children_notification")(a)),
+        fire("STRFL141", "alert-carries-offence-and-sections",
+             assessing(report(30, concern={"planned_offence": "brandstiftelse"})), "urgent",
+             lambda a: a.notifications[0].offence is not None
+             and (a.notifications[0].offence.label, a.notifications[0].offence.sections)
+             == ("brandstiftelse", ("§ 180",))),
+        fire("STRFL141", "offence-from-the-agreements-own-list",
+             assessing(report(30, concern={"planned_offence": "hacking"}), agreement=OWN_OFFENCES), "urgent",
+             lambda a: a.notifications[0].offence is not None and a.notifications[0].offence.sections == ("§ 193",)),
+        miss("STRFL141", "planned-danger-without-offence",
+             assessing(report(30, concern={"planned_serious_crime": True})), "urgent",
+             lambda a: a.notifications == () and not any("141" in c for c in a.citations)),
         miss("STRFL141", "no-plan", assessing(report(30, concern={"categories": ["violence"]})), "reactive",
              lambda a: not _notified("police_alert")(a)),
         # Barnets lov § 133.
@@ -289,6 +348,15 @@ def _cases() -> list[Case]:
              _notified("children_notification")),
         miss("BL133-1-1", "18-year-old", assessing(report(18, concern={"child_at_risk": True})), None,
              lambda a: a.notifications == ()),
+        miss("BL133-1-1", "18th-birthday-0030-danish-winter",
+             assessing(report(None, subject=person(date(2008, 11, 20)), concern={"child_at_risk": True}),
+                       now=WINTER_0030), None, lambda a: a.notifications == ()),
+        miss("BL133-1-1", "18th-birthday-0030-danish-summer",
+             assessing(report(None, subject=person(date(2008, 7, 15)), concern={"child_at_risk": True}),
+                       now=SUMMER_0030), None, lambda a: a.notifications == ()),
+        fire("BL133-1-1", "eve-of-18th-birthday-2330-danish",
+             assessing(report(None, subject=person(date(2008, 7, 15)), concern={"child_at_risk": True}),
+                       now=SUMMER_EVE), None, _notified("children_notification")),
         miss("BL133-1-1", "child-area-safety-only", assessing(report(13, concern={"categories": ["area_safety"]})),
              None, lambda a: a.notifications == ()),
         miss("BL133-1-2", "no-expected-child", assessing(report(24, concern={"categories": ["wellbeing"]}))),
@@ -317,6 +385,17 @@ def _cases() -> list[Case]:
         fire("BL-RECEIPT-6D", "christmas-and-new-year",
              assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 12, 23, 9, tzinfo=UTC)),
              None, lambda a: a.receipt_due_by == _danish(2027, 1, 4)),
+        fire("BL-RECEIPT-6D", "agreement-closed-days-24-and-31-december",
+             assessing(report(13, concern={"child_at_risk": True}), agreement=CLOSED_XMAS,
+                       now=datetime(2026, 12, 18, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 12, 30)),
+        fire("BL-RECEIPT-6D", "no-closed-days-in-agreement",
+             assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 12, 18, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 12, 29)),
+        fire("BL-RECEIPT-6D", "agreement-closed-grundlovsdag",
+             assessing(report(13, concern={"child_at_risk": True}), agreement=CLOSED_XMAS,
+                       now=datetime(2026, 5, 29, 9, tzinfo=UTC)),
+             None, lambda a: a.receipt_due_by == _danish(2026, 6, 9)),
         fire("BL-RECEIPT-6D", "danish-date-not-utc-date",
              assessing(report(13, concern={"child_at_risk": True}), now=datetime(2026, 11, 19, 23, 30, tzinfo=UTC)),
              None, lambda a: a.receipt_due_by == _danish(2026, 11, 30)),
@@ -333,8 +412,11 @@ def _cases() -> list[Case]:
              lambda a: a.suggested_level == "I"),
         fire("LEVEL-I", "wellbeing", assessing(report(19, concern={"categories": ["wellbeing"]})), "reactive"),
         miss("LEVEL-I", "area-has-no-level", assessing(area), "proactive", lambda a: a.suggested_level is None),
-        fire("ROUTE-URGENT", "planned-crime-adult",
-             assessing(report(30, concern={"planned_serious_crime": True})), "urgent"),
+        fire("ROUTE-URGENT", "planned-offence-adult",
+             assessing(report(30, concern={"planned_offence": "roeveri"})), "urgent"),
+        miss("ROUTE-URGENT", "planned-danger-adult",
+             assessing(report(30, concern={"planned_serious_crime": True})), "urgent",
+             lambda a: "PLANNED-DANGER" in a.rule_ids),
         miss("ROUTE-URGENT", "child-at-risk-not-abuse", assessing(report(13, concern={"child_at_risk": True})),
              "operative"),
         fire("ROUTE-PROACTIVE", "area-vandalism", assessing(area), "proactive",
@@ -346,8 +428,124 @@ def _cases() -> list[Case]:
         fire("ROUTE-REACTIVE", "wellbeing", assessing(report(16, concern={"categories": ["wellbeing"]})),
              "reactive"),
         miss("ROUTE-REACTIVE", "abuse", assessing(report(9, concern={"abuse_suspected": True})), "urgent"),
+        *_second_reading(),
     ]
     return cases
+
+
+
+def _informed(custody_holders: bool, child_told: bool) -> Callable[[Assessment], bool]:
+    def check(a: Assessment) -> bool:
+        n = next(n for n in a.notifications if n.kind.value == "children_notification")
+        told = n.informed
+        return told is not None and (told.custody_holders, told.child) == (custody_holders, child_told)
+    return check
+
+
+# Private categories and the description (issue #15, point 2).
+DRUGS = report(16, concern={"categories": ["crime", "substance_misuse"], "description": "Fritekst."})
+ONLY_PRIVATE = report(16, concern={"categories": ["mental_health"]})
+WHY_DESCRIPTION = "Beskrivelsen af episoden er nødvendig for sagsbehandlerens vurdering."
+SCHOOLS_MAY = variant(private_matters={"allow": {"ssp": {"school": {"categories": ["substance_misuse"]}}}})
+
+
+def described(recipient: Recipient, structure: Structure, rep: ConcernReport, **kw: Any) -> Callable[[], Disclosure]:
+    """A disclosure whose decision justifies sharing the description itself."""
+    agreement = kw.pop("agreement", A)
+    return lambda: engine(agreement).disclose(
+        Request(report=rep, recipient=recipient, structure=structure, purpose=Purpose.CRIME_PREVENTION,
+                justification=JUSTIFICATION, description_justification=kw.pop("why", WHY_DESCRIPTION)), NOW)
+
+
+def _second_reading() -> list[Case]:
+    housing = Recipient(partner_id="boligsocial", kind=SourceKind.HOUSING, structures=frozenset({SSP}))
+    housing_by_consent = variant(consent={"recipients": {"housing": ["subject.name", "concern.categories"]}})
+    return [
+        # STRFL141-UNKNOWN: an offence id not on the list.
+        fire("STRFL141-UNKNOWN", "not-on-the-list", assessing(report(30, concern={"planned_offence": "tyveri"})),
+             "refused", lambda a: a.notifications == () and a.queue is None),
+        fire("STRFL141-UNKNOWN", "listed-by-default-but-not-in-this-agreement",
+             assessing(report(30, concern={"planned_offence": "drab"}), agreement=OWN_OFFENCES), "refused"),
+        miss("STRFL141-UNKNOWN", "listed", assessing(report(30, concern={"planned_offence": "drab"})), "urgent"),
+        # PLANNED-DANGER: planned and dangerous, no listed offence.
+        fire("PLANNED-DANGER", "flag-without-offence", assessing(report(30, concern={"planned_serious_crime": True})),
+             "urgent", lambda a: a.notifications == () and a.suggested_level == "III"),
+        fire("PLANNED-DANGER", "area-observation", assessing(report(None, concern={"planned_serious_crime": True})),
+             "urgent"),
+        miss("PLANNED-DANGER", "listed-offence-goes-to-police",
+             assessing(report(30, concern={"planned_offence": "drab", "planned_serious_crime": True})), "urgent",
+             _notified("police_alert")),
+        miss("PLANNED-DANGER", "nothing-planned", assessing(adult_40), "reactive"),
+        # PRIVATE-CATEGORIES.
+        fire("PRIVATE-CATEGORIES", "substance-misuse-to-police-in-ssp", to(POLICE, SSP, DRUGS), "share",
+             lambda d: d.withheld_categories == {"substance_misuse"} and "concern.categories" in d.fields),
+        fire("PRIVATE-CATEGORIES", "only-private-category-drops-the-field", to(SCHOOLS, SSP, ONLY_PRIVATE), "share",
+             lambda d: "concern.categories" not in d.fields
+             and ("concern.categories:mental_health", "PRIVATE-CATEGORIES") in d.removed),
+        fire("PRIVATE-CATEGORIES", "mental-health-to-ksp",
+             to(POLICE, KSP, report(30, subject={"custody": custody("prison", 5)},
+                                    concern={"categories": ["mental_health", "release"]})), "share",
+             lambda d: d.withheld_categories == {"mental_health"}),
+        miss("PRIVATE-CATEGORIES", "psp-participant-in-psp",
+             to(SOCIAL, PSP, report(41, subject={"socially_vulnerable": True},
+                                    concern={"categories": ["substance_misuse"]})), "share",
+             lambda d: d.withheld_categories == frozenset() and "concern.categories" in d.fields),
+        miss("PRIVATE-CATEGORIES", "agreement-allows-schools", to(SCHOOLS, SSP, DRUGS, agreement=SCHOOLS_MAY),
+             "share", lambda d: d.withheld_categories == frozenset()),
+        miss("PRIVATE-CATEGORIES", "no-private-category", to(POLICE, SSP, child), "share"),
+        # PRIVATE-DESCRIPTION.
+        fire("PRIVATE-DESCRIPTION", "no-description-reason", to(SOCIAL, SSP, DRUGS), "share",
+             lambda d: "concern.description" not in d.fields),
+        fire("PRIVATE-DESCRIPTION", "reason-too-short", described(SOCIAL, SSP, DRUGS, why="nødvendig"), "share",
+             lambda d: "concern.description" not in d.fields),
+        fire("PRIVATE-DESCRIPTION", "agreement-says-never",
+             described(SOCIAL, SSP, DRUGS, agreement=variant(private_matters={"allow": {}})), "share",
+             lambda d: "concern.description" not in d.fields),
+        fire("PRIVATE-DESCRIPTION", "consent-alone-gets-no-description",
+             to(DEPARTMENT, SSP, report(40, consent={"subject": True}),
+                agreement=variant(departments_with_consent=["subject.name", "concern.description"])), "share",
+             lambda d: d.fields == {"subject.name"}),
+        miss("PRIVATE-DESCRIPTION", "with-description-reason", described(SOCIAL, SSP, DRUGS), "share",
+             lambda d: "concern.description" in d.fields and d.withheld_categories == {"substance_misuse"}),
+        miss("PRIVATE-DESCRIPTION", "police-allow-list-has-none", described(POLICE, SSP, DRUGS), "share",
+             lambda d: "concern.description" not in d.fields),
+        # CONSENT: a basis of its own.
+        fire("CONSENT", "consenting-40-year-old-to-department", to(DEPARTMENT, SSP, report(40, consent={
+            "subject": True})), "share",
+             lambda d: d.fields == A.departments_with_consent & {"subject.name", "subject.district", "reporter.role"}
+             and not any("115" in c for c in d.citations)),
+        fire("CONSENT", "child-under-15-guardians-suffice",
+             to(DEPARTMENT, SSP, report(14, consent={"guardians": True})), "share"),
+        fire("CONSENT", "only-the-consented-fields",
+             to(DEPARTMENT, SSP, report(40, consent={"subject": True, "fields": ["subject.name"]})), "share",
+             lambda d: d.fields == {"subject.name"}),
+        fire("CONSENT", "consent-recipient-kind-outside-structures",
+             to(housing, SSP, report(40, consent={"subject": True}), agreement=housing_by_consent), "share",
+             lambda d: d.fields == {"subject.name", "concern.categories"}),
+        miss("CONSENT", "housing-not-a-consent-recipient", to(housing, SSP, report(40, consent={"subject": True})),
+             "withhold", lambda d: "RPL115-MEMBER" in d.rule_ids),
+        miss("CONSENT", "no-consent", to(DEPARTMENT, SSP, report(40)), "withhold",
+             lambda d: "RPL115-OUTSIDE" in d.rule_ids),
+        miss("CONSENT", "15-year-old-without-own-consent",
+             to(DEPARTMENT, SSP, report(15, consent={"guardians": True})), "escalate"),
+        miss("CONSENT", "member-kind-not-listed", to(POLICE, SSP, report(40, consent={"subject": True})), "withhold"),
+        # Who is told of a § 133 notification.
+        fire("BL133-GUARDIANS-NOT-TOLD", "guardian-suspected",
+             assessing(report(9, concern={"categories": ["abuse"], "guardian_suspected": True})), "urgent",
+             _informed(False, False)),
+        fire("BL133-GUARDIANS-NOT-TOLD", "guardian-suspected-16-year-old-still-told",
+             assessing(report(16, concern={"categories": ["abuse"], "guardian_suspected": True})), "urgent",
+             _informed(False, True)),
+        miss("BL133-GUARDIANS-NOT-TOLD", "abuse-by-someone-else",
+             assessing(report(9, concern={"categories": ["abuse"]})), "urgent", _informed(True, False)),
+        miss("BL133-GUARDIANS-NOT-TOLD", "no-notification",
+             assessing(report(30, concern={"guardian_suspected": True})), None, lambda a: a.notifications == ()),
+        fire("BL133-INFORM", "15-year-old-is-told", assessing(report(15, concern={"child_at_risk": True})), None,
+             _informed(True, True)),
+        fire("BL133-INFORM", "14-year-old-parents-only", assessing(report(14, concern={"child_at_risk": True})),
+             None, _informed(True, False)),
+        miss("BL133-INFORM", "adult", assessing(adult_40), None, lambda a: a.notifications == ()),
+    ]
 
 
 CASES: list[Case] = _cases()

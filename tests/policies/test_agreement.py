@@ -18,6 +18,7 @@ from hub.schemas.decision import Structure
 SHIPPED = default_agreement_path().read_text(encoding="utf-8")
 RETENTION = "[retention_days]\nreport = 730\ndisclosure_log = 1825\ndeadletter = 90\n"
 MINIMAL = 'name = "test"\nversion = "1"\n' + RETENTION + '[fields]\npolice = ["subject.name"]\n'
+OFFENCE = '[[straffeloven_141.offences]]\nid = "{id}"\nlabel = "manddrab"\nsections = ["§ 237"]\n'
 
 
 def test_the_shipped_agreement_is_valid_and_holds_the_local_policy(agreement: Agreement) -> None:
@@ -29,7 +30,23 @@ def test_the_shipped_agreement_is_valid_and_holds_the_local_policy(agreement: Ag
                                                                           SourceKind.POLICE}
     assert agreement.departments_with_consent == {"subject.name", "subject.district", "reporter.role"}
     assert set(agreement.retention_days) == {"report", "disclosure_log", "deadletter"}
-    assert agreement.straffeloven_141.offences  # the unconfirmed § 141 list is configuration
+    # The § 141 list is configuration: ids, Danish labels and the sections (unconfirmed list).
+    offences = {o.id: o for o in agreement.straffeloven_141.offences}
+    assert offences["brandstiftelse"].sections == ("§ 180",) and offences["drab"].label == "manddrab"
+    assert agreement.private_matters.categories == {"mental_health", "substance_misuse"}
+    assert agreement.consent.child_from_age == 15
+
+
+def test_private_matters_outside_psp_or_for_a_kind_not_taking_part_are_worth_a_warning() -> None:
+    text = MINIMAL + (
+        "[private_matters.allow.ssp]\nschool = { categories = ['substance_misuse'] }\n"
+        "[private_matters.allow.ksp]\nschool = { description = true }\n"
+    )
+    result = check_agreement(text)
+    assert result.ok
+    assert any(w.startswith("private_matters.allow.ssp.school: ['substance_misuse'] er rent private forhold")
+               for w in result.warnings), result.warnings
+    assert any(w.startswith("private_matters.allow.ksp.school: typen deltager ikke i KSP") for w in result.warnings)
 
 
 def test_the_shipped_registry_fits_the_agreement(agreement: Agreement, registry: Registry) -> None:
@@ -50,9 +67,17 @@ def test_the_shipped_registry_fits_the_agreement(agreement: Agreement, registry:
     (MINIMAL.replace("report = 730", "report = -1"), "retention_days.report"),
     (MINIMAL.replace("deadletter = 90\n", ""), "mangler slettefrist for ['deadletter']"),
     ("surprise = 1\n" + MINIMAL, "surprise: Extra inputs are not permitted"),
+    (MINIMAL + OFFENCE.format(id="drab") + OFFENCE.format(id="drab"), "samme id flere gange: ['drab']"),
+    (MINIMAL + OFFENCE.format(id="Drab!"), "ugyldige id'er ['Drab!']"),
+    (MINIMAL + OFFENCE.format(id="drab").replace('["§ 237"]', "[]"), "mindst én paragraf"),
+    (MINIMAL + "[private_matters]\ncategories = ['horoscope']\n", "private_matters.categories"),
+    (MINIMAL + "[consent.recipients]\nhousing = ['subject.psychiatric_contact']\n", "helbredsoplysninger"),
+    (MINIMAL + "[consent]\nchild_from_age = 40\n", "consent.child_from_age"),
 ], ids=["toml-syntax", "no-fields", "unknown-field", "ssp-member-outside-statute", "psp-member-outside-statute",
         "age-bands-reversed", "health-to-departments", "department-in-fields", "departments-under-fields-table",
-        "justification-zero", "negative-retention", "missing-retention", "unknown-key"])
+        "justification-zero", "negative-retention", "missing-retention", "unknown-key", "offence-id-twice",
+        "offence-id-malformed", "offence-without-section", "unknown-private-category", "health-by-consent",
+        "child-consent-age"])
 def test_a_bad_agreement_is_refused_with_a_message_that_says_where(text: str, expected: str) -> None:
     result = check_agreement(text)
     assert not result.ok and result.agreement is None
@@ -80,7 +105,7 @@ def test_the_content_hash_ignores_comments_and_layout_but_not_values() -> None:
     changed = parse_agreement(SHIPPED.replace("days_after_release = 365", "days_after_release = 364"))
     assert a.digest == reformatted.digest and a == reformatted
     assert a.digest != changed.digest and a != changed
-    assert a.label == f"albertslund-ssp-psp-ksp@2026.2#{a.digest[:12]}"
+    assert a.label == f"albertslund-ssp-psp-ksp@2026.3#{a.digest[:12]}"
     assert a.policy_version == f"{POLICY_LABEL}+{a.label}"
 
 

@@ -57,13 +57,52 @@ def test_explain_shows_assessment_and_every_partner_in_danish(tmp_path: Path) ->
     assert "antaget i forklaringen" in out  # the assumed justification is never hidden
 
 
-def test_explain_a_planned_crime_raises_a_police_alert(tmp_path: Path) -> None:
+def test_explain_a_planned_offence_raises_a_police_alert_naming_it(tmp_path: Path) -> None:
     data = _report_data(17)
-    data["concern"] |= {"categories": ["weapons"], "planned_serious_crime": True}
+    data["concern"] |= {"categories": ["weapons"], "planned_offence": "brandstiftelse"}
     result = runner.invoke(app, ["explain", str(_write(tmp_path, "r.json", data)), "--now", NOW])
     assert result.exit_code == 0, result.output
     assert "Kø: Akut" in result.output and "Politialarm (straffeloven § 141)" in result.output
-    assert "Afværgepligten gælder bl.a.: " in result.output and "manddrab (straffeloven § 237)" in result.output
+    assert "Planlagt forbrydelse: brandstiftelse (straffeloven § 180)" in result.output
+    assert "drab: manddrab (§ 237)" in result.output  # the agreement's list is shown
+
+
+def test_explain_planned_danger_without_a_listed_offence_is_urgent_without_an_alert(tmp_path: Path) -> None:
+    data = _report_data(17)
+    data["concern"] |= {"categories": ["weapons"], "planned_serious_crime": True}
+    result = runner.invoke(app, ["explain", str(_write(tmp_path, "r.json", data)), "--json", "--now", NOW])
+    assert result.exit_code == 0, result.output
+    a = json.loads(result.output)["assessment"]
+    assert a["queue"] == "urgent" and "PLANNED-DANGER" in a["rule_ids"]
+    assert "police_alert" not in {n["kind"] for n in a["notifications"]}
+    assert not any("141" in r["citation"] for r in a["reasons"]), a["reasons"]
+
+
+def test_explain_json_lists_the_offences_and_what_was_removed_for_whom(tmp_path: Path) -> None:
+    data = _report_data(14)
+    data["concern"] |= {"categories": ["mental_health", "crime"], "description": "Fritekst om hjemmet."}
+    file = str(_write(tmp_path, "r.json", data))
+    result = runner.invoke(app, ["explain", file, "--json", "--now", NOW])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    offences = {o["id"]: o for o in doc["straffeloven_141"]["offences"]}
+    assert offences["brandstiftelse"]["sections"] == ["§ 180"] and offences["drab"]["label"] == "manddrab"
+    pairs = {(d["partner_id"], d["structure"]): d for d in doc["disclosures"]}
+    school = pairs[("skoler", "ssp")]
+    assert school["effect"] == "share" and school["withheld_categories"] == ["mental_health"]
+    assert {"field": "concern.categories:mental_health", "rule_id": "PRIVATE-CATEGORIES"} in [
+        {k: r[k] for k in ("field", "rule_id")} for r in school["removed"]]
+    assert all(r["da"] for r in school["removed"])
+    social = pairs[("bkv", "ssp")]
+    assert "concern.description" not in social["fields"]
+    assert ("concern.description", "PRIVATE-DESCRIPTION") in {(r["field"], r["rule_id"]) for r in social["removed"]}
+    with_reason = runner.invoke(app, ["explain", file, "--json", "--now", NOW, "--description-reason",
+                                      "Beskrivelsen af hjemmet er nødvendig for sagsbehandlerens vurdering."])
+    pairs = {(d["partner_id"], d["structure"]): d for d in json.loads(with_reason.output)["disclosures"]}
+    social = pairs[("bkv", "ssp")]
+    assert "concern.description" in social["fields"]
+    text = runner.invoke(app, ["explain", file, "--now", NOW]).output
+    assert "Fjernet: kategorien mental_health [PRIVATE-CATEGORIES] Rent private forhold" in text
 
 
 def test_explain_accepts_a_whole_cloudevent_and_takes_its_source(tmp_path: Path, registry: Registry) -> None:
@@ -111,7 +150,7 @@ def test_explain_says_what_is_wrong(tmp_path: Path, doc: Any, args: list[str], m
 def test_check_accepts_the_shipped_agreement() -> None:
     result = runner.invoke(app, ["check", str(default_agreement_path())])
     assert result.exit_code == 0, result.output
-    assert "Aftalen er gyldig: albertslund-ssp-psp-ksp version 2026.2" in result.output
+    assert "Aftalen er gyldig: albertslund-ssp-psp-ksp version 2026.3" in result.output
     assert "Advarsler" not in result.output
 
 

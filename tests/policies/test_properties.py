@@ -32,7 +32,7 @@ from hub.policies import (
 )
 from hub.policies.examples import EXAMPLE_AGREEMENT
 from hub.policies.facts import age_on
-from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, PRIVATE_FIELDS
+from hub.policies.fields import ALL_FIELDS, HEALTH_FIELDS, PRIVATE_FIELDS, project
 from hub.policies.rules import CITATIONS, RULES
 from hub.schemas.cpr import make_cpr
 from hub.schemas.decision import Structure
@@ -45,6 +45,11 @@ NARROW = Agreement.model_validate({
     "ksp": {"days_before_release": 0, "days_after_release": 30},
     "structures": {"ssp": ["school", "police"], "ssp_plus": ["police"], "psp": ["psychiatry"],
                    "ksp": ["prison_probation"]},
+    # Consent from 16, housing and "other" organisations receive with consent, schools may get
+    # substance misuse in SSP and nobody the description.
+    "consent": {"child_from_age": 16, "recipients": {"housing": ["subject.name", "concern.categories"],
+                                                     "other": ["subject.name"]}},
+    "private_matters": {"allow": {"ssp": {"school": {"categories": ["substance_misuse"]}}}},
 })
 # One long-lived engine per agreement, as the composition root makes it: its memo tables fill
 # up over the whole run, so every property below is also checked against memoised answers. The
@@ -74,6 +79,8 @@ def reports(draw: st.DrawFn, /, now: datetime, *, person: bool = False, **subjec
             "abuse_suspected": draw(st.booleans()),
             "expected_child_at_risk": draw(st.booleans()),
             "planned_serious_crime": draw(st.booleans()),
+            "planned_offence": draw(st.sampled_from([None, None, "drab", "brandstiftelse", "tyveri"])),
+            "guardian_suspected": draw(st.booleans()),
             "school_absence_pct": draw(st.sampled_from([None, 0.0, 14.9, 15.0, 60.0])),
             "location": draw(st.sampled_from([None, "Albertslund Station"])),
         },
@@ -204,10 +211,29 @@ def covered(report: ConcernReport, structure: Structure, agreement: Agreement, n
         c.kind == "placement" and c.convicted and at_release is not None and at_release < 18))
 
 
-def consented(report: ConcernReport, now: datetime) -> bool:
+def consented(report: ConcernReport, now: datetime, agreement: Agreement) -> bool:
+    """Valid consent: an adult's own; for a child the custody holders', and the child's own from
+    the agreement's age (or when the age is unknown)."""
     age = _age(report, now.date())
     c = report.consent
-    return c.subject if age is not None and age >= 18 else (c.subject and c.guardians)
+    if age is not None and age >= 18:
+        return c.subject
+    own_needed = age is None or age >= agreement.consent.child_from_age
+    return c.guardians and (c.subject or not own_needed)
+
+
+def consent_fields(req: Request, agreement: Agreement) -> frozenset[str] | None:
+    """The fields a consent recipient of the agreement may get with consent (None: not one)."""
+    offered = dict(agreement.consent.recipients)
+    if agreement.departments_with_consent:
+        offered.setdefault(SourceKind.MUNICIPAL_DEPARTMENT, agreement.departments_with_consent)
+    return offered.get(req.recipient.kind)
+
+
+def by_consent(req: Request, agreement: Agreement, now: datetime) -> bool:
+    """Consent is a basis of its own: a subject, a consent recipient and valid consent."""
+    return (req.report.subject is not None and consent_fields(req, agreement) is not None
+            and consented(req.report, now, agreement))
 
 
 @PROFILE
@@ -239,7 +265,7 @@ def test_no_private_information_to_a_department_without_consent(case: tuple[Requ
     agreement = policy.agreement
     d = policy.disclose(req, now)
     if req.recipient.kind is SourceKind.MUNICIPAL_DEPARTMENT and req.report.subject is not None:
-        if not consented(req.report, now):
+        if not consented(req.report, now, agreement):
             assert d.effect is not Effect.SHARE and not d.fields & PRIVATE_FIELDS
         assert d.fields <= agreement.departments_with_consent
 
@@ -250,10 +276,12 @@ def test_a_person_no_structure_covers_is_never_disclosed_about(case: tuple[Reque
     req, policy, now = case
     agreement = policy.agreement
     d = policy.disclose(req, now)
-    if not any(covered(req.report, s, agreement, now) for s in Structure):
+    consent = by_consent(req, agreement, now)
+    if not any(covered(req.report, s, agreement, now) for s in Structure) and not consent:
         assert d.effect is not Effect.SHARE and d.fields == frozenset()
-    if d.effect is Effect.SHARE:  # stronger: the structure referred to must cover them
-        assert covered(req.report, req.structure, agreement, now)
+    if d.effect is Effect.SHARE:  # stronger: the structure referred to must cover them, or consent
+        assert covered(req.report, req.structure, agreement, now) or consent
+        assert ("CONSENT" in d.rule_ids) is consent
 
 
 @PROFILE
@@ -309,13 +337,42 @@ def test_every_decision_is_explained_and_minimised(case: tuple[Request, PolicyEn
     if d.effect is Effect.SHARE:
         assert d.fields, "a share always carries something"
         assert len(req.justification.strip()) >= agreement.necessity.min_justification_chars
+        consent = by_consent(req, agreement, now)
         allowed = (agreement.departments_with_consent if req.recipient.kind is SourceKind.MUNICIPAL_DEPARTMENT
                    else agreement.fields.get(req.recipient.kind, frozenset()))
-        assert d.fields <= allowed
-        assert req.structure in req.recipient.structures
+        assert d.fields <= allowed | (consent_fields(req, agreement) or frozenset() if consent else frozenset())
+        assert req.structure in req.recipient.structures or consent  # consent: whatever the structures say
     else:
         assert d.fields == frozenset()
     assert Disclosure.model_validate(d.model_dump()) == d  # the fast-built value is a valid model
+
+
+@PROFILE
+@given(st.one_of(requests(), department_requests()), justifications)
+def test_purely_private_matters_go_only_where_the_agreement_allows_and_the_decision_justifies(
+    case: tuple[Request, PolicyEngine, datetime], why_description: str
+) -> None:
+    req, policy, now = case
+    req = req.model_copy(update={"description_justification": why_description})
+    agreement = policy.agreement
+    d = policy.disclose(req, now)
+    pm = agreement.private_matters
+    consent_only = "CONSENT" in d.rule_ids and not any(
+        r.startswith("RPL115-1") or r == "NOPERSON" for r in d.rule_ids)
+    allow = None if consent_only else pm.allow.get(Structure(d.structure), {}).get(req.recipient.kind)
+    shared = frozenset(c.value for c in req.report.concern.categories) - d.withheld_categories
+    if "concern.categories" in d.fields:
+        private_shared = {c for c in shared if Category(c) in pm.categories}
+        assert private_shared <= {c.value for c in (allow.categories if allow else ())}, (private_shared, allow)
+    projected = project(req.report, d.fields, d.withheld_categories)
+    assert not set(projected.get("concern.categories", ())) & d.withheld_categories
+    if "concern.description" in d.fields:
+        assert allow is not None and allow.description
+        assert len(why_description.strip()) >= agreement.necessity.min_justification_chars
+    for item, rule_id in d.removed:  # every removal is explained by a field rule of the table
+        name, _, category = item.partition(":")
+        assert rule_id in RULES
+        assert category in d.withheld_categories if category else name not in d.fields
 
 
 @PROFILE
@@ -325,13 +382,23 @@ def test_assessment_properties(case: tuple[datetime, ConcernReport], policy: Pol
     a = policy.assess(report, SourceFacts(source_id="x", kind=SourceKind.OTHER), now)
     assert list(a.citations) == [CITATIONS[r] for r in a.rule_ids]
     if report.purpose is Purpose.INVESTIGATION:
-        assert not a.accepted and a.notifications == ()
+        assert not a.accepted and a.notifications == () and a.rule_ids == ("RPL115-2",)
+        return
+    listed = {o.id: o for o in policy.agreement.straffeloven_141.offences}
+    offence = report.concern.planned_offence
+    if offence is not None and offence not in listed:
+        assert not a.accepted and a.notifications == () and a.rule_ids == ("STRFL141-UNKNOWN",)
         return
     assert a.accepted and a.queue is not None
     kinds = {n.kind.value for n in a.notifications}
-    assert ("police_alert" in kinds) is report.concern.planned_serious_crime
-    if report.concern.planned_serious_crime:
+    # § 141 follows the list: an alert exactly when a listed offence is named, carrying it.
+    assert ("police_alert" in kinds) is (offence is not None)
+    for n in a.notifications:
+        assert (n.offence == listed.get(offence or "")) if n.kind.value == "police_alert" else n.offence is None
+    if offence is not None or report.concern.planned_serious_crime:
         assert a.queue.value == "urgent"
+    if offence is None:  # planned danger alone is urgent, never with a § 141 citation
+        assert not any("141" in c for c, r in zip(a.citations, a.rule_ids, strict=True) if r != "ROUTE-URGENT")
     if "children_notification" in kinds:
         assert a.assess_by == now + timedelta(hours=24)
         assert (a.receipt_due_by is not None) is report.reporter.public_employee

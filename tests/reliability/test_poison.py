@@ -27,6 +27,7 @@ from hub.runtime.transport import ensure_group
 from hub.schemas import streams
 from hub.services.envelope import ParsedReport
 from hub.services.intake import IntakeService
+from hub.store.audit_verify import verify
 from hub.store.db import make_engine
 from hub.store.deadletters import decode_fields
 from hub.store.models import DeadLetterRecord
@@ -144,14 +145,23 @@ async def test_a_poison_entry_is_answered_at_once_without_holding_up_others_and_
             assert_no_personal_data(text or "-", [poison_cpr])
         as_json = json.loads((await run_cli(settings, captured_logs, "show", str(record_id), "--json")).stdout)
         assert "payload" not in as_json and as_json["reason"] == "processing_failed"
-        # ... unless asked for explicitly.
-        full = await run_cli(settings, captured_logs, "show", str(record_id), "--payload")
+        # ... unless asked for explicitly, saying who and why (Danish refusal otherwise) ...
+        refused = await run_cli(settings, captured_logs, "show", str(record_id), "--payload", "--by", "MH")
+        assert refused.exit_code == 2 and "Angiv --reason" in (refused.stderr or "")
+        assert poison_cpr not in refused.stdout
+        refused = await run_cli(settings, captured_logs, "show", str(record_id), "--payload", "--reason", "fejl 12")
+        assert refused.exit_code == 2 and "Angiv --by" in (refused.stderr or "")
+        full = await run_cli(
+            settings, captured_logs, "show", str(record_id), "--payload", "--by", "MH", "--reason", "Fejlsag 4711"
+        )
         assert full.exit_code == 0 and CHILD_NAME in full.stdout and poison_cpr in full.stdout
         assert_no_personal_data(full.stderr, [poison_cpr], must_contain=["deadletter.payload_shown"])
 
         # The bug is fixed; the entry is replayed as it arrived, and now processed.
         monkeypatch.setattr(IntakeService, "_accept", real_accept)
-        replayed = await run_cli(settings, captured_logs, "replay", str(record_id))
+        refused = await run_cli(settings, captured_logs, "replay", str(record_id), "--by", "MH")
+        assert refused.exit_code == 2 and "Angiv --reason" in (refused.stderr or "")
+        replayed = await run_cli(settings, captured_logs, "replay", str(record_id), "--by", "MH", "--reason", "rettet")
         assert replayed.exit_code == 0, replayed.output
         assert "genafspillet" in replayed.stdout and "deadletter.replayed" in replayed.stderr
 
@@ -169,8 +179,19 @@ async def test_a_poison_entry_is_answered_at_once_without_holding_up_others_and_
             k.encode(): v.encode() for k, v in entry(poison).items()
         }
         # A second replay needs --again.
-        again = await run_cli(settings, captured_logs, "replay", str(record_id))
+        again = await run_cli(settings, captured_logs, "replay", str(record_id), "--by", "MH", "--reason", "igen")
         assert again.exit_code == 1 and "--again" in (again.stderr or "")
+        # Who saw the content and who replayed it, when and why: listed, and in the audit chain.
+        audit = await run_cli(settings, captured_logs, "audit", str(record_id))
+        assert audit.exit_code == 0, audit.output
+        lines = audit.stdout.splitlines()
+        assert len(lines) == 2, audit.stdout  # the refusals and the refused second replay left nothing
+        assert "MH (konto " in lines[0] and "genafspillede besked" in lines[0] and new_id in lines[0]
+        assert lines[0].endswith("Begrundelse: rettet")
+        assert "så indholdet" in lines[1] and lines[1].endswith("Begrundelse: Fejlsag 4711")
+        assert_no_personal_data(audit.stdout, [poison_cpr])
+        verdict = verify(engine)
+        assert verdict.ok and verdict.records >= 2, verdict.problem
         engine.dispose()
         await client.aclose()
 

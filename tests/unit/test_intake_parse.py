@@ -16,7 +16,9 @@ from hub.services.intake import flags_planned_crime
 from tests.factories import CHILD_NAME, child_cpr, cloudevent, report_data
 
 SRC = "herstedlund-skole"
-NOW = datetime.now(UTC)
+# The clock these tests process at stands an hour ahead of the import: the factories stamp events
+# with the real time when called, which must not be "ahead" of NOW however long the suite runs.
+NOW = datetime.now(UTC) + timedelta(hours=1)
 LIMIT = 1_000_000
 
 
@@ -148,6 +150,12 @@ def test_report_ref_is_the_base32_of_the_identity_digest() -> None:
     ("body", "urgent"),
     [
         (data(concern__planned_serious_crime=True), True),
+        (data(concern__planned_offence="drab"), True),  # a named offence (the § 141 list)
+        (data(concern__planned_offence="tyveri"), True),  # not listed: refused, but fast (a hint only)
+        (b'{"data": {"concern": {"planned_offence": null}}}', False),
+        (data(concern__planned_offence=""), False),
+        (data(concern__planned_offence=7), False),
+        (data(concern__description="planned_offence: drab"), False),
         (data(concern__planned_serious_crime=False), False),
         (data(), False),
         (data(concern__description="planned_serious_crime: true"), False),  # the words alone are not the flag
@@ -165,3 +173,18 @@ def test_the_urgent_hint_is_the_reports_planned_crime_flag_and_never_raises(body
 
 def test_an_entry_without_an_event_field_is_not_urgent() -> None:
     assert flags_planned_crime(Entry("s", "1-0", {b"other": b"planned_serious_crime"})) is False
+
+
+def test_a_child_born_today_in_denmark_is_not_born_in_the_future() -> None:
+    """At 00:30 Danish time the UTC date is still yesterday; a birth date of the Danish today is
+    accepted (the input windows use the Danish date, like the law)."""
+    now = datetime(2026, 7, 14, 22, 30, tzinfo=UTC)  # 00:30 on 15 July in Copenhagen (summer)
+    d = report_data()
+    d["subject"] = {"name": CHILD_NAME, "birth_date": "2026-07-15"}
+    fields = {b"event": json.dumps(cloudevent(SRC, d, time=now)).encode()}
+    result = parse_entry(Entry("hub.intake.herstedlund-skole.v1", "1-0", fields), SRC, now, LIMIT)
+    assert isinstance(result, ParsedReport), result
+    d["subject"]["birth_date"] = "2026-07-16"
+    fields = {b"event": json.dumps(cloudevent(SRC, d, time=now)).encode()}
+    late = parse_entry(Entry("hub.intake.herstedlund-skole.v1", "1-0", fields), SRC, now, LIMIT)
+    assert isinstance(late, Rejection) and late.code == "time_out_of_range"

@@ -35,6 +35,7 @@ DOCUMENTED = {
     "unknown_report",
     "unknown_partner",
     "unlawful_purpose",
+    "unknown_offence",
     "unknown_source",
     "processing_failed",
     "unsupported_media_type",
@@ -58,7 +59,10 @@ def codes_in_source() -> set[str]:
                 arg = node.args[at]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     codes.add(arg.value)
-    return codes - _INTERNAL
+    # The policy's refusals: one code per refusing rule (`hub.policies.assess.REFUSAL_CODES`).
+    from hub.policies.assess import REFUSAL_CODES
+
+    return (codes | set(REFUSAL_CODES.values())) - _INTERNAL
 
 
 def test_the_source_scan_finds_the_refusals() -> None:

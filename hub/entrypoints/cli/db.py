@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import redis.asyncio
 import typer
 
-from hub.entrypoints.cli.context import opened
+from hub.entrypoints import labels as da
+from hub.entrypoints.cli.context import JsonOpt, echo_json, opened
+
+if TYPE_CHECKING:
+    from hub.services.retention import RetentionRun
 
 app = typer.Typer()  # top-level commands (`hub retention`)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -24,25 +27,60 @@ def db_upgrade() -> None:
     typer.echo("database is at the newest schema")
 
 
+DATABASE_DA = {
+    "reports_erased": "henvendelser, indhold slettet (rækken bliver stående)",
+    "triage_deleted": "triageposter slettet",
+    "cases_deleted": "sager slettet",
+    "tracking_deleted": "behandlingsspor slettet",
+    "disclosures_deleted": "videregivelser slettet (revisionskæden fik et slettepunkt)",
+    "deadletter_access_deleted": "opslag i tilsidesatte beskeder slettet (også med slettepunkt)",
+    "deadletters_deleted": "tilsidesatte beskeder slettet",
+    "outbox_deleted": "sendte udgående beskeder slettet",
+    "outbox_unsent_overdue": "udgående beskeder aldrig sendt og ældre end fristen: BEHOLDT, undersøg dem",
+}
+CUTOFF_DA = {
+    "report": "henvendelser",
+    "disclosure_log": "videregivelser",
+    "deadletter": "tilsidesatte beskeder",
+    "outbox": "udgående beskeder",
+}
+
+
 @app.command()
 def retention(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be erased or deleted.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Enforce the agreement's retention periods (run daily, e.g. from cron or a systemd timer)."""
-    from hub.services.retention import Cutoffs, as_dict, purge_database, trim_streams
+    """Enforce the agreement's retention periods on every store (`hub serve` does it daily)."""
+    from hub.services.retention import as_dict, run_retention
 
     with opened() as container:
-        cutoffs = Cutoffs.of(container.agreement, datetime.now(UTC))
-        counts = purge_database(container.engine, cutoffs, dry_run=dry_run)
-        if not dry_run:
-            url = container.redis_url()
+        url = container.redis_url()
 
-            async def trim() -> int:
-                client = redis.asyncio.Redis.from_url(url)
-                try:
-                    return await trim_streams(client, container.registry, cutoffs)
-                finally:
-                    await client.aclose()
+        async def run() -> RetentionRun:
+            client = redis.asyncio.Redis.from_url(url)
+            try:
+                return await run_retention(
+                    client, container.engine, container.registry, container.agreement, datetime.now(UTC),
+                    dry_run=dry_run,
+                )  # fmt: skip
+            finally:
+                await client.aclose()
 
-            counts["stream_entries_trimmed"] = asyncio.run(trim())
-    typer.echo(json.dumps({"cutoffs": as_dict(cutoffs), "dry_run": dry_run, **counts}, indent=2))
+        done = asyncio.run(run())
+    if as_json:
+        echo_json({"cutoffs": as_dict(done.cutoffs), "dry_run": dry_run, **done.database, "streams": done.streams,
+                   "stream_entries_trimmed": sum(done.streams.values())})  # fmt: skip
+        return
+    typer.echo("Slettefrister (alt ældre end):" if not dry_run else "Prøvekørsel, intet er slettet. Slettefrister:")
+    for key, label in CUTOFF_DA.items():
+        typer.echo(f"  {label + ':':<24} {da.when(done.cutoffs.for_key(key))}")
+    typer.echo("Database:")
+    for key, label in DATABASE_DA.items():
+        typer.echo(f"  {done.database.get(key, 0):>8}  {label}")
+    if dry_run:
+        typer.echo("Strømme: tælles ikke i en prøvekørsel.")
+        return
+    typer.echo(f"Strømme (poster fjernet, i alt {sum(done.streams.values())}):")
+    for name, count in done.streams.items():
+        typer.echo(f"  {count:>8}  {name}")

@@ -3,17 +3,20 @@
 A dead letter is an entry the hub could not use: bad input (with a rejection receipt to
 the sender) or an entry that failed `max_deliveries` times. The database keeps the entry
 whole; `hub.deadletter.v1` carries only a redacted record. The entry itself may hold
-personal data, so `show` prints it only with `--payload`, and that is logged (ids only).
-`replay` writes the original fields to the original stream as a new entry: the hub then
-processes it like any other (a report it already has is recognised by its CloudEvent id).
+personal data, so `show` prints it only with `--payload`. `replay` writes the original
+fields to the original stream as a new entry: the hub then processes it like any other (a
+report it already has is recognised by its CloudEvent id). Both need `--by` (who) and
+`--reason` (why) and are recorded in the audit chain with the time and the operating-system
+account (`hub deadletter audit` lists them; `hub audit verify` proves them untouched).
 Output is in Danish for DKE's staff.
 """
 
 from __future__ import annotations
 
 import base64
+import getpass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +24,9 @@ from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened
 from hub.logs import get_logger
 from hub.store import queries
+
+if TYPE_CHECKING:
+    from hub.services.replay import Accessor
 
 log = get_logger("hub.deadletter")
 
@@ -52,6 +58,32 @@ def _payload(fields: tuple[queries.PayloadField, ...]) -> list[dict[str, Any]]:
         else {"field": _field_text(f.name), "value": _field_text(f.value)}
         for f in fields
     ]
+
+
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="Who you are (name or initials): recorded in the audit log.")
+]
+ReasonOpt = Annotated[
+    str | None, typer.Option("--reason", help="Why (e.g. a case or incident number): recorded in the audit log.")
+]
+_REFUSED = {
+    "no_actor": "Angiv --by med dit navn eller dine initialer: hvem der {what}, skrives i revisionsloggen.",
+    "no_reason": "Angiv --reason: hvorfor du {what} (fx et sags- eller fejlnummer). Det skrives i revisionsloggen.",
+}
+
+
+def _accessor(by: str | None, reason: str | None, what: str) -> Accessor:
+    from hub.services.replay import Accessor, AccessRefused
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        user = "ukendt"
+    try:
+        return Accessor.of(by, user, reason)
+    except AccessRefused as exc:
+        typer.echo(_REFUSED[exc.code].format(what=what), err=True)
+        raise typer.Exit(2) from None
 
 
 def _unknown(record_id: int) -> None:
@@ -91,16 +123,26 @@ def show(
         typer.Option(
             "--payload",
             help="Also print the message itself. It can hold personal data (CPR number, names, free "
-            "text): use it only when you need it to decide on a replay. The lookup is logged.",
+            "text): use it only when you need it to decide on a replay. Needs --by and --reason; "
+            "recorded in the audit log.",
         ),
     ] = False,
+    by: ByOpt = None,
+    reason: ReasonOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show one set-aside message: why, when, how often tried, whether replayed.
 
-    The content (which may hold personal data) is shown only with --payload."""
-    with opened() as container, queries.reading(container.engine) as session:
-        view = queries.dead_letter(session, record_id)
+    The content (which may hold personal data) is shown only with --payload, --by and --reason."""
+    from hub.services.replay import show as show_recorded
+
+    accessor = _accessor(by, reason, "ser indholdet") if payload else None
+    with opened() as container:
+        if accessor is not None:
+            view = show_recorded(container.engine, record_id, accessor, datetime.now(UTC))
+        else:
+            with queries.reading(container.engine) as session:
+                view = queries.dead_letter(session, record_id)
     if view is None:
         _unknown(record_id)
         raise typer.Exit(1)
@@ -144,6 +186,8 @@ def _shown(value: dict[str, str]) -> str:
 def replay(
     record_ids: Annotated[list[int], typer.Argument(help="Ids from `hub deadletter list`.")],
     again: Annotated[bool, typer.Option("--again", help="Also replay messages that were replayed before.")] = False,
+    by: ByOpt = None,
+    reason: ReasonOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write set-aside messages back to their stream, exactly as they arrived, as new entries.
@@ -152,6 +196,7 @@ def replay(
     processes them as usual; a report it already stored gets its earlier receipt again."""
     from hub.services.replay import Replayed, replay
 
+    accessor = _accessor(by, reason, "genafspiller")
     done: list[dict[str, Any]] = []
     failed = False
     with opened() as container:
@@ -161,7 +206,7 @@ def replay(
             raw_id = client.xadd(stream, fields)  # type: ignore[arg-type]
             return raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
 
-        for outcome in replay(container.engine, xadd, record_ids, again=again, now=datetime.now(UTC)):
+        for outcome in replay(container.engine, xadd, record_ids, by=accessor, again=again, now=datetime.now(UTC)):
             if isinstance(outcome, Replayed):
                 log.info("deadletter.replayed", stream=outcome.stream, entry_id=outcome.entry_id)
                 done.append({"id": outcome.id, "stream": outcome.stream, "entry_id": outcome.entry_id})
@@ -184,3 +229,29 @@ def replay(
             typer.echo(f"Besked {d['id']} genafspillet til {d['stream']} som post {d['entry_id']}.")
     if failed:
         raise typer.Exit(1)
+
+
+ACTION_DA = {"show": "så indholdet", "replay": "genafspillede"}
+
+
+@app.command("audit")
+def audit(
+    record_id: Annotated[int | None, typer.Argument(help="Only this message (id from `hub deadletter list`).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who showed a set-aside message's content or replayed it, when and why (newest first)."""
+    with opened() as container, queries.reading(container.engine) as session:
+        rows = queries.dead_letter_accesses(session, deadletter_id=record_id, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        typer.echo("Ingen har set indholdet af eller genafspillet en tilsidesat besked.")
+        return
+    for r in rows:
+        new = f" (ny post {r.new_entry_id})" if r.new_entry_id else ""
+        typer.echo(
+            f"{da.when(r.at)}  {r.actor} (konto {r.os_user}) {ACTION_DA.get(r.action, r.action)} besked "
+            f"{r.deadletter_id} ({r.stream} / {r.entry_id}){new}. Begrundelse: {r.reason}"
+        )

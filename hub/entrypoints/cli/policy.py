@@ -25,10 +25,11 @@ from hub.config.registry import Registry, default_agreement_path, default_regist
 from hub.entrypoints import labels as da
 from hub.policies import Agreement, Effect, PolicyEngine, SourceFacts, SourceKind, WorkingDays, check_agreement
 from hub.policies.agreement import registry_warnings
-from hub.policies.deadlines import danish_time
+from hub.policies.citations import statuses
 from hub.policies.explain import Explanation, Target, explain, explanation_json
 from hub.policies.fields import FIELD_LABELS_DA
 from hub.policies.rules import RULES
+from hub.schemas.dates import danish_time
 from hub.schemas.report import ConcernReport, Purpose
 from hub.services.simulate import SimulationResult, load_referrals, resimulate, summarise
 
@@ -136,6 +137,15 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(danish_time()).strftime("%Y-%m-%d %H:%M")
 
 
+def _closed_days(entries: tuple[str, ...]) -> str:
+    """The agreement's closed days in Danish: `12-24` as 24.12. (every year), a date as 07.05.2027."""
+    out = []
+    for entry in entries:
+        parts = entry.split("-")
+        out.append(f"{parts[1]}.{parts[0]}." if len(parts) == 2 else f"{parts[2]}.{parts[1]}.{parts[0]}")
+    return ", ".join(out) if out else "ingen"
+
+
 def _fields(names: frozenset[str] | tuple[str, ...]) -> str:
     return ", ".join(FIELD_LABELS_DA.get(n, n) for n in sorted(names)) or "ingen"
 
@@ -144,7 +154,8 @@ def _reason_lines(rule_ids: tuple[str, ...], indent: str) -> list[str]:
     lines = []
     for rid in rule_ids:
         r = RULES[rid]
-        lines.append(f"{indent}[{rid}] {r.citation}")
+        note = " (henvisningen er ikke bekræftet mod lovteksten)" if "unconfirmed" in statuses(r.citation) else ""
+        lines.append(f"{indent}[{rid}] {r.citation}{note}")
         lines.append(f"{indent}    {r.da}")
     return lines
 
@@ -175,16 +186,25 @@ def render_explanation(e: Explanation) -> str:
             for n, fields in zip(a.notifications, e.notification_fields, strict=True):
                 out.append(f"    - {da.label(da.NOTIFICATION, n.kind.value)}: grundlag {', '.join(n.grounds)}")
                 out.append(f"      Felter: {_fields(fields)}")
-                if n.kind.value == "police_alert" and e.strfl141_offences:
-                    out.append(f"      Afværgepligten gælder bl.a.: {'; '.join(e.strfl141_offences)}")
+                if n.offence is not None:
+                    sections = ", ".join(n.offence.sections)
+                    out.append(f"      Planlagt forbrydelse: {n.offence.label} (straffeloven {sections})")
+                if n.informed is not None:
+                    told = [w for w, yes in (("forældremyndighedens indehavere", n.informed.custody_holders),
+                                             ("barnet (fyldt 15 år)", n.informed.child)) if yes]
+                    out.append(f"      Orienteres: {', '.join(told) or 'ingen'}. {n.informed.reason_da}")
         else:
             out.append("  Pligtige underretninger: ingen")
         if a.assess_by:
             out.append(f"  Frist for kommunens vurdering: {_when(a.assess_by)}")
         if a.receipt_due_by:
-            out.append(f"  Frist for kvittering til indberetter: {_when(a.receipt_due_by)}")
+            out.append(f"  Frist for kvittering til indberetter: {_when(a.receipt_due_by)} "
+                       f"(6 hverdage; lukkedage efter aftalen: {_closed_days(e.closed_days)})")
     out.append("  Begrundelser:")
     out += _reason_lines(tuple(r.rule_id for r in a.reasons), "    ")
+    if e.strfl141_offences:
+        out += ["", "FORBRYDELSER EFTER STRAFFELOVENS § 141 (aftalens liste)"]
+        out += [f"  {o.id}: {o.label} ({', '.join(o.sections)})" for o in e.strfl141_offences]
     out += ["", "VIDEREGIVELSE (for hver partner og hvert samarbejde i registeret)"]
     for t, structure, d in e.disclosures:
         out.append(
@@ -193,6 +213,10 @@ def render_explanation(e: Explanation) -> str:
         )
         if d.effect is Effect.SHARE:
             out.append(f"    Felter: {_fields(d.fields)}")
+            for item, rid in d.removed:
+                field_name, _, category = item.partition(":")
+                what = f"kategorien {category}" if category else FIELD_LABELS_DA.get(field_name, field_name)
+                out.append(f"    Fjernet: {what} [{rid}] {RULES[rid].da}")
         out += _reason_lines(tuple(r.rule_id for r in d.reasons), "    ")
         out.append(f"    Regler: {', '.join(d.rule_ids)}")
     return "\n".join(out)
@@ -255,6 +279,11 @@ def explain_cmd(
     justification: Annotated[
         str | None, typer.Option("--justification", help="Begrundelse for nødvendighed (standard: antaget).")
     ] = None,
+    description_reason: Annotated[
+        str,
+        typer.Option("--description-reason",
+                     help="Begrundelse for at dele selve fritekstbeskrivelsen (standard: ingen, så den deles ikke)."),
+    ] = "",
 ) -> None:
     """Forklar hvad reglerne afgør om en henvendelse: vurdering og videregivelse til hver partner."""
     report, event_source = read_report(file)
@@ -269,7 +298,8 @@ def explain_cmd(
     moment = parse_now(now)
     policy = PolicyEngine(read_agreement(agreement), WorkingDays(years=(moment.year,)))
     result = explain(policy, report, facts, targets(reg), moment,
-                     justification=justification, purpose=Purpose(report.purpose))
+                     justification=justification, purpose=Purpose(report.purpose),
+                     description_justification=description_reason)
     if as_json:
         typer.echo(json.dumps(explanation_json(result), ensure_ascii=False, indent=2))
     else:
@@ -300,6 +330,7 @@ def check_cmd(
                f"{a.ages.ssp_plus_max_age} år")
     typer.echo(f"  KSP: fra {a.ksp.days_before_release} dage før til {a.ksp.days_after_release} dage efter løsladelse")
     typer.echo(f"  Mindste længde på begrundelse: {a.necessity.min_justification_chars} tegn")
+    typer.echo(f"  Lukkedage ud over weekender og helligdage: {_closed_days(a.working_days.closed_days)}")
     if warnings:
         typer.echo("Advarsler:")
         for w in warnings:

@@ -159,6 +159,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             f"{da.label(da.PILLAR, d.pillar)}"
         )
         out.append(f"    Nødvendighed: {d.justification}")
+        if d.description_justification:
+            out.append(f"    Begrundelse for at dele beskrivelsen: {d.description_justification}")
         for r in d.referrals:
             where = f"{r.recipient} i {da.label(da.STRUCTURE, r.structure)}"
             if r.shared:
@@ -191,6 +193,13 @@ def triage_decide(
     decided_by: Annotated[str, typer.Option("--by", help="Your initials or staff id")],
     refer: Annotated[list[str] | None, typer.Option(help="STRUCTURE:PARTNER, e.g. ssp:bkv (repeatable)")] = None,
     justification: Annotated[str, typer.Option(help="Why sharing is necessary (nødvendighed)")] = "",
+    description_reason: Annotated[
+        str,
+        typer.Option(
+            help="Why the free-text description itself must be shared (it may hold purely private matters); "
+            "without it no recipient gets the description"
+        ),
+    ] = "",
     purpose: Annotated[
         Purpose, typer.Option(help="crime_prevention (investigation is always refused)")
     ] = Purpose.CRIME_PREVENTION,
@@ -206,6 +215,7 @@ def triage_decide(
         pillar=pillar,
         referrals=tuple(targets),
         justification=justification,
+        description_justification=description_reason,
         purpose=purpose,
         decided_by=decided_by,
     )

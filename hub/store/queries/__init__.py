@@ -2,7 +2,9 @@
 
 Queue rows, the case view with the person's chronology, the disclosure history of a person
 (right of access), dead letters (`views` holds the models), and a source's receipt of one
-report. The CLI prints them, a web workspace can render them. Reads only: no transport types,
+report. `queries.access` finds a person for the right of access and reads what the letter
+shows; `queries.statistics` counts for the quarterly report (GROUP BY, counts only).
+The CLI prints them, a web workspace can render them. Reads only: no transport types,
 no CloudEvents, no policy logic.
 Each function takes a session (`reading(engine)` opens one); times come back aware, in UTC.
 """
@@ -16,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from hub.store.queries.cases import case_view, chronology, deadlines_of, disclosure_history, queue_rows
-from hub.store.queries.deadletters import dead_letter, dead_letters
+from hub.store.queries.deadletters import dead_letter, dead_letter_accesses, dead_letters
 from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
@@ -24,6 +26,7 @@ from hub.store.queries.views import (
     AssessmentView,
     CaseView,
     ChronologyEntry,
+    DeadLetterAccessView,
     DeadLetterSummary,
     DeadLetterView,
     DeadlineView,
@@ -48,6 +51,7 @@ __all__ = [
     "AssessmentView",
     "CaseView",
     "ChronologyEntry",
+    "DeadLetterAccessView",
     "DeadLetterSummary",
     "DeadLetterView",
     "DeadlineView",
@@ -59,6 +63,7 @@ __all__ = [
     "case_view",
     "chronology",
     "dead_letter",
+    "dead_letter_accesses",
     "dead_letters",
     "deadlines_of",
     "disclosure_history",

@@ -1,12 +1,20 @@
-"""Dead letters: the set-aside messages, listed without their content, or one with it."""
+"""Dead letters: the set-aside messages, listed without their content, or one with it; and who
+showed or replayed them."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
 from hub.store.deadletters import decode_fields
-from hub.store.models import DeadLetterRecord
-from hub.store.queries.views import DeadLetterSummary, DeadLetterView, PayloadField, as_utc, utc_or_none
+from hub.store.models import DeadLetterAccess, DeadLetterRecord
+from hub.store.queries.views import (
+    DeadLetterAccessView,
+    DeadLetterSummary,
+    DeadLetterView,
+    PayloadField,
+    as_utc,
+    utc_or_none,
+)
 
 
 def _summary(r: DeadLetterRecord) -> DeadLetterSummary:
@@ -48,3 +56,18 @@ def dead_letter(session: Session, record_id: int) -> DeadLetterView | None:
     except ValueError:
         fields = (PayloadField(None, record.payload),)
     return DeadLetterView(_summary(record), fields)
+
+
+def dead_letter_accesses(
+    session: Session, *, deadletter_id: int | None = None, limit: int = 100
+) -> list[DeadLetterAccessView]:
+    """Who showed a set-aside message's content or replayed it, newest first."""
+    query = select(DeadLetterAccess).order_by(col(DeadLetterAccess.id).desc()).limit(limit)
+    if deadletter_id is not None:
+        query = query.where(DeadLetterAccess.deadletter_id == deadletter_id)
+    return [
+        DeadLetterAccessView(
+            a.deadletter_id, a.stream, a.entry_id, a.action, a.actor, a.os_user, a.reason, a.new_entry_id, as_utc(a.at)
+        )
+        for a in session.exec(query)
+    ]

@@ -134,6 +134,7 @@ class DecisionView:
     decided_by: str
     decided_at: datetime
     referrals: tuple[DisclosureView, ...]
+    description_justification: str = ""  # why the description itself was shared, if it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +187,21 @@ class DeadLetterSummary:
     replay_count: int
     replayed_at: datetime | None
     replay_entry_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterAccessView:
+    """Who showed a set-aside message's content or replayed it, when and why (audit record)."""
+
+    deadletter_id: int
+    stream: str
+    entry_id: str
+    action: str  # show, replay
+    actor: str
+    os_user: str
+    reason: str
+    new_entry_id: str | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

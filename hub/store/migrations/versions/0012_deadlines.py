@@ -1,7 +1,7 @@
 """deadline: durable statutory clocks; triage item: the cross-agency pattern flag
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-02 13:30:00
 
 The 24-hour assessment and the 6-working-day receipt become rows, written with their report and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
