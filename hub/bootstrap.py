@@ -32,6 +32,7 @@ from hub.errors import ConfigurationError, mask_secrets
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
 from hub.runtime import periodic
+from hub.runtime.clocks import Clocks
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.gauges import Gauges
 from hub.runtime.relay import OutboxRelay
@@ -50,6 +51,7 @@ from hub.runtime.worker import (
 )
 from hub.schemas import streams
 from hub.schemas.dates import danish_date
+from hub.services.deadlines import DeadlineScheduler
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
@@ -198,6 +200,7 @@ class Hub:
     embedded: EmbeddedRedis | None = None
     unknown_streams: UnknownStreams | None = None  # intake streams of unknown sources, answered
     tracing: Tracing = OFF
+    clocks: Clocks | None = None  # the statutory deadlines' scheduler
     _readers: list[asyncio.Task[None]] = field(default_factory=list)  # the urgent watch's loop
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -221,6 +224,8 @@ class Hub:
             self._readers.append(asyncio.create_task(watch.run(self.settings.reclaim_interval_s), name="loss-watch"))
             gauges = Gauges(self.client, self.engine, [(s, g.name) for s, g in catalogue.hub_groups()])
             self._readers.append(asyncio.create_task(gauges.run(self.settings.reclaim_interval_s), name="gauges"))
+            if self.clocks is not None:  # every process that stores reports; the claim fires each once
+                self._readers.append(asyncio.create_task(self.clocks.run(), name="deadline-clocks"))
             anchor = functools.partial(periodic.anchor_once, self.client, self.engine)
             self._readers.append(
                 asyncio.create_task(
@@ -442,6 +447,7 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
             intake, registry.intake_streams(), min_idle_ms=settings.reclaim_idle_ms, count=settings.batch_size
         ),
         tracing=tracing,
+        clocks=Clocks(DeadlineScheduler(engine), settings.deadline_interval_s, relay.rows_left),
     )
 
 

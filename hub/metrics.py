@@ -33,6 +33,21 @@ ENTRIES_DELETED_UNPROCESSED = Counter(
     "Entries deleted from a stream (XADD MAXLEN/MINID, XTRIM) before the hub's group processed them.",
     ["group"],
 )
+# Statutory clocks (`hub.services.deadlines`), by kind (assessment, receipt): counted once per
+# clock and stage, by the process whose transaction fired it.
+DEADLINES_APPROACHING = Counter(
+    "hub_deadlines_approaching",
+    "Statutory deadlines that came near unmet (deadline.approaching sent to DKE), by kind (assessment, receipt).",
+    ["kind"],
+)
+DEADLINES_BREACHED = Counter(
+    "hub_deadlines_breached",
+    "Statutory deadlines that passed unmet (deadline.breached sent to DKE), by kind (assessment, receipt).",
+    ["kind"],
+)
+for _kind in ("assessment", "receipt"):  # exported from the start, at 0: a rate has a series to start from
+    DEADLINES_APPROACHING.labels(_kind)
+    DEADLINES_BREACHED.labels(_kind)
 
 # Reports by the kind of the configured source that sent them (school, police, ...; the
 # registry's `kind`, never the source's own id): what an operator asks of the intake first.

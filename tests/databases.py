@@ -14,6 +14,7 @@ from hub.store.db import make_engine
 REQUIRE_ALL = os.environ.get("HUB_TEST_REQUIRE_ALL") == "1"
 TABLES = ["audit_chain", "audit_checkpoint", "deadletter_access"]  # the audit chain's (migration 0007)
 TABLES += ["disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"]
+TABLES += ["deadline"]  # the statutory clocks (migration 0009)
 
 
 def fresh_database_url(kind: str, tmp_path: Path, postgres_url: str | None) -> str:

@@ -271,6 +271,23 @@ class FakeBatchStore:
             if row["report_ref"] in refs:
                 row.update(status="decided", decided_at=now)
 
+    def subject_reports(self, keys: Iterable[str], since: datetime) -> dict[str, list[tuple[str, datetime]]]:
+        wanted = set(keys)
+        subjects = {c["id"]: c["subject_key"] for c in self.tables["case"] if c["subject_key"] in wanted}
+        found: dict[str, list[tuple[str, datetime]]] = {}
+        for r in self.tables["report"]:
+            if r["case_id"] in subjects and r["received_at"] >= since:
+                found.setdefault(subjects[r["case_id"]], []).append((r["source_id"], r["received_at"]))
+        return found
+
+    def meet_deadlines(self, report_refs: Iterable[str], kind: str, now: datetime) -> None:
+        refs = set(report_refs)
+        for row in self.tables["deadline"]:
+            if row["report_ref"] in refs and row["kind"] == kind and row["met_at"] is None:
+                if row["state"] in ("pending", "approaching"):
+                    row["state"] = "met"
+                row.update(next_at=None, met_at=now)
+
     def write(self, rows: RowBatch) -> None:
         for table, batch in rows.drain(lambda key: self._case_id(key, rows.now)):
             if not batch:

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(5, ge=1, description="dead-letter an entry after this many deliveries")
     relay_interval_s: float = Field(0.2, gt=0, description="outbox poll for rows other processes wrote")
     relay_batch: int = Field(500, ge=1)
+    deadline_interval_s: float = Field(
+        5.0, gt=0, description="how often the scheduler looks for statutory deadlines near or passed"
+    )
     audit_anchor_interval_s: float = Field(
         3600.0, gt=0, description="`hub serve` publishes the audit chain's head to hub.audit.anchor.v1 this often"
     )

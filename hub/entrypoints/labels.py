@@ -66,6 +66,14 @@ CHRONOLOGY = {
     "children_notification": "Underretning (§ 133)",
 }
 
+DEADLINE_KIND = {"assessment": "Vurdering (24 timer)", "receipt": "Kvittering (6 hverdage)"}
+DEADLINE_STATE = {
+    "pending": "løber",
+    "approaching": "nærmer sig",
+    "met": "overholdt",
+    "breached": "overskredet",
+}
+
 
 def label(table: dict[str, str], key: str | None) -> str:
     return table.get(key or "", key or "–")

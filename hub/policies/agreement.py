@@ -47,6 +47,8 @@ __all__ = [
     "AgeBand",
     "Agreement",
     "AgreementCheck",
+    "CrossAgency",
+    "DeadlineWarnings",
     "Derived",
     "KspWindow",
     "Necessity",
@@ -310,6 +312,25 @@ class ConsentRules(_Conf):
         return self
 
 
+class DeadlineWarnings(_Conf):
+    """How long before a statutory deadline DKE gets `deadline.approaching` (local choice)."""
+
+    assessment_hours: int = Field(
+        4, ge=0, le=23, description="hours before the 24-hour assessment deadline that DKE is warned"
+    )
+    receipt_hours: int = Field(
+        24, ge=0, le=144, description="hours before the 6-working-day receipt deadline that DKE is warned"
+    )
+
+
+class CrossAgency(_Conf):
+    """The cross-agency pattern alert (`hub.policies.patterns`, local practice)."""
+
+    window_days: int = Field(
+        30, ge=1, le=365, description="flag a report when another agency reported the same person within this many days"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Derived:
     """Per-agreement values the hot path reads, computed once when a policy engine is made
@@ -365,6 +386,8 @@ class Agreement(_Conf):
     straffeloven_141: Strfl141 = Strfl141()
     private_matters: PrivateMatters = PrivateMatters()
     consent: ConsentRules = ConsentRules()
+    deadline_warnings: DeadlineWarnings = DeadlineWarnings()
+    cross_agency: CrossAgency = CrossAgency()
     retention_days: dict[str, Annotated[int, Field(ge=1, le=36500)]] = Field(
         description="days to keep each kind of record (report, disclosure_log, deadletter; optional outbox)"
     )

@@ -79,6 +79,13 @@ TRIAGE = StreamRow(
     events=((events.TRIAGE_QUEUED, events.TriageQueued),),
     summary="DKE's triage queues",
 )
+DEADLINES = StreamRow(
+    pattern=streams.DEADLINES,
+    writer=HUB,
+    readers=(DKE,),
+    events=((events.DEADLINE_APPROACHING, events.DeadlineData), (events.DEADLINE_BREACHED, events.DeadlineData)),
+    summary="statutory deadlines near or passed unmet (24-hour assessment, 6-working-day receipt)",
+)
 DECISIONS = StreamRow(
     pattern=streams.DECISIONS,
     writer=DECISION_SOURCE,
@@ -146,6 +153,7 @@ STREAMS: tuple[StreamRow, ...] = (
     INTAKE,
     RECEIPTS,
     TRIAGE,
+    DEADLINES,
     DECISIONS,
     DECISION_RECEIPTS,
     POLICE_ALERTS,

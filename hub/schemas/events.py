@@ -28,6 +28,8 @@ REFERRAL_ISSUED = event_type("referral", "issued")
 REFERRAL_WITHHELD = event_type("referral", "withheld")
 DECISION_REJECTED = event_type("decision", "rejected")
 MESSAGE_DEADLETTERED = event_type("message", "deadlettered")
+DEADLINE_APPROACHING = event_type("deadline", "approaching")
+DEADLINE_BREACHED = event_type("deadline", "breached")
 AUDIT_ANCHORED = event_type("audit", "anchored")
 
 
@@ -47,6 +49,18 @@ class TriageQueued(_Out):
     notifications: tuple[str, ...]
     assess_by: datetime | None
     rule_ids: tuple[str, ...]
+    # The cross-agency pattern (several agencies, one person, within days): DKE's triage only.
+    pattern: Reason | None = None
+
+
+class DeadlineData(_Out):
+    """A report's statutory deadline is near (`deadline.approaching`) or has passed unmet
+    (`deadline.breached`). For DKE: the reference, which deadline and when, nothing more."""
+
+    report_ref: str
+    kind: Literal["assessment", "receipt"]  # the 24-hour assessment, the 6-working-day receipt
+    due_at: datetime
+    rule_id: str  # the deadline's rule (BL-ASSESS-24H, BL-RECEIPT-6D)
 
 
 class ErrorItem(_Out):

@@ -14,6 +14,7 @@ POLICE_ALERTS = "hub.alerts.police.v1"
 CHILDREN_NOTIFICATIONS = "hub.notifications.children.v1"
 REFERRALS_WITHHELD = "hub.referrals.withheld.v1"
 DEADLETTER = "hub.deadletter.v1"
+DEADLINES = "hub.deadlines.v1"
 AUDIT_ANCHOR = "hub.audit.anchor.v1"
 
 # Consumer groups the hub itself reads with.

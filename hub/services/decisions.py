@@ -31,6 +31,7 @@ from hub.schemas.events import (
 )
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import ConcernReport
+from hub.services.deadlines import ASSESSMENT
 from hub.services.envelope import Rejection, parse_decision
 from hub.services.pipeline import Tx
 from hub.store.batch import StoredReport
@@ -222,7 +223,8 @@ class _Staged:
 
 class _DecisionStager:
     """One decisions transaction: the decisions are inserted first (their ids go into the
-    disclosure log's rows), then the triage items are marked decided."""
+    disclosure log's rows), then the triage items are marked decided and their assessment clocks
+    met (`hub.services.deadlines`): one statement each for the whole batch."""
 
     def __init__(self, service: DecisionService, tx: Tx) -> None:
         self.service = service
@@ -251,4 +253,6 @@ class _DecisionStager:
             for disclosure, out_stream, text in d.disclosures:
                 rows.add(Disclosure, decision_id=decision_id, **disclosure)
                 rows.outbox(out_stream, text)
-        store.mark_decided((d.decision["report_ref"] for d in self.staged), self.tx.now)
+        decided = [d.decision["report_ref"] for d in self.staged]
+        store.mark_decided(decided, self.tx.now)
+        store.meet_deadlines(decided, ASSESSMENT, self.tx.now)  # the 24-hour assessment is recorded

@@ -10,7 +10,7 @@ several streams' batches), tracking rows, receipts for refusals, dead letters.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ from hub.config.registry import Registry, Source
 from hub.policies import Assessment, Notification, NotificationKind, PolicyEngine
 from hub.policies.assess import REFUSAL_CODES
 from hub.policies.fields import project
+from hub.policies.patterns import PatternFlag, PriorReport, cross_agency
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json
 from hub.schemas.entry import Entry
@@ -31,11 +32,13 @@ from hub.schemas.events import (
     TRIAGE_QUEUED,
     AlertData,
     NotificationData,
+    Reason,
     ReceiptData,
     TriageQueued,
 )
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import CONCERN_REPORTED
+from hub.services.deadlines import stage_clocks
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
 from hub.services.pipeline import Tx
 from hub.store.db import JsonText
@@ -63,8 +66,9 @@ def flags_planned_crime(entry: Entry) -> bool:
         return False
 
 
-def triage_queued(p: ParsedReport, a: Assessment) -> TriageQueued:
-    """The triage entry of an accepted report: reference, queue, flags and rule ids only."""
+def triage_queued(p: ParsedReport, a: Assessment, pattern: PatternFlag | None = None) -> TriageQueued:
+    """The triage entry of an accepted report: reference, queue, flags and rule ids only (and
+    the cross-agency pattern, if any: DKE's triage is its only reader)."""
     assert a.queue is not None
     return TriageQueued(
         report_ref=p.ref,
@@ -76,6 +80,7 @@ def triage_queued(p: ParsedReport, a: Assessment) -> TriageQueued:
         notifications=tuple(n.kind.value for n in a.notifications),
         assess_by=a.assess_by,
         rule_ids=a.rule_ids,
+        pattern=Reason(rule_id=pattern.rule_id, da=pattern.da, en=pattern.en) if pattern else None,
     )
 
 
@@ -153,13 +158,20 @@ class IntakeService:
         return source
 
     def _accept(
-        self, rows: RowBatch, p: ParsedReport, a: Assessment, now: datetime, trace: TraceContext | None
+        self,
+        rows: RowBatch,
+        p: ParsedReport,
+        a: Assessment,
+        now: datetime,
+        trace: TraceContext | None,
+        key: str | None = None,
+        pattern: PatternFlag | None = None,
     ) -> tuple[str, JsonText]:
         # Documents go from the models straight to JSON text (`JsonText`), once each. Every event
         # carries the report's trace context (`trace`); stored with the receipt, it reaches the
         # referrals of the decision made on the report (`hub.services.decisions`).
         report = p.report
-        case = rows.case(subject_key(report.subject.cpr if report.subject else None))
+        case = rows.case(key)
         _, receipt_json = new_event_json(
             REPORT_ACCEPTED,
             ReceiptData(status="accepted", report_event_id=p.event_id, report_ref=p.ref),
@@ -181,8 +193,18 @@ class IntakeService:
             assessment=JsonText(a.model_dump_json()),
             receipt_event=receipt,
         )
-        rows.add(TriageItem, report_ref=p.ref, queue=a.queue.value, suggested_level=a.suggested_level, created_at=now)
-        _, queued_json = new_event_json(TRIAGE_QUEUED, triage_queued(p, a), now=now, subject=p.ref, trace=trace)
+        rows.add(
+            TriageItem,
+            report_ref=p.ref,
+            queue=a.queue.value,
+            suggested_level=a.suggested_level,
+            created_at=now,
+            pattern_rule_id=pattern.rule_id if pattern else None,
+            pattern_reason_da=pattern.da if pattern else None,
+        )
+        stage_clocks(rows, p.ref, a, self.policy.agreement.deadline_warnings, now)
+        queued = triage_queued(p, a, pattern)
+        _, queued_json = new_event_json(TRIAGE_QUEUED, queued, now=now, subject=p.ref, trace=trace)
         rows.outbox(streams.triage(a.queue), JsonText(queued_json))
         for n in a.notifications:
             self._notify(rows, p, a, n, case, now, trace)
@@ -244,9 +266,25 @@ class _IntakeStager:
         self.tx = tx
         self.known: dict[tuple[str, str], tuple[str, Any]] = {}
         self.source: Source | None = None
+        # The cross-agency pattern: each subject's reports within the window, as stored before
+        # and as accepted in this transaction (subject key -> reports); keys by report ref.
+        self.window_days = service.policy.agreement.cross_agency.window_days
+        self.recent: dict[str, list[PriorReport]] = {}
+        self.keys: dict[str, str | None] = {}
 
     def batch(self, stream: str, parsed: Sequence[ParsedReport]) -> None:
         self.source = source = self.service._source(stream)
+        new_keys = set()
+        for p in parsed:
+            key = self.keys[p.ref] = subject_key(p.report.subject.cpr if p.report.subject else None)
+            if key is not None and key not in self.recent:
+                new_keys.add(key)
+        if new_keys:  # one look-up for the batch's subjects, not one per report
+            since = self.tx.now - timedelta(days=self.window_days)
+            for key, found in self.tx.store.subject_reports(new_keys, since).items():
+                self.recent[key] = [PriorReport(source_id, at) for source_id, at in found]
+            for key in new_keys:
+                self.recent.setdefault(key, [])
         if self.tx.look_up:
             stored = self.tx.store.receipts_by_event(source.id, (p.event_id for p in parsed))
             self.known.update({(source.id, event_id): found for event_id, found in stored.items()})
@@ -304,7 +342,14 @@ class _IntakeStager:
             )
             tx.reject(stream, entry, refusal, streams.receipts(source.id))
             return "rejected", refusal.code
-        self.known[source.id, parsed.event_id] = self.service._accept(tx.rows, parsed, assessment, tx.now, trace)
+        key = self.keys[parsed.ref]
+        pattern = None
+        if key is not None:
+            pattern = cross_agency(source.id, tx.now, self.recent[key], self.window_days)
+            self.recent[key].append(PriorReport(source.id, tx.now))
+        self.known[source.id, parsed.event_id] = self.service._accept(
+            tx.rows, parsed, assessment, tx.now, trace, key, pattern
+        )
         out.accepted += 1
         out.refs.append(parsed.ref)
         return "accepted", assessment.queue.value if assessment.queue is not None else None

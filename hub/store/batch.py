@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub.store import lookups
+from hub.store import deadlines, lookups
 from hub.store.db import UnitOfWork
 from hub.store.rows import RowBatch
 
@@ -51,6 +51,12 @@ class BatchStore(Protocol):
 
     def mark_decided(self, report_refs: Iterable[str], now: datetime) -> None:
         """The triage items of these reports are decided (no item: nothing to do)."""
+
+    def subject_reports(self, keys: Iterable[str], since: datetime) -> dict[str, list[tuple[str, datetime]]]:
+        """The reports received since `since` about each subject key: key -> [(source id, received at)]."""
+
+    def meet_deadlines(self, report_refs: Iterable[str], kind: str, now: datetime) -> None:
+        """The statutory clocks of `kind` of these reports are met (`hub.store.deadlines.meet`)."""
 
     def write(self, rows: RowBatch) -> None:
         """Insert everything `rows` holds since its last write, in this transaction."""
@@ -97,6 +103,12 @@ class SqlBatchStore:
 
     def mark_decided(self, report_refs: Iterable[str], now: datetime) -> None:
         lookups.mark_decided(self.session, report_refs, now)
+
+    def subject_reports(self, keys: Iterable[str], since: datetime) -> dict[str, list[tuple[str, datetime]]]:
+        return lookups.subject_reports(self.session, keys, since)
+
+    def meet_deadlines(self, report_refs: Iterable[str], kind: str, now: datetime) -> None:
+        deadlines.meet(self.session, report_refs, kind, now)
 
     def write(self, rows: RowBatch) -> None:
         rows.write(self.session)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from hub.store.bulk import insert_with_ids, table_of
-from hub.store.models import Decision, ProcessedEntry, Report, TriageItem
+from hub.store.models import Case, Decision, ProcessedEntry, Report, TriageItem
 
 _processed = table_of(ProcessedEntry).c
 _PROCESSED_IDS = select(_processed.entry_id).where(
@@ -25,6 +25,17 @@ _RECEIPTS_BY_EVENT = select(_report.event_id, _report.ref, _report.receipt_event
 )
 _REPORTS_BY_REF = select(_report.ref, _report.payload, _report.case_id, _report.receipt_event).where(
     _report.ref.in_(bindparam("refs", expanding=True))
+)
+_case = table_of(Case).c
+# A subject's reports since a moment: through the subject-key index of `case`, then the
+# reports of those cases through `ix_report_case_id`.
+_SUBJECT_REPORTS = (
+    select(_case.subject_key, _report.source_id, _report.received_at)
+    .join_from(table_of(Case), table_of(Report), _report.case_id == _case.id)
+    .where(
+        _case.subject_key.in_(bindparam("keys", expanding=True)),
+        _report.received_at >= bindparam("since", type_=_report.received_at.type),
+    )
 )
 _triage = table_of(TriageItem).c
 _MARK_DECIDED = (
@@ -87,3 +98,17 @@ def mark_decided(session: Session, report_refs: Iterable[str], now: datetime) ->
 def decision_exists(session: Session, source_id: str, event_id: str) -> bool:
     found = session.connection().execute(_DECISION_EXISTS, {"source_id": source_id, "event_id": event_id})
     return found.first() is not None
+
+
+def subject_reports(session: Session, keys: Iterable[str], since: datetime) -> dict[str, list[tuple[str, datetime]]]:
+    """The reports received since `since` about each subject key: key -> [(source id, received
+    at)]. One statement for a whole batch (the cross-agency pattern, `hub.policies.patterns`)."""
+    unique = list(set(keys))
+    if not unique:
+        return {}
+    found: dict[str, list[tuple[str, datetime]]] = {}
+    rows = session.connection().execute(_SUBJECT_REPORTS, {"keys": unique, "since": since})
+    for key, source_id, received_at in rows:
+        at = received_at.replace(tzinfo=UTC) if received_at.tzinfo is None else received_at
+        found.setdefault(key, []).append((source_id, at))
+    return found

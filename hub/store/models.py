@@ -34,6 +34,8 @@ class Report(SQLModel, table=True):
     # PostgreSQL keeps rows of up to 8160 bytes inline and uncompressed (migration 0005).
     __table_args__ = (
         UniqueConstraint("source_id", "event_id", name="uq_report_source_event"),
+        # A subject's recent reports, for the cross-agency pattern (migration 0009).
+        Index("ix_report_case_id", "case_id"),
         {"postgresql_with": {"toast_tuple_target": 8160}},
     )
 
@@ -58,6 +60,35 @@ class TriageItem(SQLModel, table=True):
     suggested_level: str | None = Field(default=None, max_length=4)
     created_at: datetime
     decided_at: datetime | None = None
+    # The cross-agency pattern (`hub.policies.patterns`), for DKE's eyes only: rule id and reason.
+    pattern_rule_id: str | None = Field(default=None, max_length=40)
+    pattern_reason_da: str | None = Field(default=None, max_length=300)
+
+
+class Deadline(SQLModel, table=True):
+    """A statutory clock of one report (`hub.services.deadlines`): written with the report, met
+    by the action it waits for, fired by the scheduler at most once per stage.
+
+    `state`: pending, approaching (`deadline.approaching` sent), met, breached
+    (`deadline.breached` sent). `next_at`: when the scheduler must look at it next (NULL once
+    met or breached), the one column its claim reads."""
+
+    __table_args__ = (
+        UniqueConstraint("report_ref", "kind", name="uq_deadline_report_kind"),
+        Index("ix_deadline_next_at", "next_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_ref: str = Field(foreign_key="report.ref", max_length=40)
+    kind: str = Field(max_length=20)  # assessment, receipt
+    due_at: datetime
+    approaching_at: datetime
+    state: str = Field(default="pending", max_length=20)
+    next_at: datetime | None = None
+    created_at: datetime
+    approaching_sent_at: datetime | None = None
+    breached_sent_at: datetime | None = None
+    met_at: datetime | None = None
 
 
 class Decision(SQLModel, table=True):

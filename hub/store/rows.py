@@ -21,7 +21,16 @@ from hub.store.bulk import (
     table_of,
 )
 from hub.store.db import JsonText, dump_json
-from hub.store.models import Case, DeadLetterRecord, Disclosure, Outbox, ProcessedEntry, Report, TriageItem
+from hub.store.models import (
+    Case,
+    DeadLetterRecord,
+    Deadline,
+    Disclosure,
+    Outbox,
+    ProcessedEntry,
+    Report,
+    TriageItem,
+)
 
 _case = table_of(Case).c
 _OLDEST_CASES = (
@@ -40,7 +49,7 @@ class CaseRef:
 
 # Parents before children: a row's foreign keys point at rows written before it.
 _BATCH_TABLES: tuple[Table, ...] = tuple(
-    table_of(m) for m in (Report, TriageItem, Disclosure, DeadLetterRecord, Outbox, ProcessedEntry)
+    table_of(m) for m in (Report, TriageItem, Deadline, Disclosure, DeadLetterRecord, Outbox, ProcessedEntry)
 )
 
 

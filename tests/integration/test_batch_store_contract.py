@@ -98,6 +98,10 @@ def _snapshot(tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         ),
         "outbox": sorted((o["stream"], o["event"]["type"], o["sent_at"]) for o in tables["outbox"]),
         "processed": sorted((p["stream"], p["entry_id"]) for p in tables["processedentry"]),
+        "clocks": sorted(
+            (event_of[d["report_ref"]], d["kind"], d["state"], d["met_at"] is not None) for d in tables["deadline"]
+        ),
+        "patterns": sorted((event_of[t["report_ref"]], t["pattern_rule_id"] or "") for t in tables["triageitem"]),
     }
 
 
@@ -217,6 +221,15 @@ def test_every_store_keeps_the_batch_contract(store: tuple[UnitOfWorkFactory, Ta
         (INTAKE, "1-2", "invalid_json", 1),
     ]
     assert len(snapshot["processed"]) == 11
+    # Every notified report has its clocks; the decision met the person's assessment clock; the
+    # receipts met the receipt clocks at once.
+    met = {(e, "receipt") for e in ("again", "alert", "other", "person")} | {("person", "assessment")}
+    assert snapshot["clocks"] == [
+        (event, kind, "met" if (event, kind) in met else "pending", (event, kind) in met)
+        for event in ("again", "alert", "other", "person")
+        for kind in ("assessment", "receipt")
+    ]
+    assert all(rule == "" for _, rule in snapshot["patterns"])  # one agency only
     # And everything else the same as on the fake, row for row.
     db = InMemoryDatabase()
     assert (outcomes, snapshot) == _scenario(db.unit_of_work, lambda: db.tables)

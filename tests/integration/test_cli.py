@@ -107,7 +107,7 @@ async def test_triage_list_show_decide(hub) -> None:
     shown = runner.invoke(app, ["triage", "show", ref], env=env)
     assert shown.exit_code == 0, shown.output
     assert "Afgørelse" in shown.output and "af TT" in shown.output
-    # The reason for sharing the description is recorded with the decision (migration 0011).
+    # The reason for sharing the description is recorded with the decision (migration 0008).
     assert "Begrundelse for at dele beskrivelsen: Sagsbehandleren skal kende barnets" in shown.output
     assert "Delt med bkv i SSP: " in shown.output and "Retsplejeloven § 115" in shown.output
     assert "Tilbageholdt for kriminalforsorgen i KSP" in shown.output and "[RPL115-NOMATCH]" in shown.output

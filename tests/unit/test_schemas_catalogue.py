@@ -73,7 +73,7 @@ def registry() -> Registry:
 def _names_the_hub_uses(registry: Registry) -> set[str]:
     """Every stream name, spelled with the functions the handlers write and read with."""
     names = {streams.DECISIONS, streams.POLICE_ALERTS, streams.CHILDREN_NOTIFICATIONS}
-    names |= {streams.REFERRALS_WITHHELD, streams.DEADLETTER, streams.AUDIT_ANCHOR}
+    names |= {streams.REFERRALS_WITHHELD, streams.DEADLETTER, streams.AUDIT_ANCHOR, streams.DEADLINES}
     names |= {streams.intake(s.id) for s in registry.sources} | {streams.receipts(s.id) for s in registry.sources}
     names |= {streams.receipts(d) for d in registry.decision_sources}  # decision.rejected receipts
     names |= {streams.triage(q) for q in streams.Queue}

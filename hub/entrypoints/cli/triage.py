@@ -34,7 +34,32 @@ def _queue(text: str | None) -> str | None:
 
 def _flags(row: queries.QueueRow) -> str:
     flags = [name for on, name in ((row.police_alert, "§ 141"), (row.children_notification, "§ 133")) if on]
+    if row.pattern_rule_id:
+        flags.append("flere myndigheder")
     return f"  [{', '.join(flags)}]" if flags else ""
+
+
+def deadline_text(d: queries.DeadlineView) -> str:
+    """One statutory clock in Danish: which, its state, and the time that matters."""
+    text = f"{da.label(da.DEADLINE_KIND, d.kind)}: {da.label(da.DEADLINE_STATE, d.state)}"
+    if d.state == "met" and d.met_at is not None:
+        return f"{text} {da.when(d.met_at)} (frist {da.when(d.due_at)})"
+    if d.state == "breached" and d.met_at is not None:
+        return f"{text} {da.when(d.due_at)}, afsluttet {da.when(d.met_at)}"
+    return f"{text}, frist {da.when(d.due_at)}"
+
+
+def _deadline_short(row: queries.QueueRow) -> str:
+    """The assessment clock, and the receipt clock unless it is met (as it is at once today)."""
+    d = row.assessment_deadline
+    if d is None:
+        text = f"  frist {da.when(row.assess_by)}" if row.assess_by else ""
+    else:
+        text = f"  frist {da.when(d.due_at)} ({da.label(da.DEADLINE_STATE, d.state)})"
+    r = row.receipt_deadline
+    if r is not None and r.state != "met":
+        text += f"  kvittering {da.when(r.due_at)} ({da.label(da.DEADLINE_STATE, r.state)})"
+    return text
 
 
 @app.command("list")
@@ -72,9 +97,10 @@ def triage_list(
         typer.echo(
             f"{r.report_ref}  {da.label(da.QUEUE, r.queue):<9} {da.label(da.STATUS, r.status):<7} "
             f"niveau {r.suggested_level or '–':<4} modtaget {da.when(r.received_at)}  {r.source_id:<20} "
-            f"{', '.join(da.label(da.CATEGORY, c) for c in r.categories)}{_flags(r)}"
-            + (f"  frist {da.when(r.assess_by)}" if r.assess_by else "")
+            f"{', '.join(da.label(da.CATEGORY, c) for c in r.categories)}{_flags(r)}{_deadline_short(r)}"
         )
+        if r.pattern_reason_da:
+            typer.echo(f"    ! {r.pattern_reason_da}")
 
 
 @app.command("show")
@@ -113,10 +139,16 @@ def render_case(v: queries.CaseView) -> list[str]:
             f"  ! {da.label(da.NOTIFICATION, n.kind)} til {n.recipient}, {da.when(n.created_at)}: "
             f"{', '.join(n.rule_ids)}; felter: {', '.join(n.fields) or 'ingen'}"
         )
-    if a.assess_by:
-        out.append(f"  Frist for vurdering: {da.when(a.assess_by)}")
-    if a.receipt_due_by:
-        out.append(f"  Frist for kvittering: {da.when(a.receipt_due_by)}")
+    if v.pattern_reason_da:
+        out.append(f"  ! Mønster: {v.pattern_reason_da} [{v.pattern_rule_id}]")
+    if v.deadlines:
+        out.append("  Lovbestemte frister:")
+        out += [f"    {deadline_text(d)}" for d in v.deadlines]
+    else:
+        if a.assess_by:
+            out.append(f"  Frist for vurdering: {da.when(a.assess_by)}")
+        if a.receipt_due_by:
+            out.append(f"  Frist for kvittering: {da.when(a.receipt_due_by)}")
     out.append("  Begrundelser:")
     out += [f"    [{r.rule_id}] {r.da}" for r in a.reasons]
     if not v.decisions:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub.store.queries.cases import case_view, chronology, disclosure_history, queue_rows
+from hub.store.queries.cases import case_view, chronology, deadlines_of, disclosure_history, queue_rows
 from hub.store.queries.deadletters import dead_letter, dead_letter_accesses, dead_letters
 from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
@@ -29,6 +29,7 @@ from hub.store.queries.views import (
     DeadLetterAccessView,
     DeadLetterSummary,
     DeadLetterView,
+    DeadlineView,
     DecisionView,
     DisclosureView,
     PayloadField,
@@ -53,6 +54,7 @@ __all__ = [
     "DeadLetterAccessView",
     "DeadLetterSummary",
     "DeadLetterView",
+    "DeadlineView",
     "DecisionView",
     "DisclosureView",
     "PayloadField",
@@ -63,6 +65,7 @@ __all__ = [
     "dead_letter",
     "dead_letter_accesses",
     "dead_letters",
+    "deadlines_of",
     "disclosure_history",
     "queue_rows",
     "reading",

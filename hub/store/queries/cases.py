@@ -10,13 +10,14 @@ from sqlmodel import Session, col, select
 
 from hub.schemas.report import ConcernReport
 from hub.store.lookups import subject_key
-from hub.store.models import Case, Decision, Disclosure, Report, TriageItem
+from hub.store.models import Case, Deadline, Decision, Disclosure, Report, TriageItem
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
     POLICE_ALERT,
     AssessmentView,
     CaseView,
     ChronologyEntry,
+    DeadlineView,
     DecisionView,
     DisclosureView,
     QueueRow,
@@ -49,7 +50,9 @@ def queue_rows(
         query = query.where(TriageItem.status == "open")
     kinds = source_kinds or {}
     rows = []
-    for item, report in session.exec(query):
+    found = list(session.exec(query))
+    clocks = deadlines_of(session, [item.report_ref for item, _ in found])
+    for item, report in found:
         assessment, source_id = report.assessment, report.source_id
         notified = {n["kind"] for n in assessment.get("notifications", [])}
         rows.append(
@@ -68,9 +71,33 @@ def queue_rows(
                 assess_by=utc_or_none(assessment.get("assess_by")),
                 receipt_due_by=utc_or_none(assessment.get("receipt_due_by")),
                 decided_at=utc_or_none(item.decided_at),
+                assessment_deadline=clocks.get((item.report_ref, "assessment")),
+                receipt_deadline=clocks.get((item.report_ref, "receipt")),
+                pattern_rule_id=item.pattern_rule_id,
+                pattern_reason_da=item.pattern_reason_da,
             )
         )
     return rows
+
+
+def deadlines_of(session: Session, report_refs: list[str]) -> dict[tuple[str, str], DeadlineView]:
+    """The statutory clocks of these reports, in one query: (report ref, kind) -> clock."""
+    if not report_refs:
+        return {}
+    query = select(Deadline).where(col(Deadline.report_ref).in_(report_refs))
+    return {(d.report_ref, d.kind): _deadline(d) for d in session.exec(query)}
+
+
+def _deadline(d: Deadline) -> DeadlineView:
+    return DeadlineView(
+        kind=d.kind,
+        state=d.state,
+        due_at=as_utc(d.due_at),
+        approaching_at=as_utc(d.approaching_at),
+        met_at=utc_or_none(d.met_at),
+        approaching_sent_at=utc_or_none(d.approaching_sent_at),
+        breached_sent_at=utc_or_none(d.breached_sent_at),
+    )
 
 
 def _disclosure(d: Disclosure) -> DisclosureView:
@@ -148,6 +175,9 @@ def case_view(session: Session, report_ref: str, *, source_kinds: Mapping[str, s
             for d in decisions
         ),
         chronology=tuple(chronology(session, report.case_id, report.ref)),
+        deadlines=tuple(sorted(deadlines_of(session, [report.ref]).values(), key=lambda d: d.kind != "assessment")),
+        pattern_rule_id=item.pattern_rule_id if item else None,
+        pattern_reason_da=item.pattern_reason_da if item else None,
     )
 
 

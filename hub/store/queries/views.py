@@ -40,6 +40,21 @@ class Reason:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadlineView:
+    """A report's statutory clock (`hub.services.deadlines`). `kind`: assessment (24 hours) or
+    receipt (6 working days). `state`: pending, approaching (DKE warned), met, breached (passed
+    unmet; DKE told). `met_at` is set when the awaited action was recorded, also after a breach."""
+
+    kind: str
+    state: str
+    due_at: datetime
+    approaching_at: datetime
+    met_at: datetime | None
+    approaching_sent_at: datetime | None
+    breached_sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class QueueRow:
     """One item of a triage queue, as a list of cases shows it."""
 
@@ -58,6 +73,11 @@ class QueueRow:
     receipt_due_by: datetime | None  # the reporter's receipt deadline
     decided_at: datetime | None
     claimed_by: str | None = None  # no claims yet (the staff workspace adds them)
+    assessment_deadline: DeadlineView | None = None  # the 24-hour clock, if a notification set one
+    receipt_deadline: DeadlineView | None = None  # the 6-working-day receipt clock (professional reporters)
+    # The cross-agency pattern (`hub.policies.patterns`): DKE's eyes only.
+    pattern_rule_id: str | None = None
+    pattern_reason_da: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +166,9 @@ class CaseView:
     notifications: tuple[DisclosureView, ...]  # § 141 alerts and § 133 notifications raised
     decisions: tuple[DecisionView, ...]  # oldest first
     chronology: tuple[ChronologyEntry, ...]  # the person's, across cases, oldest first
+    deadlines: tuple[DeadlineView, ...] = ()  # its statutory clocks: assessment first, then receipt
+    pattern_rule_id: str | None = None  # the cross-agency pattern, as on its queue row
+    pattern_reason_da: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
