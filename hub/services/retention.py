@@ -36,7 +36,16 @@ from hub.config.registry import Registry
 from hub.policies import Agreement
 from hub.store.audit_prune import prune
 from hub.store.db import UnitOfWork
-from hub.store.models import Case, DeadLetterRecord, Decision, Outbox, ProcessedEntry, Report, TriageItem
+from hub.store.models import (
+    Case,
+    DeadLetterRecord,
+    Deadline,
+    Decision,
+    Outbox,
+    ProcessedEntry,
+    Report,
+    TriageItem,
+)
 
 DEFAULT_OUTBOX_DAYS = 7
 RETENTION_KEYS = ("report", "disclosure_log", "deadletter", "outbox")
@@ -91,6 +100,7 @@ def purge_database(
         old_cases = select(Case.id).where(col(Case.created_at) < cutoffs.report, col(Case.id).not_in(live_cases))
         statements: dict[str, Any] = {
             "triage_deleted": delete(TriageItem).where(col(TriageItem.report_ref).in_(old_reports)),
+            "deadlines_deleted": delete(Deadline).where(col(Deadline.report_ref).in_(old_reports)),
             "deadletters_deleted": delete(DeadLetterRecord).where(
                 col(DeadLetterRecord.created_at) < cutoffs.deadletter
             ),

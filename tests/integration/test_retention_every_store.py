@@ -27,6 +27,7 @@ from hub.store.models import (
     Case,
     DeadLetterAccess,
     DeadLetterRecord,
+    Deadline,
     Decision,
     Disclosure,
     Outbox,
@@ -87,12 +88,15 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     day = now - timedelta(days=1)
     cutoffs = Cutoffs(report=day, disclosure_log=cut, deadletter=day, outbox=day)
 
+    old_clocks = _count(hub.engine, Deadline, Deadline.report_ref == old_ref)
+    assert old_clocks >= 1  # the § 133 notification's assessment clock, at least
     dry = purge_database(hub.engine, cutoffs, dry_run=True)
     counts = purge_database(hub.engine, cutoffs)
     assert dry == counts
     assert counts == {
         "reports_erased": 1,
         "triage_deleted": 1,
+        "deadlines_deleted": old_clocks,
         "cases_deleted": 1,
         "tracking_deleted": counts["tracking_deleted"],
         "disclosures_deleted": old_rows,
@@ -109,6 +113,7 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
         assert s.get(Report, new_ref).payload is not None
         assert s.execute(select(Decision.justification)).scalar_one() == ""
     assert _count(e, TriageItem) == 1 and _count(e, TriageItem, TriageItem.report_ref == new_ref) == 1
+    assert _count(e, Deadline, Deadline.report_ref == old_ref) == 0
     assert _count(e, Case) == 1 and _count(e, ProcessedEntry) == 0 and _count(e, DeadLetterRecord) == 0
     assert _count(e, Disclosure) == total - old_rows - 1
     assert _count(e, Disclosure, Disclosure.report_ref == old_ref) == 0

@@ -30,6 +30,7 @@ def db_upgrade() -> None:
 DATABASE_DA = {
     "reports_erased": "henvendelser, indhold slettet (rækken bliver stående)",
     "triage_deleted": "triageposter slettet",
+    "deadlines_deleted": "lovpligtige frister slettet",
     "cases_deleted": "sager slettet",
     "tracking_deleted": "behandlingsspor slettet",
     "disclosures_deleted": "videregivelser slettet (revisionskæden fik et slettepunkt)",
