@@ -12,7 +12,10 @@ from sqlalchemy import text
 from hub.store.db import make_engine
 
 REQUIRE_ALL = os.environ.get("HUB_TEST_REQUIRE_ALL") == "1"
-TABLES = ["disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"]
+TABLES = [
+    *("accessrecord", "claimevent", "staffsession", "staff"),  # the staff workspace (0006)
+    *("disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"),
+]
 
 
 def fresh_database_url(kind: str, tmp_path: Path, postgres_url: str | None) -> str:

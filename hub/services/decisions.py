@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from hub.config.registry import Registry
+from hub.policies import Disclosure as PolicyVerdict
 from hub.policies import Effect, PolicyEngine, Request
 from hub.policies.fields import project
 from hub.schemas import streams
 from hub.schemas.cloudevents import CloudEvent, new_event
-from hub.schemas.decision import TriageDecision
+from hub.schemas.decision import ReferralTarget, TriageDecision
 from hub.schemas.entry import Entry
 from hub.schemas.events import (
     DECISION_REJECTED,
@@ -61,6 +62,34 @@ class DecisionService:
     def begin(self, tx: Tx) -> _DecisionStager:
         return _DecisionStager(self, tx)
 
+    def verdict(self, report: ConcernReport, d: TriageDecision, target: ReferralTarget, now: datetime) -> PolicyVerdict:
+        """The policy's verdict for one referral target of a decision: what the decision stores
+        and publishes, and what a preview shows (the same call, so they cannot differ)."""
+        partner = self.registry.partner(target.partner_id)
+        assert partner is not None
+        request = Request(
+            report=report,
+            recipient=partner.recipient,
+            structure=target.structure,
+            purpose=d.purpose,
+            justification=d.justification,
+        )
+        return self.policy.disclose(request, now)
+
+    def preview(self, payload: dict[str, Any], d: TriageDecision, now: datetime) -> list[Preview] | Rejection:
+        """What each referral target of `d` would receive (the projected fields) or why it would
+        not, for the stored report `payload`; a Rejection where the decision would be refused."""
+        unknown = [t.partner_id for t in d.referrals if self.registry.partner(t.partner_id) is None]
+        if unknown:
+            return Rejection("unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", ())
+        report = ConcernReport.model_validate(payload)
+        out = []
+        for target in d.referrals:
+            verdict = self.verdict(report, d, target, now)
+            shared = project(report, verdict.fields) if verdict.effect is Effect.SHARE else {}
+            out.append(Preview(target, verdict, shared))
+        return out
+
     def _stage(
         self,
         event: CloudEvent[TriageDecision],
@@ -94,16 +123,7 @@ class DecisionService:
         for target in d.referrals:
             partner = self.registry.partner(target.partner_id)
             assert partner is not None
-            verdict = self.policy.disclose(
-                Request(
-                    report=report,
-                    recipient=partner.recipient,
-                    structure=target.structure,
-                    purpose=d.purpose,
-                    justification=d.justification,
-                ),
-                now,
-            )
+            verdict = self.verdict(report, d, target, now)
             if verdict.effect is Effect.SHARE:
                 fields = project(report, verdict.fields)
                 data: Any = ReferralData(
@@ -155,6 +175,15 @@ class DecisionService:
             # Stored as the text that is published: by the caller after the commit, if it does.
             staged.disclosures.append((disclosure, stream, JsonText(dump_json(event_out))))
         return staged
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """One referral target's verdict in a preview, with the fields it would receive."""
+
+    target: ReferralTarget
+    verdict: PolicyVerdict
+    fields: dict[str, Any]
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from hub.store.queries.cases import case_view, chronology, disclosure_history, queue_rows
 from hub.store.queries.deadletters import dead_letter, dead_letters
+from hub.store.queries.decisions import decision_by_event
 from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
@@ -58,6 +59,7 @@ __all__ = [
     "chronology",
     "dead_letter",
     "dead_letters",
+    "decision_by_event",
     "disclosure_history",
     "queue_rows",
     "reading",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -37,7 +37,7 @@ def queue_rows(
     include_decided: bool = False,
     source_kinds: Mapping[str, str] | None = None,
 ) -> list[QueueRow]:
-    """The triage items (open ones unless `include_decided`), oldest first."""
+    """The triage items (open ones unless `include_decided`), most urgent first (`by_urgency`)."""
     query = (
         select(TriageItem, Report)
         .join(Report, col(Report.ref) == col(TriageItem.report_ref))
@@ -68,9 +68,28 @@ def queue_rows(
                 assess_by=utc_or_none(assessment.get("assess_by")),
                 receipt_due_by=utc_or_none(assessment.get("receipt_due_by")),
                 decided_at=utc_or_none(item.decided_at),
+                claimed_by=item.claimed_by,
             )
         )
-    return rows
+    return sorted(rows, key=by_urgency)
+
+
+# Life or health at stake first; then the individual-case queues before the area work.
+QUEUE_URGENCY = {"urgent": 0, "reactive": 1, "operative": 2, "proactive": 3}
+_NO_DEADLINE = datetime.max.replace(tzinfo=UTC)
+
+
+def by_urgency(row: QueueRow) -> tuple[int, bool, bool, datetime, datetime, str]:
+    """Urgency (the queue's, then a § 141 alert, then a § 133 notification), then the statutory
+    deadline (none last), then the oldest."""
+    return (
+        QUEUE_URGENCY.get(row.queue, len(QUEUE_URGENCY)),
+        not row.police_alert,
+        not row.children_notification,
+        row.assess_by or _NO_DEADLINE,
+        row.received_at,
+        row.report_ref,
+    )
 
 
 def _disclosure(d: Disclosure) -> DisclosureView:
