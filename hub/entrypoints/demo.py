@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import shutil
 import tempfile
 import time
@@ -28,8 +29,10 @@ from hub.entrypoints.demo_scenario import Case, build
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
+from hub.services.auth import hash_password
 from hub.services.envelope import report_ref
 from hub.store import queries
+from hub.store import staff as staff_store
 from hub.store.models import ProcessedEntry
 
 DECIDER = "dke-triage"
@@ -194,6 +197,27 @@ def _withheld_reasons(hub: Hub, ref: str, partner: str) -> tuple[queries.Reason,
     return withheld[0].reasons if withheld else ()
 
 
+def _workspace_help(container: Container, kept: Path | None) -> str:
+    """How to work the demo's cases in the staff workspace: with a kept data directory the demo
+    makes an account `demo` (a new random password each run) and says how to start and log in."""
+    url = f"http://{container.settings.http_host}:{container.settings.http_port}/arbejdsrum/"
+    if kept is None:
+        return f"\nArbejdsrummet: kør `hub demo --data-dir DIR` for en demokonto; `hub serve` viser det på {url}"
+    password = secrets.token_urlsafe(12)
+    with Session(container.engine) as session:
+        row = staff_store.find(session, "demo")
+        if row is None:
+            staff_store.add_staff(session, "demo", "Demo Triage", "triage", hash_password(password), datetime.now(UTC))
+        else:
+            row.password_hash, row.failed_logins, row.locked_until = hash_password(password), 0, None
+            session.add(row)
+        session.commit()
+    return (
+        f"\nArbejdsrummet: start hubben med `HUB_DATA_DIR={kept} hub serve` og åbn {url}\n"
+        f"Log ind som brugernavn: demo  adgangskode: {password}"
+    )
+
+
 def _report(lines: list[str], problems: list[str]) -> bool:
     for p in problems:
         lines.append(f"    AFVIGELSE: {p}")
@@ -210,11 +234,13 @@ async def run_demo(data_dir: str | None) -> int:
     try:
         async with running(container) as hub:
             lines, ok = await scenario(hub)
+        workspace = _workspace_help(container, None if temp else path)
     finally:
         container.close()
         if temp:
             shutil.rmtree(path, ignore_errors=True)
     print("\n".join(lines))
+    print(workspace)
     verdict = "Alle udfald som forventet." if ok else "NOGLE UDFALD AFVEG FRA DET FORVENTEDE."
     print(f"\n{verdict} ({time.perf_counter() - started:.1f} s)")
     return 0 if ok else 1

@@ -49,7 +49,10 @@ class DecisionService:
         self.limits = limits
 
     def receipts_for(self, stream: str) -> str | None:
-        return None  # an entry that does not parse names no source to answer
+        """An entry that does not parse names no source; but where one system alone may write
+        decisions, the refusal goes to it, so that its staff see it (not only the dead letters)."""
+        only = sorted(self.registry.decision_sources)
+        return streams.receipts(only[0]) if len(only) == 1 else None
 
     def parse(
         self, stream: str, entries: Sequence[Entry], now: datetime

@@ -17,12 +17,12 @@ def danish_time(moment: datetime | None) -> str:
 
 
 def time_left(deadline: datetime | None, now: datetime) -> str:
-    """`3 t 20 min`, `2 dage 4 t`, or `overskredet med 1 t 5 min`."""
+    """`3 t 20 min tilbage`, `2 dage 4 t tilbage`, or `overskredet med 1 t 5 min`."""
     if deadline is None:
         return "–"
     delta = deadline - now
     text = _span(abs(delta))
-    return text if delta >= timedelta(0) else f"overskredet med {text}"
+    return f"{text} tilbage" if delta >= timedelta(0) else f"overskredet med {text}"
 
 
 def _span(delta: timedelta) -> str:

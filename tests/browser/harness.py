@@ -103,7 +103,7 @@ def live_hub(settings: Settings) -> Iterator[LiveHub]:
     def run() -> None:
         try:
             asyncio.run(main())
-        except BaseException as exc:  # reported to the test below
+        except BaseException as exc:  # noqa: BLE001  (reported to the test below)
             failed.append(exc)
             ready.set()
 
