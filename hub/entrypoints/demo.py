@@ -29,10 +29,10 @@ from hub.entrypoints.demo_scenario import Case, build
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
+from hub.services import staff as accounts
 from hub.services.auth import hash_password
 from hub.services.envelope import report_ref
 from hub.store import queries
-from hub.store import staff as staff_store
 from hub.store.models import ProcessedEntry
 
 DECIDER = "dke-triage"
@@ -204,14 +204,9 @@ def _workspace_help(container: Container, kept: Path | None) -> str:
     if kept is None:
         return f"\nArbejdsrummet: kør `hub demo --data-dir DIR` for en demokonto; `hub serve` viser det på {url}"
     password = secrets.token_urlsafe(12)
-    with Session(container.engine) as session:
-        row = staff_store.find(session, "demo")
-        if row is None:
-            staff_store.add_staff(session, "demo", "Demo Triage", "triage", hash_password(password), datetime.now(UTC))
-        else:
-            row.password_hash, row.failed_logins, row.locked_until = hash_password(password), 0, None
-            session.add(row)
-        session.commit()
+    accounts.set_password(
+        container.engine, "demo", hash_password(password), create_as=("Demo Triage", "triage"), now=datetime.now(UTC)
+    )
     return (
         f"\nArbejdsrummet: start hubben med `HUB_DATA_DIR={kept} hub serve` og åbn {url}\n"
         f"Log ind som brugernavn: demo  adgangskode: {password}"

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, NoReturn
 
 import typer
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from hub.entrypoints.cli.context import JsonOpt, echo_json, opened
+from hub.services import staff as accounts
 from hub.services.auth import hash_password
-from hub.store import staff as store
+from hub.services.staff import AccountError
 
 app = typer.Typer(help="Medarbejdere i arbejdsrummet (staff accounts).", no_args_is_help=True)
 
@@ -42,6 +42,13 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _apply(change: Callable[[], None]) -> None:
+    try:
+        change()
+    except AccountError as exc:
+        _fail(str(exc), 1)
+
+
 @app.command("add")
 def staff_add(
     username: str,
@@ -50,25 +57,21 @@ def staff_add(
     password_stdin: StdinOpt = False,
 ) -> None:
     """Create a staff account."""
-    if role not in store.ROLES:
-        _fail(f"Ukendt rolle: {role}. Kendte roller: {', '.join(store.ROLES)}.")
+    if role not in accounts.ROLES:
+        _fail(f"Ukendt rolle: {role}. Kendte roller: {', '.join(accounts.ROLES)}.")
     if not username.isascii() or not username.replace("-", "").replace(".", "").isalnum() or len(username) > 64:
         _fail("Brugernavnet må kun indeholde bogstaverne a-z, tal, punktum og bindestreg (højst 64 tegn).")
     password_hash = _password(password_stdin)
-    with opened() as container, Session(container.engine) as session:
-        store.add_staff(session, username, name, role, password_hash, datetime.now(UTC))
-        try:
-            session.commit()
-        except IntegrityError:
-            _fail(f"Brugernavnet {username} findes allerede.", 1)
+    with opened() as container:
+        _apply(lambda: accounts.add(container.engine, username, name, role, password_hash, datetime.now(UTC)))
     typer.echo(f"Medarbejder {username} oprettet med rollen {role}.")
 
 
 @app.command("list")
 def staff_list(as_json: JsonOpt = False) -> None:
     """List the staff accounts."""
-    with opened() as container, Session(container.engine) as session:
-        rows = store.list_staff(session)
+    with opened() as container:
+        rows = accounts.listed(container.engine)
     if as_json:
         echo_json(rows)
         return
@@ -79,31 +82,18 @@ def staff_list(as_json: JsonOpt = False) -> None:
         typer.echo(f"{r.username:<20} {r.role:<8} {state:<12} {r.display_name}")
 
 
-def _change(username: str, change: str, password_hash: str | None = None) -> None:
-    with opened() as container, Session(container.engine) as session:
-        row = store.find(session, username)
-        if row is None:
-            _fail(f"Ukendt medarbejder: {username}.", 1)
-        assert row is not None and row.id is not None
-        if change == "disable":
-            row.disabled = True
-        else:
-            assert password_hash is not None
-            row.password_hash, row.failed_logins, row.locked_until = password_hash, 0, None
-        session.add(row)
-        store.end_sessions(session, row.id)  # logged out everywhere, at once
-        session.commit()
-
-
 @app.command("disable")
 def staff_disable(username: str) -> None:
     """Disable an account (its sessions end at once; the account and its history are kept)."""
-    _change(username, "disable")
+    with opened() as container:
+        _apply(lambda: accounts.disable(container.engine, username))
     typer.echo(f"Medarbejder {username} er deaktiveret og logget ud.")
 
 
 @app.command("passwd")
 def staff_passwd(username: str, password_stdin: StdinOpt = False) -> None:
     """Set a new password (also lifts a lock-out; every session ends)."""
-    _change(username, "passwd", _password(password_stdin))
+    password_hash = _password(password_stdin)
+    with opened() as container:
+        _apply(lambda: accounts.set_password(container.engine, username, password_hash))
     typer.echo(f"Ny adgangskode sat for {username}.")
