@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session, select
 
+from hub.entrypoints.outcome import Pending, Refused, send_and_wait
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, Level, Pillar, ReferralTarget, Structure, TriageDecision
@@ -25,7 +26,6 @@ from hub.schemas.report import Purpose
 from hub.services.envelope import Rejection, parse_decision
 from hub.store.models import Report, TriageItem
 from hub.web.forms import Form
-from hub.web.outcome import Pending, Refused, send_and_wait
 from hub.web.render import page
 from hub.web.routes.cases import open_case
 from hub.web.session import CheckedForm, Triage, Viewer, deps_of
@@ -146,7 +146,7 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
             return await anyio.to_thread.run_sync(
                 lambda: _form_page(request, v, ref, 409, values=values, errors=errors)
             )
-        outcome = await send_and_wait(deps, decision)
+        outcome = await send_and_wait(deps.client, deps.engine, deps.decision_source, decision, deps.outcome_timeout_s)
     if isinstance(outcome, Refused | Pending):
         code = 422 if isinstance(outcome, Refused) else 202
         return await anyio.to_thread.run_sync(
