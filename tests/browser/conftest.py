@@ -13,6 +13,7 @@ import redis
 from hub.config.settings import Settings
 from tests.browser.harness import LiveHub, live_hub
 from tests.databases import REQUIRE_ALL, fresh_database_url
+from tests.logcapture import LogCapture
 
 CHROMIUM = os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium")
 
@@ -33,8 +34,14 @@ def live(
         relay_interval_s=0.05,
         web_cookie_secure=False,
     )
-    with live_hub(settings) as hub:
-        yield hub
+    logs = LogCapture()  # the hub's own log lines, to prove no personal data reaches them
+    logs.attach()
+    try:
+        with live_hub(settings) as hub:
+            hub.logs = logs
+            yield hub
+    finally:
+        logs.detach()
 
 
 @pytest.fixture(scope="module")

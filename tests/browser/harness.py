@@ -29,6 +29,7 @@ from hub.store import staff as staff_store
 from hub.store.db import make_engine
 from hub.store.models import Report
 from tests.factories import cloudevent, entry
+from tests.logcapture import LogCapture
 
 SCHOOL = "herstedlund-skole"
 PASSWORD = "korrekt-hest-batteri-9"
@@ -45,6 +46,7 @@ class LiveHub:
     url: str  # http://127.0.0.1:PORT
     settings: Settings
     redis: redis.Redis
+    logs: LogCapture | None = None
 
     @property
     def workspace(self) -> str:

@@ -18,6 +18,7 @@ from hub.store.db import make_engine
 from hub.store.models import AccessRecord
 from tests.browser.harness import PASSWORD, LiveHub
 from tests.factories import CHILD_NAME, child_cpr, report_data
+from tests.reliability.helpers import assert_no_personal_data
 
 WIDE = {"width": 1366, "height": 900}
 
@@ -34,7 +35,8 @@ def log_in(page: Any, live: LiveHub, username: str, password: str = PASSWORD) ->
     page.goto(f"{live.url}/")
     page.get_by_label("Brugernavn").fill(username)
     page.get_by_label("Adgangskode").fill(password)
-    page.get_by_role("button", name="Log ind").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log ind").click()
 
 
 def accesses(live: LiveHub, ref: str) -> list[AccessRecord]:
@@ -143,3 +145,11 @@ def test_lock_out_in_the_browser(live: LiveHub, page: Any, shots: Path) -> None:
     log_in(page, live, user)  # the right password, too late
     assert "midlertidigt låst" in page.inner_text(".error-summary")
     page.screenshot(path=str(shots / "8-laast.png"), full_page=True)
+
+
+def test_no_personal_data_in_the_hub_logs(live: LiveHub) -> None:
+    """Runs after the flows above on the same hub: log-ins, views, previews and decisions logged
+    nothing personal (names, CPR numbers, free text)."""
+    assert live.logs is not None
+    cprs = [child_cpr(serial=n) for n in (7, 8, 9)]
+    assert_no_personal_data(live.logs.text, cprs, must_contain=["web.login", "decisions.batch"])
