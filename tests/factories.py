@@ -88,10 +88,13 @@ def decision(
     pillar: str = "reactive",
     source: str = "dke-triage",
     time: datetime | None = None,
+    revision_reason: str | None = None,
 ) -> dict[str, Any]:
+    extra = {"revision_reason": revision_reason} if revision_reason is not None else {}
     return cloudevent(
         source,
         {
+            **extra,
             "report_ref": report_ref,
             "level": level,
             "pillar": pillar,

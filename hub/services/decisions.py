@@ -98,6 +98,7 @@ class DecisionService:
         event: CloudEvent[TriageDecision],
         reports: dict[str, tuple[dict[str, Any], int | None]],
         now: datetime,
+        decided: set[str] | frozenset[str] = frozenset(),
     ) -> _Staged | Rejection:
         """The decision's row, and per referral target the policy's verdict as a disclosure
         log row and the event to publish (`referral.issued` or `referral.withheld`)."""
@@ -108,6 +109,9 @@ class DecisionService:
         unknown = [t.partner_id for t in d.referrals if self.registry.partner(t.partner_id) is None]
         if unknown:
             return Rejection("unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", (), event.id)
+        if d.report_ref in decided and not d.revision_reason:
+            message = "The report is decided already; a new decision must be a revision with a reason."
+            return Rejection("already_decided", message, (), event.id)
         payload, case_id = found
         report = ConcernReport.model_validate(payload)
         staged = _Staged(
@@ -121,6 +125,7 @@ class DecisionService:
                 "justification": d.justification,
                 "decided_by": d.decided_by,
                 "decided_at": now,
+                "revision_reason": d.revision_reason,
             }
         )
         for target in d.referrals:
@@ -142,6 +147,7 @@ class DecisionService:
                     pillar=d.pillar.value,
                     purpose=d.purpose.value,
                     justification=d.justification,
+                    revision_reason=d.revision_reason,
                 )
                 event_out = new_event(REFERRAL_ISSUED, data, now=now, subject=d.report_ref)
                 event_out["data"]["referral_ref"] = event_out["id"]
@@ -156,6 +162,7 @@ class DecisionService:
                     reasons=verdict.reasons,
                     rule_ids=verdict.rule_ids,
                     policy_version=verdict.policy_version,
+                    revision_reason=d.revision_reason,
                 )
                 event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref)
                 stream = streams.REFERRALS_WITHHELD
@@ -205,19 +212,25 @@ class _DecisionStager:
         self.service = service
         self.tx = tx
         self.reports: dict[str, tuple[dict[str, Any], int | None]] = {}
+        self.decided: set[str] = set()  # decided before this batch, or by an earlier entry of it
         self.staged: list[_Staged] = []
 
     def batch(self, stream: str, parsed: Sequence[CloudEvent[TriageDecision]]) -> None:
         self.reports.update(self.tx.store.reports_by_ref(p.data.report_ref for p in parsed))
+        self.decided |= self.tx.store.decided_refs(p.data.report_ref for p in parsed)
 
     def entry(self, stream: str, entry: Entry, parsed: CloudEvent[TriageDecision]) -> None:
         tx = self.tx
-        if tx.look_up and tx.store.decision_exists(parsed.source, parsed.id):
-            return  # recorded before: acked, not done again
-        staged = self.service._stage(parsed, self.reports, tx.now)
+        # Recorded before: acked, not done again. A decided report is looked up at once, so that a
+        # redelivered decision is not mistaken for a second one (`already_decided`).
+        looked_up = tx.look_up or parsed.data.report_ref in self.decided
+        if looked_up and tx.store.decision_exists(parsed.source, parsed.id):
+            return
+        staged = self.service._stage(parsed, self.reports, tx.now, self.decided)
         if isinstance(staged, Rejection):
             tx.reject(stream, entry, staged, streams.receipts(parsed.source))
         else:
+            self.decided.add(parsed.data.report_ref)
             self.staged.append(staged)
             tx.out.accepted += 1
 

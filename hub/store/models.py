@@ -77,6 +77,7 @@ class Decision(SQLModel, table=True):
     justification: str
     decided_by: str = Field(max_length=100)
     decided_at: datetime
+    revision_reason: str | None = None  # a later decision on a decided report says why (migration 0006)
 
 
 class Disclosure(SQLModel, table=True):

@@ -6,6 +6,7 @@ main pages go to `HUB_SCREENSHOTS` (docs/screenshots) or a temporary directory."
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,14 @@ def accesses(live: LiveHub, ref: str) -> list[AccessRecord]:
     return rows
 
 
+def events_on(live: LiveHub, stream: str, count: int) -> list[dict[str, Any]]:
+    """The data of the events on `stream` once there are `count` (published after the commit)."""
+    deadline = time.monotonic() + 10
+    while live.redis.xlen(stream) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [json.loads(f[b"event"])["data"] for _, f in live.redis.xrange(stream)]
+
+
 def test_a_case_from_the_queue_to_an_issued_referral(live: LiveHub, page: Any, shots: Path) -> None:
     ref = live.report(report_data(subject={"cpr": child_cpr(serial=7), "name": CHILD_NAME, "district": "Herstedlund"}))
     user = live.add_staff("triage")
@@ -83,16 +92,31 @@ def test_a_case_from_the_queue_to_an_issued_referral(live: LiveHub, page: Any, s
     assert f"Sag {ref} er afgjort" in outcome and "delt" in outcome
     page.screenshot(path=str(shots / "4-udfald.png"), full_page=True)
 
-    issued = [json.loads(f[b"event"]) for _, f in live.redis.xrange(streams.referrals("ssp", "bkv"))]
-    assert [e["data"]["report_ref"] for e in issued] == [ref]
-    assert issued[0]["data"]["justification"].startswith("Barnet mistrives")
+    issued = events_on(live, streams.referrals("ssp", "bkv"), 1)
+    assert [e["report_ref"] for e in issued] == [ref]
+    assert issued[0]["justification"].startswith("Barnet mistrives")
 
-    # Decided: the decide page refuses a second decision by accident.
+    # Decided: a second decision by accident is refused; a revision needs a reason, and the
+    # referral event carries it.
     page.goto(f"{live.workspace}/sager/{ref}/afgoer")
     page.get_by_label("Niveau I (risikoadfærd)").check()
+    page.locator("#m-ssp-bkv").check()
     page.get_by_role("button", name="Afgør og send").click()
     assert "allerede afgjort" in page.inner_text(".error-summary")
     assert live.redis.xlen(streams.referrals("ssp", "bkv")) == 1
+    page.get_by_label("Begrundelse for revision").fill("Skolen har meldt om nyt fravær; niveauet hæves.")
+    page.get_by_label("Niveau II (kriminalitet)").check()
+    page.get_by_label("Begrundelse for, at videregivelsen er nødvendig").fill(
+        "Fraværet er steget, og en fælles handleplan med socialforvaltningen er nødvendig nu."
+    )
+    page.get_by_role("button", name="Afgør og send").click()
+    page.wait_for_selector("#udfald")
+    assert "Revision: Skolen har meldt om nyt fravær" in page.inner_text("#udfald")
+    revised = events_on(live, streams.referrals("ssp", "bkv"), 2)
+    assert [(e["level"], e.get("revision_reason")) for e in revised] == [
+        ("I", None),
+        ("II", "Skolen har meldt om nyt fravær; niveauet hæves."),
+    ]
 
 
 def test_a_refused_decision_is_shown_as_refused(live: LiveHub, page: Any, shots: Path) -> None:

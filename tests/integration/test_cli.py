@@ -122,6 +122,12 @@ async def test_triage_list_show_decide(hub) -> None:
     assert made["decided_at"].endswith("+00:00")  # --json: ISO 8601
     still_open = runner.invoke(app, ["triage", "list", "--json"], env=env)
     assert json.loads(still_open.output) == []
+    # Decided: again only as a revision with a reason.
+    again = ["triage", "decide", ref, "--level", "II", "--pillar", "reactive", "--by", "TT"]
+    refused = await asyncio.to_thread(runner.invoke, app, again, env=env)
+    assert refused.exit_code == 1 and "Afvist af hubben (already_decided)" in refused.output
+    revised = await asyncio.to_thread(runner.invoke, app, [*again, "--revision-reason", "Nye oplysninger."], env=env)
+    assert revised.exit_code == 0 and "Revision: Nye oplysninger." in revised.output, revised.output
     await client.aclose()
 
 

@@ -180,6 +180,9 @@ def triage_decide(
     purpose: Annotated[
         Purpose, typer.Option(help="crime_prevention (investigation is always refused)")
     ] = Purpose.CRIME_PREVENTION,
+    revision_reason: Annotated[
+        str | None, typer.Option(help="Why a decided report is decided again (a revision)")
+    ] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome (0: do not wait)")] = 15.0,
 ) -> None:
     """Decide a report: writes `decision.made` to hub.decisions.v1 and waits for the outcome (per
@@ -196,6 +199,7 @@ def triage_decide(
                 justification=justification,
                 purpose=purpose,
                 decided_by=decided_by,
+                revision_reason=revision_reason,
             )
         except ValidationError as exc:
             problem = exc.errors()[0]
@@ -211,6 +215,8 @@ def triage_decide(
             f"Se resultatet med `hub triage show {report_ref}`."
         )
         raise typer.Exit(0 if wait <= 0 else 3)
+    if outcome.revision_reason:
+        typer.echo(f"Revision: {outcome.revision_reason}")
     typer.echo(
         f"Afgjort: {da.label(da.LEVEL, outcome.level)}, {da.label(da.PILLAR, outcome.pillar)} "
         f"({da.when(outcome.decided_at)})."

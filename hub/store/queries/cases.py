@@ -162,6 +162,7 @@ def case_view(session: Session, report_ref: str, *, source_kinds: Mapping[str, s
                 decided_by=d.decided_by,
                 decided_at=as_utc(d.decided_at),
                 referrals=tuple(by_decision.get(d.id, [])),
+                revision_reason=d.revision_reason,
             )
             for d in decisions
         ),

@@ -25,4 +25,5 @@ def decision_by_event(session: Session, source_id: str, event_id: str) -> Decisi
         decided_by=d.decided_by,
         decided_at=as_utc(d.decided_at),
         referrals=tuple(_disclosure(x) for x in rows),
+        revision_reason=d.revision_reason,
     )

@@ -114,6 +114,7 @@ class DecisionView:
     decided_by: str
     decided_at: datetime
     referrals: tuple[DisclosureView, ...]
+    revision_reason: str | None = None  # a revision of an earlier decision says why
 
 
 @dataclass(frozen=True, slots=True)

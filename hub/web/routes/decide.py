@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait
 from hub.schemas import streams
@@ -24,13 +24,14 @@ from hub.schemas.entry import Entry
 from hub.schemas.messages import danish
 from hub.schemas.report import Purpose
 from hub.services.envelope import Rejection, parse_decision
-from hub.store.models import Report, TriageItem
+from hub.store.models import Decision, Report, TriageItem
 from hub.web.forms import Form
 from hub.web.render import page
 from hub.web.routes.cases import open_case
 from hub.web.session import CheckedForm, Triage, Viewer, deps_of
 
 router = APIRouter()
+CHANGED = "Sagen er afgjort eller revideret, siden du åbnede formularen. Se afgørelsen, før du afgør igen."
 _locks: dict[str, asyncio.Lock] = {}  # one decision at a time per case in this process
 
 
@@ -43,7 +44,9 @@ def _targets(request: Request) -> list[tuple[str, str, str]]:
     return out
 
 
-def _decision(form: Form, ref: str, v: Viewer) -> tuple[TriageDecision | None, list[tuple[str, str]]]:
+def _decision(
+    form: Form, ref: str, v: Viewer, revision: str | None
+) -> tuple[TriageDecision | None, list[tuple[str, str]]]:
     """The decision the form describes; errors for what the form itself must hold."""
     errors = []
     level, pillar = form.get("niveau"), form.get("soejle")
@@ -69,15 +72,18 @@ def _decision(form: Form, ref: str, v: Viewer) -> tuple[TriageDecision | None, l
         justification=form.get("begrundelse").strip(),
         purpose=Purpose.CRIME_PREVENTION,
         decided_by=v.username,
+        revision_reason=revision,
     ), []
 
 
-def _state(request: Request, ref: str) -> tuple[dict[str, Any], str | None, str | None]:
+def _state(request: Request, ref: str) -> tuple[dict[str, Any], str | None, str | None, int]:
+    """The report, its item's status and owner, and how many decisions it has."""
     with Session(deps_of(request).engine) as session:
         report = session.get(Report, ref)
         item = session.get(TriageItem, _item_id(session, ref))
         assert report is not None
-        return report.payload, item.status if item else None, item.claimed_by if item else None
+        count = session.exec(select(func.count()).select_from(Decision).where(Decision.report_ref == ref)).one()
+        return report.payload, item.status if item else None, item.claimed_by if item else None, int(count)
 
 
 def _item_id(session: Session, ref: str) -> int | None:
@@ -127,22 +133,26 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
         "modtager": form.all("modtager"),
         "begrundelse": form.get("begrundelse"),
     }
-    decision, errors = _decision(form, ref, v)
-    payload, status, owner = await anyio.to_thread.run_sync(_state, request, ref)
-    if status != "open":
-        errors.append(("afgoerelse", "Sagen er allerede afgjort. En ny afgørelse kræver en revision."))
-    elif owner != v.username:
+    revision = " ".join(form.get("revision").split()) or None
+    values["revision"] = form.get("revision")
+    decision, errors = _decision(form, ref, v, revision)
+    payload, status, owner, count = await anyio.to_thread.run_sync(_state, request, ref)
+    if owner != v.username:
         errors.append(("afgoerelse", "Du skal have taget sagen (eller overtaget den), før du kan afgøre den."))
+    elif status == "decided" and not revision:
+        errors.append(("revision", "Sagen er allerede afgjort. Skriv en begrundelse for revisionen."))
+    elif form.get("afgoerelser") != str(count):
+        errors.append(("afgoerelse", CHANGED))
     if errors or decision is None:
         return await anyio.to_thread.run_sync(lambda: _form_page(request, v, ref, 400, values=values, errors=errors))
     if form.get("handling") != "afgoer":
         preview = _preview(request, payload, decision)
         return await anyio.to_thread.run_sync(lambda: _form_page(request, v, ref, values=values, preview=preview))
     lock = _locks.setdefault(ref, asyncio.Lock())
-    async with lock:
-        _, status, _ = await anyio.to_thread.run_sync(_state, request, ref)
-        if status != "open":  # decided while this request waited for the lock
-            errors = [("afgoerelse", "Sagen er allerede afgjort. En ny afgørelse kræver en revision.")]
+    async with lock:  # a double submit waits here, then finds the case changed
+        *_, now_count = await anyio.to_thread.run_sync(_state, request, ref)
+        if now_count != count:
+            errors = [("afgoerelse", CHANGED)]
             return await anyio.to_thread.run_sync(
                 lambda: _form_page(request, v, ref, 409, values=values, errors=errors)
             )

@@ -5,7 +5,8 @@ Revises: 0005
 Create Date: 2026-12-02 13:30:00
 
 `triageitem` gets its owner (`claimed_by`, `claimed_at`); `claimevent` keeps every claim,
-release and takeover; `accessrecord` is the append-only log of who viewed which case.
+release and takeover; `accessrecord` is the append-only log of who viewed which case;
+`decision.revision_reason` says why a later decision revises an earlier one.
 """
 
 from collections.abc import Sequence
@@ -77,6 +78,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_accessrecord_staff"), ["staff"], unique=False)
         batch_op.create_index(batch_op.f("ix_accessrecord_report_ref"), ["report_ref"], unique=False)
         batch_op.create_index(batch_op.f("ix_accessrecord_case_id"), ["case_id"], unique=False)
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("revision_reason", sa.String(), nullable=True))
     with op.batch_alter_table("triageitem", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
@@ -86,6 +89,8 @@ def downgrade() -> None:
     with op.batch_alter_table("triageitem", schema=None) as batch_op:
         batch_op.drop_column("claimed_at")
         batch_op.drop_column("claimed_by")
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.drop_column("revision_reason")
     op.drop_table("accessrecord")
     op.drop_table("claimevent")
     op.drop_table("staffsession")
