@@ -5,9 +5,13 @@ or logs."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlmodel import Session, select
 
+from hub.store.db import make_engine
+from hub.store.models import StaffSession
 from tests.browser.harness import PASSWORD, LiveHub
 from tests.factories import CHILD_NAME, report_data
 
@@ -103,3 +107,34 @@ def test_no_personal_data_in_urls_or_titles(live: LiveHub) -> None:
     hrefs = re.findall(r'(?:href|action|src)="([^"]+)"', page.text)
     for text in (title, *hrefs):  # … but no title or link names them
         assert CHILD_NAME not in text and cpr not in text and cpr.replace("-", "") not in text
+
+
+def _age_sessions(live: LiveHub, minutes: int) -> None:
+    engine = make_engine(live.settings.effective_database_url)
+    with Session(engine) as s:
+        for row in s.exec(select(StaffSession)):
+            row.last_seen_at = datetime.now(UTC) - timedelta(minutes=minutes)
+            s.add(row)
+        s.commit()
+    engine.dispose()
+
+
+def test_an_idle_session_ends_and_polling_is_not_activity(live: LiveHub) -> None:
+    triage = login(live, live.add_staff("triage"))
+    assert triage.get("/arbejdsrum/koer").status_code == 200
+    _age_sessions(live, 29)
+    ref = live.report(report_data())
+    table = triage.get("/arbejdsrum/koer/tabel")  # what poll.js fetches every 10 s: new entries appear
+    assert table.status_code == 200 and ref in table.text and "<html" not in table.text
+    _age_sessions(live, 31)  # … but it did not count as activity
+    resp = triage.get("/arbejdsrum/koer/tabel")
+    assert resp.status_code == 303 and resp.headers["location"] == "/arbejdsrum/log-ind?udloebet=1"
+    assert triage.get("/arbejdsrum/koer").headers["location"] == "/arbejdsrum/log-ind"  # the session is gone
+    assert "ikke har været aktiv" in triage.get("/arbejdsrum/log-ind?udloebet=1").text
+
+
+def test_log_out_ends_the_session(live: LiveHub) -> None:
+    triage = login(live, live.add_staff("triage"))
+    token = csrf_of(triage, "/arbejdsrum/koer")
+    assert triage.post("/arbejdsrum/log-ud", data={"csrf": token}).status_code == 303
+    assert triage.get("/arbejdsrum/koer").headers["location"] == "/arbejdsrum/log-ind"
