@@ -42,7 +42,7 @@ def _report(c: Container, cpr: str, entry_id: str) -> str:
     data = report_data(subject={"cpr": cpr, "name": "Testbarn"})
     fields = entry(cloudevent("herstedlund-skole", data))
     out = BatchPipeline(c.engine, IntakeService(c.registry, c.policy, 1 << 20)).process(
-        stream, [Entry(stream, entry_id, {k.encode(): v.encode() for k, v in fields.items()})], NOW
+        stream, [Entry(stream, entry_id, {k.encode(): v.encode() for k, v in fields.items()})], datetime.now(UTC)
     )
     return out.refs[0]
 

@@ -80,14 +80,11 @@ def _state(request: Request, ref: str) -> tuple[dict[str, Any], str | None, str 
     """The report, its item's status and owner, and how many decisions it has."""
     with Session(deps_of(request).engine) as session:
         report = session.get(Report, ref)
-        item = session.get(TriageItem, _item_id(session, ref))
+        item = session.exec(select(TriageItem).where(TriageItem.report_ref == ref)).first()
         assert report is not None
         count = session.exec(select(func.count()).select_from(Decision).where(Decision.report_ref == ref)).one()
         return report.payload, item.status if item else None, item.claimed_by if item else None, int(count)
 
-
-def _item_id(session: Session, ref: str) -> int | None:
-    return session.exec(select(TriageItem.id).where(TriageItem.report_ref == ref)).first()
 
 
 def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra: Any) -> Response:
