@@ -197,6 +197,21 @@ def _withheld_reasons(hub: Hub, ref: str, partner: str) -> tuple[queries.Reason,
     return withheld[0].reasons if withheld else ()
 
 
+async def _open_cases(hub: Hub) -> None:
+    """Leave work in the queues for the workspace: the scenario's accepted reports sent once more
+    as new reports (new event ids), not decided."""
+    client = aredis.Redis.from_url(hub.redis_url)
+    fresh = [c for c in build(datetime.now(UTC)) if c.expect_status == "accepted" and c.referrals][:3]
+    with Session(hub.engine) as s:
+        before = int(s.exec(select(func.count()).select_from(ProcessedEntry)).one())
+    for case in fresh:
+        event = json.loads(case.payload)
+        event["id"] = str(uuid.uuid4())
+        await client.xadd(streams.intake(case.source), {EVENT_FIELD: json.dumps(event, ensure_ascii=False)})
+    await client.aclose()
+    await _wait_processed(hub, before + len(fresh))
+
+
 def _workspace_help(container: Container, kept: Path | None) -> str:
     """How to work the demo's cases in the staff workspace: with a kept data directory the demo
     makes an account `demo` (a new random password each run) and says how to start and log in."""
@@ -229,6 +244,8 @@ async def run_demo(data_dir: str | None) -> int:
     try:
         async with running(container) as hub:
             lines, ok = await scenario(hub)
+            if not temp:
+                await _open_cases(hub)
         workspace = _workspace_help(container, None if temp else path)
     finally:
         container.close()

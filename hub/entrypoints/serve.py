@@ -60,7 +60,8 @@ async def serve(container: Container) -> None:
             server = uvicorn.Server(config)
             if not stop_requested:
                 url = f"http://{settings.http_host}:{settings.http_port}"
-                log.info("http.listening", url=url, workspace=f"{url}{PREFIX}/", count=1 + len(others))
+                log.info("http.listening", url=url, count=1 + len(others))
+                log.info("web.workspace", url=f"{url}{PREFIX}/")  # where staff log in
                 await server.serve()
     finally:
         watcher.cancel()
