@@ -23,6 +23,7 @@ from tests.factories import cloudevent, decision, report_data
 
 SRC = "herstedlund-skole"
 NOW = datetime.now(UTC)
+NOW_AT_RUN_TIME = True  # tests/unit/conftest.py takes NOW again as each test starts
 LIMIT = DEFAULT_LIMITS.max_bytes
 REGISTRY = load_registry(default_registry_path())
 

@@ -17,6 +17,7 @@ from tests.factories import CHILD_NAME, child_cpr, cloudevent, report_data
 
 SRC = "herstedlund-skole"
 NOW = datetime.now(UTC)
+NOW_AT_RUN_TIME = True  # tests/unit/conftest.py takes NOW again as each test starts
 LIMIT = 1_000_000
 
 

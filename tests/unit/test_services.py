@@ -33,6 +33,7 @@ SCHOOL, POLICE = "herstedlund-skole", "politi-vestegn"
 INTAKE = streams.intake(SCHOOL)
 RECEIPTS = streams.receipts(SCHOOL)
 NOW = datetime.now(UTC)  # the events' time (the factories' default) must be plausible at `now`
+NOW_AT_RUN_TIME = True  # tests/unit/conftest.py takes NOW again as each test starts
 
 
 @pytest.fixture(scope="module")
