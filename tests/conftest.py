@@ -80,6 +80,16 @@ async def hub(settings: Settings) -> AsyncIterator[object]:
         yield running_hub
 
 
+# --- order: the browser tests last ------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests (tests/browser, minutes of real Chromium) run after everything else.
+    Several unit modules take their `NOW` at import and parse events stamped at run time, which
+    the clock-skew window (5 min) admits only if they run within minutes of collection."""
+    items.sort(key=lambda item: item.path.parent.name == "browser")  # stable: the rest keep their order
+
+
 # --- CI: a skipped test is a failed run ------------------------------------------------------
 
 _skipped: list[str] = []

@@ -12,9 +12,12 @@ from sqlalchemy import text
 from hub.store.db import make_engine
 
 REQUIRE_ALL = os.environ.get("HUB_TEST_REQUIRE_ALL") == "1"
-TABLES = ["audit_chain", "audit_checkpoint", "deadletter_access"]  # the audit chain's (migration 0007)
-TABLES += ["disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"]
-TABLES += ["deadline"]  # the statutory clocks (migration 0009)
+TABLES = [
+    *("accessrecord", "claimevent", "staffsession", "staff"),  # the staff workspace (migration 0006)
+    *("audit_chain", "audit_checkpoint", "deadletter_access"),  # the audit chain's (migration 0007)
+    *("disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"),
+    "deadline",  # the statutory clocks (migration 0009)
+]
 
 
 def fresh_database_url(kind: str, tmp_path: Path, postgres_url: str | None) -> str:

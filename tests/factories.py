@@ -89,6 +89,7 @@ def decision(
     source: str = "dke-triage",
     time: datetime | None = None,
     description_justification: str | None = None,
+    revision_reason: str | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "report_ref": report_ref,
@@ -101,6 +102,8 @@ def decision(
     }
     if description_justification is not None:
         data["description_justification"] = description_justification
+    if revision_reason is not None:
+        data["revision_reason"] = revision_reason
     return cloudevent(source, data, type_=DECISION_MADE, time=time)
 
 

@@ -262,6 +262,11 @@ class FakeBatchStore:
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         return any(r["source_id"] == source_id and r["event_id"] == event_id for r in self.tables["decision"])
 
+    def decided_refs(self, refs: Iterable[str]) -> set[str]:
+        wanted = set(refs)
+        items = self.tables["triageitem"]
+        return {r["report_ref"] for r in items if r["report_ref"] in wanted and r["status"] == "decided"}
+
     def insert_decisions(self, rows: list[Row]) -> list[int]:
         return self._insert("decision", rows)
 

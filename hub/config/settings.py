@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_body_bytes: int = Field(1_000_000, ge=1_000, le=100_000_000, description="an entry's `event` or an HTTP body")
+    # The staff workspace (`/arbejdsrum/`). Unset: Secure cookies unless serving on a loopback address.
+    web_cookie_secure: bool | None = Field(default=None, description="session cookies only over HTTPS")
+    web_idle_minutes: int = Field(30, ge=1, le=24 * 60, description="a workspace session ends after this idle time")
 
     # What the parser admits (`Limits`); the defaults admit any real report with a wide margin.
     max_json_depth: int = Field(20, ge=4, le=200, description="JSON nesting levels (a report has 4)")
@@ -194,6 +197,12 @@ class Settings(BaseSettings):
     @property
     def effective_processes(self) -> int:
         return self.processes if self.processes is not None else default_processes(self.effective_database_url)
+
+    @property
+    def effective_cookie_secure(self) -> bool:
+        if self.web_cookie_secure is not None:
+            return self.web_cookie_secure
+        return self.http_host not in ("127.0.0.1", "localhost", "::1")
 
     @property
     def effective_database_url(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import shutil
 import tempfile
 import time
@@ -28,6 +29,8 @@ from hub.entrypoints.demo_scenario import Case, build
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
+from hub.services import staff as accounts
+from hub.services.auth import hash_password
 from hub.services.envelope import report_ref
 from hub.store import queries
 from hub.store.models import ProcessedEntry
@@ -194,6 +197,37 @@ def _withheld_reasons(hub: Hub, ref: str, partner: str) -> tuple[queries.Reason,
     return withheld[0].reasons if withheld else ()
 
 
+async def _open_cases(hub: Hub) -> None:
+    """Leave work in the queues for the workspace: the scenario's accepted reports sent once more
+    as new reports (new event ids), not decided."""
+    client = aredis.Redis.from_url(hub.redis_url)
+    fresh = [c for c in build(datetime.now(UTC)) if c.expect_status == "accepted" and c.referrals][:3]
+    with Session(hub.engine) as s:
+        before = int(s.exec(select(func.count()).select_from(ProcessedEntry)).one())
+    for case in fresh:
+        event = json.loads(case.payload)
+        event["id"] = str(uuid.uuid4())
+        await client.xadd(streams.intake(case.source), {EVENT_FIELD: json.dumps(event, ensure_ascii=False)})
+    await client.aclose()
+    await _wait_processed(hub, before + len(fresh))
+
+
+def _workspace_help(container: Container, kept: Path | None) -> str:
+    """How to work the demo's cases in the staff workspace: with a kept data directory the demo
+    makes an account `demo` (a new random password each run) and says how to start and log in."""
+    url = f"http://{container.settings.http_host}:{container.settings.http_port}/arbejdsrum/"
+    if kept is None:
+        return f"\nArbejdsrummet: kør `hub demo --data-dir DIR` for en demokonto; `hub serve` viser det på {url}"
+    password = secrets.token_urlsafe(12)
+    accounts.set_password(
+        container.engine, "demo", hash_password(password), create_as=("Demo Triage", "triage"), now=datetime.now(UTC)
+    )
+    return (
+        f"\nArbejdsrummet: start hubben med `HUB_DATA_DIR={kept} hub serve` og åbn {url}\n"
+        f"Log ind som brugernavn: demo  adgangskode: {password}"
+    )
+
+
 def _report(lines: list[str], problems: list[str]) -> bool:
     for p in problems:
         lines.append(f"    AFVIGELSE: {p}")
@@ -210,11 +244,15 @@ async def run_demo(data_dir: str | None) -> int:
     try:
         async with running(container) as hub:
             lines, ok = await scenario(hub)
+            if not temp:
+                await _open_cases(hub)
+        workspace = _workspace_help(container, None if temp else path)
     finally:
         container.close()
         if temp:
             shutil.rmtree(path, ignore_errors=True)
     print("\n".join(lines))
+    print(workspace)
     verdict = "Alle udfald som forventet." if ok else "NOGLE UDFALD AFVEG FRA DET FORVENTEDE."
     print(f"\n{verdict} ({time.perf_counter() - started:.1f} s)")
     return 0 if ok else 1

@@ -6,16 +6,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from datetime import timedelta
 from types import FrameType
 
 import anyio
 import uvicorn
+from fastapi import FastAPI
 
-from hub.bootstrap import Container, resolve_redis, running
+from hub.bootstrap import Container, Hub, resolve_redis, running
 from hub.entrypoints.http import create_http_app
 from hub.entrypoints.processes import Workers, roles
 from hub.logs import get_logger
+from hub.services.auth import PasswordAuthenticator
+from hub.services.decisions import DecisionService
 from hub.store.tokens import TokenStore
+from hub.web import PREFIX, WebDeps, mount_workspace
 
 log = get_logger("hub.entrypoints.serve")
 
@@ -48,16 +53,7 @@ async def serve(container: Container) -> None:
     watcher = asyncio.create_task(workers.watch(), name="worker-processes")
     try:
         async with running(container.derive(settings)) as hub:
-            api = create_http_app(
-                hub.client,
-                hub.registry,
-                TokenStore(settings.tokens_path),
-                settings.max_body_bytes,
-                policy=hub.policy,
-                limits=settings.limits,
-                engine=hub.engine,
-                tracing=hub.tracing,
-            )
+            api = build_app(hub)
             config = uvicorn.Config(
                 api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
             )
@@ -65,6 +61,7 @@ async def serve(container: Container) -> None:
             if not stop_requested:
                 url = f"http://{settings.http_host}:{settings.http_port}"
                 log.info("http.listening", url=url, count=1 + len(others))
+                log.info("web.workspace", url=f"{url}{PREFIX}/")  # where staff log in
                 await server.serve()
     finally:
         watcher.cancel()
@@ -73,3 +70,30 @@ async def serve(container: Container) -> None:
         await anyio.to_thread.run_sync(workers.stop)
         if embedded is not None:
             embedded.stop()
+
+
+def build_app(hub: Hub) -> FastAPI:
+    """The HTTP API with the staff workspace mounted at `/arbejdsrum/` (one process, one port)."""
+    settings = hub.settings
+    api = create_http_app(
+        hub.client,
+        hub.registry,
+        TokenStore(settings.tokens_path),
+        settings.max_body_bytes,
+        policy=hub.policy,
+        limits=settings.limits,
+        engine=hub.engine,
+        tracing=hub.tracing,
+    )
+    deps = WebDeps(
+        engine=hub.engine,
+        client=hub.client,
+        registry=hub.registry,
+        decisions=DecisionService(hub.registry, hub.policy, limits=settings.limits),
+        authenticator=PasswordAuthenticator(hub.engine),
+        cookie_secure=settings.effective_cookie_secure,
+        idle_timeout=timedelta(minutes=settings.web_idle_minutes),
+        decision_source=sorted(hub.registry.decision_sources)[0],
+    )
+    mount_workspace(api, deps)
+    return api

@@ -61,3 +61,5 @@ class TriageDecision(BaseModel):
     description_justification: str = Field(default="", max_length=2000)
     purpose: Purpose = Purpose.CRIME_PREVENTION
     decided_by: Identifier = Field(min_length=1, max_length=100)
+    # A report is decided once; a new decision on a decided report is a revision and must say why.
+    revision_reason: str | None = Field(default=None, min_length=1, max_length=2000)

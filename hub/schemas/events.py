@@ -129,6 +129,7 @@ class ReferralData(DisclosedData):
     pillar: str
     purpose: str
     justification: str
+    revision_reason: str | None = None  # set when the decision revises an earlier one
 
 
 class WithheldData(_Out):
@@ -139,6 +140,7 @@ class WithheldData(_Out):
     reasons: tuple[Reason, ...]
     rule_ids: tuple[str, ...]
     policy_version: str
+    revision_reason: str | None = None  # set when the decision revises an earlier one
 
 
 class DeadLetter(_Out):

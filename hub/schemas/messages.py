@@ -45,6 +45,7 @@ DANISH: dict[str, str] = {
     # Decisions
     "unknown_decision_source": "Denne afsender må ikke træffe beslutninger om henvisning.",
     "unknown_report": "Der findes ingen indberetning med denne reference. Tjek referencen.",
+    "already_decided": "Sagen er allerede afgjort. En ny afgørelse skal være en revision med en begrundelse.",
     "unknown_partner": "Beslutningen henviser til en samarbejdspartner, som hubben ikke kender. "
     "Tjek modtagerne og send beslutningen igen.",
     # The law

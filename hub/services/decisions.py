@@ -16,11 +16,12 @@ import orjson
 from opentelemetry.trace import SpanKind
 
 from hub.config.registry import Registry
+from hub.policies import Disclosure as PolicyVerdict
 from hub.policies import Effect, PolicyEngine, Request
 from hub.policies.fields import project
 from hub.schemas import streams
 from hub.schemas.cloudevents import CloudEvent, new_event
-from hub.schemas.decision import DECISION_MADE, TriageDecision
+from hub.schemas.decision import DECISION_MADE, ReferralTarget, TriageDecision
 from hub.schemas.entry import Entry
 from hub.schemas.events import (
     DECISION_REJECTED,
@@ -57,7 +58,10 @@ class DecisionService:
         self.tracing = tracing  # on: a span per decision, in the trace of the report decided on
 
     def receipts_for(self, stream: str) -> str | None:
-        return None  # an entry that does not parse names no source to answer
+        """An entry that does not parse names no source; but where one system alone may write
+        decisions, the refusal goes to it, so that its staff see it (not only the dead letters)."""
+        only = sorted(self.registry.decision_sources)
+        return streams.receipts(only[0]) if len(only) == 1 else None
 
     def parse(
         self, stream: str, entries: Sequence[Entry], now: datetime
@@ -70,8 +74,43 @@ class DecisionService:
     def begin(self, tx: Tx) -> _DecisionStager:
         return _DecisionStager(self, tx)
 
+    def verdict(self, report: ConcernReport, d: TriageDecision, target: ReferralTarget, now: datetime) -> PolicyVerdict:
+        """The policy's verdict for one referral target of a decision: what the decision stores
+        and publishes, and what a preview shows (the same call, so they cannot differ)."""
+        partner = self.registry.partner(target.partner_id)
+        assert partner is not None
+        request = Request(
+            report=report,
+            recipient=partner.recipient,
+            structure=target.structure,
+            purpose=d.purpose,
+            justification=d.justification,
+            description_justification=d.description_justification,
+        )
+        return self.policy.disclose(request, now)
+
+    def preview(self, payload: dict[str, Any], d: TriageDecision, now: datetime) -> list[Preview] | Rejection:
+        """What each referral target of `d` would receive (the projected fields) or why it would
+        not, for the stored report `payload`; a Rejection where the decision would be refused."""
+        unknown = [t.partner_id for t in d.referrals if self.registry.partner(t.partner_id) is None]
+        if unknown:
+            return Rejection("unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", ())
+        report = ConcernReport.model_validate(payload)
+        out = []
+        for target in d.referrals:
+            verdict = self.verdict(report, d, target, now)
+            shared = {}
+            if verdict.effect is Effect.SHARE:
+                shared = project(report, verdict.fields, verdict.withheld_categories)
+            out.append(Preview(target, verdict, shared))
+        return out
+
     def _stage(
-        self, event: CloudEvent[TriageDecision], reports: dict[str, StoredReport], now: datetime
+        self,
+        event: CloudEvent[TriageDecision],
+        reports: dict[str, StoredReport],
+        now: datetime,
+        decided: set[str] | frozenset[str] = frozenset(),
     ) -> _Staged | Rejection:
         """`_stage_in` in a span of the report's trace, when tracing is on."""
         found = reports.get(event.data.report_ref)
@@ -79,7 +118,7 @@ class DecisionService:
         if trace is None:  # a report stored without a trace context: the decision's own, if any
             trace, other = other, None
         if not self.tracing.enabled:
-            return self._stage_in(event, found, now, trace)  # the report's trace travels on to the referrals
+            return self._stage_in(event, found, now, trace, decided)  # the report's trace travels on to the referrals
         span = self.tracing.start(
             "hub.decision",
             parent=trace,
@@ -97,7 +136,7 @@ class DecisionService:
             },
         )
         try:
-            staged = self._stage_in(event, found, now, context_of(span, trace))
+            staged = self._stage_in(event, found, now, context_of(span, trace), decided)
             span.set_attribute("hub.outcome", "rejected" if isinstance(staged, Rejection) else "accepted")
             if isinstance(staged, Rejection):
                 span.set_attribute("hub.code", staged.code)
@@ -111,6 +150,7 @@ class DecisionService:
         found: StoredReport | None,
         now: datetime,
         trace: TraceContext | None,
+        decided: set[str] | frozenset[str] = frozenset(),
     ) -> _Staged | Rejection:
         """The decision's row, and per referral target the policy's verdict as a disclosure
         log row and the event to publish (`referral.issued` or `referral.withheld`), in `trace`."""
@@ -122,6 +162,9 @@ class DecisionService:
             return Rejection(
                 "unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", (), event.id, trace=trace
             )
+        if d.report_ref in decided and not d.revision_reason:
+            message = "The report is decided already; a new decision must be a revision with a reason."
+            return Rejection("already_decided", message, (), event.id, trace=trace)
         payload, case_id, _ = found
         report = ConcernReport.model_validate(payload)
         staged = _Staged(
@@ -136,22 +179,13 @@ class DecisionService:
                 "description_justification": d.description_justification,
                 "decided_by": d.decided_by,
                 "decided_at": now,
+                "revision_reason": d.revision_reason,
             }
         )
         for target in d.referrals:
             partner = self.registry.partner(target.partner_id)
             assert partner is not None
-            verdict = self.policy.disclose(
-                Request(
-                    report=report,
-                    recipient=partner.recipient,
-                    structure=target.structure,
-                    purpose=d.purpose,
-                    justification=d.justification,
-                    description_justification=d.description_justification,
-                ),
-                now,
-            )
+            verdict = self.verdict(report, d, target, now)
             if verdict.effect is Effect.SHARE:
                 fields = project(report, verdict.fields, verdict.withheld_categories)
                 data: Any = ReferralData(
@@ -167,6 +201,7 @@ class DecisionService:
                     pillar=d.pillar.value,
                     purpose=d.purpose.value,
                     justification=d.justification,
+                    revision_reason=d.revision_reason,
                 )
                 event_out = new_event(REFERRAL_ISSUED, data, now=now, subject=d.report_ref, trace=trace)
                 event_out["data"]["referral_ref"] = event_out["id"]
@@ -181,6 +216,7 @@ class DecisionService:
                     reasons=verdict.reasons,
                     rule_ids=verdict.rule_ids,
                     policy_version=verdict.policy_version,
+                    revision_reason=d.revision_reason,
                 )
                 event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref, trace=trace)
                 stream = streams.REFERRALS_WITHHELD
@@ -213,6 +249,15 @@ def report_trace(found: StoredReport | None) -> TraceContext | None:
     return TraceContext.in_event(receipt)
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """One referral target's verdict in a preview, with the fields it would receive."""
+
+    target: ReferralTarget
+    verdict: PolicyVerdict
+    fields: dict[str, Any]
+
+
 @dataclass(slots=True)
 class _Staged:
     """A decision ready to insert: its row, and its disclosure log rows with their events."""
@@ -230,19 +275,25 @@ class _DecisionStager:
         self.service = service
         self.tx = tx
         self.reports: dict[str, StoredReport] = {}
+        self.decided: set[str] = set()  # decided before this batch, or by an earlier entry of it
         self.staged: list[_Staged] = []
 
     def batch(self, stream: str, parsed: Sequence[CloudEvent[TriageDecision]]) -> None:
         self.reports.update(self.tx.store.reports_by_ref(p.data.report_ref for p in parsed))
+        self.decided |= self.tx.store.decided_refs(p.data.report_ref for p in parsed)
 
     def entry(self, stream: str, entry: Entry, parsed: CloudEvent[TriageDecision]) -> None:
         tx = self.tx
-        if tx.look_up and tx.store.decision_exists(parsed.source, parsed.id):
-            return  # recorded before: acked, not done again
-        staged = self.service._stage(parsed, self.reports, tx.now)
+        # Recorded before: acked, not done again. A decided report is looked up at once, so that a
+        # redelivered decision is not mistaken for a second one (`already_decided`).
+        looked_up = tx.look_up or parsed.data.report_ref in self.decided
+        if looked_up and tx.store.decision_exists(parsed.source, parsed.id):
+            return
+        staged = self.service._stage(parsed, self.reports, tx.now, self.decided)
         if isinstance(staged, Rejection):
             tx.reject(stream, entry, staged, streams.receipts(parsed.source))
         else:
+            self.decided.add(parsed.data.report_ref)
             self.staged.append(staged)
             tx.out.accepted += 1
 

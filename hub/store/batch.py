@@ -46,6 +46,9 @@ class BatchStore(Protocol):
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         """Whether the decision event (`source_id`, `event_id`) is recorded."""
 
+    def decided_refs(self, refs: Iterable[str]) -> set[str]:
+        """Which of these reports are decided already."""
+
     def insert_decisions(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert decision rows (in order) and return their ids."""
 
@@ -97,6 +100,9 @@ class SqlBatchStore:
 
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         return lookups.decision_exists(self.session, source_id, event_id)
+
+    def decided_refs(self, refs: Iterable[str]) -> set[str]:
+        return lookups.decided_refs(self.session, refs)
 
     def insert_decisions(self, rows: list[dict[str, Any]]) -> list[int]:
         return lookups.insert_decisions(self.session, rows)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from hub.store.bulk import insert_with_ids, table_of
 from hub.store.models import Case, Decision, ProcessedEntry, Report, TriageItem
@@ -93,6 +93,16 @@ def mark_decided(session: Session, report_refs: Iterable[str], now: datetime) ->
     """The triage items of these reports are decided (no item: nothing to do)."""
     if refs := list(set(report_refs)):
         session.connection().execute(_MARK_DECIDED, {"refs": refs, "now": now})
+
+
+def decided_refs(session: Session, refs: Iterable[str]) -> set[str]:
+    """Which of these reports are decided already (a new decision must be a revision)."""
+    if not (wanted := list(set(refs))):
+        return set()
+    query = select(col(TriageItem.report_ref)).where(
+        col(TriageItem.report_ref).in_(wanted), col(TriageItem.status) == "decided"
+    )
+    return set(session.connection().execute(query).scalars())
 
 
 def decision_exists(session: Session, source_id: str, event_id: str) -> bool:

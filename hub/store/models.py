@@ -64,6 +64,9 @@ class TriageItem(SQLModel, table=True):
     pattern_rule_id: str | None = Field(default=None, max_length=40)
     pattern_reason_da: str | None = Field(default=None, max_length=300)
 
+    claimed_by: str | None = Field(default=None, max_length=64)  # staff username; at most one owner
+    claimed_at: datetime | None = None
+
 
 class Deadline(SQLModel, table=True):
     """A statutory clock of one report (`hub.services.deadlines`): written with the report, met
@@ -108,6 +111,7 @@ class Decision(SQLModel, table=True):
     description_justification: str = Field(default="", sa_column_kwargs={"server_default": ""})
     decided_by: str = Field(max_length=100)
     decided_at: datetime
+    revision_reason: str | None = None  # a later decision on a decided report says why (migration 0006)
 
 
 class Disclosure(SQLModel, table=True):
@@ -231,4 +235,60 @@ class DeadLetterAccess(SQLModel, table=True):
     os_user: str = Field(max_length=100)  # the operating-system account the command ran under
     reason: str = Field(max_length=500)
     new_entry_id: str | None = Field(default=None, max_length=40)
+    at: datetime
+
+
+# --- the staff workspace (migration 0006) --------------------------------------------------------
+
+
+class Staff(SQLModel, table=True):
+    """A member of staff who logs in to the workspace. `role`: triage, jurist or admin."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    display_name: str = Field(max_length=100)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=200)  # argon2id, PHC string
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime
+
+
+class StaffSession(SQLModel, table=True):
+    """A server-side login session. The cookie holds a random token; only its SHA-256 is stored,
+    so a copy of this table logs no one in. Deleting the row ends the session at once."""
+
+    token_sha256: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    last_seen_at: datetime
+    # Cases opened by break-glass in this session: report ref -> the written reason.
+    break_glass: dict[str, Any] = _json()
+
+
+class ClaimEvent(SQLModel, table=True):
+    """Append-only history of claims on triage items: claim, release, takeover (with the previous
+    owner). The current owner is `TriageItem.claimed_by`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_ref: str = Field(foreign_key="report.ref", index=True, max_length=40)
+    action: str = Field(max_length=20)
+    staff: str = Field(max_length=64)
+    previous: str | None = Field(default=None, max_length=64)
+    at: datetime
+
+
+class AccessRecord(SQLModel, table=True):
+    """Append-only access log: who viewed which case's personal data, when and on what ground
+    (own_claim, assigned, break_glass). Written only by `hub.store.access.record_access`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff: str = Field(index=True, max_length=64)
+    report_ref: str = Field(foreign_key="report.ref", index=True, max_length=40)
+    case_id: int | None = Field(default=None, index=True)
+    ground: str = Field(max_length=20)
+    reason: str | None = None  # the written break-glass reason
+    flagged: bool = False  # for the jurist's review
     at: datetime

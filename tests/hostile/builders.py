@@ -47,8 +47,10 @@ def report(case_id: str, source: str = SCHOOL) -> dict[str, Any]:
 
 
 def decision_doc(case_id: str, ref: str = BASE_REF, partner: str = POLICE) -> dict[str, Any]:
-    """A valid triage decision on the base report, with the case's own event id."""
-    doc = decision(ref, [("ssp", partner)])
+    """A valid triage decision on the base report, with the case's own event id. The corpus
+    decides the one base report many times, so each decision is a revision with a reason (a
+    decided report takes no other)."""
+    doc = decision(ref, [("ssp", partner)], revision_reason="Korpusset afgør den samme rapport igen.")
     doc["id"] = event_id(case_id)
     assert doc["type"] == DECISION_MADE
     return doc

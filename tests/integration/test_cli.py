@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -74,7 +75,9 @@ async def test_triage_list_show_decide(hub) -> None:
     assert shown.exit_code == 0, shown.output
     assert CHILD_NAME in shown.output and "BL133-1-1" in shown.output
 
-    decided = runner.invoke(
+    # The hub runs on this event loop: the command, which waits for the outcome, runs in a thread.
+    decided = await asyncio.to_thread(
+        runner.invoke,
         app,
         [
             "triage",
@@ -98,6 +101,10 @@ async def test_triage_list_show_decide(hub) -> None:
         env=env,
     )
     assert decided.exit_code == 0, decided.output
+    # It waited for the outcome and says it in Danish, per recipient.
+    assert "Afgjort: Niveau I (risikoadfærd)" in decided.output
+    assert "Delt med Børn, Kultur & Velfærd i SSP: " in decided.output
+    assert "Tilbageholdt for Kriminalforsorgen i KSP:" in decided.output and "[RPL115-NOMATCH]" in decided.output
     [referral] = await read_events(client, streams.referrals("ssp", "bkv"), 1)
     assert referral["data"]["report_ref"] == ref
     # The decision says why the description must go (`--description-reason`): it goes along.
@@ -121,6 +128,12 @@ async def test_triage_list_show_decide(hub) -> None:
     assert made["decided_at"].endswith("+00:00")  # --json: ISO 8601
     still_open = runner.invoke(app, ["triage", "list", "--json"], env=env)
     assert json.loads(still_open.output) == []
+    # Decided: again only as a revision with a reason.
+    again = ["triage", "decide", ref, "--level", "II", "--pillar", "reactive", "--by", "TT"]
+    refused = await asyncio.to_thread(runner.invoke, app, again, env=env)
+    assert refused.exit_code == 1 and "Afvist af hubben (already_decided)" in refused.output
+    revised = await asyncio.to_thread(runner.invoke, app, [*again, "--revision-reason", "Nye oplysninger."], env=env)
+    assert revised.exit_code == 0 and "Revision: Nye oplysninger." in revised.output, revised.output
     await client.aclose()
 
 
@@ -152,3 +165,16 @@ async def test_access_lists_what_was_disclosed_about_a_person(hub) -> None:
     assert all(r["report_ref"] == ref and r["legal_basis"] for r in rows)
     other = runner.invoke(app, ["access", "010101-1234"], env=env)
     assert "ikke registreret" in other.output
+
+
+async def test_decide_says_a_refusal_and_bad_arguments_in_one_danish_line(hub) -> None:
+    env = env_for(hub.settings)
+    base = ["triage", "decide", "--level", "I", "--pillar", "reactive", "--by", "TT", "--wait", "20"]
+    refused = await asyncio.to_thread(runner.invoke, app, [*base, "DKE-UKENDT"], env=env)
+    assert refused.exit_code == 1, refused.output
+    assert "Afvist af hubben (unknown_report): Der findes ingen indberetning med denne reference" in refused.output
+    for refer, text in (("bkv", "skriv STRUKTUR:PARTNER"), ("ssp:ukendt", "ukendt samarbejdspartner ukendt")):
+        bad = runner.invoke(app, [*base, "DKE-X", "--refer", refer], env=env)
+        assert bad.exit_code == 2 and text in bad.output and "Traceback" not in bad.output, bad.output
+    too_long = runner.invoke(app, [*base, "DKE-X", "--justification", "x" * 2001], env=env)
+    assert too_long.exit_code == 2 and "Ugyldig afgørelse: justification" in too_long.output

@@ -76,9 +76,10 @@ def test_queue_rows(stored: Stored) -> None:
         open_rows = queries.queue_rows(s, source_kinds=kinds)
         every = queries.queue_rows(s, include_decided=True)
         urgent = queries.queue_rows(s, "urgent")
-    assert [r.report_ref for r in open_rows] == [stored.police_ref, stored.area_ref]  # oldest first, open only
-    assert [r.report_ref for r in every] == [stored.school_ref, stored.police_ref, stored.area_ref]
-    school, police, area = every
+    # Most urgent first (the urgent queue, then the reactive one with a § 133 deadline), open only.
+    assert [r.report_ref for r in open_rows] == [stored.police_ref, stored.area_ref]
+    assert [r.report_ref for r in every] == [stored.police_ref, stored.school_ref, stored.area_ref]
+    police, school, area = every
     assert (school.status, school.decided_at) == ("decided", T2)
     assert (police.status, police.decided_at) == ("open", None)
     assert school.received_at == T0 and school.received_at.tzinfo is not None

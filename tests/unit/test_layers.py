@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hub.services",),
     ("hub.runtime",),
     ("hub.bootstrap",),
-    ("hub.entrypoints",),
+    ("hub.entrypoints", "hub.web"),
 )
 
 

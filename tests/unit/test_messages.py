@@ -34,6 +34,7 @@ DOCUMENTED = {
     "unknown_decision_source",
     "unknown_report",
     "unknown_partner",
+    "already_decided",
     "unlawful_purpose",
     "unknown_offence",
     "unknown_source",

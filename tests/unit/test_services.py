@@ -214,6 +214,31 @@ def test_a_decision_on_an_unknown_report_is_refused(db: InMemoryDatabase, decisi
     assert (dead["stream"], dead["reason"]) == (streams.DECISIONS, "unknown_report")
 
 
+def test_a_decided_report_takes_a_new_decision_only_as_a_revision_with_a_reason(
+    db: InMemoryDatabase, intake: BatchPipeline[Any], decisions: BatchPipeline[Any]
+) -> None:
+    [ref] = intake.process(INTAKE, [_entry(INTAKE, "1-0", cloudevent(SCHOOL, report_data()))], NOW).refs
+    first, again = decision(ref, [("ssp", POLICE)]), decision(ref, [("ssp", POLICE)])
+    # Two decisions in one batch: the second is refused too (the first decided the report).
+    out = decisions.process(
+        streams.DECISIONS, [_entry(streams.DECISIONS, "1-0", first), _entry(streams.DECISIONS, "2-0", again)], NOW
+    )
+    assert (out.accepted, out.rejected) == (1, 1)
+    [receipt] = _outbox(db, streams.receipts("dke-triage"))
+    assert (receipt["data"]["code"], receipt["data"]["report_event_id"]) == ("already_decided", again["id"])
+    assert "revision med en begrundelse" in receipt["data"]["message_da"]
+
+    revised = decision(ref, [("ssp", POLICE)], level="II", revision_reason="Ny oplysning fra skolen om vold.")
+    out = decisions.process(streams.DECISIONS, [_entry(streams.DECISIONS, "3-0", revised)], NOW)
+    assert (out.accepted, out.rejected) == (1, 0)
+    assert [(d["level"], d["revision_reason"]) for d in db.rows("decision")] == [
+        ("I", None),
+        ("II", "Ny oplysning fra skolen om vold."),
+    ]
+    issued = _outbox(db, streams.referrals("ssp", POLICE))
+    assert [e["data"].get("revision_reason") for e in issued] == [None, "Ny oplysning fra skolen om vold."]
+
+
 def test_the_fake_keeps_nothing_unless_committed_and_enforces_keys(db: InMemoryDatabase) -> None:
     """The fake's own contract: a transaction not committed leaves nothing, and a key the
     database enforces raises IntegrityError (the pipeline's retry depends on both)."""

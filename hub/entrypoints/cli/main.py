@@ -17,7 +17,7 @@ import redis
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.entrypoints.cli import access, audit, db, deadletter, policy, report, run, surface, tokens, triage
+from hub.entrypoints.cli import access, audit, db, deadletter, policy, report, run, staff, surface, tokens, triage
 from hub.entrypoints.cli import acl as acl_cmd
 from hub.errors import ConfigurationError, HubError, mask_secrets
 from hub.logs import scrub
@@ -37,6 +37,7 @@ app.add_typer(acl_cmd.app, name="acl")
 app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(audit.app, name="audit")
 app.add_typer(report.app, name="report")
+app.add_typer(staff.app, name="staff")
 
 
 def package_version() -> str:

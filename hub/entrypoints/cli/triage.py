@@ -1,20 +1,19 @@
 """`hub triage`: DKE's triage queues. `list` and `show` read through the query layer
-(`hub.store.queries`); `decide` writes `decision.made` to `hub.decisions.v1`."""
+(`hub.store.queries`); `decide` writes `decision.made` to `hub.decisions.v1` and waits for the
+outcome (`hub.entrypoints.outcome`)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 
-from hub.bootstrap import Container
+from hub.config.registry import Registry
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
-from hub.schemas import streams
-from hub.schemas.cloudevents import new_event
-from hub.schemas.decision import DECISION_MADE, Level, Pillar, ReferralTarget, Structure, TriageDecision
+from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
+from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
 from hub.store import queries
 
@@ -185,6 +184,25 @@ def render_case(v: queries.CaseView) -> list[str]:
     return out
 
 
+def _targets(refer: list[str], registry: Registry) -> list[ReferralTarget]:
+    """`STRUCTURE:PARTNER` options as referral targets; a one-line Danish error for a bad one."""
+    targets = []
+    for item in refer:
+        structure, _, partner = item.partition(":")
+        if structure.lower() not in {s.value for s in Structure} or not partner:
+            _stop(f"--refer {item}: skriv STRUKTUR:PARTNER, fx ssp:bkv (struktur: ssp, psp eller ksp).")
+        if registry.partner(partner) is None:
+            known = ", ".join(sorted(p.id for p in registry.partners))
+            _stop(f"--refer {item}: ukendt samarbejdspartner {partner}. Kendte: {known}.")
+        targets.append(ReferralTarget(structure=Structure(structure.lower()), partner_id=partner))
+    return targets
+
+
+def _stop(message: str, code: int = 2) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
 @app.command("decide")
 def triage_decide(
     report_ref: str,
@@ -203,38 +221,53 @@ def triage_decide(
     purpose: Annotated[
         Purpose, typer.Option(help="crime_prevention (investigation is always refused)")
     ] = Purpose.CRIME_PREVENTION,
+    revision_reason: Annotated[
+        str | None, typer.Option(help="Why a decided report is decided again (a revision)")
+    ] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome (0: do not wait)")] = 15.0,
 ) -> None:
-    """Decide a report: writes `decision.made` to hub.decisions.v1; the hub does the rest."""
-    targets = []
-    for item in refer or []:
-        structure, _, partner = item.partition(":")
-        targets.append(ReferralTarget(structure=Structure(structure.lower()), partner_id=partner))
-    decision = TriageDecision(
-        report_ref=report_ref,
-        level=level,
-        pillar=pillar,
-        referrals=tuple(targets),
-        justification=justification,
-        description_justification=description_reason,
-        purpose=purpose,
-        decided_by=decided_by,
-    )
-    event_id = str(uuid.uuid4())
+    """Decide a report: writes `decision.made` to hub.decisions.v1 and waits for the outcome (per
+    recipient shared or withheld, or the refusal). Exit 1 if the hub refuses it, 3 if no outcome
+    came within `--wait`."""
     with opened() as container:
-        event = new_event(
-            DECISION_MADE,
-            decision,
-            now=datetime.now(UTC),
-            source=sorted(container.registry.decision_sources)[0],
-            event_id=event_id,
-            subject=report_ref,
+        targets = _targets(refer or [], container.registry)
+        try:
+            decision = TriageDecision(
+                report_ref=report_ref,
+                level=level,
+                pillar=pillar,
+                referrals=tuple(targets),
+                justification=justification,
+                description_justification=description_reason,
+                purpose=purpose,
+                decided_by=decided_by,
+                revision_reason=revision_reason,
+            )
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            _stop(f"Ugyldig afgørelse: {'.'.join(map(str, problem['loc']))}: {problem['msg']}.")
+        source = sorted(container.registry.decision_sources)[0]
+        outcome = send_and_wait_sync(container.redis(), container.engine, source, decision, max(wait, 0.0))
+        names = {p.id: p.name for p in container.registry.partners}
+    if isinstance(outcome, Refused):
+        _stop(f"Afvist af hubben ({outcome.code}): {outcome.message_da}", 1)
+    if isinstance(outcome, Pending):
+        typer.echo(
+            f"Afgørelse sendt ({outcome.event_id}), men hubben har ikke svaret endnu. "
+            f"Se resultatet med `hub triage show {report_ref}`."
         )
-        entry_id = _xadd(container, streams.DECISIONS, event)
-    typer.echo(f"Afgørelse sendt ({event_id}, {entry_id}). Resultatet ses med `hub triage show {report_ref}`.")
-
-
-def _xadd(container: Container, stream: str, event: dict[str, Any]) -> str:
-    from hub.runtime.transport import encode
-
-    entry_id = container.redis().xadd(stream, encode(event))  # type: ignore[arg-type]
-    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        raise typer.Exit(0 if wait <= 0 else 3)
+    if outcome.revision_reason:
+        typer.echo(f"Revision: {outcome.revision_reason}")
+    typer.echo(
+        f"Afgjort: {da.label(da.LEVEL, outcome.level)}, {da.label(da.PILLAR, outcome.pillar)} "
+        f"({da.when(outcome.decided_at)})."
+    )
+    for r in outcome.referrals:
+        where = f"{names.get(r.recipient, r.recipient)} i {da.label(da.STRUCTURE, r.structure)}"
+        if r.shared:
+            typer.echo(f"  Delt med {where}: {', '.join(r.fields) or 'ingen felter'}")
+        else:
+            typer.echo(f"  {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
+            for x in r.reasons:
+                typer.echo(f"    [{x.rule_id}] {x.da}")

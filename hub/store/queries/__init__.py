@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from hub.store.queries.cases import case_view, chronology, deadlines_of, disclosure_history, queue_rows
 from hub.store.queries.deadletters import dead_letter, dead_letter_accesses, dead_letters
+from hub.store.queries.decisions import decision_by_event
 from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
@@ -66,6 +67,7 @@ __all__ = [
     "dead_letter_accesses",
     "dead_letters",
     "deadlines_of",
+    "decision_by_event",
     "disclosure_history",
     "queue_rows",
     "reading",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -38,7 +38,7 @@ def queue_rows(
     include_decided: bool = False,
     source_kinds: Mapping[str, str] | None = None,
 ) -> list[QueueRow]:
-    """The triage items (open ones unless `include_decided`), oldest first."""
+    """The triage items (open ones unless `include_decided`), most urgent first (`by_urgency`)."""
     query = (
         select(TriageItem, Report)
         .join(Report, col(Report.ref) == col(TriageItem.report_ref))
@@ -75,9 +75,28 @@ def queue_rows(
                 receipt_deadline=clocks.get((item.report_ref, "receipt")),
                 pattern_rule_id=item.pattern_rule_id,
                 pattern_reason_da=item.pattern_reason_da,
+                claimed_by=item.claimed_by,
             )
         )
-    return rows
+    return sorted(rows, key=by_urgency)
+
+
+# Life or health at stake first; then the individual-case queues before the area work.
+QUEUE_URGENCY = {"urgent": 0, "reactive": 1, "operative": 2, "proactive": 3}
+_NO_DEADLINE = datetime.max.replace(tzinfo=UTC)
+
+
+def by_urgency(row: QueueRow) -> tuple[int, bool, bool, datetime, datetime, str]:
+    """Urgency (the queue's, then a § 141 alert, then a § 133 notification), then the statutory
+    deadline (none last), then the oldest."""
+    return (
+        QUEUE_URGENCY.get(row.queue, len(QUEUE_URGENCY)),
+        not row.police_alert,
+        not row.children_notification,
+        row.assess_by or _NO_DEADLINE,
+        row.received_at,
+        row.report_ref,
+    )
 
 
 def deadlines_of(session: Session, report_refs: list[str]) -> dict[tuple[str, str], DeadlineView]:
@@ -171,6 +190,7 @@ def case_view(session: Session, report_ref: str, *, source_kinds: Mapping[str, s
                 decided_at=as_utc(d.decided_at),
                 referrals=tuple(by_decision.get(d.id, [])),
                 description_justification=d.description_justification,
+                revision_reason=d.revision_reason,
             )
             for d in decisions
         ),

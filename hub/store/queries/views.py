@@ -135,6 +135,7 @@ class DecisionView:
     decided_at: datetime
     referrals: tuple[DisclosureView, ...]
     description_justification: str = ""  # why the description itself was shared, if it was
+    revision_reason: str | None = None  # a revision of an earlier decision says why
 
 
 @dataclass(frozen=True, slots=True)

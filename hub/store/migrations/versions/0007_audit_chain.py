@@ -1,7 +1,7 @@
 """audit chain: audit_chain, audit_checkpoint and deadletter_access; existing disclosures chained
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 13:30:00
 
 The chain (`hub.store.audit_chain`) covers every disclosure row: the rows a deployed database
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,77 @@
+"""The Jinja2 environment (templates in the package, autoescaped) and the page helper."""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from hub.entrypoints import labels as da
+from hub.web.format import danish_time, overdue, time_left
+
+PREFIX = "/arbejdsrum"
+ROLE = {"triage": "Triage", "jurist": "Jurist", "admin": "Administrator"}
+SOURCE_KIND = {
+    "school": "skole",
+    "police": "politi",
+    "social_services": "socialforvaltning",
+    "psychiatry": "psykiatri",
+    "prison_probation": "kriminalforsorg",
+    "municipal_department": "kommunal forvaltning",
+    "housing": "boligorganisation",
+    "other": "anden",
+}
+# The hub's parser names fields of the event; staff know them by the form's labels.
+FIELD = {
+    "data.justification": "Begrundelse",
+    "data.level": "Niveau",
+    "data.pillar": "Søjle",
+    "data.referrals": "Modtagere",
+}
+_AT_MOST = re.compile(r"at most (\d+) characters")
+
+
+def problem_da(field: str, problem: str) -> str:
+    """A parser error (English, for integrators) as staff read it."""
+    name = FIELD.get(field, "Et felt")
+    found = _AT_MOST.search(problem)
+    return f"{name} må højst være {found.group(1)} tegn." if found else f"{name} er ikke udfyldt korrekt."
+
+
+GROUND = {"own_claim": "egen sag", "assigned": "tildelt", "break_glass": "nødadgang"}
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("hub.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tid"] = danish_time
+    env.globals.update(
+        P=PREFIX,
+        da=da,
+        SOURCE_KIND=SOURCE_KIND,
+        problem_da=problem_da,
+        label=da.label,
+        ROLE=ROLE,
+        GROUND=GROUND,
+        time_left=time_left,
+        overdue=overdue,
+    )
+    return env
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page for the logged-in viewer (or the log-in page): `no-store`, it may hold personal data."""
+    context.setdefault("now", datetime.now(UTC))
+    context.setdefault("viewer", None)
+    html = environment().get_template(template).render(request=request, **context)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})

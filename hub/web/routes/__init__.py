@@ -1,0 +1,1 @@
+"""The workspace's pages, one module each."""
