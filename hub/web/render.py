@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hub.entrypoints import labels as da
+from hub.policies.fields import FIELD_LABELS_DA
 from hub.web.format import danish_time, overdue, time_left
 
 PREFIX = "/arbejdsrum"
@@ -65,8 +67,14 @@ def environment() -> Environment:
         GROUND=GROUND,
         time_left=time_left,
         overdue=overdue,
+        field_labels=field_labels,
     )
     return env
+
+
+def field_labels(names: Iterable[str]) -> str:
+    """Field paths in Danish, as staff read them (`Bekymringens kategorier`), sorted."""
+    return ", ".join(sorted(FIELD_LABELS_DA.get(n, n) for n in names)) or "ingen"
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

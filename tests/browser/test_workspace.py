@@ -18,7 +18,7 @@ from hub.schemas import streams
 from hub.store.db import make_engine
 from hub.store.models import AccessRecord
 from tests.browser.harness import PASSWORD, LiveHub
-from tests.factories import CHILD_NAME, child_cpr, report_data
+from tests.factories import CHILD_DESCRIPTION, CHILD_NAME, child_cpr, report_data
 from tests.reliability.helpers import assert_no_personal_data
 
 WIDE = {"width": 1366, "height": 900}
@@ -83,6 +83,8 @@ def test_a_case_from_the_queue_to_an_issued_referral(live: LiveHub, page: Any, s
     page.get_by_role("button", name="Forhåndsvis").click()
     preview = page.locator("#forhaandsvisning")
     assert "Børn, Kultur & Velfærd" in preview.inner_text() and "vil få" in preview.inner_text()
+    # Fields in Danish; the free-text description stays home without a reason of its own.
+    assert "Bekymringens kategorier" in preview.inner_text() and "Beskrivelse (fritekst)" not in preview.inner_text()
     page.screenshot(path=str(shots / "3-forhaandsvisning.png"), full_page=True)
     assert live.redis.xlen(streams.referrals("ssp", "bkv")) == 0  # a preview sends nothing
 
@@ -95,6 +97,7 @@ def test_a_case_from_the_queue_to_an_issued_referral(live: LiveHub, page: Any, s
     issued = events_on(live, streams.referrals("ssp", "bkv"), 1)
     assert [e["report_ref"] for e in issued] == [ref]
     assert issued[0]["justification"].startswith("Barnet mistrives")
+    assert CHILD_DESCRIPTION not in json.dumps(issued[0], ensure_ascii=False)
 
     # Decided: a second decision by accident is refused; a revision needs a reason, and the
     # referral event carries it.
@@ -109,10 +112,14 @@ def test_a_case_from_the_queue_to_an_issued_referral(live: LiveHub, page: Any, s
     page.get_by_label("Begrundelse for, at videregivelsen er nødvendig").fill(
         "Fraværet er steget, og en fælles handleplan med socialforvaltningen er nødvendig nu."
     )
+    page.get_by_label("Begrundelse for at dele selve beskrivelsen (valgfri)").fill(
+        "Socialrådgiveren skal kende barnets egne ord for at kunne tale med familien."
+    )
     page.get_by_role("button", name="Afgør og send").click()
     page.wait_for_selector("#udfald")
     assert "Revision: Skolen har meldt om nyt fravær" in page.inner_text("#udfald")
     revised = events_on(live, streams.referrals("ssp", "bkv"), 2)
+    assert CHILD_DESCRIPTION in json.dumps(revised[1], ensure_ascii=False)  # now with its reason
     assert [(e["level"], e.get("revision_reason")) for e in revised] == [
         ("I", None),
         ("II", "Skolen har meldt om nyt fravær; niveauet hæves."),

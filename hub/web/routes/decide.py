@@ -70,6 +70,7 @@ def _decision(
         pillar=Pillar(pillar),
         referrals=tuple(targets),
         justification=form.get("begrundelse").strip(),
+        description_justification=form.get("beskrivelse_begrundelse").strip(),
         purpose=Purpose.CRIME_PREVENTION,
         decided_by=v.username,
         revision_reason=revision,
@@ -99,6 +100,7 @@ def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra
             "soejle": view.assessment.suggested_pillar,
             "modtager": [],
             "begrundelse": "",
+            "beskrivelse_begrundelse": "",
         },
     )
     extra.setdefault("errors", [])
@@ -129,6 +131,7 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
         "soejle": form.get("soejle"),
         "modtager": form.all("modtager"),
         "begrundelse": form.get("begrundelse"),
+        "beskrivelse_begrundelse": form.get("beskrivelse_begrundelse"),
     }
     revision = " ".join(form.get("revision").split()) or None
     values["revision"] = form.get("revision")
