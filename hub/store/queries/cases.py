@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,6 +119,24 @@ def _deadline(d: Deadline) -> DeadlineView:
     )
 
 
+def decision_view(d: Decision, referrals: Iterable[DisclosureView]) -> DecisionView:
+    """A stored decision with its referrals (disclosure log rows), as the case view and the
+    outcome of a decision just sent show it."""
+    return DecisionView(
+        id=d.id or 0,
+        report_ref=d.report_ref,
+        level=d.level,
+        pillar=d.pillar,
+        purpose=d.purpose,
+        justification=d.justification,
+        decided_by=d.decided_by,
+        decided_at=as_utc(d.decided_at),
+        referrals=tuple(referrals),
+        description_justification=d.description_justification,
+        revision_reason=d.revision_reason,
+    )
+
+
 def _disclosure(d: Disclosure) -> DisclosureView:
     return DisclosureView(
         ref=d.ref,
@@ -178,22 +196,7 @@ def case_view(session: Session, report_ref: str, *, source_kinds: Mapping[str, s
         report=ConcernReport.model_validate(report.payload),
         assessment=_assessment(report.assessment),
         notifications=tuple(v for v in log if v.kind != "referral"),
-        decisions=tuple(
-            DecisionView(
-                id=d.id or 0,
-                report_ref=d.report_ref,
-                level=d.level,
-                pillar=d.pillar,
-                purpose=d.purpose,
-                justification=d.justification,
-                decided_by=d.decided_by,
-                decided_at=as_utc(d.decided_at),
-                referrals=tuple(by_decision.get(d.id, [])),
-                description_justification=d.description_justification,
-                revision_reason=d.revision_reason,
-            )
-            for d in decisions
-        ),
+        decisions=tuple(decision_view(d, by_decision.get(d.id, [])) for d in decisions),
         chronology=tuple(chronology(session, report.case_id, report.ref)),
         deadlines=tuple(sorted(deadlines_of(session, [report.ref]).values(), key=lambda d: d.kind != "assessment")),
         pattern_rule_id=item.pattern_rule_id if item else None,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from hub.store.models import Decision, Disclosure
-from hub.store.queries.cases import _disclosure
-from hub.store.queries.views import DecisionView, as_utc
+from hub.store.queries.cases import _disclosure, decision_view
+from hub.store.queries.views import DecisionView
 
 
 def decision_by_event(session: Session, source_id: str, event_id: str) -> DecisionView | None:
@@ -15,15 +15,4 @@ def decision_by_event(session: Session, source_id: str, event_id: str) -> Decisi
     if d is None:
         return None
     rows = session.exec(select(Disclosure).where(Disclosure.decision_id == d.id).order_by(col(Disclosure.id)))
-    return DecisionView(
-        id=d.id or 0,
-        report_ref=d.report_ref,
-        level=d.level,
-        pillar=d.pillar,
-        purpose=d.purpose,
-        justification=d.justification,
-        decided_by=d.decided_by,
-        decided_at=as_utc(d.decided_at),
-        referrals=tuple(_disclosure(x) for x in rows),
-        revision_reason=d.revision_reason,
-    )
+    return decision_view(d, (_disclosure(x) for x in rows))
