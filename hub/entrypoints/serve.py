@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
-from datetime import timedelta
+import sys
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import anyio
@@ -14,10 +16,12 @@ import uvicorn
 from fastapi import FastAPI
 
 from hub.bootstrap import Container, Hub, resolve_redis, running
+from hub.config.settings import Environment, Settings
 from hub.entrypoints.http import create_http_app
 from hub.entrypoints.processes import Workers, roles
 from hub.logs import get_logger
-from hub.services.auth import PasswordAuthenticator
+from hub.services import staff as accounts
+from hub.services.auth import PasswordAuthenticator, hash_password
 from hub.services.decisions import DecisionService
 from hub.store.tokens import TokenStore
 from hub.web import PREFIX, WebDeps, mount_workspace
@@ -62,6 +66,7 @@ async def serve(container: Container) -> None:
                 url = f"http://{settings.http_host}:{settings.http_port}"
                 log.info("http.listening", url=url, count=1 + len(others))
                 log.info("web.workspace", url=f"{url}{PREFIX}/")  # where staff log in
+                first_account(container.settings, hub, f"{url}{PREFIX}/")
                 await server.serve()
     finally:
         watcher.cancel()
@@ -97,3 +102,23 @@ def build_app(hub: Hub) -> FastAPI:
     )
     mount_workspace(api, deps)
     return api
+
+
+def first_account(s: Settings, hub: Hub, url: str) -> None:
+    """A developer's first `hub serve` on the embedded default (`s` as configured: no Redis or
+    database server; no staff account yet) makes the account `demo` (triage) with a random
+    password and prints it once on stdout, never in the log, so the workspace can be tried at
+    once. Never in production or with a configured server: there accounts come from `hub staff add`."""
+    if s.env is not Environment.DEVELOPMENT or s.redis_url is not None or s.database_url is not None:
+        return
+    if accounts.listed(hub.engine):
+        return
+    password = secrets.token_urlsafe(12)
+    accounts.set_password(
+        hub.engine, "demo", hash_password(password), create_as=("Demo Triage", "triage"), now=datetime.now(UTC)
+    )
+    sys.stdout.write(
+        f"Arbejdsrummet: {url}\nLog ind som brugernavn: demo  adgangskode: {password}\n"
+        "(en demokonto til udvikling; opret rigtige konti med `hub staff add`)\n"
+    )
+    sys.stdout.flush()

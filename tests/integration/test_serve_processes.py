@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import redis
 
+from hub.bootstrap import Container, load_settings
 from hub.schemas import streams
+from hub.services.auth import PasswordAuthenticator
+from hub.store.staff import StaffView
 from tests.factories import cloudevent, entry, report_data
 
 SCHOOL = "herstedlund-skole"
@@ -52,18 +57,19 @@ def alive(pid: int) -> bool:
 
 
 def start_serve(
-    tmp_path: Path, redis_url: str | None, database_url: str | None, processes: int = 2
+    tmp_path: Path, redis_url: str | None, database_url: str | None, processes: int = 2, hub_env: str = "test"
 ) -> tuple[subprocess.Popen[bytes], Path]:
     """`hub serve` in a process group of its own (as in a terminal); None: the embedded default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update(
-        HUB_ENV="test",
+        HUB_ENV=hub_env,
         HUB_DATA_DIR=str(tmp_path / "data"),
         HUB_PROCESSES=str(processes),
         HUB_HTTP_PORT=str(free_port()),
         HUB_LOG_JSON="true",
     )
     env.update({k: v for k, v in (("HUB_REDIS_URL", redis_url), ("HUB_DATABASE_URL", database_url)) if v})
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         serve = subprocess.Popen(
@@ -138,3 +144,36 @@ def test_ctrl_c_stops_the_embedded_default_cleanly(tmp_path: Path) -> None:
     finally:
         if serve.poll() is None:
             serve.kill()
+
+
+def test_a_first_serve_on_the_embedded_default_prints_a_working_demo_log_in(tmp_path: Path) -> None:
+    """A developer's first `hub serve` (development, embedded default, no staff yet) prints the
+    workspace's address and a demo log-in that works, on stdout and not in the log; in any other
+    environment nothing is made."""
+    serve, log = start_serve(tmp_path, None, None, processes=1, hub_env="development")
+    try:
+        found = wait_for("the demo log-in", lambda: re.search(r"adgangskode: (\S+)", log.read_text()))
+        password = found.group(1)
+        assert "/arbejdsrum/" in log.read_text()
+        assert not [line for line in log.read_text().splitlines() if password in line and line.startswith("{")]
+        os.killpg(serve.pid, signal.SIGINT)
+        assert serve.wait(60) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+    container = Container(load_settings(data_dir=tmp_path / "data", redis_url=None, database_url=None))
+    try:
+        who = PasswordAuthenticator(container.engine).authenticate("demo", password, datetime.now(UTC))
+        assert isinstance(who, StaffView) and who.role == "triage"
+    finally:
+        container.close()
+    # The test environment (as everywhere but a developer's machine): no account.
+    again, log2 = start_serve(tmp_path / "t", None, None, processes=1)
+    try:
+        wait_for("the HTTP API", lambda: log_events(log2, "http.listening"))
+        os.killpg(again.pid, signal.SIGINT)
+        assert again.wait(60) == 0
+    finally:
+        if again.poll() is None:
+            again.kill()
+    assert "adgangskode" not in log2.read_text()
