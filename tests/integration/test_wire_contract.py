@@ -192,10 +192,11 @@ async def test_purely_private_matters_leave_a_referral_unless_allowed_and_justif
         assert "PRIVATE-CATEGORIES" in referral["data"]["rule_ids"]
     assert "PRIVATE-DESCRIPTION" in social["data"]["rule_ids"]  # its allow-list has it; no reason given
 
-    # A decision that says why the description is needed: children's services get it, the police still not.
+    # A revision that says why the description is needed: children's services get it, the police still not.
     why = "Beskrivelsen er nødvendig for sagsbehandlerens vurdering af hjemmet."
     await client.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn"), ("ssp", "bkv")],
-                                                        description_justification=why)))
+                                                        description_justification=why,
+                                                        revision_reason="Beskrivelsen skal med.")))
     _, social = await read_events(client, streams.referrals("ssp", "bkv"), 2)
     _, police = await read_events(client, streams.referrals("ssp", "politi-vestegn"), 2)
     assert social["data"]["fields"]["concern.description"] == "Fortroligt: ryger hash dagligt."
