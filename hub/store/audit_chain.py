@@ -1,7 +1,7 @@
 """The audit chain: one hash chain over the hub's append-only records.
 
 Every chained record (a disclosure log row, a dead-letter access record, a staff access
-record, a retention checkpoint) gets one row in `audit_chain`: a sequence
+record, a claim event, a retention checkpoint) gets one row in `audit_chain`: a sequence
 number, the SHA-256 of the record's canonical content and a hash that links it to the row
 before. Editing, deleting, inserting or moving a record breaks the chain at that row
 (`hub.store.audit_verify` finds it); the head (sequence and hash) is published to
@@ -34,7 +34,7 @@ from sqlmodel import Session, SQLModel
 
 from hub.store.bulk import executemany_sqlite, session_zone, table_of
 from hub.store.db import JsonText
-from hub.store.models import AccessRecord, AuditChain, AuditCheckpoint, DeadLetterAccess, Disclosure
+from hub.store.models import AccessRecord, AuditChain, AuditCheckpoint, ClaimEvent, DeadLetterAccess, Disclosure
 
 GENESIS = "0" * 64  # the `prev_hash` of the first row
 LOCK_KEY = 0x4855_4202  # "HUB" 2: the advisory lock of chain appends (0x…4201 is the migration's)
@@ -115,6 +115,15 @@ ACCESS = ChainedKind(
     time="at",
     retention="disclosure_log",
 )
+# Claims, releases and takeovers of triage items (`hub.store.claims`): who owned a case when.
+CLAIM_EVENT = ChainedKind(
+    "claim_event",
+    ClaimEvent,
+    key="id",
+    fields=("id", "report_ref", "action", "staff", "previous", "at"),
+    time="at",
+    retention="disclosure_log",
+)
 CHECKPOINT = ChainedKind(
     "checkpoint",
     AuditCheckpoint,
@@ -125,7 +134,7 @@ CHECKPOINT = ChainedKind(
 )
 
 # Every kind, by name. A new append-only record table joins by adding its kind here.
-KINDS: dict[str, ChainedKind] = {k.name: k for k in (DISCLOSURE, DEADLETTER_ACCESS, ACCESS, CHECKPOINT)}
+KINDS: dict[str, ChainedKind] = {k.name: k for k in (DISCLOSURE, DEADLETTER_ACCESS, ACCESS, CLAIM_EVENT, CHECKPOINT)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -314,8 +314,9 @@ def test_an_unchained_access_record_is_named(engine: Engine) -> None:
 
 
 def test_the_migration_chains_the_access_records_of_a_deployed_database(database_url: str) -> None:
-    """A database at 0009 with access records in it: upgraded, they are chained after the head."""
-    from hub.store.models import AccessRecord
+    """A database at 0009 with access records and claim events in it: upgraded, they are chained
+    after the head."""
+    from hub.store.models import AccessRecord, ClaimEvent
 
     url = normalise_url(database_url)
     migrate(url)
@@ -332,12 +333,44 @@ def test_the_migration_chains_the_access_records_of_a_deployed_database(database
             rows = [{"staff": s, "report_ref": ref, "case_id": None, "ground": "assigned", "reason": None,
                      "flagged": False, "at": audit_rows.NOW} for s in ("a", "b")]  # fmt: skip
             conn.execute(insert(table_of(AccessRecord)), rows)
+            conn.execute(insert(table_of(ClaimEvent)), [{"report_ref": ref, "action": "claim", "staff": "a",
+                         "previous": None, "at": audit_rows.NOW}])  # fmt: skip
         engine.dispose()
     finally:
         command.upgrade(cfg, "head")
     engine = make_engine(url)
     verdict = verify(engine)
     assert verdict.ok, verdict.problem
-    assert verdict.rows == before + 2
-    assert [_row(engine, s)["kind"] for s in (before + 1, before + 2)] == ["access", "access"]
+    assert verdict.rows == before + 3
+    assert [_row(engine, s)["kind"] for s in range(before + 1, before + 4)] == ["access", "access", "claim_event"]
     engine.dispose()
+
+
+def test_claim_events_join_the_chain(engine: Engine) -> None:
+    """Claims, takeovers and releases (`hub.store.claims`) are chained; rewriting who held a case
+    before a takeover, or deleting a claim, is named."""
+    from sqlmodel import Session
+
+    from hub.store import claims
+    from hub.store.models import ClaimEvent, TriageItem
+
+    with Session(engine) as s:
+        ref = s.execute(select(Report.ref).order_by(Report.ref).limit(1)).scalar_one()
+        s.add(TriageItem(report_ref=ref, queue="reactive", created_at=audit_rows.NOW))
+        s.commit()
+        assert claims.claim(s, ref, "mh", audit_rows.NOW)
+        assert not claims.claim(s, ref, "jk", audit_rows.NOW)  # owned: refused, nothing chained
+        assert claims.take_over(s, ref, "jk", "mh", audit_rows.NOW)
+        assert claims.release(s, ref, "jk", audit_rows.NOW)
+        s.commit()
+    verdict = verify(engine)
+    assert verdict.ok, verdict.problem
+    assert verdict.rows == verdict.records == 55
+    assert [_row(engine, s)["kind"] for s in (53, 54, 55)] == ["claim_event"] * 3
+    events = table_of(ClaimEvent)
+    _sql(engine, lambda c: c.execute(update(events).where(events.c.action == "takeover").values(previous="xx")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("edited", 54, "claim_event")
+    _sql(engine, lambda c: c.execute(delete(events).where(events.c.action == "claim")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("deleted", 53, "claim_event")

@@ -1,7 +1,8 @@
 """Retention reaches every store: report content, triage items, cases, tracking rows, the
-disclosure log, the staff access log and the dead-letter access records (cut from the audit chain's start, which
-stays verifiable), dead letters, outbox rows (sent: deleted; never sent: kept and reported), and
-every stream of the catalogue, the audit anchors included. `hub serve` runs it under a lease."""
+disclosure log, the staff access log, the claim history and the dead-letter access records (cut
+from the audit chain's start, which stays verifiable), dead letters, outbox rows (sent: deleted;
+never sent: kept and reported), and every stream of the catalogue, the audit anchors included.
+`hub serve` runs it under a lease."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from hub.schemas import streams
 from hub.services.audit import chain_head, publish_anchor
 from hub.services.replay import Accessor, show
 from hub.services.retention import Cutoffs, purge_database, trim_each
+from hub.store import claims
 from hub.store.access import OWN_CLAIM, record_access
 from hub.store.audit_chain import CHAIN
 from hub.store.audit_verify import verify
 from hub.store.models import (
     AccessRecord,
     Case,
+    ClaimEvent,
     DeadLetterAccess,
     DeadLetterRecord,
     Deadline,
@@ -58,7 +61,8 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     old_ref = old["data"]["report_ref"]
     await client.xadd(streams.DECISIONS, entry(decision(old_ref, [("ssp", "bkv")], justification="Fortroligt")))
     await read_events(client, streams.referrals("ssp", "bkv"), 1)
-    with Session(hub.engine) as s:  # a staff member read the old case (chained after its rows)
+    with Session(hub.engine) as s:  # a staff member claimed and read the old case (chained after its rows)
+        assert claims.claim(s, old_ref, "mh", datetime.now(UTC))
         record_access(s, staff="mh", report_ref=old_ref, case_id=None, ground=OWN_CLAIM, reason=None,
                       at=datetime.now(UTC))  # fmt: skip
         s.commit()
@@ -76,8 +80,8 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     await publish_anchor(client, chain_head(hub.engine), datetime.now(UTC))
     total = verify(hub.engine).rows
     old_rows = _count(hub.engine, Disclosure, Disclosure.report_ref == old_ref)
-    assert old_rows >= 2 and total >= old_rows + 3
-    old_chain = old_rows + 1  # the old report's disclosures and the access record
+    assert old_rows >= 2 and total >= old_rows + 4
+    old_chain = old_rows + 2  # the old report's disclosures, the claim and the access record
 
     with Session(hub.engine) as s:  # backdate the old report's own rows (not chained) and the rest
         old_case = s.get(Report, old_ref).case_id
@@ -109,6 +113,7 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
         "disclosures_deleted": old_rows,
         "deadletter_access_deleted": 0,
         "access_records_deleted": 1,
+        "claim_events_deleted": 1,
         "deadletters_deleted": 1,
         "outbox_deleted": counts["outbox_deleted"],
         "outbox_unsent_overdue": 1,
@@ -124,7 +129,7 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     assert _count(e, Deadline, Deadline.report_ref == old_ref) == 0
     assert _count(e, Case) == 1 and _count(e, ProcessedEntry) == 0 and _count(e, DeadLetterRecord) == 0
     assert _count(e, Disclosure) == total - old_chain - 1
-    assert _count(e, AccessRecord) == 0
+    assert _count(e, AccessRecord) == 0 and _count(e, ClaimEvent) == 0
     assert _count(e, Disclosure, Disclosure.report_ref == old_ref) == 0
     assert _count(e, DeadLetterAccess) == 1
     assert _count(e, Outbox) == 1  # the one never sent: kept
