@@ -2,8 +2,10 @@
 holds about them and who was told what. Danish, plain language, times in Danish local time,
 only the person's own data (no reporter, no description, no other person).
 
-`AccessDocument` is the data; `render_html` the page (self-contained, printable). The staff
-workspace's access log joins through `staff_views` (see `hub.store.queries.access`).
+`AccessDocument` is the data; `render_html` the page (self-contained, printable). Who opened
+the person's cases comes from the workspace's access log (`hub.store.queries.access.staff_views`):
+when, which case, on what ground, and the member of staff by username and role (what the
+municipality's jurist can look up); the written break-glass reason stays out of the letter.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class AccessDocument:
     born: date | None
     reports: tuple[access.ReceivedReport, ...]
     disclosures: tuple[access.AccessDisclosure, ...]
-    # Who looked at the data (the staff workspace's access log); empty until it is wired.
+    # Who opened the person's cases (the staff workspace's access log).
     staff_views: tuple[access.StaffView, ...] = ()
 
 
@@ -98,16 +100,7 @@ def render_html(doc: AccessDocument, registry: Registry) -> str:
         parts.append("<p>Der er ikke registreret videregivelser om dig.</p>")
     for item in doc.disclosures:
         parts += _disclosure(item, registry)
-    parts.append("<h2>Hvem har set oplysningerne</h2>")
-    if not doc.staff_views:
-        parts.append("<p>Ingen registrerede opslag.</p>")
-    else:
-        parts.append('<table><thead><tr><th scope="col">Tidspunkt</th><th scope="col">Medarbejder</th>'
-                     '<th scope="col">Hvad</th><th scope="col">Formål</th></tr></thead><tbody>')  # fmt: skip
-        for v in doc.staff_views:
-            parts.append(f"<tr><td>{da.when(v.viewed_at)}</td><td>{e(v.viewed_by)}</td><td>{e(v.what)}</td>"
-                         f"<td>{e(v.purpose)}</td></tr>")  # fmt: skip
-        parts.append("</tbody></table>")
+    parts += _views(doc.staff_views)
     parts += [
         "<h2>Dine rettigheder</h2>",
         "<p>Hvis du mener, at en oplysning er forkert, kan du bede kommunen rette den. Du kan klage over "
@@ -115,6 +108,34 @@ def render_html(doc: AccessDocument, registry: Registry) -> str:
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+GROUND_EXPLAINED = (
+    "<p>Egen sag: medarbejderen havde taget sagen for at behandle den. Tildelt: sagen var givet til "
+    "medarbejderen. Nødadgang: medarbejderen åbnede sagen uden at have den, skrev en begrundelse, og "
+    "opslaget blev sendt til kontrol hos kommunens jurist.</p>"
+)
+
+
+def staff_member(view: access.StaffView) -> str:
+    """Who, as the letter names them: DKE, the username and the role (not the full name: the
+    username is what the municipality's jurist can look up in the access log)."""
+    role = f", {da.label(da.STAFF_ROLE, view.role).lower()}" if view.role else ""
+    return f"medarbejder i DKE ({view.staff}{role})"
+
+
+def _views(views: tuple[access.StaffView, ...]) -> list[str]:
+    e = html.escape
+    parts = ["<h2>Hvem har set oplysningerne</h2>"]
+    if not views:
+        return [*parts, "<p>Ingen registrerede opslag.</p>"]
+    parts.append("<p>Hver gang en medarbejder har åbnet en sag om dig i DKE's arbejdsrum, er det registreret:</p>")
+    parts.append('<table><thead><tr><th scope="col">Tidspunkt</th><th scope="col">Medarbejder</th>'
+                 '<th scope="col">Sag</th><th scope="col">Grundlag</th></tr></thead><tbody>')  # fmt: skip
+    for v in views:
+        parts.append(f"<tr><td>{da.when(v.viewed_at)}</td><td>{e(staff_member(v))}</td><td>{e(v.report_ref)}</td>"
+                     f"<td>{e(da.label(da.ACCESS_GROUND, v.ground))}</td></tr>")  # fmt: skip
+    return [*parts, "</tbody></table>", GROUND_EXPLAINED]
 
 
 def _disclosure(item: access.AccessDisclosure, registry: Registry) -> list[str]:

@@ -51,6 +51,8 @@ SOURCE_KIND = {
 }
 EFFECT = {"share": "delt", "withhold": "tilbageholdt", "escalate": "kræver stillingtagen"}
 STATUS = {"open": "åben", "decided": "afgjort"}
+ACCESS_GROUND = {"own_claim": "egen sag", "assigned": "tildelt", "break_glass": "nødadgang"}
+STAFF_ROLE = {"triage": "Triage", "jurist": "Jurist", "admin": "Administrator"}
 STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}
 PURPOSE = {"crime_prevention": "kriminalitetsforebyggelse", "investigation": "efterforskning"}
 DISCLOSURE_KIND = {

@@ -4,12 +4,13 @@ There is no fixed statutory SSP period; the agreement's `retention_days` decide.
 `report` days a report's personal content is erased (the row stays as a tombstone, because
 the disclosure log refers to it), the decision's free-text justification with it, and the
 streams that carry reports are trimmed to that age; triage items of those reports, tracking
-rows, and cases none of whose reports is within the period go then too. The disclosure log
-and the dead-letter access records are kept `disclosure_log` days (so a person can still ask
-what was disclosed) and leave the audit chain from its start, with a checkpoint that keeps it
-verifiable (`hub.store.audit_prune`). Dead letters (records and the dead-letter stream) are
-kept `deadletter` days, relayed outbox rows `outbox` days (default 7); outbox rows never sent
-are kept and reported (`outbox_unsent_overdue`).
+rows, and cases none of whose reports is within the period go then too. The disclosure log,
+the staff access log, the claim history and the dead-letter access records are kept
+`disclosure_log` days (so a person can still ask what was disclosed) and leave the audit chain
+from its start, with a checkpoint that keeps it verifiable (`hub.store.audit_prune`). Dead
+letters (records and the dead-letter stream) are kept `deadletter` days, relayed outbox rows
+`outbox` days (default 7); outbox rows never sent are kept and reported
+(`outbox_unsent_overdue`).
 
 `run_retention` is the whole job, database and streams: `hub retention` runs it, and `hub serve`
 daily under a lease (`hub.runtime.periodic`).
@@ -114,6 +115,8 @@ def purge_database(
         pruned = prune(s, cutoffs.by_key(), now or datetime.now(UTC), dry_run=dry_run)
         counts["disclosures_deleted"] = pruned.records.get("disclosure", 0)
         counts["deadletter_access_deleted"] = pruned.records.get("deadletter_access", 0)
+        counts["access_records_deleted"] = pruned.records.get("access", 0)
+        counts["claim_events_deleted"] = pruned.records.get("claim_event", 0)
         if dry_run:
             counts["cases_deleted"] = int(s.exec(select(func.count()).select_from(old_cases.subquery())).one())
             for name, stmt in statements.items():

@@ -1,7 +1,8 @@
 """The access log: who viewed which case's personal data, when and on what ground.
 
-`record_access` is the only writer of `accessrecord` (append-only: nothing updates or deletes
-a row), so a later tamper-evident chain over the log has one place to hook into.
+`record_access` is the only writer of `accessrecord` (append-only: nothing but retention deletes
+a row), and chains every record (`hub.store.audit_chain`) in the caller's transaction, so an
+edited or deleted record is named by `hub audit verify`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from hub.store import audit_chain
 from hub.store.lookups import subject_key
 from hub.store.models import AccessRecord, Case, Report
 from hub.store.queries.views import as_utc
@@ -32,21 +34,22 @@ class AccessView:
 def record_access(
     session: Session, *, staff: str, report_ref: str, case_id: int | None, ground: str, reason: str | None, at: datetime
 ) -> None:
-    """Append one access record (in the caller's transaction). A break-glass view is flagged for
-    the jurist's review."""
+    """Append one access record and chain it (in the caller's transaction). A break-glass view
+    is flagged for the jurist's review."""
     if ground not in GROUNDS:
         raise ValueError(f"unknown access ground {ground!r}")
-    session.add(
-        AccessRecord(
-            staff=staff,
-            report_ref=report_ref,
-            case_id=case_id,
-            ground=ground,
-            reason=reason,
-            flagged=ground == BREAK_GLASS,
-            at=at,
-        )
+    row = AccessRecord(
+        staff=staff,
+        report_ref=report_ref,
+        case_id=case_id,
+        ground=ground,
+        reason=reason,
+        flagged=ground == BREAK_GLASS,
+        at=at,
     )
+    session.add(row)
+    session.flush()  # the id is the record's key in the chain
+    audit_chain.append(session, audit_chain.ACCESS, [row.model_dump()])
 
 
 def _views(rows: list[AccessRecord]) -> list[AccessView]:

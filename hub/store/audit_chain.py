@@ -1,7 +1,7 @@
 """The audit chain: one hash chain over the hub's append-only records.
 
-Every chained record (a disclosure log row, a dead-letter access record, a retention
-checkpoint; the staff access log joins the same way) gets one row in `audit_chain`: a sequence
+Every chained record (a disclosure log row, a dead-letter access record, a staff access
+record, a claim event, a retention checkpoint) gets one row in `audit_chain`: a sequence
 number, the SHA-256 of the record's canonical content and a hash that links it to the row
 before. Editing, deleting, inserting or moving a record breaks the chain at that row
 (`hub.store.audit_verify` finds it); the head (sequence and hash) is published to
@@ -27,13 +27,14 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, insert, select
+from sqlalchemy import String, Table, cast, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
 from hub.store.bulk import executemany_sqlite, session_zone, table_of
 from hub.store.db import JsonText
-from hub.store.models import AuditChain, AuditCheckpoint, DeadLetterAccess, Disclosure
+from hub.store.models import AccessRecord, AuditChain, AuditCheckpoint, ClaimEvent, DeadLetterAccess, Disclosure
 
 GENESIS = "0" * 64  # the `prev_hash` of the first row
 LOCK_KEY = 0x4855_4202  # "HUB" 2: the advisory lock of chain appends (0x…4201 is the migration's)
@@ -63,6 +64,13 @@ class ChainedKind:
     @property
     def table(self) -> Table:
         return table_of(self.model)
+
+    @property
+    def key_text(self) -> ColumnElement[Any]:
+        """The key column as text, to compare with `audit_chain.record_key` (an integer id is
+        cast: PostgreSQL compares no text with an integer)."""
+        column = self.table.c[self.key]
+        return column if isinstance(column.type, String) else cast(column, String)
 
 
 DISCLOSURE = ChainedKind(
@@ -97,6 +105,25 @@ DEADLETTER_ACCESS = ChainedKind(
     time="at",
     retention="disclosure_log",
 )
+# The staff access log (`hub.store.access.record_access`). Keyed by its id: the row is flushed
+# before it is chained, and ids are never reused while a row with a higher one is kept.
+ACCESS = ChainedKind(
+    "access",
+    AccessRecord,
+    key="id",
+    fields=("id", "staff", "report_ref", "case_id", "ground", "reason", "flagged", "at"),
+    time="at",
+    retention="disclosure_log",
+)
+# Claims, releases and takeovers of triage items (`hub.store.claims`): who owned a case when.
+CLAIM_EVENT = ChainedKind(
+    "claim_event",
+    ClaimEvent,
+    key="id",
+    fields=("id", "report_ref", "action", "staff", "previous", "at"),
+    time="at",
+    retention="disclosure_log",
+)
 CHECKPOINT = ChainedKind(
     "checkpoint",
     AuditCheckpoint,
@@ -107,7 +134,7 @@ CHECKPOINT = ChainedKind(
 )
 
 # Every kind, by name. A new append-only record table joins by adding its kind here.
-KINDS: dict[str, ChainedKind] = {k.name: k for k in (DISCLOSURE, DEADLETTER_ACCESS, CHECKPOINT)}
+KINDS: dict[str, ChainedKind] = {k.name: k for k in (DISCLOSURE, DEADLETTER_ACCESS, ACCESS, CLAIM_EVENT, CHECKPOINT)}
 
 
 @dataclass(frozen=True, slots=True)

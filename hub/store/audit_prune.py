@@ -38,7 +38,7 @@ def _first_live(session: Session, kind: ChainedKind, cutoff: datetime) -> int | 
     table = kind.table
     query = (
         select(func.min(CHAIN.c.seq))
-        .select_from(CHAIN.join(table, CHAIN.c.record_key == table.c[kind.key]))
+        .select_from(CHAIN.join(table, CHAIN.c.record_key == kind.key_text))
         .where(CHAIN.c.kind == kind.name, table.c[kind.time] >= cutoff)
     )
     found = session.connection().execute(query).scalar()
@@ -48,7 +48,7 @@ def _first_live(session: Session, kind: ChainedKind, cutoff: datetime) -> int | 
 def _due(session: Session, kind: ChainedKind, through: int) -> int:
     table = kind.table
     keys = select(CHAIN.c.record_key).where(CHAIN.c.kind == kind.name, CHAIN.c.seq <= through)
-    query = select(func.count()).select_from(table).where(table.c[kind.key].in_(keys))
+    query = select(func.count()).select_from(table).where(kind.key_text.in_(keys))
     return int(session.connection().execute(query).scalar_one())
 
 
@@ -74,7 +74,7 @@ def prune(session: Session, cutoffs: Mapping[str, datetime], now: datetime, *, d
     through_hash = conn.execute(select(CHAIN.c.hash).where(CHAIN.c.seq == through)).scalar_one()
     for kind in KINDS.values():
         keys = select(CHAIN.c.record_key).where(CHAIN.c.kind == kind.name, CHAIN.c.seq <= through)
-        conn.execute(delete(kind.table).where(kind.table.c[kind.key].in_(keys)))
+        conn.execute(delete(kind.table).where(kind.key_text.in_(keys)))
     conn.execute(delete(CHAIN).where(CHAIN.c.seq <= through))
     checkpoint = {
         "ref": uuid.uuid4().hex,

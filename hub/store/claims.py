@@ -1,5 +1,6 @@
 """Claims on triage items: at most one owner, changed only by a conditional update, and every
-claim, release and takeover kept in `claimevent` (append-only)."""
+claim, release and takeover kept in `claimevent` (append-only, chained in the audit chain by
+`_record`, the table's only writer, in the caller's transaction)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from hub.store import audit_chain
 from hub.store.models import ClaimEvent, TriageItem
 
 CLAIM, RELEASE, TAKEOVER, DECIDE = "claim", "release", "takeover", "decide"
@@ -28,11 +30,17 @@ def _set_owner(session: Session, report_ref: str, expected: str | None, new: str
     return bool(result.rowcount == 1)
 
 
+def _record(session: Session, event: ClaimEvent) -> None:
+    session.add(event)
+    session.flush()  # the id is the event's key in the chain
+    audit_chain.append(session, audit_chain.CLAIM_EVENT, [event.model_dump()])
+
+
 def claim(session: Session, report_ref: str, staff: str, now: datetime) -> bool:
     """Claim an unowned item; False if it has an owner already (or does not exist)."""
     if not _set_owner(session, report_ref, None, staff, now):
         return False
-    session.add(ClaimEvent(report_ref=report_ref, action=CLAIM, staff=staff, at=now))
+    _record(session, ClaimEvent(report_ref=report_ref, action=CLAIM, staff=staff, at=now))
     return True
 
 
@@ -40,7 +48,7 @@ def release(session: Session, report_ref: str, staff: str, now: datetime) -> boo
     """Give up one's own claim; False if the item is not claimed by `staff`."""
     if not _set_owner(session, report_ref, staff, None, now):
         return False
-    session.add(ClaimEvent(report_ref=report_ref, action=RELEASE, staff=staff, at=now))
+    _record(session, ClaimEvent(report_ref=report_ref, action=RELEASE, staff=staff, at=now))
     return True
 
 
@@ -49,7 +57,7 @@ def take_over(session: Session, report_ref: str, staff: str, previous: str, now:
     changed meanwhile."""
     if not _set_owner(session, report_ref, previous, staff, now):
         return False
-    session.add(ClaimEvent(report_ref=report_ref, action=TAKEOVER, staff=staff, previous=previous, at=now))
+    _record(session, ClaimEvent(report_ref=report_ref, action=TAKEOVER, staff=staff, previous=previous, at=now))
     return True
 
 

@@ -17,7 +17,7 @@ from hub.policies.fields import FIELD_LABELS_DA
 from hub.web.format import danish_time, overdue, time_left
 
 PREFIX = "/arbejdsrum"
-ROLE = {"triage": "Triage", "jurist": "Jurist", "admin": "Administrator"}
+ROLE = da.STAFF_ROLE
 SOURCE_KIND = {
     "school": "skole",
     "police": "politi",
@@ -45,7 +45,7 @@ def problem_da(field: str, problem: str) -> str:
     return f"{name} må højst være {found.group(1)} tegn." if found else f"{name} er ikke udfyldt korrekt."
 
 
-GROUND = {"own_claim": "egen sag", "assigned": "tildelt", "break_glass": "nødadgang"}
+GROUND = da.ACCESS_GROUND
 
 
 @functools.cache

@@ -6,6 +6,7 @@ time), and holds nothing about anybody else."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ class Stored:
     cpr: str
     other_cpr: str
     twin_cpr: str
+    refs: tuple[str, str]  # the person's report, another person's
 
 
 def _entry(stream: str, entry_id: str, fields: dict[str, str]) -> Entry:
@@ -56,7 +58,7 @@ def stored(database_url: str, tmp_path: Path) -> Iterator[Stored]:
         return out.refs[0]
 
     ref = report(1, {"cpr": cpr, "name": "Ida Indsigtsen", "district": "Herstedlund"})
-    report(2, {"cpr": other, "name": "Anden Andersen"})
+    other_ref = report(2, {"cpr": other, "name": "Anden Andersen"})
     report(3, {"cpr": twin, "name": "Tvilling Navnesen"})
     report(4, {"cpr": child_cpr(13, 4), "name": "Tvilling Navnesen"})
     decided = decision(ref, [("ssp", POLICE), ("ksp", "kriminalforsorgen")], time=T1)
@@ -64,7 +66,7 @@ def stored(database_url: str, tmp_path: Path) -> Iterator[Stored]:
         streams.DECISIONS, [_entry(streams.DECISIONS, "1-0", entry(decided))], T1
     )
     env = {"HUB_DATABASE_URL": database_url, "HUB_DATA_DIR": str(settings.data_dir), "HUB_LOG_LEVEL": "WARNING"}
-    yield Stored(env, cpr, other, twin)
+    yield Stored(env, cpr, other, twin, (ref, other_ref))
     container.close()
 
 
@@ -83,7 +85,7 @@ def test_document_by_cpr_from_stdin(stored: Stored, tmp_path: Path) -> None:
     assert "Oplysningerne blev ikke givet videre." in page  # KSP withheld, with its reason
     assert "Underretning til Børn, Kultur &amp; Velfærd" in page  # § 133, raised by the hub itself
     assert "01.07.2026 00:15" in page  # received 30 June 22:15 UTC
-    assert "Ingen registrerede opslag." in page  # the staff access log hook, empty for now
+    assert "Ingen registrerede opslag." in page  # nobody opened the case in the workspace
     # Only this person's: one report, three disclosures (the § 133 notification, two referrals);
     # the other three people's reports raised notifications of their own.
     assert page.count("<tr><td>") == 1 and page.count("<article>") == 3
@@ -137,3 +139,74 @@ def test_nothing_personal_in_the_logs(stored: Stored, tmp_path: Path) -> None:
     for text in (by_cpr.output, by_name.output):
         for secret in (stored.cpr, stored.cpr.replace("-", ""), "Ida Indsigtsen", born):
             assert secret not in text
+
+
+REASON = "Politiet ringede akut om Ida Indsigtsen"  # a break-glass reason: for the jurist, not the letter
+
+
+def _views(stored: Stored) -> None:
+    """Staff open cases through the workspace's writer: two views of the person's case (one by
+    an account that exists, one break-glass by one that does not any more), one of another's."""
+    from sqlmodel import Session
+
+    from hub.store.access import ASSIGNED, BREAK_GLASS, OWN_CLAIM, record_access
+    from hub.store.db import make_engine
+    from hub.store.staff import add_staff
+
+    engine = make_engine(stored.env["HUB_DATABASE_URL"])
+    mine, other = stored.refs
+    with Session(engine) as s:
+        add_staff(s, "mh", "Mette Hansen", "triage", "x", T1)
+        s.flush()
+        record_access(s, staff="mh", report_ref=mine, case_id=None, ground=OWN_CLAIM, reason=None,
+                      at=datetime(2026, 7, 1, 10, 0, tzinfo=UTC))  # fmt: skip
+        record_access(s, staff="jk", report_ref=mine, case_id=None, ground=BREAK_GLASS, reason=REASON,
+                      at=datetime(2026, 12, 1, 8, 30, tzinfo=UTC))  # fmt: skip
+        record_access(s, staff="ol", report_ref=other, case_id=None, ground=ASSIGNED, reason=None, at=T1)
+        s.commit()
+    engine.dispose()
+
+
+def test_who_viewed_the_data_is_listed_and_in_the_letter(stored: Stored, tmp_path: Path) -> None:
+    _views(stored)
+    mine, other = stored.refs
+    out = tmp_path / "indsigt.html"
+    env = {**stored.env, "HUB_LOG_LEVEL": "DEBUG", "HUB_LOG_JSON": "true"}
+    result = runner.invoke(app, ["access", "--cpr-stdin", "--out", str(out)], input=stored.cpr + "\n", env=env)
+    assert result.exit_code == 0, result.output
+    # Who, when in Danish time (summer and winter), which case, on what ground.
+    assert f"01.07.2026 12:00  mh (Mette Hansen, Triage)  sag {mine}; egen sag" in result.output
+    assert f"01.12.2026 09:30  jk  sag {mine}; nødadgang" in result.output
+    assert "2 opslag" in result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Ingen registrerede opslag." not in page
+    assert (f"<tr><td>01.07.2026 12:00</td><td>medarbejder i DKE (mh, triage)</td><td>{mine}</td>"
+            "<td>egen sag</td></tr>") in page  # fmt: skip
+    assert f"<tr><td>01.12.2026 09:30</td><td>medarbejder i DKE (jk)</td><td>{mine}</td><td>nødadgang</td></tr>" in page
+    assert page.count("<tr><td>") == 1 + 2  # one report, two views: not the other person's
+    assert "  ol  " not in result.output and "(ol)" not in page  # who viewed another person's case
+    for text in (result.output, page):
+        for secret in (other, REASON, stored.other_cpr):
+            assert secret not in text, secret
+    for secret in (stored.cpr, stored.cpr.replace("-", ""), REASON, "Indsigtsen"):
+        assert secret not in result.output, secret  # nothing personal in the logs (DEBUG, JSON) or the listing
+
+
+def test_who_viewed_the_data_in_json(stored: Stored) -> None:
+    _views(stored)
+    result = runner.invoke(app, ["access", stored.cpr, "--json"], env=stored.env)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert [(v["staff"], v["staff_name"], v["role"], v["report_ref"], v["ground"]) for v in body["staff_views"]] == [
+        ("mh", "Mette Hansen", "triage", stored.refs[0], "own_claim"),
+        ("jk", None, None, stored.refs[0], "break_glass"),
+    ]
+    assert body["staff_views"][0]["viewed_at"].startswith("2026-07-01T10:00")
+    assert REASON not in result.output and len(body["disclosures"]) == 3
+
+
+def test_another_persons_views_are_not_theirs(stored: Stored) -> None:
+    _views(stored)
+    result = runner.invoke(app, ["access", stored.other_cpr, "--json"], env=stored.env)
+    assert result.exit_code == 0, result.output
+    assert [(v["staff"], v["ground"]) for v in json.loads(result.output)["staff_views"]] == [("ol", "assigned")]

@@ -262,3 +262,115 @@ def test_dead_letter_access_records_join_the_chain(engine: Engine) -> None:
     _sql(engine, lambda c: c.execute(delete(access)))
     p = verify(engine).problem
     assert p is not None and (p.code, p.seq, p.kind) == ("deleted", 53, "deadletter_access")
+
+
+def _access(engine: Engine, *views: tuple[str, str, str | None]) -> None:
+    """Staff views (who, ground, break-glass reason) of the first report, through `record_access`."""
+    from sqlmodel import Session
+
+    from hub.store.access import record_access
+
+    with Session(engine) as s:
+        ref = s.execute(select(Report.ref).order_by(Report.ref).limit(1)).scalar_one()
+        for staff, ground, reason in views:
+            record_access(s, staff=staff, report_ref=ref, case_id=None, ground=ground, reason=reason,
+                          at=audit_rows.NOW)  # fmt: skip
+        s.commit()
+
+
+def test_staff_access_records_join_the_chain(engine: Engine) -> None:
+    """Every view recorded by `record_access` is chained after the disclosures; editing who, the
+    ground or the break-glass reason, or deleting the record, is named."""
+    from hub.store.models import AccessRecord
+
+    _access(engine, ("mh", "own_claim", None), ("jk", "break_glass", "Akut henvendelse fra politiet"))
+    verdict = verify(engine)
+    assert verdict.ok, verdict.problem
+    assert verdict.rows == verdict.records == 54
+    assert [_row(engine, s)["kind"] for s in (53, 54)] == ["access", "access"]
+    access = table_of(AccessRecord)
+    _sql(engine, lambda c: c.execute(update(access).where(access.c.staff == "jk").values(reason="rutine")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("edited", 54, "access")
+    _sql(engine, lambda c: c.execute(update(access).where(access.c.staff == "mh").values(ground="assigned")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("edited", 53, "access")
+    _sql(engine, lambda c: c.execute(delete(access).where(access.c.staff == "mh")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("deleted", 53, "access")
+
+
+def test_an_unchained_access_record_is_named(engine: Engine) -> None:
+    """An access record written past `record_access` (straight into the table) has no chain row."""
+    from hub.store.models import AccessRecord
+
+    _access(engine, ("mh", "own_claim", None))
+    with engine.begin() as conn:
+        ref = conn.execute(select(Report.ref).limit(1)).scalar_one()
+        conn.execute(insert(table_of(AccessRecord)), [{"staff": "x", "report_ref": ref, "case_id": None,
+                     "ground": "own_claim", "reason": None, "flagged": False, "at": audit_rows.NOW}])  # fmt: skip
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.kind) == ("inserted", "access")
+
+
+def test_the_migration_chains_the_access_records_of_a_deployed_database(database_url: str) -> None:
+    """A database at 0009 with access records and claim events in it: upgraded, they are chained
+    after the head."""
+    from hub.store.models import AccessRecord, ClaimEvent
+
+    url = normalise_url(database_url)
+    migrate(url)
+    audit_rows.write(url, "M", batches=1, per_batch=2)
+    engine = make_engine(url)
+    before = verify(engine).rows
+    engine.dispose()
+    cfg = alembic_config(url)
+    command.downgrade(cfg, "0009")
+    try:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            ref = conn.execute(select(Report.ref).limit(1)).scalar_one()
+            rows = [{"staff": s, "report_ref": ref, "case_id": None, "ground": "assigned", "reason": None,
+                     "flagged": False, "at": audit_rows.NOW} for s in ("a", "b")]  # fmt: skip
+            conn.execute(insert(table_of(AccessRecord)), rows)
+            conn.execute(insert(table_of(ClaimEvent)), [{"report_ref": ref, "action": "claim", "staff": "a",
+                         "previous": None, "at": audit_rows.NOW}])  # fmt: skip
+        engine.dispose()
+    finally:
+        command.upgrade(cfg, "head")
+    engine = make_engine(url)
+    verdict = verify(engine)
+    assert verdict.ok, verdict.problem
+    assert verdict.rows == before + 3
+    assert [_row(engine, s)["kind"] for s in range(before + 1, before + 4)] == ["access", "access", "claim_event"]
+    engine.dispose()
+
+
+def test_claim_events_join_the_chain(engine: Engine) -> None:
+    """Claims, takeovers and releases (`hub.store.claims`) are chained; rewriting who held a case
+    before a takeover, or deleting a claim, is named."""
+    from sqlmodel import Session
+
+    from hub.store import claims
+    from hub.store.models import ClaimEvent, TriageItem
+
+    with Session(engine) as s:
+        ref = s.execute(select(Report.ref).order_by(Report.ref).limit(1)).scalar_one()
+        s.add(TriageItem(report_ref=ref, queue="reactive", created_at=audit_rows.NOW))
+        s.commit()
+        assert claims.claim(s, ref, "mh", audit_rows.NOW)
+        assert not claims.claim(s, ref, "jk", audit_rows.NOW)  # owned: refused, nothing chained
+        assert claims.take_over(s, ref, "jk", "mh", audit_rows.NOW)
+        assert claims.release(s, ref, "jk", audit_rows.NOW)
+        s.commit()
+    verdict = verify(engine)
+    assert verdict.ok, verdict.problem
+    assert verdict.rows == verdict.records == 55
+    assert [_row(engine, s)["kind"] for s in (53, 54, 55)] == ["claim_event"] * 3
+    events = table_of(ClaimEvent)
+    _sql(engine, lambda c: c.execute(update(events).where(events.c.action == "takeover").values(previous="xx")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("edited", 54, "claim_event")
+    _sql(engine, lambda c: c.execute(delete(events).where(events.c.action == "claim")))
+    p = verify(engine).problem
+    assert p is not None and (p.code, p.seq, p.kind) == ("deleted", 53, "claim_event")

@@ -157,7 +157,7 @@ async def test_access_lists_what_was_disclosed_about_a_person(hub) -> None:
 
     result = runner.invoke(app, ["access", cpr.replace("-", ""), "--json"], env=env)
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = json.loads(result.output)["disclosures"]
     assert [(r["kind"], r["recipient"]) for r in rows] == [
         ("children_notification", "bkv"),
         ("referral", "politi-vestegn"),

@@ -1,7 +1,8 @@
 """Retention reaches every store: report content, triage items, cases, tracking rows, the
-disclosure log and the dead-letter access records (cut from the audit chain's start, which
-stays verifiable), dead letters, outbox rows (sent: deleted; never sent: kept and reported), and
-every stream of the catalogue, the audit anchors included. `hub serve` runs it under a lease."""
+disclosure log, the staff access log, the claim history and the dead-letter access records (cut
+from the audit chain's start, which stays verifiable), dead letters, outbox rows (sent: deleted;
+never sent: kept and reported), and every stream of the catalogue, the audit anchors included.
+`hub serve` runs it under a lease."""
 
 from __future__ import annotations
 
@@ -21,10 +22,14 @@ from hub.schemas import streams
 from hub.services.audit import chain_head, publish_anchor
 from hub.services.replay import Accessor, show
 from hub.services.retention import Cutoffs, purge_database, trim_each
+from hub.store import claims
+from hub.store.access import OWN_CLAIM, record_access
 from hub.store.audit_chain import CHAIN
 from hub.store.audit_verify import verify
 from hub.store.models import (
+    AccessRecord,
     Case,
+    ClaimEvent,
     DeadLetterAccess,
     DeadLetterRecord,
     Deadline,
@@ -56,6 +61,11 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     old_ref = old["data"]["report_ref"]
     await client.xadd(streams.DECISIONS, entry(decision(old_ref, [("ssp", "bkv")], justification="Fortroligt")))
     await read_events(client, streams.referrals("ssp", "bkv"), 1)
+    with Session(hub.engine) as s:  # a staff member claimed and read the old case (chained after its rows)
+        assert claims.claim(s, old_ref, "mh", datetime.now(UTC))
+        record_access(s, staff="mh", report_ref=old_ref, case_id=None, ground=OWN_CLAIM, reason=None,
+                      at=datetime.now(UTC))  # fmt: skip
+        s.commit()
     await asyncio.sleep(0.01)
     cut = datetime.now(UTC)  # the disclosure log's cutoff: after row 1, before the rest
     await asyncio.sleep(0.01)
@@ -70,7 +80,8 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     await publish_anchor(client, chain_head(hub.engine), datetime.now(UTC))
     total = verify(hub.engine).rows
     old_rows = _count(hub.engine, Disclosure, Disclosure.report_ref == old_ref)
-    assert old_rows >= 2 and total >= old_rows + 2
+    assert old_rows >= 2 and total >= old_rows + 4
+    old_chain = old_rows + 2  # the old report's disclosures, the claim and the access record
 
     with Session(hub.engine) as s:  # backdate the old report's own rows (not chained) and the rest
         old_case = s.get(Report, old_ref).case_id
@@ -101,6 +112,8 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
         "tracking_deleted": counts["tracking_deleted"],
         "disclosures_deleted": old_rows,
         "deadletter_access_deleted": 0,
+        "access_records_deleted": 1,
+        "claim_events_deleted": 1,
         "deadletters_deleted": 1,
         "outbox_deleted": counts["outbox_deleted"],
         "outbox_unsent_overdue": 1,
@@ -115,22 +128,23 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     assert _count(e, TriageItem) == 1 and _count(e, TriageItem, TriageItem.report_ref == new_ref) == 1
     assert _count(e, Deadline, Deadline.report_ref == old_ref) == 0
     assert _count(e, Case) == 1 and _count(e, ProcessedEntry) == 0 and _count(e, DeadLetterRecord) == 0
-    assert _count(e, Disclosure) == total - old_rows - 1
+    assert _count(e, Disclosure) == total - old_chain - 1
+    assert _count(e, AccessRecord) == 0 and _count(e, ClaimEvent) == 0
     assert _count(e, Disclosure, Disclosure.report_ref == old_ref) == 0
     assert _count(e, DeadLetterAccess) == 1
     assert _count(e, Outbox) == 1  # the one never sent: kept
     # The chain was cut after the old report's rows, with a checkpoint at its end; it verifies
     # from the first row after the cut on.
     verdict = verify(e)
-    assert verdict.ok and verdict.start == old_rows + 1 and verdict.rows == total - old_rows + 1, verdict.problem
+    assert verdict.ok and verdict.start == old_chain + 1 and verdict.rows == total - old_chain + 1, verdict.problem
     assert purge_database(e, cutoffs)["disclosures_deleted"] == 0  # again: nothing more, no new checkpoint
-    assert verify(e).rows == total - old_rows + 1
+    assert verify(e).rows == total - old_chain + 1
     # A row deleted after the cut is still found.
     with Session(e) as s:
-        s.execute(delete(CHAIN).where(CHAIN.c.seq == old_rows + 1))
+        s.execute(delete(CHAIN).where(CHAIN.c.seq == old_chain + 1))
         s.commit()
     problem = verify(e).problem
-    assert problem is not None and (problem.code, problem.seq) == ("deleted", old_rows + 1)
+    assert problem is not None and (problem.code, problem.seq) == ("deleted", old_chain + 1)
 
     # Every stream of the catalogue is trimmed by its period; those the hub reads no further
     # than it processed (the group's last delivered entry stays).

@@ -1,6 +1,8 @@
 """`hub access`: the right of access (indsigt). Finds a person by CPR number or by name and birth
-date, lists each disclosure (to whom, which fields, legal basis, purpose, decided by whom, when),
-and with `--out` writes the Danish document the municipality hands to the person.
+date, lists each disclosure (to whom, which fields, legal basis, purpose, decided by whom, when)
+and each time a member of staff opened one of the person's cases (who, when, which case, on what
+ground; the break-glass reason is for the jurist's access log, not here), and with `--out` writes
+the Danish document the municipality hands to the person.
 
 A CPR number on the command line shows in process lists and shell history: `--cpr-stdin` reads
 it from standard input, and with no CPR and no name the command asks for it without echoing.
@@ -83,7 +85,7 @@ def access(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(access_document.render_html(doc, registry), encoding="utf-8")
     if as_json:
-        echo_json([d.disclosure for d in doc.disclosures])
+        echo_json({"disclosures": [d.disclosure for d in doc.disclosures], "staff_views": list(doc.staff_views)})
         return
     if not doc.disclosures:
         typer.echo("Der er ikke registreret videregivelser om personen.")
@@ -101,6 +103,17 @@ def access(
         if d.effect != "share":
             for r in d.reasons:
                 typer.echo(f"    begrundelse: [{r.rule_id}] {r.da}")
+    _echo_views(doc.staff_views)
     if out is not None:
         typer.echo(f"Indsigtsbrev skrevet til {out} ({len(doc.reports)} henvendelser, "
-                   f"{len(doc.disclosures)} videregivelser).")  # fmt: skip
+                   f"{len(doc.disclosures)} videregivelser, {len(doc.staff_views)} opslag).")  # fmt: skip
+
+
+def _echo_views(views: tuple[access_q.StaffView, ...]) -> None:
+    if not views:
+        typer.echo("Der er ikke registreret opslag i personens sager.")
+        return
+    typer.echo("Opslag i personens sager:")
+    for v in views:
+        who = f"{v.staff} ({v.staff_name}, {da.label(da.STAFF_ROLE, v.role)})" if v.staff_name else v.staff
+        typer.echo(f"{da.when(v.viewed_at)}  {who}  sag {v.report_ref}; {da.label(da.ACCESS_GROUND, v.ground)}")

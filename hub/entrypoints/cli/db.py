@@ -34,6 +34,8 @@ DATABASE_DA = {
     "cases_deleted": "sager slettet",
     "tracking_deleted": "behandlingsspor slettet",
     "disclosures_deleted": "videregivelser slettet (revisionskæden fik et slettepunkt)",
+    "access_records_deleted": "medarbejderes opslag i sager slettet (også med slettepunkt)",
+    "claim_events_deleted": "historik over hvem der havde sagerne slettet (også med slettepunkt)",
     "deadletter_access_deleted": "opslag i tilsidesatte beskeder slettet (også med slettepunkt)",
     "deadletters_deleted": "tilsidesatte beskeder slettet",
     "outbox_deleted": "sendte udgående beskeder slettet",

@@ -1,6 +1,7 @@
 """The right of access (indsigt): finding a person's cases by CPR number or by name and birth
 date, and everything the hub holds on what happened with their data: the reports received
-about them, each disclosure with who decided it, and (hook) who looked at the data.
+about them, each disclosure with who decided it, and which member of staff opened their cases
+in the workspace (the access log), when and on what ground.
 
 Only the person's own data: a report's reporter, description and other people in it are not
 read out; a name and birth date that match more than one person are refused by the caller.
@@ -12,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func
+from sqlalchemy import select as core_select  # six columns: more than sqlmodel's select types
 from sqlmodel import Session, col, select
 
 from hub.schemas.cpr import birth_date
 from hub.store.lookups import subject_key
-from hub.store.models import Case, Decision, Disclosure, Report
+from hub.store.models import AccessRecord, Case, Decision, Disclosure, Report, Staff
 from hub.store.queries.cases import _disclosure
 from hub.store.queries.views import DisclosureView, as_utc
 
@@ -56,13 +58,17 @@ class AccessDisclosure:
 
 @dataclass(frozen=True)
 class StaffView:
-    """One time a member of staff looked at the person's data (the staff web workspace's
-    access log): when, who, what, why."""
+    """One time a member of staff opened one of the person's cases in the workspace (the access
+    log): when, who (username; name and role while the account exists), which case, on what
+    ground (`own_claim`, `assigned`, `break_glass`). The written break-glass reason is not read:
+    it is for the jurist's review (the workspace's access log), not for the letter."""
 
     viewed_at: datetime
-    viewed_by: str
-    what: str
-    purpose: str
+    staff: str
+    staff_name: str | None
+    role: str | None
+    report_ref: str
+    ground: str
 
 
 def person_by_cpr(session: Session, cpr: str) -> Person:
@@ -147,6 +153,25 @@ def disclosures_about(session: Session, person: Person) -> list[AccessDisclosure
 
 
 def staff_views(session: Session, person: Person) -> list[StaffView]:
-    """Who looked at the person's data. The hook for the staff workspace's access log: the
-    hub records no views until the workspace writes them, so this is empty until then."""
-    return []
+    """Who opened the person's cases, oldest first: the access records of the reports in the
+    person's cases, nobody else's."""
+    if not person.case_ids:
+        return []
+    refs = select(Report.ref).where(col(Report.case_id).in_(person.case_ids))
+    query = (
+        core_select(
+            col(AccessRecord.at),
+            col(AccessRecord.staff),
+            col(Staff.display_name),
+            col(Staff.role),
+            col(AccessRecord.report_ref),
+            col(AccessRecord.ground),
+        )
+        .outerjoin(Staff, col(Staff.username) == col(AccessRecord.staff))
+        .where(col(AccessRecord.report_ref).in_(refs))
+        .order_by(col(AccessRecord.at), col(AccessRecord.id))
+    )
+    return [
+        StaffView(as_utc(at), staff, name, role, ref, ground)
+        for at, staff, name, role, ref, ground in session.execute(query)
+    ]
