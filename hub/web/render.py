@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hub.entrypoints import labels as da
+from hub.policies.citations import parts
 from hub.policies.fields import FIELD_LABELS_DA
 from hub.web.format import danish_time, overdue, time_left
 
@@ -68,8 +69,18 @@ def environment() -> Environment:
         time_left=time_left,
         overdue=overdue,
         field_labels=field_labels,
+        legal_basis=legal_basis,
     )
     return env
+
+
+def legal_basis(citations: Iterable[str]) -> str:
+    """The provisions a verdict rests on, each once (several rules cite the same article)."""
+    seen: dict[str, str] = {}
+    for citation in citations:
+        for part in parts(citation):
+            seen.setdefault(part.casefold(), part)
+    return "; ".join(seen.values())
 
 
 def field_labels(names: Iterable[str]) -> str:
