@@ -159,30 +159,36 @@ class RowBatch:
 
     def _write_postgresql(self, conn: Connection) -> None:
         """One round trip finds the cases and draws the new ids (cases, and outbox rows to
-        publish), and with disclosure rows takes the audit chain's lock and reads its head; then
-        the rows go in, parents first, the disclosures' chain rows after them. Few round trips matter as much as few
+        publish); then the rows go in, parents first; with disclosure rows, the audit chain's lock
+        and head last, and the disclosures' chain rows. Few round trips matter as much as few
         rows: each one lets go of the GIL, and a busy process takes long to get it back."""
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
         outbox = self._rows[_OUTBOX] if self._relay_after is not None else []
-        chain = (audit_chain.PG_LOCK, audit_chain.PG_HEAD) if self._rows[_DISCLOSURE] else None
-        cases, outbox_ids, head = reserve_ids(conn, [self._keys[slot] for slot in todo], len(outbox), chain)
+        cases, outbox_ids, _ = reserve_ids(conn, [self._keys[slot] for slot in todo], len(outbox))
         new_cases = []
         for slot, (case_id, new) in zip(todo, cases, strict=True):
             self._ids[slot] = case_id
             if new:
                 new_cases.append({"id": case_id, "subject_key": self._keys[slot], "created_at": self.now})
         tables = [(_CASE, new_cases)]
+        chained: list[dict[str, Any]] = []
         for table in _BATCH_TABLES:
             rows = self._take(table)
             if table is _OUTBOX and outbox_ids:
                 rows = [{"id": i, **row} for i, row in zip(outbox_ids, rows, strict=True)]
                 self.published += [(r["id"], r["stream"], str(r["event"])) for r in rows]
             tables.append((table, rows))
-            if table is _DISCLOSURE and rows:
-                last = audit_chain.Head(*head) if head is not None else None
-                zone = audit_chain.stored_zone(conn)
-                tables.append((audit_chain.CHAIN, audit_chain.chain_rows(last, audit_chain.DISCLOSURE, rows, zone)))
+            if table is _DISCLOSURE:
+                chained = rows
         insert_postgresql(conn, [(table, rows) for table, rows in tables if rows])
+        if chained:
+            # The chain's lock last: every writer of disclosures waits for it until the holder
+            # commits, so it is taken after the batch's own rows are in (held for the chain rows
+            # and the commit, not for the whole batch; an urgent alert does not queue behind a
+            # bulk insert).
+            last = audit_chain.locked_head(conn)
+            links = audit_chain.chain_rows(last, audit_chain.DISCLOSURE, chained, audit_chain.stored_zone(conn))
+            insert_postgresql(conn, [(audit_chain.CHAIN, links)])
 
     def _write_cases(self, session: Session) -> None:
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
