@@ -66,6 +66,14 @@ def wait_for_new_server(server: EmbeddedRedis, old_pid: int, timeout_s: float = 
     raise AssertionError("the embedded server was not started again")
 
 
+def wait_until(check: Any, timeout_s: float = 10) -> None:
+    for _ in range(int(timeout_s / 0.02)):
+        if check():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
 def test_a_killed_server_is_started_again_with_its_data(data_dir: Path) -> None:
     server = EmbeddedRedis(data_dir)
     url = server.start()
@@ -88,9 +96,12 @@ def test_restarts_back_off_and_are_logged_once_each(data_dir: Path) -> None:
     server.start()
     try:
         with logged() as events:
-            for _ in range(4):
+            for n in range(1, 5):
                 old = kill(server)
                 wait_for_new_server(server, old)
+                # The supervisor has confirmed the launch (and logged it) before the next kill: a
+                # kill while it still waits for the new server to answer is a failed start instead.
+                wait_until(lambda n=n: server.restarts == n)
             time.sleep(0.3)  # nothing more is logged while it runs
         restarted = named(events, "embedded_redis.restarted")
         # One line per restart, the wait doubling to the cap: the server died within seconds each time.
