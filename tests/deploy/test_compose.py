@@ -168,7 +168,7 @@ def test_dockerfile_runs_hub_serve_as_a_non_root_user_with_a_healthcheck() -> No
     assert not user.startswith(("root", "0"))
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", runtime, flags=re.MULTILINE)
     assert runtime.rstrip().endswith('CMD ["hub", "serve"]')
-    assert "pip install -c constraints.txt ." in text
+    assert 'pip install -c constraints.txt ".[report]"' in text  # `hub report` draws charts in the image too
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
 
 
