@@ -4,6 +4,7 @@ outcome (`hub.entrypoints.outcome`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -13,7 +14,8 @@ from hub.config.registry import Registry
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
-from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
+from hub.schemas.dates import danish_time
+from hub.schemas.decision import Level, Meeting, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
 from hub.store import queries
 
@@ -168,6 +170,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             else:
                 out.append(f"    {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
                 out += [f"      [{x.rule_id}] {x.da}" for x in r.reasons]
+        if d.meeting is not None:
+            out += ["    " + line for line in meeting_lines(d.meeting)]
     if v.chronology:
         out.append("  Personens forløb (alle sager):")
         for e in v.chronology:
@@ -182,6 +186,54 @@ def render_case(v: queries.CaseView) -> list[str]:
                 + (f" ({detail})" if detail else "")
             )
     return out
+
+
+def meeting_lines(m: queries.MeetingView, names: dict[str, str] | None = None) -> list[str]:
+    """The meeting a decision convened, in Danish: per convened partner what it received or why not."""
+    names = names or {}
+    head = f"{da.label(da.FORUM, m.forum)} i {da.label(da.STRUCTURE, m.structure)}"
+    if m.proposed_at:
+        head += f", foreslået {da.when(m.proposed_at)}"
+    out = [f"{head}:"]
+    if m.agenda:
+        out.append(f"  Formål med mødet: {m.agenda}")
+    for r in m.convened:
+        who = names.get(r.recipient, r.recipient)
+        if r.shared:
+            out.append(f"  Indkaldt: {who}, får {', '.join(r.fields) or 'ingen felter'}")
+            out.append(f"    Hjemmel: {'; '.join(r.legal_basis)}")
+        else:
+            out.append(f"  Indkaldt: {who}, men oplysningerne er {da.label(da.EFFECT, r.effect)}:")
+            out += [f"    [{x.rule_id}] {x.da}" for x in r.reasons]
+    return out
+
+
+def _meeting(
+    wanted: bool, convene: list[str], structure: str | None, at: str | None, agenda: str
+) -> Meeting | None:
+    """The decision's meeting from the options; None when none of them is given."""
+    if not (wanted or convene or structure or at or agenda):
+        return None
+    if structure is not None and structure.lower() not in {s.value for s in Structure}:
+        _stop(f"--meeting-structure {structure}: skriv ssp, psp eller ksp.")
+    proposed = None
+    if at:
+        try:
+            proposed = datetime.fromisoformat(at)
+        except ValueError:
+            _stop(f"--meeting-at {at}: skriv tidspunktet som ÅÅÅÅ-MM-DD TT:MM (dansk tid).")
+        if proposed.tzinfo is None:  # staff write Danish local time
+            proposed = proposed.replace(tzinfo=danish_time())
+    try:
+        return Meeting(
+            convene=tuple(convene),
+            structure=Structure(structure.lower()) if structure else None,
+            proposed_at=proposed,
+            agenda=agenda,
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        _stop(f"Ugyldigt møde: {'.'.join(map(str, problem['loc']))}: {problem['msg']}.")
 
 
 def _targets(refer: list[str], registry: Registry) -> list[ReferralTarget]:
@@ -224,6 +276,26 @@ def triage_decide(
     revision_reason: Annotated[
         str | None, typer.Option(help="Why a decided report is decided again (a revision)")
     ] = None,
+    meeting: Annotated[
+        bool,
+        typer.Option(
+            "--meeting",
+            help="Convene the level's meeting (Niveau I coordination meeting, II sagsmøde: the standing "
+            "participants unless --convene names some; Niveau III needs --convene)",
+        ),
+    ] = False,
+    convene: Annotated[
+        list[str] | None,
+        typer.Option(help="Partner id to convene to the level's meeting, e.g. bkv (repeatable; implies --meeting)"),
+    ] = None,
+    meeting_structure: Annotated[
+        str | None,
+        typer.Option(help="ssp, psp or ksp: the cooperation the meeting shares in (default: the referrals' one)"),
+    ] = None,
+    meeting_at: Annotated[
+        str | None, typer.Option(help="Proposed time of the meeting, YYYY-MM-DD HH:MM (Danish time)")
+    ] = None,
+    agenda: Annotated[str, typer.Option(help="What the meeting is for")] = "",
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome (0: do not wait)")] = 15.0,
 ) -> None:
     """Decide a report: writes `decision.made` to hub.decisions.v1 and waits for the outcome (per
@@ -231,6 +303,7 @@ def triage_decide(
     came within `--wait`."""
     with opened() as container:
         targets = _targets(refer or [], container.registry)
+        planned = _meeting(meeting, convene or [], meeting_structure, meeting_at, agenda)
         try:
             decision = TriageDecision(
                 report_ref=report_ref,
@@ -242,6 +315,7 @@ def triage_decide(
                 purpose=purpose,
                 decided_by=decided_by,
                 revision_reason=revision_reason,
+                meeting=planned,
             )
         except ValidationError as exc:
             problem = exc.errors()[0]
@@ -271,3 +345,6 @@ def triage_decide(
             typer.echo(f"  {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
             for x in r.reasons:
                 typer.echo(f"    [{x.rule_id}] {x.da}")
+    if outcome.meeting is not None:
+        for line in meeting_lines(outcome.meeting, names):
+            typer.echo(f"  {line}")
