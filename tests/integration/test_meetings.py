@@ -6,12 +6,15 @@ Real Redis, both databases, plain redis-py as the partners."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
 import redis.asyncio as aredis
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from hub.entrypoints.cli import app
 from hub.schemas import streams
 from hub.schemas.events import MEETING_CONVENED, MEETING_WITHHELD, REFERRAL_ISSUED
 from hub.store import audit_verify
@@ -21,6 +24,7 @@ from tests.integration.wire import pending_count, read_events, stream_events
 
 SCHOOL = "herstedlund-skole"
 TRIAGE = "dke-triage"
+runner = CliRunner()
 CONVENED = ["politi-vestegn", "bkv", "skoler", "kultur-fritid"]
 
 
@@ -130,4 +134,37 @@ async def test_niveau_iii_without_a_chosen_member_is_refused(hub) -> None:
     await client.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "bkv")], level="III", meeting={})))
     [receipt] = await read_events(client, streams.receipts(TRIAGE), 1)
     assert receipt["data"]["code"] == "meeting_nobody" and "Operativgruppen" in receipt["data"]["message_da"]
+    await client.aclose()
+
+
+async def test_cli_decide_convenes_the_operativgruppe_and_show_prints_the_meeting(hub) -> None:
+    """`hub triage decide --convene ID` (repeatable): the outcome and `hub triage show` say who
+    was convened, what each got, and why a member got nothing."""
+    client = aredis.Redis.from_url(hub.redis_url)
+    ref = await _report(client)
+    env = {
+        "HUB_REDIS_URL": hub.settings.redis_url,
+        "HUB_DATABASE_URL": hub.settings.database_url,
+        "HUB_DATA_DIR": str(hub.settings.data_dir),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    args = ["triage", "decide", ref, "--level", "III", "--pillar", "reactive", "--by", "TT", "--refer", "ssp:bkv"]
+    args += ["--justification", "Nødvendigt for at fordele ansvar og opgaver i Operativgruppen."]
+    args += ["--convene", "politi-vestegn", "--convene", "kultur-fritid", "--meeting-at", "2026-12-03 09:00"]
+    decided = await asyncio.to_thread(runner.invoke, app, [*args, "--agenda", "Fordeling af opgaver"], env=env)
+    assert decided.exit_code == 0, decided.output
+    assert "Operativgruppemøde (niveau III) i SSP, foreslået 03.12.2026 09:00:" in decided.output
+    assert "Indkaldt: Københavns Vestegns Politi, får " in decided.output
+    assert "Indkaldt: By, Kultur & Fritid, men oplysningerne er tilbageholdt:" in decided.output
+    [invite] = [e for e in await stream_events(client, streams.referrals("ssp", "politi-vestegn"))]
+    assert invite["type"] == MEETING_CONVENED and invite["data"]["convened"] == ["politi-vestegn", "kultur-fritid"]
+
+    shown = await asyncio.to_thread(runner.invoke, app, ["triage", "show", ref], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "Formål med mødet: Fordeling af opgaver" in shown.output and "[RPL115-OUTSIDE]" in shown.output
+
+    outside = ["triage", "decide", ref, "--level", "I", "--pillar", "reactive", "--by", "TT", "--refer", "ssp:bkv"]
+    outside += ["--revision-reason", "Ny vurdering.", "--convene", "kriminalforsorgen"]
+    refused = await asyncio.to_thread(runner.invoke, app, outside, env=env)
+    assert refused.exit_code == 1 and "Afvist af hubben (meeting_not_member)" in refused.output
     await client.aclose()
