@@ -4,7 +4,6 @@ outcome (`hub.entrypoints.outcome`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -13,9 +12,9 @@ from pydantic import ValidationError
 from hub.config.registry import Registry
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
+from hub.entrypoints.cli.meetings import meeting_lines, meeting_option
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
-from hub.schemas.dates import danish_time
-from hub.schemas.decision import Level, Meeting, Pillar, ReferralTarget, Structure, TriageDecision
+from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
 from hub.store import queries
 
@@ -188,54 +187,6 @@ def render_case(v: queries.CaseView) -> list[str]:
     return out
 
 
-def meeting_lines(m: queries.MeetingView, names: dict[str, str] | None = None) -> list[str]:
-    """The meeting a decision convened, in Danish: per convened partner what it received or why not."""
-    names = names or {}
-    head = f"{da.label(da.FORUM, m.forum)} i {da.label(da.STRUCTURE, m.structure)}"
-    if m.proposed_at:
-        head += f", foreslået {da.when(m.proposed_at)}"
-    out = [f"{head}:"]
-    if m.agenda:
-        out.append(f"  Formål med mødet: {m.agenda}")
-    for r in m.convened:
-        who = names.get(r.recipient, r.recipient)
-        if r.shared:
-            out.append(f"  Indkaldt: {who}, får {', '.join(r.fields) or 'ingen felter'}")
-            out.append(f"    Hjemmel: {'; '.join(r.legal_basis)}")
-        else:
-            out.append(f"  Indkaldt: {who}, men oplysningerne er {da.label(da.EFFECT, r.effect)}:")
-            out += [f"    [{x.rule_id}] {x.da}" for x in r.reasons]
-    return out
-
-
-def _meeting(
-    wanted: bool, convene: list[str], structure: str | None, at: str | None, agenda: str
-) -> Meeting | None:
-    """The decision's meeting from the options; None when none of them is given."""
-    if not (wanted or convene or structure or at or agenda):
-        return None
-    if structure is not None and structure.lower() not in {s.value for s in Structure}:
-        _stop(f"--meeting-structure {structure}: skriv ssp, psp eller ksp.")
-    proposed = None
-    if at:
-        try:
-            proposed = datetime.fromisoformat(at)
-        except ValueError:
-            _stop(f"--meeting-at {at}: skriv tidspunktet som ÅÅÅÅ-MM-DD TT:MM (dansk tid).")
-        if proposed.tzinfo is None:  # staff write Danish local time
-            proposed = proposed.replace(tzinfo=danish_time())
-    try:
-        return Meeting(
-            convene=tuple(convene),
-            structure=Structure(structure.lower()) if structure else None,
-            proposed_at=proposed,
-            agenda=agenda,
-        )
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        _stop(f"Ugyldigt møde: {'.'.join(map(str, problem['loc']))}: {problem['msg']}.")
-
-
 def _targets(refer: list[str], registry: Registry) -> list[ReferralTarget]:
     """`STRUCTURE:PARTNER` options as referral targets; a one-line Danish error for a bad one."""
     targets = []
@@ -277,12 +228,7 @@ def triage_decide(
         str | None, typer.Option(help="Why a decided report is decided again (a revision)")
     ] = None,
     meeting: Annotated[
-        bool,
-        typer.Option(
-            "--meeting",
-            help="Convene the level's meeting (Niveau I coordination meeting, II sagsmøde: the standing "
-            "participants unless --convene names some; Niveau III needs --convene)",
-        ),
+        bool, typer.Option(help="Convene the level's meeting (Niveau I/II: its standing participants; III: --convene)")
     ] = False,
     convene: Annotated[
         list[str] | None,
@@ -303,7 +249,7 @@ def triage_decide(
     came within `--wait`."""
     with opened() as container:
         targets = _targets(refer or [], container.registry)
-        planned = _meeting(meeting, convene or [], meeting_structure, meeting_at, agenda)
+        planned = meeting_option(meeting, convene or [], meeting_structure, meeting_at, agenda)
         try:
             decision = TriageDecision(
                 report_ref=report_ref,
