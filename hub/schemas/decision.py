@@ -1,7 +1,9 @@
 """The triage decision: data of `decision.made` v1, written to `hub.decisions.v1`.
 
 DKE triage staff (through `hub triage decide`, or any client) decide a report's level,
-pillar and which partners to refer it to, and justify why sharing is necessary.
+pillar and which partners to refer it to, and justify why sharing is necessary; optionally which
+partners to convene to the meeting of that level (`Meeting`: Niveau I coordination meeting,
+II sagsmøde, III the Operativgruppe).
 """
 
 from __future__ import annotations

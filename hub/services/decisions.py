@@ -2,7 +2,9 @@
 
 For each referral target the policy decides share, withhold or escalate; a share publishes
 `referral.issued` with exactly the allowed fields to the partner's stream, anything else
-records `referral.withheld` with its reasons. All in one transaction with the decision row.
+records `referral.withheld` with its reasons. A decision that convenes the meeting of its level
+asks the same for each convened partner (`hub.services.meetings`: `meeting.convened` or
+`meeting.withheld`, disclosure log kind `meeting`). All in one transaction with the decision row.
 """
 
 from __future__ import annotations

@@ -101,8 +101,8 @@ class AssessmentView:
 @dataclass(frozen=True, slots=True)
 class DisclosureView:
     """One row of the disclosure log: what a recipient got (`effect` share: `fields`, on
-    `legal_basis`) or why it got nothing (`reasons`). `kind`: referral, police_alert or
-    children_notification."""
+    `legal_basis`) or why it got nothing (`reasons`). `kind`: referral, meeting (an invitation
+    to the meeting of a decision's level), police_alert or children_notification."""
 
     ref: str
     report_ref: str
@@ -158,7 +158,7 @@ class MeetingView:
 @dataclass(frozen=True, slots=True)
 class ChronologyEntry:
     """One event in a person's history across cases and agencies. `kind`: report, decision,
-    referral, police_alert or children_notification; `party`: the reporting source, the
+    referral, meeting, police_alert or children_notification; `party`: the reporting source, the
     deciding staff member or the recipient; `detail`: the level of a decision, the effect of
     a disclosure (share, withhold, escalate), the queue of a report."""
 
