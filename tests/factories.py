@@ -90,6 +90,7 @@ def decision(
     time: datetime | None = None,
     description_justification: str | None = None,
     revision_reason: str | None = None,
+    meeting: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "report_ref": report_ref,
@@ -104,6 +105,8 @@ def decision(
         data["description_justification"] = description_justification
     if revision_reason is not None:
         data["revision_reason"] = revision_reason
+    if meeting is not None:
+        data["meeting"] = meeting
     return cloudevent(source, data, type_=DECISION_MADE, time=time)
 
 

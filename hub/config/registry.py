@@ -10,11 +10,11 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hub.policies import Agreement, Recipient, SourceFacts, SourceKind, parse_agreement
 from hub.schemas import catalogue, streams
-from hub.schemas.decision import Structure
+from hub.schemas.decision import Level, Structure
 
 _ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -53,6 +53,17 @@ class Partner(BaseModel):
         return [streams.referrals(s.value, self.id) for s in sorted(self.structures)]
 
 
+class MeetingMembers(BaseModel):
+    """Who belongs to the meeting of one level (`[meetings.I]`, `[meetings.II]`, `[meetings.III]`):
+    partner ids from `[[partners]]`. At Niveau I and II they are the standing participants DKE
+    convenes by default; at Niveau III the Operativgruppe's members, of whom DKE chooses."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = ""  # what staff call it, e.g. "Operativgruppen"
+    members: tuple[str, ...] = ()
+
+
 class Registry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -60,12 +71,39 @@ class Registry(BaseModel):
     decision_sources: frozenset[str] = frozenset({"dke-triage"})
     sources: tuple[Source, ...]
     partners: tuple[Partner, ...]
+    # The meetings of the levels (Niveau I coordination, II sagsmøde, III Operativgruppen).
+    meetings: dict[Level, MeetingMembers] = Field(default_factory=dict)
+
+    @field_validator("meetings")
+    @classmethod
+    def _members_are_partners(cls, meetings: dict[Level, MeetingMembers], info: ValidationInfo) -> dict[
+        Level, MeetingMembers
+    ]:
+        """Each member is a partner of the registry, named once (checked at start, not at the
+        first decision that convenes it)."""
+        partners = {p.id for p in info.data.get("partners", ())}
+        problems = []
+        for level, forum in sorted(meetings.items()):
+            unknown = sorted({m for m in forum.members if m not in partners})
+            if unknown:
+                problems.append(f"{level.value}.members: unknown partner id {', '.join(unknown)}")
+            twice = sorted({m for m in forum.members if forum.members.count(m) > 1})
+            if twice:
+                problems.append(f"{level.value}.members: {', '.join(twice)} named twice")
+        if problems:
+            known = ", ".join(sorted(partners)) or "none"
+            raise ValueError(f"{'; '.join(problems)} (the partner ids of [[partners]]: {known})")
+        return meetings
 
     def source(self, source_id: str) -> Source | None:
         return next((s for s in self.sources if s.id == source_id), None)
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)
+
+    def meeting_members(self) -> dict[Level, tuple[str, ...]]:
+        """The members of each level's meeting (`hub.policies.meetings.plan_meeting` reads them)."""
+        return {level: m.members for level, m in self.meetings.items()}
 
     def intake_streams(self) -> list[str]:
         return [streams.intake(s.id) for s in self.sources]

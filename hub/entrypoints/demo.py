@@ -29,6 +29,7 @@ from hub.entrypoints.demo_scenario import Case, build
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
+from hub.schemas.events import MEETING_CONVENED, REFERRAL_ISSUED
 from hub.services import staff as accounts
 from hub.services.auth import hash_password
 from hub.services.envelope import report_ref
@@ -72,6 +73,7 @@ def _decision(case: Case, ref: str) -> dict[str, Any]:
             "purpose": case.purpose,
             "decided_by": "DKE-demo",
             "referrals": [{"structure": r.structure, "partner_id": r.partner} for r in case.referrals],
+            "meeting": case.meeting,
         }
     )
     return new_event(DECISION_MADE, data, source=DECIDER, event_id=str(uuid.uuid4()), subject=ref)
@@ -170,7 +172,7 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
         lines.append(f"    afgørelse: {da.label(da.LEVEL, case.level)}, {da.label(da.PILLAR, case.pillar)}")
         for target in case.referrals:
             stream = streams.referrals(target.structure, target.partner)
-            issued = [e for e in by_stream.get(stream, [])]
+            issued = [e for e in by_stream.get(stream, []) if e["type"] == REFERRAL_ISSUED]
             if issued:
                 ev = issued[0]["data"]
                 lines.append(
@@ -185,8 +187,44 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
                     lines.append(f"      [{r.rule_id}] {r.da}")
             if effect != target.expect:
                 problems.append(f"{target.structure}:{target.partner} ventede {target.expect}, fik {effect}")
+        if case.meeting is not None:
+            _meeting_summary(hub, case, ref, by_stream, lines, problems)
         ok_all &= _report(lines, problems)
     return lines, ok_all
+
+
+def _meeting_summary(
+    hub: Hub,
+    case: Case,
+    ref: str,
+    by_stream: dict[str, list[dict[str, Any]]],
+    lines: list[str],
+    problems: list[str],
+) -> None:
+    """The meeting the decision convened: per partner the invitation on its referral stream (the
+    fields it got) or why it got nothing, checked against what the case expects."""
+    with queries.reading(hub.engine) as s:
+        view = queries.case_view(s, ref)
+    meeting = next((d.meeting for d in view.decisions if d.meeting), None) if view else None
+    if meeting is None:
+        problems.append("ventede en mødeindkaldelse, fik ingen")
+        return
+    lines.append(f"    møde: {da.label(da.FORUM, meeting.forum)} i {da.STRUCTURE[meeting.structure]}, indkaldt:")
+    logged = {r.recipient: r for r in meeting.convened}
+    for target in case.expect_meeting:
+        stream = streams.referrals(target.structure, target.partner)
+        invited = [e["data"] for e in by_stream.get(stream, []) if e["type"] == MEETING_CONVENED]
+        row = logged.get(target.partner)
+        if invited:
+            lines.append(f"    ⇒ {target.partner}: INDKALDT, felter: {', '.join(sorted(invited[0]['fields']))}")
+            effect = "share"
+        else:
+            effect = row.effect if row is not None else "none"
+            lines.append(f"    ⇒ {target.partner}: INDKALDT, men intet delt ({da.label(da.EFFECT, effect)})")
+            for r in row.reasons if row is not None else ():
+                lines.append(f"      [{r.rule_id}] {r.da}")
+        if effect != target.expect:
+            problems.append(f"møde: {target.partner} ventede {target.expect}, fik {effect}")
 
 
 def _withheld_reasons(hub: Hub, ref: str, partner: str) -> tuple[queries.Reason, ...]:

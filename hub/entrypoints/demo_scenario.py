@@ -39,6 +39,10 @@ class Case:
     purpose: str = "crime_prevention"
     referrals: tuple[Referral, ...] = ()
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The meeting of its level the decision convenes (`TriageDecision.meeting`), and per convened
+    # partner what it should get (structure, partner, share | withhold | escalate).
+    meeting: dict[str, Any] | None = None
+    expect_meeting: tuple[Referral, ...] = ()
 
 
 def _born(now: datetime, years: int, days: int = 40) -> date:
@@ -381,4 +385,46 @@ def build(now: datetime) -> list[Case]:
             "concern": {"categories": ["wellbeing"], "description": "Mistrivsel."},
         },
     )
+    cases.append(operativgruppe(now))
     return cases
+
+
+def operativgruppe(now: datetime) -> Case:
+    """Niveau III: DKE convenes the members of the Operativgruppe it judges the case needs; each
+    gets only what the disclosure rules allow it in SSP, the department nothing without consent."""
+    convene = (("politi-vestegn", "share"), ("bkv", "share"), ("skoler", "share"), ("kultur-fritid", "withhold"))
+    case = Case(
+        "operativgruppe",
+        "Politi: 16-årig mistænkt for grov vold; Operativgruppen indkaldes (niveau III)",
+        "politi-vestegn",
+        b"",
+        "accepted",
+        "reactive",
+        ("children_notification",),
+        level="III",
+        pillar="reactive",
+        justification="Alvorlig vold; ansvar og opgaver skal fordeles mellem skole, socialforvaltning og politi.",
+        referrals=(Referral("ssp", "bkv", "share"),),
+        meeting={
+            "convene": [partner for partner, _ in convene],
+            "structure": "ssp",
+            "proposed_at": (now + timedelta(days=2)).isoformat(),
+            "agenda": "Fordeling af ansvar, opgaver og økonomi i sagen.",
+        },
+        expect_meeting=tuple(Referral("ssp", partner, expect) for partner, expect in convene),
+    )
+    case.payload = _event(
+        case.source,
+        case.event_id,
+        {
+            "reporter": {"name": "Betjent Testesen", "role": "lokalbetjent", "public_employee": True},
+            "subject": {"cpr": make_cpr(_born(now, 16), 222), "name": "Testung Tolv", "district": "Hyldespjældet"},
+            "concern": {
+                "categories": ["violence", "crime"],
+                "child_at_risk": True,
+                "description": "Anholdt efter et groft overfald på en jævnaldrende.",
+            },
+        },
+        now,
+    )
+    return case

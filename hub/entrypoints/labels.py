@@ -57,6 +57,7 @@ STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}
 PURPOSE = {"crime_prevention": "kriminalitetsforebyggelse", "investigation": "efterforskning"}
 DISCLOSURE_KIND = {
     "referral": "henvisning",
+    "meeting": "mødeindkaldelse",
     "police_alert": "politialarm",
     "children_notification": "underretning",
 }
@@ -64,8 +65,16 @@ CHRONOLOGY = {
     "report": "Henvendelse",
     "decision": "Afgørelse",
     "referral": "Henvisning",
+    "meeting": "Mødeindkaldelse",
     "police_alert": "Politialarm (§ 141)",
     "children_notification": "Underretning (§ 133)",
+}
+
+# The meeting of each level (the registry's `[meetings]` may name it locally, e.g. "Operativgruppen").
+FORUM = {
+    "coordination": "Koordinationsmøde (niveau I)",
+    "case": "Sagsmøde (niveau II)",
+    "operativgruppe": "Operativgruppemøde (niveau III)",
 }
 
 DEADLINE_KIND = {"assessment": "Vurdering (24 timer)", "receipt": "Kvittering (6 hverdage)"}

@@ -121,15 +121,16 @@ REFERRALS = StreamRow(
     pattern="hub.referrals.{structure}.{partner}.v1",
     writer=HUB,
     readers=(PARTNER,),
-    events=((events.REFERRAL_ISSUED, events.ReferralData),),
-    summary="referrals to one partner in one structure (SSP, PSP, KSP)",
+    # A meeting invitation shares the case like a referral, so it goes where the referrals go.
+    events=((events.REFERRAL_ISSUED, events.ReferralData), (events.MEETING_CONVENED, events.MeetingConvened)),
+    summary="referrals and meeting invitations to one partner in one structure (SSP, PSP, KSP)",
 )
 REFERRALS_WITHHELD = StreamRow(
     pattern=streams.REFERRALS_WITHHELD,
     writer=HUB,
     readers=(DKE,),
-    events=((events.REFERRAL_WITHHELD, events.WithheldData),),
-    summary="referrals the policy withheld or escalated",
+    events=((events.REFERRAL_WITHHELD, events.WithheldData), (events.MEETING_WITHHELD, events.WithheldData)),
+    summary="referrals and meeting invitations the policy withheld or escalated",
 )
 DEADLETTER = StreamRow(
     pattern=streams.DEADLETTER,

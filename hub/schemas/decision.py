@@ -1,14 +1,17 @@
 """The triage decision: data of `decision.made` v1, written to `hub.decisions.v1`.
 
 DKE triage staff (through `hub triage decide`, or any client) decide a report's level,
-pillar and which partners to refer it to, and justify why sharing is necessary.
+pillar and which partners to refer it to, and justify why sharing is necessary; optionally which
+partners to convene to the meeting of that level (`Meeting`: Niveau I coordination meeting,
+II sagsmøde, III the Operativgruppe).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from hub.schemas.cloudevents import Identifier
 from hub.schemas.report import Purpose
@@ -40,12 +43,51 @@ class Structure(StrEnum):
     KSP = "ksp"
 
 
+# pydantic's (Rust) regex: `$` is the very end, a trailing newline does not match.
+PartnerId = Annotated[Identifier, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
 class ReferralTarget(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     structure: Structure
-    # pydantic's (Rust) regex: `$` is the very end, a trailing newline does not match.
-    partner_id: Identifier = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    partner_id: PartnerId
+
+
+class Forum(StrEnum):
+    """The meeting of each level (the PRO model's enkeltsagsbehandling): who DKE convenes."""
+
+    COORDINATION = "coordination"  # Niveau I: koordinationsmøde
+    CASE = "case"  # Niveau II: sagsmøde
+    OPERATIVGRUPPE = "operativgruppe"  # Niveau III: Operativgruppen, convened by DKE
+
+
+FORUM_OF_LEVEL: dict[Level, Forum] = {
+    Level.I: Forum.COORDINATION,
+    Level.II: Forum.CASE,
+    Level.III: Forum.OPERATIVGRUPPE,
+}
+
+class Meeting(BaseModel):
+    """The meeting a decision convenes, at the decision's level. `convene` names the partners
+    invited; empty at Niveau I and II means the level's standing participants (the registry's),
+    at Niveau III DKE must name the Operativgruppe's members it convenes. `structure` is the § 115
+    cooperation the meeting shares in; empty: the one structure of the decision's referrals."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    convene: tuple[PartnerId, ...] = Field(default=(), max_length=50)
+    structure: Structure | None = None
+    proposed_at: AwareDatetime | None = None
+    # What the meeting is for (not the legal purpose, which is the decision's `purpose`).
+    agenda: str = Field(default="", max_length=1000)
+
+    @field_validator("convene")
+    @classmethod
+    def _once(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("a partner is convened once")
+        return ids
 
 
 class TriageDecision(BaseModel):
@@ -63,3 +105,5 @@ class TriageDecision(BaseModel):
     decided_by: Identifier = Field(min_length=1, max_length=100)
     # A report is decided once; a new decision on a decided report is a revision and must say why.
     revision_reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    # The meeting of the decision's level (Niveau I-III) that DKE convenes, if any.
+    meeting: Meeting | None = None

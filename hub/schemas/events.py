@@ -26,6 +26,8 @@ ALERT_RAISED = event_type("alert", "raised")
 NOTIFICATION_ISSUED = event_type("notification", "issued")
 REFERRAL_ISSUED = event_type("referral", "issued")
 REFERRAL_WITHHELD = event_type("referral", "withheld")
+MEETING_CONVENED = event_type("meeting", "convened")
+MEETING_WITHHELD = event_type("meeting", "withheld")
 DECISION_REJECTED = event_type("decision", "rejected")
 MESSAGE_DEADLETTERED = event_type("message", "deadlettered")
 DEADLINE_APPROACHING = event_type("deadline", "approaching")
@@ -130,6 +132,24 @@ class ReferralData(DisclosedData):
     purpose: str
     justification: str
     revision_reason: str | None = None  # set when the decision revises an earlier one
+
+
+class MeetingConvened(DisclosedData):
+    """A partner is convened to the meeting of a decision's level (Niveau I coordination meeting,
+    II sagsmøde, III Operativgruppen), with the case's fields the policy allows it in `structure`,
+    like a referral. `convened`: every partner invited to the same meeting (`meeting_ref`)."""
+
+    meeting_ref: str
+    forum: Literal["coordination", "case", "operativgruppe"]
+    level: str
+    structure: str
+    partner_id: str
+    convened: tuple[str, ...]
+    proposed_at: datetime | None = None
+    agenda: str = ""
+    purpose: str
+    justification: str
+    revision_reason: str | None = None
 
 
 class WithheldData(_Out):

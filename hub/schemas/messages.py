@@ -48,6 +48,13 @@ DANISH: dict[str, str] = {
     "already_decided": "Sagen er allerede afgjort. En ny afgørelse skal være en revision med en begrundelse.",
     "unknown_partner": "Beslutningen henviser til en samarbejdspartner, som hubben ikke kender. "
     "Tjek modtagerne og send beslutningen igen.",
+    # Meetings by level (Niveau I koordinationsmøde, II sagsmøde, III Operativgruppen)
+    "meeting_not_member": "Mødet indkalder en samarbejdspartner, som ikke er med i mødet på sagens niveau. "
+    "Vælg kun blandt mødets medlemmer og afgør sagen igen.",
+    "meeting_nobody": "Mødet indkalder ingen. På niveau III vælger DKE, hvilke medlemmer af Operativgruppen "
+    "der indkaldes: vælg mindst ét medlem og afgør sagen igen.",
+    "meeting_structure_unclear": "Det fremgår ikke, i hvilket samarbejde (SSP, PSP eller KSP) mødet deler "
+    "oplysninger om sagen. Vælg samarbejdet for mødet og afgør sagen igen.",
     # The law
     "unlawful_purpose": "Indberetningen blev afvist, fordi loven ikke giver adgang til at dele oplysningerne "
     "til det angivne formål.",

@@ -2,7 +2,9 @@
 
 For each referral target the policy decides share, withhold or escalate; a share publishes
 `referral.issued` with exactly the allowed fields to the partner's stream, anything else
-records `referral.withheld` with its reasons. All in one transaction with the decision row.
+records `referral.withheld` with its reasons. A decision that convenes the meeting of its level
+asks the same for each convened partner (`hub.services.meetings`: `meeting.convened` or
+`meeting.withheld`, disclosure log kind `meeting`). All in one transaction with the decision row.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hub.config.registry import Registry
 from hub.policies import Disclosure as PolicyVerdict
 from hub.policies import Effect, PolicyEngine, Request
 from hub.policies.fields import project
+from hub.policies.meetings import MeetingPlan, MeetingRefusal, plan_meeting
 from hub.schemas import streams
 from hub.schemas.cloudevents import CloudEvent, new_event
 from hub.schemas.decision import DECISION_MADE, ReferralTarget, TriageDecision
@@ -27,11 +30,13 @@ from hub.schemas.events import (
     DECISION_REJECTED,
     REFERRAL_ISSUED,
     REFERRAL_WITHHELD,
+    ErrorItem,
     ReferralData,
     WithheldData,
 )
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import ConcernReport
+from hub.services import meetings
 from hub.services.deadlines import ASSESSMENT
 from hub.services.envelope import Rejection, parse_decision
 from hub.services.pipeline import Tx
@@ -56,6 +61,7 @@ class DecisionService:
         self.policy = policy
         self.limits = limits
         self.tracing = tracing  # on: a span per decision, in the trace of the report decided on
+        self.meeting_members = registry.meeting_members()  # of each level's meeting (`[meetings]`)
 
     def receipts_for(self, stream: str) -> str | None:
         """An entry that does not parse names no source; but where one system alone may write
@@ -88,6 +94,32 @@ class DecisionService:
             description_justification=d.description_justification,
         )
         return self.policy.disclose(request, now)
+
+    def meeting_plan(self, d: TriageDecision) -> MeetingPlan | Rejection | None:
+        """Who `d`'s meeting convenes, in which structure (`hub.policies.meetings`); a Rejection
+        where the meeting cannot be convened as asked; None when the decision convenes none."""
+        if d.meeting is None:
+            return None
+        plan = plan_meeting(d.level, d.meeting, d.referrals, self.meeting_members)
+        if isinstance(plan, MeetingRefusal):
+            errors = tuple(ErrorItem(field="meeting.convene", problem=f"{p}: {plan.code}") for p in plan.partner_ids)
+            return Rejection(plan.code, plan.message, errors)
+        return plan
+
+    def preview_meeting(self, payload: dict[str, Any], d: TriageDecision, now: datetime) -> list[Preview] | Rejection:
+        """What each partner `d`'s meeting convenes would receive, or why not (empty: no meeting)."""
+        plan = self.meeting_plan(d)
+        if plan is None or isinstance(plan, Rejection):
+            return plan or []
+        report = ConcernReport.model_validate(payload)
+        out = []
+        for target in meetings.targets(plan):
+            verdict = self.verdict(report, d, target, now)
+            shared = {}
+            if verdict.effect is Effect.SHARE:
+                shared = project(report, verdict.fields, verdict.withheld_categories)
+            out.append(Preview(target, verdict, shared))
+        return out
 
     def preview(self, payload: dict[str, Any], d: TriageDecision, now: datetime) -> list[Preview] | Rejection:
         """What each referral target of `d` would receive (the projected fields) or why it would
@@ -165,6 +197,9 @@ class DecisionService:
         if d.report_ref in decided and not d.revision_reason:
             message = "The report is decided already; a new decision must be a revision with a reason."
             return Rejection("already_decided", message, (), event.id, trace=trace)
+        plan = self.meeting_plan(d)
+        if isinstance(plan, Rejection):
+            return Rejection(plan.code, plan.message, plan.errors, event.id, trace=trace)
         payload, case_id, _ = found
         report = ConcernReport.model_validate(payload)
         staged = _Staged(
@@ -180,6 +215,8 @@ class DecisionService:
                 "decided_by": d.decided_by,
                 "decided_at": now,
                 "revision_reason": d.revision_reason,
+                # The meeting's reference is the decision event's id: one per decision.
+                "meeting": meetings.meeting_record(plan, d.meeting, event.id) if plan and d.meeting else None,
             }
         )
         for target in d.referrals:
@@ -220,25 +257,45 @@ class DecisionService:
                 )
                 event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref, trace=trace)
                 stream = streams.REFERRALS_WITHHELD
-            disclosure = {
-                "ref": event_out["id"],
-                "report_ref": d.report_ref,
-                "case_id": case_id,
-                "recipient": partner.id,
-                "structure": verdict.structure,
-                "kind": "referral",
-                "effect": verdict.effect.value,
-                "fields": sorted(fields),
-                "legal_basis": list(verdict.citations),
-                "rule_ids": list(verdict.rule_ids),
-                "reasons": [r.model_dump() for r in verdict.reasons],
-                "purpose": d.purpose.value,
-                "policy_version": verdict.policy_version,
-                "created_at": now,
-            }
+            disclosure = log_row(d, verdict, event_out["id"], case_id, partner.id, "referral", fields, now)
             # Stored as the text that is published: by the caller after the commit, if it does.
             staged.disclosures.append((disclosure, stream, JsonText(dump_json(event_out))))
+        if plan is not None:  # the meeting's invitations: logged and published like referrals
+            for inv in meetings.invitations(
+                report, d, plan, event.id, lambda t: self.verdict(report, d, t, now), now, trace
+            ):
+                row = log_row(d, inv.verdict, inv.event["id"], case_id, inv.partner_id, meetings.KIND, inv.fields, now)
+                staged.disclosures.append((row, inv.stream, JsonText(dump_json(inv.event))))
         return staged
+
+
+def log_row(
+    d: TriageDecision,
+    verdict: PolicyVerdict,
+    ref: str,
+    case_id: int | None,
+    recipient: str,
+    kind: str,
+    fields: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """The disclosure log row of one verdict: who got which fields (or none), on which basis, why."""
+    return {
+        "ref": ref,
+        "report_ref": d.report_ref,
+        "case_id": case_id,
+        "recipient": recipient,
+        "structure": verdict.structure,
+        "kind": kind,
+        "effect": verdict.effect.value,
+        "fields": sorted(fields),
+        "legal_basis": list(verdict.citations),
+        "rule_ids": list(verdict.rule_ids),
+        "reasons": [r.model_dump() for r in verdict.reasons],
+        "purpose": d.purpose.value,
+        "policy_version": verdict.policy_version,
+        "created_at": now,
+    }
 
 
 def report_trace(found: StoredReport | None) -> TraceContext | None:

@@ -112,6 +112,9 @@ class Decision(SQLModel, table=True):
     decided_by: str = Field(max_length=100)
     decided_at: datetime
     revision_reason: str | None = None  # a later decision on a decided report says why (migration 0006)
+    # The meeting it convened (forum, structure, convened partner ids, proposed time, agenda);
+    # what each partner received is in the disclosure log, kind "meeting" (migration 0013).
+    meeting: dict[str, Any] | None = _json()
 
 
 class Disclosure(SQLModel, table=True):
@@ -126,7 +129,7 @@ class Disclosure(SQLModel, table=True):
     decision_id: int | None = Field(default=None, foreign_key="decision.id")
     recipient: str = Field(max_length=64)
     structure: str | None = Field(default=None, max_length=20)
-    kind: str = Field(max_length=30)  # referral, police_alert, children_notification
+    kind: str = Field(max_length=30)  # referral, meeting, police_alert, children_notification
     effect: str = Field(max_length=20)
     fields: list[str] = _json()
     legal_basis: list[str] = _json()

@@ -35,6 +35,8 @@ FIELD = {
     "data.level": "Niveau",
     "data.pillar": "Søjle",
     "data.referrals": "Modtagere",
+    "data.meeting.agenda": "Mødets formål",
+    "meeting.convene": "Indkaldelsen til mødet",
 }
 _AT_MOST = re.compile(r"at most (\d+) characters")
 

@@ -184,3 +184,40 @@ def test_no_personal_data_in_the_hub_logs(live: LiveHub) -> None:
     assert live.logs is not None
     cprs = [child_cpr(serial=n) for n in (7, 8, 9)]
     assert_no_personal_data(live.logs.text, cprs, must_contain=["web.login", "decisions.batch"])
+
+
+def test_convening_the_operativgruppe_from_the_decide_form(live: LiveHub, page: Any, shots: Path) -> None:
+    """Niveau III: DKE ticks the Operativgruppe's members to convene (the form lists them, all
+    ticked); the preview shows what each would get; the outcome and the case say it again."""
+    ref = live.report(report_data(subject={"cpr": child_cpr(serial=9), "name": CHILD_NAME, "district": "Vest"}))
+    log_in(page, live, live.add_staff("triage"))
+    page.locator("tr", has_text=ref).get_by_role("button", name="Tag sag").click()
+    page.goto(f"{live.workspace}/sager/{ref}/afgoer")
+    page.get_by_label("Niveau III (kvalificeret kriminalitet)").check()
+    page.locator("#m-ssp-bkv").check()
+    page.get_by_label("Indkald til møde").check()
+    members = page.locator("#indkald-III input[type=checkbox]")
+    assert members.count() == 6 and all(members.nth(i).is_checked() for i in range(6))  # prefilled
+    for pid in ("skoler", "psykiatri", "kriminalforsorgen"):
+        page.locator(f"#indkald-III-{pid}").uncheck()
+    page.get_by_label("Samarbejde, mødet deler oplysninger i").select_option("ssp")
+    page.get_by_label("Begrundelse for, at videregivelsen er nødvendig").fill(
+        "Alvorlig kriminalitet; Operativgruppen skal fordele ansvar og opgaver i sagen nu."
+    )
+    page.get_by_role("button", name="Forhåndsvis").click()
+    invites = page.locator("#moede-forhaandsvisning")
+    text = invites.inner_text()
+    assert "Københavns Vestegns Politi indkaldes i SSP: vil få" in text
+    assert "By, Kultur & Fritid indkaldes i SSP: får intet" in text and "RPL115-OUTSIDE" in text
+    assert "Folkeskolerne" not in text
+    page.screenshot(path=str(shots / "moede-operativgruppe.png"), full_page=True)
+    assert live.redis.xlen(streams.referrals("ssp", "politi-vestegn")) == 0  # a preview sends nothing
+
+    page.get_by_role("button", name="Afgør og send").click()
+    page.wait_for_selector("#udfald")
+    outcome = page.inner_text("main")
+    assert "Operativgruppemøde (niveau III) i SSP" in outcome and "Indkaldt: Københavns Vestegns Politi" in outcome
+    [invite] = events_on(live, streams.referrals("ssp", "politi-vestegn"), 1)
+    assert invite["convened"] == ["politi-vestegn", "bkv", "kultur-fritid"] and invite["report_ref"] == ref
+    page.goto(f"{live.workspace}/sager/{ref}")
+    assert "Operativgruppemøde (niveau III) i SSP" in page.inner_text("main")

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from hub.config.registry import Registry
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
+from hub.entrypoints.cli.meetings import meeting_lines, meeting_option
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
 from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
@@ -168,6 +169,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             else:
                 out.append(f"    {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
                 out += [f"      [{x.rule_id}] {x.da}" for x in r.reasons]
+        if d.meeting is not None:
+            out += ["    " + line for line in meeting_lines(d.meeting)]
     if v.chronology:
         out.append("  Personens forløb (alle sager):")
         for e in v.chronology:
@@ -224,6 +227,21 @@ def triage_decide(
     revision_reason: Annotated[
         str | None, typer.Option(help="Why a decided report is decided again (a revision)")
     ] = None,
+    meeting: Annotated[
+        bool, typer.Option(help="Convene the level's meeting (Niveau I/II: its standing participants; III: --convene)")
+    ] = False,
+    convene: Annotated[
+        list[str] | None,
+        typer.Option(help="Partner id to convene to the level's meeting, e.g. bkv (repeatable; implies --meeting)"),
+    ] = None,
+    meeting_structure: Annotated[
+        str | None,
+        typer.Option(help="ssp, psp or ksp: the cooperation the meeting shares in (default: the referrals' one)"),
+    ] = None,
+    meeting_at: Annotated[
+        str | None, typer.Option(help="Proposed time of the meeting, YYYY-MM-DD HH:MM (Danish time)")
+    ] = None,
+    agenda: Annotated[str, typer.Option(help="What the meeting is for")] = "",
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome (0: do not wait)")] = 15.0,
 ) -> None:
     """Decide a report: writes `decision.made` to hub.decisions.v1 and waits for the outcome (per
@@ -231,6 +249,7 @@ def triage_decide(
     came within `--wait`."""
     with opened() as container:
         targets = _targets(refer or [], container.registry)
+        planned = meeting_option(meeting, convene or [], meeting_structure, meeting_at, agenda)
         try:
             decision = TriageDecision(
                 report_ref=report_ref,
@@ -242,6 +261,7 @@ def triage_decide(
                 purpose=purpose,
                 decided_by=decided_by,
                 revision_reason=revision_reason,
+                meeting=planned,
             )
         except ValidationError as exc:
             problem = exc.errors()[0]
@@ -271,3 +291,6 @@ def triage_decide(
             typer.echo(f"  {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
             for x in r.reasons:
                 typer.echo(f"    [{x.rule_id}] {x.da}")
+    if outcome.meeting is not None:
+        for line in meeting_lines(outcome.meeting, names):
+            typer.echo(f"  {line}")

@@ -23,6 +23,7 @@ from hub.store.queries.decisions import decision_by_event
 from hub.store.queries.receipts import receipt_for
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
+    MEETING,
     POLICE_ALERT,
     AssessmentView,
     CaseView,
@@ -33,6 +34,7 @@ from hub.store.queries.views import (
     DeadlineView,
     DecisionView,
     DisclosureView,
+    MeetingView,
     PayloadField,
     QueueRow,
     Reason,
@@ -48,6 +50,7 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 __all__ = [
     "CHILDREN_NOTIFICATION",
+    "MEETING",
     "POLICE_ALERT",
     "AssessmentView",
     "CaseView",
@@ -58,6 +61,7 @@ __all__ = [
     "DeadlineView",
     "DecisionView",
     "DisclosureView",
+    "MeetingView",
     "PayloadField",
     "QueueRow",
     "Reason",

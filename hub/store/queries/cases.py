@@ -13,13 +13,16 @@ from hub.store.lookups import subject_key
 from hub.store.models import Case, Deadline, Decision, Disclosure, Report, TriageItem
 from hub.store.queries.views import (
     CHILDREN_NOTIFICATION,
+    MEETING,
     POLICE_ALERT,
+    REFERRAL,
     AssessmentView,
     CaseView,
     ChronologyEntry,
     DeadlineView,
     DecisionView,
     DisclosureView,
+    MeetingView,
     QueueRow,
     Reason,
     as_utc,
@@ -122,6 +125,7 @@ def _deadline(d: Deadline) -> DeadlineView:
 def decision_view(d: Decision, referrals: Iterable[DisclosureView]) -> DecisionView:
     """A stored decision with its referrals (disclosure log rows), as the case view and the
     outcome of a decision just sent show it."""
+    referrals = list(referrals)
     return DecisionView(
         id=d.id or 0,
         report_ref=d.report_ref,
@@ -131,9 +135,23 @@ def decision_view(d: Decision, referrals: Iterable[DisclosureView]) -> DecisionV
         justification=d.justification,
         decided_by=d.decided_by,
         decided_at=as_utc(d.decided_at),
-        referrals=tuple(referrals),
+        referrals=tuple(r for r in referrals if r.kind != MEETING),
         description_justification=d.description_justification,
         revision_reason=d.revision_reason,
+        meeting=_meeting(d.meeting, [r for r in referrals if r.kind == MEETING]),
+    )
+
+
+def _meeting(stored: dict[str, Any] | None, convened: list[DisclosureView]) -> MeetingView | None:
+    if not stored:
+        return None
+    return MeetingView(
+        meeting_ref=stored["meeting_ref"],
+        forum=stored["forum"],
+        structure=stored["structure"],
+        proposed_at=utc_or_none(stored.get("proposed_at")),
+        agenda=stored.get("agenda") or "",
+        convened=tuple(convened),
     )
 
 
@@ -195,7 +213,7 @@ def case_view(session: Session, report_ref: str, *, source_kinds: Mapping[str, s
         status=item.status if item else None,
         report=ConcernReport.model_validate(report.payload),
         assessment=_assessment(report.assessment),
-        notifications=tuple(v for v in log if v.kind != "referral"),
+        notifications=tuple(v for v in log if v.kind not in (REFERRAL, MEETING)),
         decisions=tuple(decision_view(d, by_decision.get(d.id, [])) for d in decisions),
         chronology=tuple(chronology(session, report.case_id, report.ref)),
         deadlines=tuple(sorted(deadlines_of(session, [report.ref]).values(), key=lambda d: d.kind != "assessment")),

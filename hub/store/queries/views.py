@@ -12,6 +12,8 @@ from hub.schemas.report import ConcernReport
 
 POLICE_ALERT = "police_alert"  # Straffeloven § 141
 CHILDREN_NOTIFICATION = "children_notification"  # Barnets lov § 133
+REFERRAL = "referral"  # a decision's referral
+MEETING = "meeting"  # a decision's meeting invitation (Niveau I-III)
 
 
 def utc_or_none(moment: datetime | str | None) -> datetime | None:
@@ -99,8 +101,8 @@ class AssessmentView:
 @dataclass(frozen=True, slots=True)
 class DisclosureView:
     """One row of the disclosure log: what a recipient got (`effect` share: `fields`, on
-    `legal_basis`) or why it got nothing (`reasons`). `kind`: referral, police_alert or
-    children_notification."""
+    `legal_basis`) or why it got nothing (`reasons`). `kind`: referral, meeting (an invitation
+    to the meeting of a decision's level), police_alert or children_notification."""
 
     ref: str
     report_ref: str
@@ -136,12 +138,27 @@ class DecisionView:
     referrals: tuple[DisclosureView, ...]
     description_justification: str = ""  # why the description itself was shared, if it was
     revision_reason: str | None = None  # a revision of an earlier decision says why
+    meeting: MeetingView | None = None  # the meeting of its level it convened, if any
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingView:
+    """The meeting a decision convened (Niveau I koordinationsmøde, II sagsmøde, III
+    Operativgruppen) and, per convened partner, what it received or why it got nothing
+    (disclosure log rows of kind `meeting`)."""
+
+    meeting_ref: str
+    forum: str  # coordination, case, operativgruppe
+    structure: str
+    proposed_at: datetime | None
+    agenda: str
+    convened: tuple[DisclosureView, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ChronologyEntry:
     """One event in a person's history across cases and agencies. `kind`: report, decision,
-    referral, police_alert or children_notification; `party`: the reporting source, the
+    referral, meeting, police_alert or children_notification; `party`: the reporting source, the
     deciding staff member or the recipient; `detail`: the level of a decision, the effect of
     a disclosure (share, withhold, escalate), the queue of a report."""
 

@@ -25,6 +25,7 @@ from hub.schemas.messages import danish
 from hub.schemas.report import Purpose
 from hub.services.envelope import Rejection, parse_decision
 from hub.store.models import Decision, Report, TriageItem
+from hub.web import meeting_form
 from hub.web.forms import Form
 from hub.web.render import page
 from hub.web.routes.cases import open_case
@@ -61,6 +62,8 @@ def _decision(
             errors.append(("modtager", "En modtager er ukendt. Hent siden igen."))
             break
         targets.append(ReferralTarget.model_construct(structure=Structure(structure), partner_id=partner))
+    meeting, meeting_errors = meeting_form.meeting_of(form, level)
+    errors += meeting_errors
     if errors:
         return None, errors
     # Not validated here: the hub's own parser judges it (preview and decision alike).
@@ -74,6 +77,7 @@ def _decision(
         purpose=Purpose.CRIME_PREVENTION,
         decided_by=v.username,
         revision_reason=revision,
+        meeting=meeting,
     ), []
 
 
@@ -101,6 +105,7 @@ def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra
             "modtager": [],
             "begrundelse": "",
             "beskrivelse_begrundelse": "",
+            **meeting_form.default_values(deps_of(request).registry),
         },
     )
     extra.setdefault("errors", [])
@@ -114,6 +119,7 @@ def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra
         owner=owner,
         targets=_targets(request),
         partners={p.id: p.name for p in deps_of(request).registry.partners},
+        meeting_levels=meeting_form.levels(deps_of(request).registry),
         **extra,
     )
 
@@ -132,6 +138,7 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
         "modtager": form.all("modtager"),
         "begrundelse": form.get("begrundelse"),
         "beskrivelse_begrundelse": form.get("beskrivelse_begrundelse"),
+        **meeting_form.form_values(form),
     }
     revision = " ".join(form.get("revision").split()) or None
     values["revision"] = form.get("revision")
@@ -187,4 +194,7 @@ def _preview(request: Request, payload: dict[str, Any], decision: TriageDecision
     lines = deps.decisions.preview(payload, parsed.data, now)
     if isinstance(lines, Rejection):
         return {"refused": danish(lines.code), "errors": lines.errors}
-    return {"lines": lines}
+    meeting = deps.decisions.preview_meeting(payload, parsed.data, now)
+    if isinstance(meeting, Rejection):
+        return {"refused": danish(meeting.code), "errors": meeting.errors}
+    return {"lines": lines, "meeting": meeting}
