@@ -113,7 +113,7 @@ class Decision(SQLModel, table=True):
     decided_at: datetime
     revision_reason: str | None = None  # a later decision on a decided report says why (migration 0006)
     # The meeting it convened (forum, structure, convened partner ids, proposed time, agenda);
-    # what each partner received is in the disclosure log, kind "meeting" (migration 0013).
+    # what each partner received is in the disclosure log, kind "meeting" (migration 0011).
     meeting: dict[str, Any] | None = _json()
 
 
