@@ -133,3 +133,42 @@ def test_account_changes_are_recorded_without_secrets(container: Container) -> N
         conn.execute(update(AdminAction).where(AdminAction.target == "anna").values(actor="mallory"))
     verdict = verify(engine)
     assert not verdict.ok and verdict.problem is not None and verdict.problem.kind == "admin_action"
+
+
+def test_hub_staff_and_hub_tokens_record_their_changes(container: Container, tmp_path: Path) -> None:
+    import getpass
+
+    from typer.testing import CliRunner
+
+    from hub.entrypoints.cli import app
+
+    env = {
+        "HUB_DATABASE_URL": container.settings.effective_database_url,
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    runner = CliRunner()
+    add = ["staff", "add", "anna", "--role", "triage", "--name", "Anna Holm", "--password-stdin"]
+    assert runner.invoke(app, add, env=env, input=PASSWORD + "\n").exit_code == 0
+    assert runner.invoke(app, ["staff", "disable", "anna"], env=env).exit_code == 0
+    enabled = runner.invoke(app, ["staff", "enable", "anna"], env=env)
+    assert enabled.exit_code == 0 and "aktiveret igen" in enabled.output
+    role = runner.invoke(app, ["staff", "role", "anna", "jurist"], env=env)
+    assert role.exit_code == 0 and "rollen jurist" in role.output
+    bad = runner.invoke(app, ["staff", "role", "anna", "chef"], env=env)
+    assert bad.exit_code == 1 and "Ukendt rolle" in bad.output
+    issued = runner.invoke(app, ["tokens", "issue", "herstedlund-skole"], env=env)
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip().splitlines()[0]
+    with queries.reading(container.engine) as s:
+        actions = [(a.actor, a.action, a.target) for a in reversed(admin_log.recent(s))]
+        details = [a.detail or "" for a in admin_log.recent(s)]
+    actor = f"cli:{getpass.getuser()}"
+    assert actions == [
+        (actor, admin_log.STAFF_ADD, "anna"),
+        (actor, admin_log.STAFF_DISABLE, "anna"),
+        (actor, admin_log.STAFF_ENABLE, "anna"),
+        (actor, admin_log.STAFF_ROLE, "anna"),
+        (actor, admin_log.TOKEN_ISSUE, "herstedlund-skole"),
+    ]
+    assert all(token not in d and PASSWORD not in d for d in details)
