@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hub.entrypoints import token_use
 from hub.services import source_tokens
-from hub.store.tokens import UnknownToken
+from hub.store.tokens import TokenStore, UnknownToken
 from hub.web.forms import Form
 from hub.web.render import PREFIX, page
 from hub.web.session import Admin, CheckedForm, Viewer, deps_of
@@ -30,7 +30,7 @@ MAX_DAYS = 3650
 DAYS_ERROR = f"Skriv et antal dage fra 1 til {MAX_DAYS}, eller lad feltet stå tomt."
 
 
-def _store(request: Request) -> Any:
+def _store(request: Request) -> TokenStore:
     store = deps_of(request).tokens
     if store is None:
         raise HTTPException(404)
