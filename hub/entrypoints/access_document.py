@@ -113,7 +113,8 @@ def render_html(doc: AccessDocument, registry: Registry) -> str:
 GROUND_EXPLAINED = (
     "<p>Egen sag: medarbejderen havde taget sagen for at behandle den. Tildelt: sagen var givet til "
     "medarbejderen. Nødadgang: medarbejderen åbnede sagen uden at have den, skrev en begrundelse, og "
-    "opslaget blev sendt til kontrol hos kommunens jurist.</p>"
+    "opslaget blev sendt til kontrol hos kommunens jurist. Indsigtsanmodning: kommunens jurist slog "
+    "oplysningerne op for at besvare en anmodning om indsigt.</p>"
 )
 
 

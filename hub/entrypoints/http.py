@@ -45,6 +45,7 @@ from hub.entrypoints.http_models import (
     with_report_body,
 )
 from hub.entrypoints.ops import ops_router
+from hub.entrypoints.token_use import UseNotes
 from hub.errors import TransientError
 from hub.policies import PolicyEngine
 from hub.policies.assess import REFUSAL_CODES
@@ -179,7 +180,9 @@ def create_http_app(
     app.include_router(ops_router(client, engine))  # /healthz, /readyz, /metrics
     app.add_exception_handler(StarletteHTTPException, _problem)
 
-    def authenticated_source(
+    use_notes = UseNotes(client)  # when each token was last used, for the admin's token page
+
+    async def authenticated_source(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
@@ -191,6 +194,7 @@ def create_http_app(
             raise HTTPException(
                 401, "A valid bearer token for a configured source is required.", headers={"WWW-Authenticate": "Bearer"}
             )
+        await use_notes.note(token)
         return source_id
 
     async def dead_letter(source_id: str, body: bytes, code: str, message: str) -> None:

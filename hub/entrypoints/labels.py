@@ -51,7 +51,12 @@ SOURCE_KIND = {
 }
 EFFECT = {"share": "delt", "withhold": "tilbageholdt", "escalate": "kræver stillingtagen"}
 STATUS = {"open": "åben", "decided": "afgjort"}
-ACCESS_GROUND = {"own_claim": "egen sag", "assigned": "tildelt", "break_glass": "nødadgang"}
+ACCESS_GROUND = {
+    "own_claim": "egen sag",
+    "assigned": "tildelt",
+    "break_glass": "nødadgang",
+    "access_request": "indsigtsanmodning",
+}
 STAFF_ROLE = {"triage": "Triage", "jurist": "Jurist", "admin": "Administrator"}
 STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}
 PURPOSE = {"crime_prevention": "kriminalitetsforebyggelse", "investigation": "efterforskning"}

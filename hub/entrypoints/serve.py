@@ -80,10 +80,11 @@ async def serve(container: Container) -> None:
 def build_app(hub: Hub) -> FastAPI:
     """The HTTP API with the staff workspace mounted at `/arbejdsrum/` (one process, one port)."""
     settings = hub.settings
+    tokens = TokenStore(settings.tokens_path)
     api = create_http_app(
         hub.client,
         hub.registry,
-        TokenStore(settings.tokens_path),
+        tokens,
         settings.max_body_bytes,
         policy=hub.policy,
         limits=settings.limits,
@@ -99,6 +100,7 @@ def build_app(hub: Hub) -> FastAPI:
         cookie_secure=settings.effective_cookie_secure,
         idle_timeout=timedelta(minutes=settings.web_idle_minutes),
         decision_source=sorted(hub.registry.decision_sources)[0],
+        tokens=tokens,
     )
     mount_workspace(api, deps)
     return api

@@ -18,7 +18,8 @@ from hub.store.models import AccessRecord, Case, Report
 from hub.store.queries.views import as_utc
 
 OWN_CLAIM, ASSIGNED, BREAK_GLASS = "own_claim", "assigned", "break_glass"
-GROUNDS = (OWN_CLAIM, ASSIGNED, BREAK_GLASS)
+ACCESS_REQUEST = "access_request"  # the jurist looked the person up to answer a request for access
+GROUNDS = (OWN_CLAIM, ASSIGNED, BREAK_GLASS, ACCESS_REQUEST)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,15 @@ from sqlmodel import Session, SQLModel
 
 from hub.store.bulk import executemany_sqlite, session_zone, table_of
 from hub.store.db import JsonText
-from hub.store.models import AccessRecord, AuditChain, AuditCheckpoint, ClaimEvent, DeadLetterAccess, Disclosure
+from hub.store.models import (
+    AccessRecord,
+    AdminAction,
+    AuditChain,
+    AuditCheckpoint,
+    ClaimEvent,
+    DeadLetterAccess,
+    Disclosure,
+)
 
 GENESIS = "0" * 64  # the `prev_hash` of the first row
 LOCK_KEY = 0x4855_4202  # "HUB" 2: the advisory lock of chain appends (0x…4201 is the migration's)
@@ -52,7 +60,8 @@ class ChainedKind:
     `key`: the column that names a record for good (the chain row refers to it); `fields`: the
     canonical content, listed explicitly so a new column does not silently change old hashes;
     `time` and `retention`: the record's time and the agreement's `retention_days` key, which
-    the retention job prunes the chain by."""
+    the retention job prunes the chain by; `optional`: columns added after rows were chained,
+    hashed only where set, so a record written before the column existed keeps its hash."""
 
     name: str
     model: type[SQLModel]
@@ -60,6 +69,7 @@ class ChainedKind:
     fields: tuple[str, ...]
     time: str
     retention: str
+    optional: tuple[str, ...] = ()
 
     @property
     def table(self) -> Table:
@@ -123,6 +133,16 @@ CLAIM_EVENT = ChainedKind(
     fields=("id", "report_ref", "action", "staff", "previous", "at"),
     time="at",
     retention="disclosure_log",
+    optional=("assigned_by",),  # who assigned the item (migration 0012)
+)
+# What administrators changed (`hub.store.admin_log`): accounts and source tokens, no secrets.
+ADMIN_ACTION = ChainedKind(
+    "admin_action",
+    AdminAction,
+    key="id",
+    fields=("id", "actor", "action", "target", "detail", "at"),
+    time="at",
+    retention="disclosure_log",
 )
 CHECKPOINT = ChainedKind(
     "checkpoint",
@@ -134,7 +154,9 @@ CHECKPOINT = ChainedKind(
 )
 
 # Every kind, by name. A new append-only record table joins by adding its kind here.
-KINDS: dict[str, ChainedKind] = {k.name: k for k in (DISCLOSURE, DEADLETTER_ACCESS, ACCESS, CLAIM_EVENT, CHECKPOINT)}
+KINDS: dict[str, ChainedKind] = {
+    k.name: k for k in (DISCLOSURE, DEADLETTER_ACCESS, ACCESS, CLAIM_EVENT, ADMIN_ACTION, CHECKPOINT)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +189,7 @@ def _plain(value: Any, zone: tzinfo | None) -> Any:
 def canonical(kind: ChainedKind, record: Mapping[str, Any], zone: tzinfo | None) -> bytes:
     """The record's canonical content: its kind's fields, keys sorted, times as UTC ISO text."""
     content = {name: _plain(record.get(name), zone) for name in kind.fields}
+    content |= {name: _plain(record[name], zone) for name in kind.optional if record.get(name) is not None}
     return orjson.dumps({"kind": kind.name, "content": content}, option=orjson.OPT_SORT_KEYS)
 
 

@@ -74,7 +74,7 @@ def _records(conn: Connection, kind: ChainedKind) -> dict[str, dict[str, Any]]:
     zone = stored_zone(conn)
     table = kind.table
     out = {}
-    for row in conn.execute(select(*(table.c[name] for name in {*kind.fields, kind.key}))).mappings():
+    for row in conn.execute(select(*(table.c[name] for name in {*kind.fields, *kind.optional, kind.key}))).mappings():
         record = dict(row)
         out[str(record[kind.key])] = {"hash": content_hash(kind, record, zone), "row": record}
     return out

@@ -1,5 +1,5 @@
 """Claims on triage items: at most one owner, changed only by a conditional update, and every
-claim, release and takeover kept in `claimevent` (append-only, chained in the audit chain by
+claim, release, takeover and assignment kept in `claimevent` (append-only, chained in the audit chain by
 `_record`, the table's only writer, in the caller's transaction)."""
 
 from __future__ import annotations
@@ -12,20 +12,36 @@ from sqlmodel import Session, col, select
 from hub.store import audit_chain
 from hub.store.models import ClaimEvent, TriageItem
 
-CLAIM, RELEASE, TAKEOVER, DECIDE = "claim", "release", "takeover", "decide"
+CLAIM, RELEASE, TAKEOVER, ASSIGN, DECIDE = "claim", "release", "takeover", "assign", "decide"
 
 
 def owner(session: Session, report_ref: str) -> str | None:
     return session.exec(select(TriageItem.claimed_by).where(TriageItem.report_ref == report_ref)).first()
 
 
-def _set_owner(session: Session, report_ref: str, expected: str | None, new: str | None, now: datetime) -> bool:
-    """Compare-and-set of the owner: False if someone else changed it first."""
+def holder(session: Session, report_ref: str) -> tuple[str | None, str | None]:
+    """The item's owner and who assigned it to them (None: they took it themselves)."""
+    found = session.exec(
+        select(TriageItem.claimed_by, TriageItem.assigned_by).where(TriageItem.report_ref == report_ref)
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, None)
+
+
+def _set_owner(
+    session: Session,
+    report_ref: str,
+    expected: str | None,
+    new: str | None,
+    now: datetime,
+    assigned_by: str | None = None,
+) -> bool:
+    """Compare-and-set of the owner: False if someone else changed it first. Any change but an
+    assignment clears `assigned_by` (the new owner took the item themselves)."""
     where = col(TriageItem.claimed_by).is_(None) if expected is None else col(TriageItem.claimed_by) == expected
     result = session.exec(
         update(TriageItem)
         .where(col(TriageItem.report_ref) == report_ref, where)
-        .values(claimed_by=new, claimed_at=now if new else None)
+        .values(claimed_by=new, claimed_at=now if new else None, assigned_by=assigned_by)
     )
     return bool(result.rowcount == 1)
 
@@ -58,6 +74,20 @@ def take_over(session: Session, report_ref: str, staff: str, previous: str, now:
     if not _set_owner(session, report_ref, previous, staff, now):
         return False
     _record(session, ClaimEvent(report_ref=report_ref, action=TAKEOVER, staff=staff, previous=previous, at=now))
+    return True
+
+
+def assign(session: Session, report_ref: str, to: str, by: str, expected: str | None, now: datetime) -> bool:
+    """Give the item to colleague `to`, on behalf of `by`. `expected` is the owner `by` saw: None
+    (unclaimed) or `by` (their own item); False if that is not so, or no longer (compare-and-set
+    like a claim). Recorded with who assigned it."""
+    if expected not in (None, by) or to == by:
+        return False
+    if not _set_owner(session, report_ref, expected, to, now, assigned_by=by):
+        return False
+    _record(
+        session, ClaimEvent(report_ref=report_ref, action=ASSIGN, staff=to, previous=expected, assigned_by=by, at=now)
+    )
     return True
 
 

@@ -66,6 +66,8 @@ class TriageItem(SQLModel, table=True):
 
     claimed_by: str | None = Field(default=None, max_length=64)  # staff username; at most one owner
     claimed_at: datetime | None = None
+    # Who gave the item to `claimed_by` (None: they claimed or took it over themselves).
+    assigned_by: str | None = Field(default=None, max_length=64)
 
 
 class Deadline(SQLModel, table=True):
@@ -273,7 +275,8 @@ class StaffSession(SQLModel, table=True):
 
 class ClaimEvent(SQLModel, table=True):
     """Append-only history of claims on triage items: claim, release, takeover (with the previous
-    owner). The current owner is `TriageItem.claimed_by`."""
+    owner), assign (`staff` is the new owner, `assigned_by` who gave it to them). The current
+    owner is `TriageItem.claimed_by`."""
 
     id: int | None = Field(default=None, primary_key=True)
     report_ref: str = Field(foreign_key="report.ref", index=True, max_length=40)
@@ -281,6 +284,7 @@ class ClaimEvent(SQLModel, table=True):
     staff: str = Field(max_length=64)
     previous: str | None = Field(default=None, max_length=64)
     at: datetime
+    assigned_by: str | None = Field(default=None, max_length=64)
 
 
 class AccessRecord(SQLModel, table=True):
@@ -294,4 +298,17 @@ class AccessRecord(SQLModel, table=True):
     ground: str = Field(max_length=20)
     reason: str | None = None  # the written break-glass reason
     flagged: bool = False  # for the jurist's review
+    at: datetime
+
+
+class AdminAction(SQLModel, table=True):
+    """Append-only record of what an administrator changed (accounts, source tokens): who, what,
+    on which account or source, when. Never a password or a token: `detail` holds at most a role
+    or a token's id. Written only by `hub.store.admin_log.record`, chained in the audit chain."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str = Field(index=True, max_length=80)
+    action: str = Field(max_length=40)
+    target: str = Field(max_length=80)
+    detail: str | None = Field(default=None, max_length=200)
     at: datetime

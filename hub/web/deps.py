@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from hub.config.registry import Registry
 from hub.services.auth import Authenticator
 from hub.services.decisions import DecisionService
+from hub.store.tokens import TokenStore
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,4 @@ class WebDeps:
     idle_timeout: timedelta = timedelta(minutes=30)
     outcome_timeout_s: float = 15.0
     decision_source: str = field(default="dke-triage")
+    tokens: TokenStore | None = None  # the source tokens (the admin's page); the HTTP API's own store

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis
 import uvicorn
 from sqlmodel import Session
@@ -130,3 +132,20 @@ def screenshot_dir(tmp: Path) -> Path:
     path = Path(os.environ.get("HUB_SCREENSHOTS") or tmp / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def http_login(live: LiveHub, username: str, password: str = PASSWORD) -> httpx.Client:
+    """An HTTP client logged in to the workspace as `username` (redirects not followed)."""
+    client = httpx.Client(base_url=live.url, follow_redirects=False, timeout=20)
+    page = client.get("/arbejdsrum/log-ind")
+    token = CSRF_FIELD.search(page.text).group(1)  # type: ignore[union-attr]
+    client.post("/arbejdsrum/log-ind", data={"csrf": token, "brugernavn": username, "adgangskode": password})
+    return client
+
+
+def csrf_from(client: httpx.Client, path: str) -> str:
+    """The session's CSRF token, read from a page's form."""
+    return CSRF_FIELD.search(client.get(path).text).group(1)  # type: ignore[union-attr]

@@ -1,7 +1,9 @@
-"""`hub staff`: the workspace's staff accounts (add, list, disable, passwd).
+"""`hub staff`: the workspace's staff accounts (add, list, disable, enable, role, passwd).
 
 Passwords are never arguments (they would stay in the shell history and the process list): they
-are read with a hidden prompt, or one line from standard input with `--password-stdin`.
+are read with a hidden prompt, or one line from standard input with `--password-stdin`. Every
+change is recorded in the administrators' action log as `cli:<os user>` (the workspace's admin
+pages record the administrator's user name).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ def _password(from_stdin: bool) -> str:
         _fail(str(exc))
 
 
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(code)
@@ -59,11 +65,12 @@ def staff_add(
     """Create a staff account."""
     if role not in accounts.ROLES:
         _fail(f"Ukendt rolle: {role}. Kendte roller: {', '.join(accounts.ROLES)}.")
-    if not username.isascii() or not username.replace("-", "").replace(".", "").isalnum() or len(username) > 64:
-        _fail("Brugernavnet må kun indeholde bogstaverne a-z, tal, punktum og bindestreg (højst 64 tegn).")
+    if not accounts.valid_username(username):
+        _fail(accounts.USERNAME_RULE)
     password_hash = _password(password_stdin)
     with opened() as container:
-        _apply(lambda: accounts.add(container.engine, username, name, role, password_hash, datetime.now(UTC)))
+        now, actor = datetime.now(UTC), _actor()
+        _apply(lambda: accounts.add(container.engine, username, name, role, password_hash, now, actor=actor))
     typer.echo(f"Medarbejder {username} oprettet med rollen {role}.")
 
 
@@ -86,8 +93,24 @@ def staff_list(as_json: JsonOpt = False) -> None:
 def staff_disable(username: str) -> None:
     """Disable an account (its sessions end at once; the account and its history are kept)."""
     with opened() as container:
-        _apply(lambda: accounts.disable(container.engine, username))
+        _apply(lambda: accounts.disable(container.engine, username, actor=_actor()))
     typer.echo(f"Medarbejder {username} er deaktiveret og logget ud.")
+
+
+@app.command("enable")
+def staff_enable(username: str) -> None:
+    """Enable a disabled account again (it logs in with its current password)."""
+    with opened() as container:
+        _apply(lambda: accounts.enable(container.engine, username, actor=_actor()))
+    typer.echo(f"Medarbejder {username} er aktiveret igen.")
+
+
+@app.command("role")
+def staff_role(username: str, role: Annotated[str, typer.Argument(help="triage, jurist or admin")]) -> None:
+    """Give an account a new role (it applies from the account's next request)."""
+    with opened() as container:
+        _apply(lambda: accounts.set_role(container.engine, username, role, actor=_actor()))
+    typer.echo(f"Medarbejder {username} har nu rollen {role}.")
 
 
 @app.command("passwd")
@@ -95,5 +118,5 @@ def staff_passwd(username: str, password_stdin: StdinOpt = False) -> None:
     """Set a new password (also lifts a lock-out; every session ends)."""
     password_hash = _password(password_stdin)
     with opened() as container:
-        _apply(lambda: accounts.set_password(container.engine, username, password_hash))
+        _apply(lambda: accounts.set_password(container.engine, username, password_hash, actor=_actor()))
     typer.echo(f"Ny adgangskode sat for {username}.")

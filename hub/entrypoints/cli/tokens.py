@@ -2,17 +2,23 @@
 
 An operator's command, in English. A token is printed once, alone on stdout (so a script can
 capture it); what an operator reads about it goes to stderr. The running hub notices every
-change at its next request (`hub.store.tokens`): no restart.
+change at its next request (`hub.store.tokens`): no restart. Issue, rotate and revoke are
+recorded in the administrators' action log as `cli:<os user>` (`hub.services.source_tokens`).
 """
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from hub.entrypoints.cli.context import JsonOpt, echo_json, opened
+from hub.services import source_tokens
 from hub.store.tokens import Issued, TokenRecord, TokenStore, UnknownToken
 
 app = typer.Typer(help="Bearer tokens for POST /v1/reports.", no_args_is_help=True)
@@ -32,12 +38,18 @@ def _days(days: int | None) -> timedelta | None:
     return timedelta(days=days) if days is not None else None
 
 
-def _store_for_source(source_id: str) -> TokenStore:
+@contextmanager
+def _changing(source_id: str | None) -> Iterator[tuple[TokenStore, Engine]]:
+    """The tokens file and the database its changes are recorded in (a known source first)."""
     with opened() as container:
-        if container.registry.source(source_id) is None:
+        if source_id is not None and container.registry.source(source_id) is None:
             typer.echo(f"unknown source: {source_id} (see `hub sources`)", err=True)
             raise typer.Exit(2)
-        return TokenStore(container.settings.tokens_path)
+        yield TokenStore(container.settings.tokens_path), container.engine
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
 
 
 def _store() -> TokenStore:
@@ -55,7 +67,9 @@ def _print_issued(issued: Issued) -> None:
 @app.command("issue")
 def tokens_issue(source_id: str, expires_in_days: ExpiresOpt = None) -> None:
     """Issue a bearer token for a source. It is printed once; only its hash is kept."""
-    _print_issued(_store_for_source(source_id).create(source_id, expires_in=_days(expires_in_days)))
+    with _changing(source_id) as (store, engine):
+        issued = source_tokens.issue(store, engine, source_id, expires_in=_days(expires_in_days), actor=_actor())
+    _print_issued(issued)
 
 
 @app.command("list")
@@ -97,7 +111,8 @@ def tokens_revoke(
 ) -> None:
     """Revoke a token at once: the running hub refuses it from its next request."""
     try:
-        record = _store().revoke(token_id)
+        with _changing(None) as (store, engine):
+            record = source_tokens.revoke(store, engine, token_id, actor=_actor())
     except UnknownToken:
         typer.echo(f"unknown token id: {token_id} (see `hub tokens list`)", err=True)
         raise typer.Exit(2) from None
@@ -118,8 +133,11 @@ def tokens_rotate(
     expires_in_days: ExpiresOpt = None,
 ) -> None:
     """Issue a new token for a source and retire its current ones (after a grace period)."""
-    store = _store_for_source(source_id)
-    issued, old = store.rotate(source_id, grace=timedelta(hours=grace_hours), expires_in=_days(expires_in_days))
+    with _changing(source_id) as (store, engine):
+        issued, old = source_tokens.rotate(
+            store, engine, source_id, grace=timedelta(hours=grace_hours), expires_in=_days(expires_in_days),
+            actor=_actor(),
+        )  # fmt: skip
     _print_issued(issued)
     for r in old:
         until = "revoked now" if r.revoked is not None else f"valid until {_when(r.expires)}"

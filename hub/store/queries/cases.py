@@ -79,6 +79,7 @@ def queue_rows(
                 pattern_rule_id=item.pattern_rule_id,
                 pattern_reason_da=item.pattern_reason_da,
                 claimed_by=item.claimed_by,
+                assigned_by=item.assigned_by,
             )
         )
     return sorted(rows, key=by_urgency)

@@ -75,6 +75,7 @@ class QueueRow:
     receipt_due_by: datetime | None  # the reporter's receipt deadline
     decided_at: datetime | None
     claimed_by: str | None = None  # no claims yet (the staff workspace adds them)
+    assigned_by: str | None = None  # who assigned the item to `claimed_by` (None: taken by themselves)
     assessment_deadline: DeadlineView | None = None  # the 24-hour clock, if a notification set one
     receipt_deadline: DeadlineView | None = None  # the 6-working-day receipt clock (professional reporters)
     # The cross-agency pattern (`hub.policies.patterns`): DKE's eyes only.

@@ -2,8 +2,8 @@
 and decided (per recipient: shared or withheld, and why), the person's chronology.
 
 Every view is recorded in the access log (`hub.store.access.record_access`) with its ground:
-the viewer's own claim, or break-glass, which needs a written reason first and is flagged for the
-jurist's review.
+the viewer's own claim, an assignment by a colleague, or break-glass, which needs a written
+reason first and is flagged for the jurist's review.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ READERS = ("triage", "jurist")
 MIN_REASON_CHARS = 20
 
 
-def ground_for(v: Viewer, ref: str, owner: str | None) -> str | None:
+def ground_for(v: Viewer, ref: str, owner: str | None, assigned_by: str | None = None) -> str | None:
     """On what ground `v` may see this case now, or None (break-glass needed first)."""
     if owner is not None and owner == v.username:
-        return access.OWN_CLAIM
+        return access.ASSIGNED if assigned_by is not None else access.OWN_CLAIM
     if ref in v.break_glass:
         return access.BREAK_GLASS
     return None
@@ -44,8 +44,8 @@ def open_case(request: Request, v: Viewer, ref: str) -> tuple[queries.CaseView, 
         report = session.get(Report, ref)
         if report is None:
             raise HTTPException(404)
-        owner = claims.owner(session, ref)
-        ground = ground_for(v, ref, owner)
+        owner, assigned_by = claims.holder(session, ref)
+        ground = ground_for(v, ref, owner, assigned_by)
         if ground is None:
             return page(request, "break_glass.html", viewer=v, title=f"Sag {ref}", ref=ref, owner=owner, errors=[])
         access.record_access(
