@@ -54,6 +54,14 @@ STATUS = {"open": "åben", "decided": "afgjort"}
 ACCESS_GROUND = {"own_claim": "egen sag", "assigned": "tildelt", "break_glass": "nødadgang"}
 STAFF_ROLE = {"triage": "Triage", "jurist": "Jurist", "admin": "Administrator"}
 STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}
+# What a person's answer to an escalated question rests on (`AnswerBasis`).
+ANSWER_BASIS = {
+    "records": "journal eller sagsakter",
+    "person": "oplyst af personen",
+    "guardians": "oplyst af forældremyndighedens indehavere",
+    "partner": "oplyst af en samarbejdspartner",
+    "assessment": "egen faglig vurdering",
+}
 PURPOSE = {"crime_prevention": "kriminalitetsforebyggelse", "investigation": "efterforskning"}
 DISCLOSURE_KIND = {
     "referral": "henvisning",

@@ -572,6 +572,8 @@ QUESTIONS: dict[str, Question] = {q.rule.id: q for q in (
              (Choice(YES, "Ja, personen er socialt udsat", RPL115_1_2_ANSWERED),
               Choice(NO, "Nej", RPL115_1_2_NOT_VULNERABLE))),
 )}
+# The rules that decide with a person's answer (the decide page and `hub triage` show them).
+ANSWERING_RULE_IDS: frozenset[str] = frozenset(c.rule.id for q in QUESTIONS.values() for c in q.choices)
 
 # The rule table, in the order docs/policies.md shows it (and the policy hash covers).
 _TABLE: tuple[Rule, ...] = (

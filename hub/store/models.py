@@ -112,6 +112,8 @@ class Decision(SQLModel, table=True):
     decided_by: str = Field(max_length=100)
     decided_at: datetime
     revision_reason: str | None = None  # a later decision on a decided report says why (migration 0006)
+    # A person's answers to escalated questions (`TriageDecision.answers`, migration 0014); None: none.
+    answers: list[dict[str, str]] | None = _json()
 
 
 class Disclosure(SQLModel, table=True):

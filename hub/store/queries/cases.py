@@ -134,6 +134,7 @@ def decision_view(d: Decision, referrals: Iterable[DisclosureView]) -> DecisionV
         referrals=tuple(referrals),
         description_justification=d.description_justification,
         revision_reason=d.revision_reason,
+        answers=tuple(d.answers or ()),
     )
 
 
