@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -130,3 +131,20 @@ def screenshot_dir(tmp: Path) -> Path:
     path = Path(os.environ.get("HUB_SCREENSHOTS") or tmp / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def log_in(page: Any, live: LiveHub, username: str, password: str = PASSWORD) -> None:
+    """Log in through the log-in page as a staff member would."""
+    page.goto(f"{live.url}/")
+    page.get_by_label("Brugernavn").fill(username)
+    page.get_by_label("Adgangskode").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log ind").click()
+
+
+def events_on(live: LiveHub, stream: str, count: int) -> list[dict[str, Any]]:
+    """The data of the events on `stream` once there are `count` (published after the commit)."""
+    deadline = time.monotonic() + 10
+    while live.redis.xlen(stream) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [json.loads(f[b"event"])["data"] for _, f in live.redis.xrange(stream)]

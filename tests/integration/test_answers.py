@@ -15,10 +15,19 @@ from hub.entrypoints.cli import app
 from hub.schemas import streams
 from hub.store.models import Decision, Disclosure
 from tests.factories import cloudevent, entry, report_data
-from tests.integration.test_cli import env_for
 from tests.integration.wire import read_events
 
 runner = CliRunner()
+
+
+def env_for(settings) -> dict[str, str]:
+    return {
+        "HUB_REDIS_URL": settings.redis_url,
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_DATA_DIR": str(settings.data_dir),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+
 WHY = "Journalen viser, at personen er hjemløs og uden netværk."
 BASE = ["triage", "decide", "--level", "I", "--pillar", "reactive", "--by", "TT", "--wait", "20",
         "--justification", "Nødvendigt for en koordineret psykiatrisk og social indsats."]

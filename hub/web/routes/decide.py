@@ -2,6 +2,11 @@
 justification. "Forhåndsvis" runs the hub's own decision parser and the decision service's
 policy call (`DecisionService.preview`) on exactly what would be sent; "Afgør" sends it on
 `hub.decisions.v1` like every client and shows the outcome per recipient, or the refusal.
+
+Where the policy leaves a judgment to a person (issue #18 point 7), the preview asks each open
+question (`DecisionService.questions`) as a fieldset of the form: an answer, a reason and its basis
+(`svar:KEY`, `svar_begrundelse:KEY`, `svar_grundlag:KEY`; KEY is `RULE_ID` or `RULE_ID@partner`);
+"Forhåndsvis" again decides with the answers, and "Afgør" sends them with the decision.
 """
 
 from __future__ import annotations
@@ -16,13 +21,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session, func, select
 
+from hub.entrypoints import labels as da
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
-from hub.schemas.decision import DECISION_MADE, Level, Pillar, ReferralTarget, Structure, TriageDecision
+from hub.schemas.decision import (
+    DECISION_MADE,
+    Answer,
+    AnswerBasis,
+    Level,
+    Pillar,
+    ReferralTarget,
+    Structure,
+    TriageDecision,
+)
 from hub.schemas.entry import Entry
 from hub.schemas.messages import danish
 from hub.schemas.report import Purpose
+from hub.services.answers import key_of
 from hub.services.envelope import Rejection, parse_decision
 from hub.store.models import Decision, Report, TriageItem
 from hub.web.forms import Form
@@ -44,6 +60,44 @@ def _targets(request: Request) -> list[tuple[str, str, str]]:
     return out
 
 
+ANSWER = "svar:"  # form field prefixes of an answer, its reason and its basis, by question key
+ANSWER_REASON = "svar_begrundelse:"
+ANSWER_BASIS = "svar_grundlag:"
+
+
+def _answer_values(form: Form) -> dict[str, dict[str, str]]:
+    """The answers the form holds, by question key (for the decision and to show them again)."""
+    out = {}
+    for name in form.values:
+        if name.startswith(ANSWER) and (key := name[len(ANSWER) :]):
+            out[key] = {
+                "answer": form.get(name),
+                "reason": form.get(ANSWER_REASON + key).strip(),
+                "basis": form.get(ANSWER_BASIS + key),
+            }
+    return out
+
+
+def _answers(values: dict[str, dict[str, str]], errors: list[tuple[str, str]]) -> tuple[Answer, ...]:
+    out = []
+    for key, v in values.items():
+        rule_id, _, partner = key.partition("@")
+        if v["basis"] not in {b.value for b in AnswerBasis}:
+            errors.append(("svar", "Vælg, hvad hvert svar bygger på."))
+            break
+        # Not validated here: the hub's own parser and decision service judge it.
+        out.append(
+            Answer.model_construct(
+                rule_id=rule_id,
+                partner_id=partner or None,
+                answer=v["answer"],
+                reason=v["reason"],
+                basis=AnswerBasis(v["basis"]),
+            )
+        )
+    return tuple(out)
+
+
 def _decision(
     form: Form, ref: str, v: Viewer, revision: str | None
 ) -> tuple[TriageDecision | None, list[tuple[str, str]]]:
@@ -61,6 +115,7 @@ def _decision(
             errors.append(("modtager", "En modtager er ukendt. Hent siden igen."))
             break
         targets.append(ReferralTarget.model_construct(structure=Structure(structure), partner_id=partner))
+    answers = _answers(_answer_values(form), errors)
     if errors:
         return None, errors
     # Not validated here: the hub's own parser judges it (preview and decision alike).
@@ -74,6 +129,7 @@ def _decision(
         purpose=Purpose.CRIME_PREVENTION,
         decided_by=v.username,
         revision_reason=revision,
+        answers=answers,
     ), []
 
 
@@ -101,6 +157,7 @@ def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra
             "modtager": [],
             "begrundelse": "",
             "beskrivelse_begrundelse": "",
+            "svar": {},
         },
     )
     extra.setdefault("errors", [])
@@ -114,6 +171,7 @@ def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra
         owner=owner,
         targets=_targets(request),
         partners={p.id: p.name for p in deps_of(request).registry.partners},
+        bases=da.ANSWER_BASIS,
         **extra,
     )
 
@@ -132,6 +190,7 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
         "modtager": form.all("modtager"),
         "begrundelse": form.get("begrundelse"),
         "beskrivelse_begrundelse": form.get("beskrivelse_begrundelse"),
+        "svar": _answer_values(form),
     }
     revision = " ".join(form.get("revision").split()) or None
     values["revision"] = form.get("revision")
@@ -179,12 +238,18 @@ def _preview(request: Request, payload: dict[str, Any], decision: TriageDecision
     decision service's verdict."""
     deps = deps_of(request)
     now = datetime.now(UTC)
+    # The questions the recipients ask, from their verdicts without answers: shown while they stay
+    # asked, also once answered. Answers to questions no longer asked (recipients changed) are left
+    # out of the preview, and so of the form it shows.
+    questions = list(deps.decisions.questions(payload, decision, now).values())
+    asked = {q.key for q in questions}
+    decision = decision.model_copy(update={"answers": tuple(a for a in decision.answers if key_of(a) in asked)})
     event = new_event(DECISION_MADE, decision, now=now, source=deps.decision_source, subject=decision.report_ref)
     entry = Entry(streams.DECISIONS, "0-0", {EVENT_FIELD.encode(): json.dumps(event).encode()})
     parsed = parse_decision(entry, deps.registry, now=now)
     if isinstance(parsed, Rejection):
-        return {"refused": danish(parsed.code), "errors": parsed.errors}
+        return {"refused": danish(parsed.code), "errors": parsed.errors, "questions": questions}
     lines = deps.decisions.preview(payload, parsed.data, now)
     if isinstance(lines, Rejection):
-        return {"refused": danish(lines.code), "errors": lines.errors}
-    return {"lines": lines}
+        return {"refused": danish(lines.code), "errors": lines.errors, "questions": questions}
+    return {"lines": lines, "questions": questions}
