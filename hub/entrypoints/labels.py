@@ -54,6 +54,8 @@ STATUS = {"open": "åben", "decided": "afgjort"}
 ACCESS_GROUND = {"own_claim": "egen sag", "assigned": "tildelt", "break_glass": "nødadgang"}
 STAFF_ROLE = {"triage": "Triage", "jurist": "Jurist", "admin": "Administrator"}
 STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}
+# A person's answer to an escalated question (`hub.policies.rules.QUESTIONS`), short.
+ANSWER = {"yes": "ja", "no": "nej", "ssp": "SSP-alder", "ssp_plus": "SSP+-alder", "older": "ældre end SSP+-alderen"}
 # What a person's answer to an escalated question rests on (`AnswerBasis`).
 ANSWER_BASIS = {
     "records": "journal eller sagsakter",

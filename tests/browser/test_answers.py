@@ -75,6 +75,9 @@ def test_an_escalation_answered_in_the_form_becomes_a_referral(live: LiveHub, pa
     assert issued["answers"] == [{"question": "RPL115-1-2-CHECK", "answer": "yes", "rule_id": "RPL115-1-2-ANSWERED",
                                   "answered_by": user, "basis": "records"}]
     assert WHY not in json.dumps(issued, ensure_ascii=False)
+    # The case keeps the answer with its reason and basis, for DKE's own staff.
+    page.goto(f"{live.workspace}/sager/{ref}")
+    assert f"Svar på RPL115-1-2-CHECK: ja (journal eller sagsakter): {WHY}" in page.inner_text("main")
     engine = make_engine(live.settings.effective_database_url)
     with Session(engine) as s:
         [row] = s.exec(select(Decision).where(Decision.report_ref == ref)).all()

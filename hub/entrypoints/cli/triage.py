@@ -11,10 +11,18 @@ from pydantic import ValidationError
 
 from hub.config.registry import Registry
 from hub.entrypoints import labels as da
+from hub.entrypoints.cli.answers import (
+    ANSWER_HELP,
+    BASIS_HELP,
+    REASON_HELP,
+    AnswerError,
+    answered_lines,
+    parse_answers,
+    question_lines,
+)
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
-from hub.policies.rules import ANSWERING_RULE_IDS, QUESTIONS, REASONS
-from hub.schemas.decision import Answer, AnswerBasis, Level, Pillar, ReferralTarget, Structure, TriageDecision
+from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
 from hub.store import queries
 
@@ -204,59 +212,6 @@ def _targets(refer: list[str], registry: Registry) -> list[ReferralTarget]:
     return targets
 
 
-def _answers(
-    items: list[str], reasons: list[str], bases: list[str], targets: list[ReferralTarget]
-) -> tuple[Answer, ...]:
-    """`--answer RULE_ID=VALUE` (`RULE_ID@PARTNER=VALUE` for a question asked per recipient), with
-    one `--answer-reason` (and `--answer-basis`) for all answers or one per answer, in order. Which
-    questions the hub actually asks it says itself (`unasked_question`)."""
-    if not items:
-        if reasons or bases:
-            _stop("--answer-reason og --answer-basis hører til et --answer.")
-        return ()
-    for name, given in (("--answer-reason", reasons), ("--answer-basis", bases)):
-        if len(given) > 1 and len(given) != len(items):
-            _stop(f"{name}: angiv én for alle svar eller én pr. --answer ({len(items)}).")
-    partners = {t.partner_id for t in targets}
-    out = []
-    for i, item in enumerate(items):
-        key, sep, value = item.partition("=")
-        rule_id, at, partner = key.partition("@")
-        if not sep or not rule_id or not value or (at and not partner):
-            _stop(f"--answer {item}: skriv REGEL=SVAR, eller REGEL@PARTNER=SVAR for et spørgsmål pr. modtager.")
-        q = QUESTIONS.get(rule_id)
-        if q is None:
-            _stop(f"--answer {item}: {rule_id} stiller intet spørgsmål. Spørgsmål: {', '.join(sorted(QUESTIONS))}.")
-        if value not in {c.value for c in q.choices}:
-            _stop(f"--answer {item}: ugyldigt svar. Tilladte svar: {', '.join(c.value for c in q.choices)}.")
-        if q.per_recipient and not partner:
-            _stop(f"--answer {item}: spørgsmålet stilles pr. modtager; skriv {rule_id}@PARTNER={value}.")
-        if partner and not q.per_recipient:
-            _stop(f"--answer {item}: spørgsmålet gælder personen, ikke en modtager; skriv {rule_id}={value}.")
-        if partner and partner not in partners:
-            _stop(f"--answer {item}: {partner} er ikke blandt modtagerne (--refer).")
-        if not reasons:
-            _stop("--answer kræver --answer-reason: skriv, hvorfor du svarer sådan.")
-        basis = (bases[i] if len(bases) > 1 else bases[0]) if bases else AnswerBasis.ASSESSMENT.value
-        if basis not in {b.value for b in AnswerBasis}:
-            _stop(f"--answer-basis {basis}: ukendt grundlag. Kendte: {', '.join(b.value for b in AnswerBasis)}.")
-        reason = reasons[i] if len(reasons) > 1 else reasons[0]
-        try:
-            out.append(
-                Answer(
-                    rule_id=rule_id,
-                    partner_id=partner or None,
-                    answer=value,
-                    reason=reason,
-                    basis=AnswerBasis(basis),
-                )
-            )
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            _stop(f"--answer {item}: {'.'.join(map(str, problem['loc']))}: {problem['msg']}.")
-    return tuple(out)
-
-
 def _stop(message: str, code: int = 2) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(code)
@@ -283,23 +238,9 @@ def triage_decide(
     revision_reason: Annotated[
         str | None, typer.Option(help="Why a decided report is decided again (a revision)")
     ] = None,
-    answer: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Answer a question the policy escalated: RULE_ID=VALUE, or RULE_ID@PARTNER=VALUE where it is "
-            "asked per recipient (repeatable; `hub triage decide` without it shows the questions)"
-        ),
-    ] = None,
-    answer_reason: Annotated[
-        list[str] | None, typer.Option(help="Why you answer so (one for all answers, or one per --answer)")
-    ] = None,
-    answer_basis: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="What the answer rests on: records, person, guardians, partner or assessment (default: "
-            "assessment, your own professional judgment; one for all, or one per --answer)"
-        ),
-    ] = None,
+    answer: Annotated[list[str] | None, typer.Option(help=ANSWER_HELP)] = None,
+    answer_reason: Annotated[list[str] | None, typer.Option(help=REASON_HELP)] = None,
+    answer_basis: Annotated[list[str] | None, typer.Option(help=BASIS_HELP)] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome (0: do not wait)")] = 15.0,
 ) -> None:
     """Decide a report: writes `decision.made` to hub.decisions.v1 and waits for the outcome (per
@@ -307,7 +248,10 @@ def triage_decide(
     came within `--wait`."""
     with opened() as container:
         targets = _targets(refer or [], container.registry)
-        answers = _answers(answer or [], answer_reason or [], answer_basis or [], targets)
+        try:
+            answers = parse_answers(answer or [], answer_reason or [], answer_basis or [], targets)
+        except AnswerError as exc:
+            _stop(str(exc))
         try:
             decision = TriageDecision(
                 report_ref=report_ref,
@@ -345,18 +289,11 @@ def triage_decide(
         where = f"{names.get(r.recipient, r.recipient)} i {da.label(da.STRUCTURE, r.structure)}"
         if r.shared:
             typer.echo(f"  Delt med {where}: {', '.join(r.fields) or 'ingen felter'}")
-            for rule_id in (x for x in r.rule_ids if x in ANSWERING_RULE_IDS):
-                typer.echo(f"    Besvaret af {outcome.decided_by}: [{rule_id}] {REASONS[rule_id].da}")
+            for line in answered_lines(r.rule_ids, outcome.decided_by):
+                typer.echo(line)
         else:
             typer.echo(f"  {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
             for x in r.reasons:
                 typer.echo(f"    [{x.rule_id}] {x.da}")
-            if r.effect == "escalate":
-                for rule_id in (x for x in r.rule_ids if x in QUESTIONS):
-                    q = QUESTIONS[rule_id]
-                    key = f"{rule_id}@{r.recipient}" if q.per_recipient else rule_id
-                    choices = "|".join(c.value for c in q.choices)
-                    typer.echo(
-                        f"    Spørgsmål: {q.da} Svar i en revision: --answer {key}={choices} "
-                        '--answer-reason "..." --revision-reason "..."'
-                    )
+            for line in question_lines(r.rule_ids, r.recipient) if r.effect == "escalate" else []:
+                typer.echo(line)
