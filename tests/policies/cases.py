@@ -572,6 +572,13 @@ def _answered() -> list[Case]:
         miss("RPL115-OUTSIDE-CONSENT-CONFIRMED", "not-a-department",
              to(SOCIAL, SSP, UNCLEAR_CONSENT, answers={UNCLEAR: "yes"}), "share",
              lambda d: "CONSENT" not in d.rule_ids),
+        # A consent recipient of the agreement that is no department is not asked about unclear
+        # consent: its answer does not make consent the basis.
+        miss("RPL115-OUTSIDE-CONSENT-CONFIRMED", "consent-recipient-not-a-department",
+             to(Recipient(partner_id="boligsocial", kind=SourceKind.HOUSING, structures=frozenset({SSP})), SSP,
+                report(15, consent={"guardians": True}), answers={UNCLEAR: "yes"},
+                agreement=variant(consent={"recipients": {"housing": ["subject.name"]}})), "withhold",
+             lambda d: "CONSENT" not in d.rule_ids),
         fire("RPL115-OUTSIDE-CONSENT-DENIED", "unclear-consent-denied",
              to(DEPARTMENT, SSP, UNCLEAR_CONSENT, answers={UNCLEAR: "no"}), "withhold",
              lambda d: d.fields == frozenset() and "RPL115-NOMATCH" not in d.rule_ids),
