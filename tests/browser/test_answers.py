@@ -52,7 +52,16 @@ def test_an_escalation_answered_in_the_form_becomes_a_referral(live: LiveHub, pa
     question = page.get_by_role("group", name="Er personen socialt udsat (PSP)?")
     assert question.count() == 1 and "RPL115-1-2-CHECK" in question.inner_text()
 
+    # Sent with too short a reason: the hub refuses it (Danish), and the question keeps the answer.
     question.get_by_label("Ja, personen er socialt udsat").check()
+    question.get_by_label("Begrundelse for svaret").fill("ja")
+    page.get_by_role("button", name="Afgør og send").click()
+    page.locator("#afvist").wait_for()
+    assert "Et svar mangler en begrundelse, eller begrundelsen er for kort" in page.inner_text("#afvist")
+    question = page.get_by_role("group", name="Er personen socialt udsat (PSP)?")
+    assert question.get_by_label("Ja, personen er socialt udsat").is_checked()
+    assert live.redis.xlen(streams.referrals("psp", "psykiatri")) == 0
+
     question.get_by_label("Begrundelse for svaret").fill(WHY)
     question.get_by_label("Svaret bygger på").select_option("records")
     page.get_by_role("button", name="Forhåndsvis med svarene").click()

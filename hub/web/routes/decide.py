@@ -83,7 +83,7 @@ def _answers(values: dict[str, dict[str, str]], errors: list[tuple[str, str]]) -
     for key, v in values.items():
         rule_id, _, partner = key.partition("@")
         if v["basis"] not in {b.value for b in AnswerBasis}:
-            errors.append(("svar", "Vælg, hvad hvert svar bygger på."))
+            errors.append(("forhaandsvisning", "Vælg, hvad hvert svar bygger på."))
             break
         # Not validated here: the hub's own parser and decision service judge it.
         out.append(
@@ -218,6 +218,9 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
         outcome = await send_and_wait(deps.client, deps.engine, deps.decision_source, decision, deps.outcome_timeout_s)
     if isinstance(outcome, Refused | Pending):
         code = 422 if isinstance(outcome, Refused) else 202
+        # A refused decision with answers shows the preview again: its questions keep the answers
+        # to correct (otherwise they would leave the form with the preview).
+        again = _preview(request, payload, decision) if isinstance(outcome, Refused) and decision.answers else None
         return await anyio.to_thread.run_sync(
             lambda: _form_page(
                 request,
@@ -227,6 +230,7 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
                 values=values,
                 refused=outcome if isinstance(outcome, Refused) else None,
                 pending=outcome if isinstance(outcome, Pending) else None,
+                preview=again,
             )
         )
     partners = {p.id: p.name for p in deps.registry.partners}
