@@ -59,6 +59,16 @@ ACCESS_GROUND = {
 }
 STAFF_ROLE = {"triage": "Triage", "jurist": "Jurist", "admin": "Administrator"}
 STRUCTURE = {"ssp": "SSP", "psp": "PSP", "ksp": "KSP"}
+# A person's answer to an escalated question (`hub.policies.rules.QUESTIONS`), short.
+ANSWER = {"yes": "ja", "no": "nej", "ssp": "SSP-alder", "ssp_plus": "SSP+-alder", "older": "ældre end SSP+-alderen"}
+# What a person's answer to an escalated question rests on (`AnswerBasis`).
+ANSWER_BASIS = {
+    "records": "journal eller sagsakter",
+    "person": "oplyst af personen",
+    "guardians": "oplyst af forældremyndighedens indehavere",
+    "partner": "oplyst af en samarbejdspartner",
+    "assessment": "egen faglig vurdering",
+}
 PURPOSE = {"crime_prevention": "kriminalitetsforebyggelse", "investigation": "efterforskning"}
 DISCLOSURE_KIND = {
     "referral": "henvisning",

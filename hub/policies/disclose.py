@@ -23,7 +23,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.policies.agreement import Agreement, Derived
 from hub.policies.assess import holds_criminal_data
@@ -38,14 +38,20 @@ from hub.policies.rules import (
     HEALTH_PSP,
     MIN_FIELDS,
     MIN_FIELDS_EMPTY,
+    NO,
     NOPERSON,
+    OLDER_BAND,
     PRIVATE_CATEGORIES,
     PRIVATE_DESCRIPTION,
     RPL115_1_1,
     RPL115_1_1_AGE,
+    RPL115_1_1_AGE_ANSWERED,
+    RPL115_1_1_AGE_OLDER,
     RPL115_1_1_PLUS,
     RPL115_1_2,
+    RPL115_1_2_ANSWERED,
     RPL115_1_2_CHECK,
+    RPL115_1_2_NOT_VULNERABLE,
     RPL115_1_3_A,
     RPL115_1_3_B,
     RPL115_1_3_C,
@@ -56,7 +62,12 @@ from hub.policies.rules import (
     RPL115_NOMATCH,
     RPL115_OUTSIDE,
     RPL115_OUTSIDE_CONSENT,
+    RPL115_OUTSIDE_CONSENT_CONFIRMED,
+    RPL115_OUTSIDE_CONSENT_DENIED,
     RPL115_OUTSIDE_CONSENT_UNCLEAR,
+    SSP_BAND,
+    SSP_PLUS_BAND,
+    YES,
     Binding,
     RuleTable,
     rule_ids,
@@ -81,6 +92,10 @@ class Request(BaseModel):
     justification: str
     # Why the free-text description must go along (PRIVATE-DESCRIPTION): without it, it stays.
     description_justification: str = ""
+    # A person's answers to the questions of escalating rules (`rules.QUESTIONS`), for this
+    # recipient: asking rule id -> the answer's value. Read only by a rule that asks that question
+    # (and only when it would ask it); the rule then decides with the answer.
+    answers: dict[str, str] = Field(default_factory=dict)
 
 
 class Facts(NamedTuple):
@@ -104,6 +119,7 @@ class Facts(NamedTuple):
     # consent is valid (None: unclear), and if it is, the consented fields (CONSENT).
     consent_ok: bool | None
     consent_fields: frozenset[str] | None
+    consent_answered: bool  # consent was unclear and `consent_ok` is a person's answer
 
 
 RuleFn = Callable[[Facts], Verdict | None]
@@ -144,7 +160,12 @@ def rpl115_member(f: Facts) -> Verdict | None:
         return RPL115_MEMBER.withhold
     if f.department:
         return None  # outside the structures: the consent rules decide
-    ssp_plus = structure is SSP and f.age is not None and d.ssp_max_age <= f.age < d.ssp_plus_max_age
+    if structure is not SSP:
+        ssp_plus = False
+    elif f.age is not None:
+        ssp_plus = d.ssp_max_age <= f.age < d.ssp_plus_max_age
+    else:  # unknown age: the band a person answered (RPL115-1-1-AGE-ANSWERED), if any
+        ssp_plus = f.req.answers.get(RPL115_1_1_AGE.id) == SSP_PLUS_BAND and d.ssp_plus_max_age > d.ssp_max_age
     if f.kind not in d.members[(structure, ssp_plus)]:
         return RPL115_MEMBER.withhold
     return None
@@ -168,6 +189,8 @@ def outside_structures(f: Facts) -> Verdict | None:
     ok = f.consent_ok
     if ok is None:
         return RPL115_OUTSIDE_CONSENT_UNCLEAR.escalate
+    if f.consent_answered:  # unclear, and a person answered (`facts`)
+        return RPL115_OUTSIDE_CONSENT_CONFIRMED.applies if ok else RPL115_OUTSIDE_CONSENT_DENIED.withhold
     return RPL115_OUTSIDE_CONSENT.applies if ok else RPL115_OUTSIDE.withhold
 
 
@@ -211,8 +234,14 @@ def rpl115_1_1_plus(f: Facts) -> Verdict | None:
 
 
 def rpl115_1_1_age(f: Facts) -> Verdict | None:
-    """Retsplejeloven § 115, stk. 1, nr. 1: SSP depends on age; unknown age needs a person."""
+    """Retsplejeloven § 115, stk. 1, nr. 1: SSP depends on age; unknown age needs a person, who
+    answers with the age band (an SSP+ answer counts only where the agreement has an SSP+ band)."""
     if f.structure is SSP and f.subject is not None and f.age is None:
+        band = f.req.answers.get(RPL115_1_1_AGE.id)
+        if band == SSP_BAND or (band == SSP_PLUS_BAND and f.derived.ssp_plus_max_age > f.derived.ssp_max_age):
+            return RPL115_1_1_AGE_ANSWERED.share
+        if band in (SSP_PLUS_BAND, OLDER_BAND):
+            return RPL115_1_1_AGE_OLDER.withhold
         return RPL115_1_1_AGE.escalate
     return None
 
@@ -229,6 +258,11 @@ def rpl115_1_2_check(f: Facts) -> Verdict | None:
     socially vulnerable, nor rule it out; a person judges."""
     s = f.subject
     if f.structure is PSP and s is not None and s.psychiatric_contact and not s.socially_vulnerable:
+        answer = f.req.answers.get(RPL115_1_2_CHECK.id)
+        if answer == YES:
+            return RPL115_1_2_ANSWERED.share
+        if answer == NO:
+            return RPL115_1_2_NOT_VULNERABLE.withhold
         return RPL115_1_2_CHECK.escalate
     return None
 
@@ -299,7 +333,16 @@ CONDITION_TABLE: RuleTable[Facts] = (
     Binding(RPL115_4, rpl115_4),
     Binding(RPL115_MEMBER, rpl115_member),
     Binding(RPL115_3, rpl115_3),
-    Binding(RPL115_OUTSIDE, outside_structures, also=(RPL115_OUTSIDE_CONSENT, RPL115_OUTSIDE_CONSENT_UNCLEAR)),
+    Binding(
+        RPL115_OUTSIDE,
+        outside_structures,
+        also=(
+            RPL115_OUTSIDE_CONSENT,
+            RPL115_OUTSIDE_CONSENT_UNCLEAR,
+            RPL115_OUTSIDE_CONSENT_CONFIRMED,
+            RPL115_OUTSIDE_CONSENT_DENIED,
+        ),
+    ),
 )
 # Basis rules per structure: each also checks its structure itself, so running only the
 # referred structure's rules is an optimisation, not a rule.
@@ -309,12 +352,15 @@ BASIS_TABLES: dict[Structure, RuleTable[Facts]] = {
     Structure.SSP: (
         Binding(RPL115_1_1, rpl115_1_1),
         Binding(RPL115_1_1_PLUS, rpl115_1_1_plus),
-        Binding(RPL115_1_1_AGE, rpl115_1_1_age),
+        Binding(RPL115_1_1_AGE, rpl115_1_1_age, also=(RPL115_1_1_AGE_ANSWERED, RPL115_1_1_AGE_OLDER)),
         _NOPERSON,
         _CONSENT,
     ),
     Structure.PSP: (
-        Binding(RPL115_1_2, rpl115_1_2), Binding(RPL115_1_2_CHECK, rpl115_1_2_check), _NOPERSON, _CONSENT
+        Binding(RPL115_1_2, rpl115_1_2),
+        Binding(RPL115_1_2_CHECK, rpl115_1_2_check, also=(RPL115_1_2_ANSWERED, RPL115_1_2_NOT_VULNERABLE)),
+        _NOPERSON,
+        _CONSENT,
     ),
     Structure.KSP: (
         Binding(RPL115_1_3_A, rpl115_1_3_a),
@@ -484,17 +530,21 @@ def facts(
     if today is None:
         today = danish_date(now)
     released = released_in_window(structure, subject, derived, today) if structure is KSP else None
-    consent_ok, consented = None, None
+    consent_ok, consented, answered = None, None, False
     offered = derived.consent_fields.get(kind)
     if subject is not None and (offered is not None or kind is _DEPARTMENT):
         consent_ok = consent_state(report, age, derived.child_from_age)
+        if consent_ok is None and kind is _DEPARTMENT and req.answers:  # only there is it asked
+            answer = req.answers.get(RPL115_OUTSIDE_CONSENT_UNCLEAR.id)
+            if answer in (YES, NO):
+                consent_ok, answered = answer == YES, True
         if consent_ok and offered is not None:
             asked = report.consent.fields
             consented = offered if asked is None else offered & asked
     return _tuple_new(
         Facts,
         (req, recipient, kind, structure, agreement, derived, now, subject, age, kind is _DEPARTMENT, released,
-         consent_ok, consented),
+         consent_ok, consented, answered),
     )
 
 

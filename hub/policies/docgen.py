@@ -18,7 +18,7 @@ from hub.policies.citations import Status, check_of, parts
 from hub.policies.decision import Assessment, Disclosure, combine
 from hub.policies.engine import PolicyEngine
 from hub.policies.examples import EXAMPLE_AGREEMENT, EXAMPLE_NOW, Example, examples
-from hub.policies.rules import POLICY_LABEL, RULES, Layer, Rule
+from hub.policies.rules import POLICY_LABEL, QUESTIONS, RULES, Layer, Rule
 from hub.schemas.decision import Structure
 
 _LAYER = {
@@ -96,6 +96,8 @@ def _example(e: Example, engine: PolicyEngine) -> str:
     )
     if e.agreement is not None:
         kind += ", under its own agreement"
+    if e.answers:
+        kind += ", answered: " + ", ".join(f"`{q}` = `{a}`" for q, a in e.answers)
     return f"{e.title} ({kind}) → {outcome(e.run(engine))}"
 
 
@@ -111,6 +113,12 @@ def _rule(r: Rule, example: Example | None, engine: PolicyEngine) -> list[str]:
         f"- **Reason (da):** {r.da}",
         f"- **Reason (en):** {r.en}",
     ]
+    if (q := QUESTIONS.get(r.id)) is not None:
+        ages = EXAMPLE_AGREEMENT.ages
+        labels = dict(q.offered(ages.ssp_max_age, ages.ssp_plus_max_age))
+        answers = "; ".join(f"`{c.value}` ({labels[c.value]}) → {c.rule.id}" for c in q.choices)
+        scope = "per recipient" if q.per_recipient else "once per decision"
+        lines.append(f"- **Question to staff ({scope}):** {q.da} Answers: {answers}")
     if example is not None:
         lines.append(f"- **Example:** {_example(example, engine)}")
     return [*lines, ""]
@@ -178,6 +186,11 @@ def render(agreement: Agreement = EXAMPLE_AGREEMENT) -> str:
         "to the description only when the decision justifies it (PRIVATE-DESCRIPTION) and to what the "
         "report holds; DBL-11 and DBL-8 record the basis for the CPR number and criminal-offence data. "
         "`hub policy explain` lists what was removed for each recipient, and by which rule.",
+        "",
+        "4. A person's answer: a rule that escalates asks staff one question (listed with the rule below); "
+        "the decide form and `hub triage decide --answer` answer it, with a written reason and its basis, "
+        "and the policy decides again with the answer under the answering rule (its id is in the decision, "
+        "the referral event and the disclosure log). An answer never overrides a withhold.",
         "",
         "Every decision carries all the rule ids that applied, one citation per rule id, and the reasons "
         "that decided it, in Danish and English.",

@@ -10,7 +10,8 @@ frozen value anywhere in `hub/policies` (a test checks it):
   hundred combinations in practice);
 - `_notifications`: the `Notification` value, keyed by (kind, rule ids) (a few dozen);
 - `_disclosures`: the `Disclosure` value, keyed by (verdicts, field rules, fields, structure,
-  partner id);
+  partner id); a person's answers (`Request.answers`) change the verdicts (the answering rule
+  replaces the escalating one), so they are part of the key through them;
 - `_fields`: the allowed fields and the field rules that shaped them, keyed by (partner kind,
   structure, department, person, present fields) (at most 8 x 3 x 2 x 2 x 2**11);
 - `_last_age`, `_last_present`: the last report's subject age and present fields, keyed by the

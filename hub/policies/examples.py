@@ -106,6 +106,7 @@ class Example:
     purpose: Purpose = Purpose.CRIME_PREVENTION
     justification: str = JUSTIFICATION
     agreement: Agreement | None = None  # the example's own agreement, where it needs one
+    answers: tuple[tuple[str, str], ...] = ()  # a person's answers to escalated questions
 
     @property
     def rule_id(self) -> str:
@@ -121,7 +122,8 @@ class Example:
         if self.to is None or self.structure is None:
             return engine.assess(self.report, SCHOOL_SOURCE, now)
         return engine.disclose(Request(report=self.report, recipient=self.to, structure=self.structure,
-                                       purpose=self.purpose, justification=self.justification), now)
+                                       purpose=self.purpose, justification=self.justification,
+                                       answers=dict(self.answers)), now)
 
 
 def _release(days_ago: int) -> str:
@@ -240,6 +242,31 @@ def examples() -> tuple[Example, ...]:
         Example(R.BL133_INFORM, "A teacher reports a 16-year-old in distress: the parents and the young "
                 "person are told of the notification.",
                 report(16, concern={"categories": ["wellbeing"], "child_at_risk": True})),
+        # Escalations answered by a person (issue #18 point 7).
+        Example(R.RPL115_OUTSIDE_CONSENT_CONFIRMED, "A 15-year-old's guardians consented but the young person "
+                "was not asked; staff confirm the consent covers the referral to culture & leisure.",
+                report(15, consent={"guardians": True}), DEPARTMENT, ssp,
+                answers=((R.RPL115_OUTSIDE_CONSENT_UNCLEAR.id, R.YES),)),
+        Example(R.RPL115_OUTSIDE_CONSENT_DENIED, "A 15-year-old's guardians consented but the young person "
+                "did not; staff answer that there is no valid consent to culture & leisure.",
+                report(15, consent={"guardians": True}), DEPARTMENT, ssp,
+                answers=((R.RPL115_OUTSIDE_CONSENT_UNCLEAR.id, R.NO),)),
+        Example(R.RPL115_1_1_AGE_ANSWERED, "A young person known only by name is referred to the police in SSP; "
+                "staff state from the school's records that the person is under 18.",
+                report(None, subject={"name": "Testung Testesen"}), POLICE, ssp,
+                answers=((R.RPL115_1_1_AGE.id, R.SSP_BAND),)),
+        Example(R.RPL115_1_1_AGE_OLDER, "A person known only by name is referred to the police in SSP; staff "
+                "state that the person is in their forties.",
+                report(None, subject={"name": "Testperson Testesen"}), POLICE, ssp,
+                answers=((R.RPL115_1_1_AGE.id, R.OLDER_BAND),)),
+        Example(R.RPL115_1_2_ANSWERED, "An adult in psychiatric care, not marked socially vulnerable, is "
+                "referred to psychiatry in PSP; staff judge the person socially vulnerable.",
+                report(35, subject={"psychiatric_contact": True}), PSYCHIATRY, psp,
+                answers=((R.RPL115_1_2_CHECK.id, R.YES),)),
+        Example(R.RPL115_1_2_NOT_VULNERABLE, "An adult in psychiatric care, not marked socially vulnerable, is "
+                "referred to psychiatry in PSP; staff judge the person not socially vulnerable.",
+                report(35, subject={"psychiatric_contact": True}), PSYCHIATRY, psp,
+                answers=((R.RPL115_1_2_CHECK.id, R.NO),)),
     )
 
 

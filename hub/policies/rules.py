@@ -463,6 +463,118 @@ BL133_INFORM = Rule("BL133-INFORM",
      "The custody holders, and the child if 15 or older, are to be informed of the notification.",
      ("consent.child_from_age",))
 
+# --- Issue #18 point 7: escalations answered by a person ----------------------------------------
+# A rule that escalates leaves a judgment to a person; its question (`QUESTIONS`, below) is asked
+# in the decide form and `hub triage decide --answer`, and the policy decides again with the
+# answer under one of these rules. An answer never overrides a withhold (`combine`).
+RPL115_OUTSIDE_CONSENT_CONFIRMED = Rule("RPL115-OUTSIDE-CONSENT-CONFIRMED",
+     "Forvaltningsloven § 28, stk. 2, nr. 1; databeskyttelsesloven § 8; lokal aftale (consent)", _AG, _D,
+     _O.CONDITION,
+     "Where consent was unclear (RPL115-OUTSIDE-CONSENT-UNCLEAR), a member of staff answered that the "
+     "consent is valid and covers this disclosure (recorded with who answered, on what basis and why): "
+     "the consent rules then decide as with valid consent.",
+     "Samtykket var uklart. En medarbejder har taget stilling til, at samtykket er gyldigt og omfatter "
+     "denne videregivelse; svaret, grundlaget og begrundelsen er registreret med afgørelsen.",
+     "Consent was unclear. A member of staff has judged that the consent is valid and covers this "
+     "disclosure; the answer, its basis and the reason are recorded with the decision.")
+RPL115_OUTSIDE_CONSENT_DENIED = Rule("RPL115-OUTSIDE-CONSENT-DENIED",
+     "Forvaltningsloven § 27; straffeloven § 152; databeskyttelsesloven § 8", _S, _D, _O.WITHHOLD,
+     "Where consent was unclear, a member of staff answered that there is no valid consent covering this "
+     "disclosure: a department outside SSP/PSP/KSP then receives nothing.",
+     "Samtykket var uklart. En medarbejder har taget stilling til, at der ikke er gyldigt samtykke til "
+     "denne videregivelse, så der deles intet.",
+     "Consent was unclear. A member of staff has judged that there is no valid consent to this "
+     "disclosure, so nothing is shared.")
+RPL115_1_1_AGE_ANSWERED = Rule("RPL115-1-1-AGE-ANSWERED", "Retsplejeloven § 115, stk. 1, nr. 1 (SSP)", _AG, _D,
+     _O.SHARE,
+     "Where the age was unknown (RPL115-1-1-AGE), a member of staff answered the person's age band: under "
+     "`ages.ssp_max_age` SSP covers them, in the SSP+ band SSP+ does (only the kinds in "
+     "`structures.ssp_plus` take part).",
+     "Personens alder fremgår ikke af CPR-nummer eller fødselsdato. En medarbejder har oplyst, at "
+     "personen er inden for aftalens aldersgrænse for SSP eller SSP+, så oplysninger kan deles, når det "
+     "er nødvendigt.",
+     "The person's age is not known from a CPR number or birth date. A member of staff has stated that "
+     "the person is within the agreed SSP or SSP+ age band, so information may be shared where necessary.",
+     ("ages.ssp_max_age", "ages.ssp_plus_max_age", "structures.ssp_plus"))
+RPL115_1_1_AGE_OLDER = Rule("RPL115-1-1-AGE-OLDER", "Retsplejeloven § 115, stk. 1, nr. 1 (SSP)", _AG, _D,
+     _O.WITHHOLD,
+     "Where the age was unknown, a member of staff answered that the person is older than the SSP+ band "
+     "(`ages.ssp_plus_max_age`): SSP does not cover them and nothing is shared.",
+     "Personens alder fremgår ikke af CPR-nummer eller fødselsdato. En medarbejder har oplyst, at "
+     "personen er ældre end aftalens aldersgrænser for SSP og SSP+, så der deles intet.",
+     "The person's age is not known from a CPR number or birth date. A member of staff has stated that "
+     "the person is older than the agreed SSP and SSP+ age bands, so nothing is shared.",
+     ("ages.ssp_plus_max_age",))
+RPL115_1_2_ANSWERED = Rule("RPL115-1-2-ANSWERED", "Retsplejeloven § 115, stk. 1, nr. 2 (PSP)", _S, _D, _O.SHARE,
+     "Where a person with psychiatric contact was not marked socially vulnerable (RPL115-1-2-CHECK), a "
+     "member of staff judged that they are socially vulnerable: PSP covers them.",
+     "Personen har kontakt med psykiatrien og var ikke angivet som socialt udsat. En medarbejder har "
+     "vurderet, at personen er socialt udsat, så PSP omfatter personen, og oplysninger kan deles, når "
+     "det er nødvendigt.",
+     "The person is in contact with psychiatry and was not marked as socially vulnerable. A member of "
+     "staff has judged that the person is socially vulnerable, so PSP covers them and information may be "
+     "shared where necessary.")
+RPL115_1_2_NOT_VULNERABLE = Rule("RPL115-1-2-NOT-VULNERABLE", "Retsplejeloven § 115, stk. 1, nr. 2 (PSP)", _S, _D,
+     _O.WITHHOLD,
+     "Where a person with psychiatric contact was not marked socially vulnerable, a member of staff judged "
+     "that they are not: PSP does not cover them and nothing is shared.",
+     "Personen har kontakt med psykiatrien. En medarbejder har vurderet, at personen ikke er socialt "
+     "udsat, så PSP omfatter ikke personen, og der deles intet.",
+     "The person is in contact with psychiatry. A member of staff has judged that the person is not "
+     "socially vulnerable, so PSP does not cover them and nothing is shared.")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One allowed answer to a question: its value (what the decision event carries), its Danish
+    label (may name `{ssp_max_age}` / `{ssp_plus_max_age}` from the agreement) and the rule that
+    decides with it."""
+
+    value: str
+    da: str
+    rule: Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The question an escalating rule asks a person (Danish, for staff) and its allowed answers.
+    `per_recipient`: answered for each recipient (consent may cover one disclosure, not another);
+    otherwise once per decision (a fact about the person)."""
+
+    rule: Rule  # the escalating rule that asks
+    da: str
+    choices: tuple[Choice, ...]
+    per_recipient: bool = False
+
+    def offered(self, ssp_max_age: int, ssp_plus_max_age: int) -> tuple[tuple[str, str], ...]:
+        """(value, Danish label) of each allowed answer under the agreed ages; without an SSP+ band
+        (`ssp_plus_max_age` not above `ssp_max_age`) there is no SSP+ answer."""
+        return tuple(
+            (c.value, c.da.format(ssp_max_age=ssp_max_age, ssp_plus_max_age=ssp_plus_max_age))
+            for c in self.choices
+            if c.value != SSP_PLUS_BAND or ssp_plus_max_age > ssp_max_age
+        )
+
+
+# The answers' values, as the decision event carries them (`disclose.py` reads them).
+YES, NO = "yes", "no"
+SSP_BAND, SSP_PLUS_BAND, OLDER_BAND = "ssp", "ssp_plus", "older"
+QUESTIONS: dict[str, Question] = {q.rule.id: q for q in (
+    Question(RPL115_OUTSIDE_CONSENT_UNCLEAR, "Er samtykket gyldigt, og omfatter det denne videregivelse?",
+             (Choice(YES, "Ja, samtykket er gyldigt og omfatter videregivelsen", RPL115_OUTSIDE_CONSENT_CONFIRMED),
+              Choice(NO, "Nej", RPL115_OUTSIDE_CONSENT_DENIED)), per_recipient=True),
+    Question(RPL115_1_1_AGE, "Hvor gammel er personen?",
+             (Choice(SSP_BAND, "Under {ssp_max_age} år (SSP)", RPL115_1_1_AGE_ANSWERED),
+              Choice(SSP_PLUS_BAND, "Fra {ssp_max_age} til under {ssp_plus_max_age} år (SSP+)",
+                     RPL115_1_1_AGE_ANSWERED),
+              Choice(OLDER_BAND, "{ssp_plus_max_age} år eller ældre", RPL115_1_1_AGE_OLDER))),
+    Question(RPL115_1_2_CHECK, "Er personen socialt udsat (PSP)?",
+             (Choice(YES, "Ja, personen er socialt udsat", RPL115_1_2_ANSWERED),
+              Choice(NO, "Nej", RPL115_1_2_NOT_VULNERABLE))),
+)}
+# The rules that decide with a person's answer (the decide page and `hub triage` show them).
+ANSWERING_RULE_IDS: frozenset[str] = frozenset(c.rule.id for q in QUESTIONS.values() for c in q.choices)
+
 # The rule table, in the order docs/policies.md shows it (and the policy hash covers).
 _TABLE: tuple[Rule, ...] = (
     RPL115_2,
@@ -509,6 +621,12 @@ _TABLE: tuple[Rule, ...] = (
     CONSENT,
     BL133_NOT_TOLD,
     BL133_INFORM,
+    RPL115_OUTSIDE_CONSENT_CONFIRMED,
+    RPL115_OUTSIDE_CONSENT_DENIED,
+    RPL115_1_1_AGE_ANSWERED,
+    RPL115_1_1_AGE_OLDER,
+    RPL115_1_2_ANSWERED,
+    RPL115_1_2_NOT_VULNERABLE,
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _TABLE}

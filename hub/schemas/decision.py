@@ -90,6 +90,31 @@ class Meeting(BaseModel):
         return ids
 
 
+class AnswerBasis(StrEnum):
+    """What a person's answer to an escalated question rests on."""
+
+    RECORDS = "records"  # journal, case files
+    PERSON = "person"  # stated by the person
+    GUARDIANS = "guardians"  # stated by the custody holders
+    PARTNER = "partner"  # stated by a partner agency
+    ASSESSMENT = "assessment"  # the staff member's own professional judgment
+
+
+class Answer(BaseModel):
+    """A person's answer to the question of an escalating rule (`hub.policies.rules.QUESTIONS`):
+    which rule asked (`rule_id`), for which recipient where the question is asked per recipient
+    (`partner_id`), the answer's value, why (`reason`, at least the agreement's minimum
+    justification length) and what it rests on. Who answered is the decision's `decided_by`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule_id: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+    partner_id: Identifier | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    answer: str = Field(min_length=1, max_length=20, pattern=r"^[a-z_]+$")
+    reason: str = Field(min_length=1, max_length=2000)
+    basis: AnswerBasis
+
+
 class TriageDecision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -107,3 +132,5 @@ class TriageDecision(BaseModel):
     revision_reason: str | None = Field(default=None, min_length=1, max_length=2000)
     # The meeting of the decision's level (Niveau I-III) that DKE convenes, if any.
     meeting: Meeting | None = None
+    # A person's answers to the questions the policy escalated (issue #18 point 7).
+    answers: tuple[Answer, ...] = Field(default=(), max_length=50)

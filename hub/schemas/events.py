@@ -123,6 +123,19 @@ class NotificationData(DisclosedData):
     informed: Informed | None = None
 
 
+class AnswerNote(_Out):
+    """A person answered a question the policy escalated, and the policy decided with the answer:
+    the asking rule (`question`), the answer, the answering rule (`rule_id`, also in the event's
+    `rule_ids`), who answered and what the answer rests on. The written reason stays with the
+    decision in the hub (it may hold personal details); partners get who and on what basis."""
+
+    question: str
+    answer: str
+    rule_id: str
+    answered_by: str
+    basis: str
+
+
 class ReferralData(DisclosedData):
     referral_ref: str
     structure: str
@@ -132,6 +145,7 @@ class ReferralData(DisclosedData):
     purpose: str
     justification: str
     revision_reason: str | None = None  # set when the decision revises an earlier one
+    answers: tuple[AnswerNote, ...] = ()  # the escalated questions a person answered for this referral
 
 
 class MeetingConvened(DisclosedData):
@@ -161,6 +175,7 @@ class WithheldData(_Out):
     rule_ids: tuple[str, ...]
     policy_version: str
     revision_reason: str | None = None  # set when the decision revises an earlier one
+    answers: tuple[AnswerNote, ...] = ()  # the escalated questions a person answered for this recipient
 
 
 class DeadLetter(_Out):

@@ -55,6 +55,12 @@ DANISH: dict[str, str] = {
     "der indkaldes: vælg mindst ét medlem og afgør sagen igen.",
     "meeting_structure_unclear": "Det fremgår ikke, i hvilket samarbejde (SSP, PSP eller KSP) mødet deler "
     "oplysninger om sagen. Vælg samarbejdet for mødet og afgør sagen igen.",
+    # A person's answers to the questions the policy escalated (issue #18 point 7)
+    "unasked_question": "Et svar gælder et spørgsmål, som ingen af modtagerne stiller (eller er givet to gange). "
+    "Forhåndsvis afgørelsen og besvar de spørgsmål, der vises.",
+    "invalid_answer": "Et svar er ikke et af de tilladte svar på spørgsmålet. Vælg et af svarene og send igen.",
+    "answer_reason_missing": "Et svar mangler en begrundelse, eller begrundelsen er for kort. Skriv, hvorfor du "
+    "svarer sådan, og send igen.",
     # The law
     "unlawful_purpose": "Indberetningen blev afvist, fordi loven ikke giver adgang til at dele oplysningerne "
     "til det angivne formål.",

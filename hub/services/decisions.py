@@ -30,13 +30,14 @@ from hub.schemas.events import (
     DECISION_REJECTED,
     REFERRAL_ISSUED,
     REFERRAL_WITHHELD,
+    AnswerNote,
     ErrorItem,
     ReferralData,
     WithheldData,
 )
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import ConcernReport
-from hub.services import meetings
+from hub.services import answers, meetings
 from hub.services.deadlines import ASSESSMENT
 from hub.services.envelope import Rejection, parse_decision
 from hub.services.pipeline import Tx
@@ -80,9 +81,17 @@ class DecisionService:
     def begin(self, tx: Tx) -> _DecisionStager:
         return _DecisionStager(self, tx)
 
-    def verdict(self, report: ConcernReport, d: TriageDecision, target: ReferralTarget, now: datetime) -> PolicyVerdict:
+    def verdict(
+        self,
+        report: ConcernReport,
+        d: TriageDecision,
+        target: ReferralTarget,
+        now: datetime,
+        answered: dict[str, str] | None = None,
+    ) -> PolicyVerdict:
         """The policy's verdict for one referral target of a decision: what the decision stores
-        and publishes, and what a preview shows (the same call, so they cannot differ)."""
+        and publishes, and what a preview shows (the same call, so they cannot differ). With the
+        decision's answers that apply to the target, unless `answered` is given ({}: none)."""
         partner = self.registry.partner(target.partner_id)
         assert partner is not None
         request = Request(
@@ -92,6 +101,7 @@ class DecisionService:
             purpose=d.purpose,
             justification=d.justification,
             description_justification=d.description_justification,
+            answers=answers.for_target(d, target.partner_id) if answered is None else answered,
         )
         return self.policy.disclose(request, now)
 
@@ -120,6 +130,26 @@ class DecisionService:
                 shared = project(report, verdict.fields, verdict.withheld_categories)
             out.append(Preview(target, verdict, shared))
         return out
+    def asked(self, report: ConcernReport, d: TriageDecision, now: datetime) -> dict[str, answers.Asked]:
+        """The questions the decision's referral targets ask a person (their verdicts without
+        answers), each once, by key (`RULE_ID` or `RULE_ID@partner`)."""
+        derived = self.policy.derived
+        return answers.merged(
+            q for t in d.referrals for q in answers.asked_by(self.verdict(report, d, t, now, {}), derived)
+        )
+
+    def questions(self, payload: dict[str, Any], d: TriageDecision, now: datetime) -> dict[str, answers.Asked]:
+        """`asked` for a stored report's payload (the decide form shows them before a preview)."""
+        if any(self.registry.partner(t.partner_id) is None for t in d.referrals):
+            return {}
+        return self.asked(ConcernReport.model_validate(payload), d, now)
+
+    def check_answers(self, report: ConcernReport, d: TriageDecision, now: datetime) -> Rejection | None:
+        """The decision's answers answer only questions its targets ask, with allowed values and
+        reasons (`hub.services.answers.check`); no answers: nothing to check."""
+        if not d.answers:
+            return None
+        return answers.check(d, self.asked(report, d, now), self.policy.derived.min_justification_chars)
 
     def preview(self, payload: dict[str, Any], d: TriageDecision, now: datetime) -> list[Preview] | Rejection:
         """What each referral target of `d` would receive (the projected fields) or why it would
@@ -128,6 +158,8 @@ class DecisionService:
         if unknown:
             return Rejection("unknown_partner", f"Unknown partner ids: {', '.join(sorted(unknown))}.", ())
         report = ConcernReport.model_validate(payload)
+        if (refused := self.check_answers(report, d, now)) is not None:
+            return refused
         out = []
         for target in d.referrals:
             verdict = self.verdict(report, d, target, now)
@@ -202,6 +234,8 @@ class DecisionService:
             return Rejection(plan.code, plan.message, plan.errors, event.id, trace=trace)
         payload, case_id, _ = found
         report = ConcernReport.model_validate(payload)
+        if (refused := self.check_answers(report, d, now)) is not None:
+            return Rejection(refused.code, refused.message, refused.errors, event.id, trace=trace)
         staged = _Staged(
             decision={
                 "source_id": event.source,
@@ -217,12 +251,15 @@ class DecisionService:
                 "revision_reason": d.revision_reason,
                 # The meeting's reference is the decision event's id: one per decision.
                 "meeting": meetings.meeting_record(plan, d.meeting, event.id) if plan and d.meeting else None,
+                # Who answered is `decided_by`; the reasons stay here, not in partners' events.
+                "answers": [a.model_dump(mode="json") for a in d.answers] or None,
             }
         )
         for target in d.referrals:
             partner = self.registry.partner(target.partner_id)
             assert partner is not None
             verdict = self.verdict(report, d, target, now)
+            answered = answers.notes(d, partner.id, verdict) if d.answers else ()
             if verdict.effect is Effect.SHARE:
                 fields = project(report, verdict.fields, verdict.withheld_categories)
                 data: Any = ReferralData(
@@ -239,6 +276,7 @@ class DecisionService:
                     purpose=d.purpose.value,
                     justification=d.justification,
                     revision_reason=d.revision_reason,
+                    answers=answered,
                 )
                 event_out = new_event(REFERRAL_ISSUED, data, now=now, subject=d.report_ref, trace=trace)
                 event_out["data"]["referral_ref"] = event_out["id"]
@@ -254,10 +292,11 @@ class DecisionService:
                     rule_ids=verdict.rule_ids,
                     policy_version=verdict.policy_version,
                     revision_reason=d.revision_reason,
+                    answers=answered,
                 )
                 event_out = new_event(REFERRAL_WITHHELD, data, now=now, subject=d.report_ref, trace=trace)
                 stream = streams.REFERRALS_WITHHELD
-            disclosure = log_row(d, verdict, event_out["id"], case_id, partner.id, "referral", fields, now)
+            disclosure = log_row(d, verdict, event_out["id"], case_id, partner.id, "referral", fields, now, answered)
             # Stored as the text that is published: by the caller after the commit, if it does.
             staged.disclosures.append((disclosure, stream, JsonText(dump_json(event_out))))
         if plan is not None:  # the meeting's invitations: logged and published like referrals
@@ -278,8 +317,10 @@ def log_row(
     kind: str,
     fields: dict[str, Any],
     now: datetime,
+    answered: tuple[AnswerNote, ...] = (),
 ) -> dict[str, Any]:
-    """The disclosure log row of one verdict: who got which fields (or none), on which basis, why."""
+    """The disclosure log row of one verdict: who got which fields (or none), on which basis, why
+    (with who answered an escalated question, how and on what basis: `answers.logged_reasons`)."""
     return {
         "ref": ref,
         "report_ref": d.report_ref,
@@ -291,7 +332,7 @@ def log_row(
         "fields": sorted(fields),
         "legal_basis": list(verdict.citations),
         "rule_ids": list(verdict.rule_ids),
-        "reasons": [r.model_dump() for r in verdict.reasons],
+        "reasons": answers.logged_reasons(verdict, answered),
         "purpose": d.purpose.value,
         "policy_version": verdict.policy_version,
         "created_at": now,

@@ -117,6 +117,8 @@ class Decision(SQLModel, table=True):
     # The meeting it convened (forum, structure, convened partner ids, proposed time, agenda);
     # what each partner received is in the disclosure log, kind "meeting" (migration 0011).
     meeting: dict[str, Any] | None = _json()
+    # A person's answers to escalated questions (`TriageDecision.answers`, migration 0013); None: none.
+    answers: list[dict[str, str]] | None = _json()
 
 
 class Disclosure(SQLModel, table=True):

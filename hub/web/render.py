@@ -15,6 +15,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from hub.entrypoints import labels as da
 from hub.policies.citations import parts
 from hub.policies.fields import FIELD_LABELS_DA
+from hub.policies.rules import ANSWERING_RULE_IDS, REASONS
+from hub.schemas.events import Reason
 from hub.web.format import danish_time, overdue, time_left
 
 PREFIX = "/arbejdsrum"
@@ -37,13 +39,14 @@ FIELD = {
     "data.referrals": "Modtagere",
     "data.meeting.agenda": "Mødets formål",
     "meeting.convene": "Indkaldelsen til mødet",
+    "data.answers": "Svar på spørgsmål",
 }
 _AT_MOST = re.compile(r"at most (\d+) characters")
 
 
 def problem_da(field: str, problem: str) -> str:
     """A parser error (English, for integrators) as staff read it."""
-    name = FIELD.get(field, "Et felt")
+    name = FIELD.get(field) or FIELD.get(".".join(field.split(".")[:2]), "Et felt")
     found = _AT_MOST.search(problem)
     return f"{name} må højst være {found.group(1)} tegn." if found else f"{name} er ikke udfyldt korrekt."
 
@@ -72,8 +75,14 @@ def environment() -> Environment:
         overdue=overdue,
         field_labels=field_labels,
         legal_basis=legal_basis,
+        answered_rules=answered_rules,
     )
     return env
+
+
+def answered_rules(rule_ids: Iterable[str]) -> list[Reason]:
+    """The reasons of the rules among `rule_ids` that decided with a person's answer."""
+    return [REASONS[r] for r in rule_ids if r in ANSWERING_RULE_IDS]
 
 
 def legal_basis(citations: Iterable[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import socket
 import threading
@@ -149,3 +150,18 @@ def http_login(live: LiveHub, username: str, password: str = PASSWORD) -> httpx.
 def csrf_from(client: httpx.Client, path: str) -> str:
     """The session's CSRF token, read from a page's form."""
     return CSRF_FIELD.search(client.get(path).text).group(1)  # type: ignore[union-attr]
+def log_in(page: Any, live: LiveHub, username: str, password: str = PASSWORD) -> None:
+    """Log in through the log-in page as a staff member would."""
+    page.goto(f"{live.url}/")
+    page.get_by_label("Brugernavn").fill(username)
+    page.get_by_label("Adgangskode").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log ind").click()
+
+
+def events_on(live: LiveHub, stream: str, count: int) -> list[dict[str, Any]]:
+    """The data of the events on `stream` once there are `count` (published after the commit)."""
+    deadline = time.monotonic() + 10
+    while live.redis.xlen(stream) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [json.loads(f[b"event"])["data"] for _, f in live.redis.xrange(stream)]

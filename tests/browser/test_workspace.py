@@ -210,7 +210,7 @@ def test_convening_the_operativgruppe_from_the_decide_form(live: LiveHub, page: 
     assert "Københavns Vestegns Politi indkaldes i SSP: vil få" in text
     assert "By, Kultur & Fritid indkaldes i SSP: får intet" in text and "RPL115-OUTSIDE" in text
     assert "Folkeskolerne" not in text
-    page.screenshot(path=str(shots / "moede-operativgruppe.png"), full_page=True)
+    page.screenshot(path=str(shots / "15-moede-operativgruppe.png"), full_page=True)
     assert live.redis.xlen(streams.referrals("ssp", "politi-vestegn")) == 0  # a preview sends nothing
 
     page.get_by_role("button", name="Afgør og send").click()

@@ -56,9 +56,10 @@ def engine(agreement: Agreement) -> PolicyEngine:
 
 def to(recipient: Recipient, structure: Structure, rep: ConcernReport, *, justification: str = JUSTIFICATION,
        purpose: Purpose = Purpose.CRIME_PREVENTION, agreement: Agreement = A,
-       now: datetime = NOW) -> Callable[[], Disclosure]:
+       now: datetime = NOW, answers: dict[str, str] | None = None) -> Callable[[], Disclosure]:
     return lambda: engine(agreement).disclose(Request(report=rep, recipient=recipient, structure=structure,
-                                                      purpose=purpose, justification=justification), now)
+                                                      purpose=purpose, justification=justification,
+                                                      answers=answers or {}), now)
 
 
 def assessing(rep: ConcernReport, *, agreement: Agreement = A, now: datetime = NOW) -> Callable[[], Assessment]:
@@ -429,6 +430,7 @@ def _cases() -> list[Case]:
              "reactive"),
         miss("ROUTE-REACTIVE", "abuse", assessing(report(9, concern={"abuse_suspected": True})), "urgent"),
         *_second_reading(),
+        *_answered(),
     ]
     return cases
 
@@ -545,6 +547,79 @@ def _second_reading() -> list[Case]:
         fire("BL133-INFORM", "14-year-old-parents-only", assessing(report(14, concern={"child_at_risk": True})),
              None, _informed(True, False)),
         miss("BL133-INFORM", "adult", assessing(adult_40), None, lambda a: a.notifications == ()),
+    ]
+
+
+# Escalations answered by a person (issue #18 point 7): the policy decides again with the answer.
+UNCLEAR, AGE, CHECK = "RPL115-OUTSIDE-CONSENT-UNCLEAR", "RPL115-1-1-AGE", "RPL115-1-2-CHECK"
+UNCLEAR_CONSENT = report(15, consent={"guardians": True})
+NO_AGE = report(None, subject=person())
+PSYCH_ONLY = report(35, subject={"psychiatric_contact": True})
+
+
+def _answered() -> list[Case]:
+    return [
+        fire("RPL115-OUTSIDE-CONSENT-CONFIRMED", "unclear-consent-confirmed",
+             to(DEPARTMENT, SSP, UNCLEAR_CONSENT, answers={UNCLEAR: "yes"}), "share",
+             lambda d: "CONSENT" in d.rule_ids and d.fields <= A.departments_with_consent),
+        fire("RPL115-OUTSIDE-CONSENT-CONFIRMED", "confirmed-but-no-justification",
+             to(DEPARTMENT, SSP, UNCLEAR_CONSENT, justification="", answers={UNCLEAR: "yes"}), "withhold",
+             lambda d: "RPL115-4" in d.rule_ids),
+        miss("RPL115-OUTSIDE-CONSENT-CONFIRMED", "unanswered", to(DEPARTMENT, SSP, UNCLEAR_CONSENT), "escalate"),
+        miss("RPL115-OUTSIDE-CONSENT-CONFIRMED", "answer-to-a-question-not-asked",
+             to(DEPARTMENT, SSP, report(15, consent={"subject": True, "guardians": True}), answers={UNCLEAR: "no"}),
+             "share", lambda d: "RPL115-OUTSIDE-CONSENT-DENIED" not in d.rule_ids),
+        miss("RPL115-OUTSIDE-CONSENT-CONFIRMED", "not-a-department",
+             to(SOCIAL, SSP, UNCLEAR_CONSENT, answers={UNCLEAR: "yes"}), "share",
+             lambda d: "CONSENT" not in d.rule_ids),
+        # A consent recipient of the agreement that is no department is not asked about unclear
+        # consent: its answer does not make consent the basis.
+        miss("RPL115-OUTSIDE-CONSENT-CONFIRMED", "consent-recipient-not-a-department",
+             to(Recipient(partner_id="boligsocial", kind=SourceKind.HOUSING, structures=frozenset({SSP})), SSP,
+                report(15, consent={"guardians": True}), answers={UNCLEAR: "yes"},
+                agreement=variant(consent={"recipients": {"housing": ["subject.name"]}})), "withhold",
+             lambda d: "CONSENT" not in d.rule_ids),
+        fire("RPL115-OUTSIDE-CONSENT-DENIED", "unclear-consent-denied",
+             to(DEPARTMENT, SSP, UNCLEAR_CONSENT, answers={UNCLEAR: "no"}), "withhold",
+             lambda d: d.fields == frozenset() and "RPL115-NOMATCH" not in d.rule_ids),
+        miss("RPL115-OUTSIDE-CONSENT-DENIED", "no-consent-at-all-is-not-asked",
+             to(DEPARTMENT, SSP, child, answers={UNCLEAR: "no"}), "withhold",
+             lambda d: d.rule_ids == ("RPL115-OUTSIDE",)),
+        miss("RPL115-OUTSIDE-CONSENT-DENIED", "unknown-answer-still-escalates",
+             to(DEPARTMENT, SSP, UNCLEAR_CONSENT, answers={UNCLEAR: "maybe"}), "escalate"),
+        fire("RPL115-1-1-AGE-ANSWERED", "answered-under-18", to(POLICE, SSP, NO_AGE, answers={AGE: "ssp"}), "share",
+             lambda d: AGE not in d.rule_ids),
+        fire("RPL115-1-1-AGE-ANSWERED", "answered-ssp-plus-to-police",
+             to(POLICE, SSP, NO_AGE, answers={AGE: "ssp_plus"}), "share"),
+        fire("RPL115-1-1-AGE-ANSWERED", "answered-ssp-plus-but-schools-not-in-ssp-plus",
+             to(SCHOOLS, SSP, NO_AGE, agreement=NARROW_SSP_PLUS, answers={AGE: "ssp_plus"}), "withhold",
+             lambda d: "RPL115-MEMBER" in d.rule_ids),
+        fire("RPL115-1-1-AGE-ANSWERED", "answered-under-18-schools-take-part",
+             to(SCHOOLS, SSP, NO_AGE, agreement=NARROW_SSP_PLUS, answers={AGE: "ssp"}), "share"),
+        fire("RPL115-1-1-AGE-ANSWERED", "answer-never-overrides-investigation",
+             to(POLICE, SSP, NO_AGE, purpose=Purpose.INVESTIGATION, answers={AGE: "ssp"}), "withhold",
+             lambda d: [r.rule_id for r in d.reasons] == ["RPL115-2"]),
+        miss("RPL115-1-1-AGE-ANSWERED", "age-known-answer-ignored",
+             to(POLICE, SSP, adult_40, answers={AGE: "ssp"}), "withhold", lambda d: "RPL115-NOMATCH" in d.rule_ids),
+        miss("RPL115-1-1-AGE-ANSWERED", "unanswered", to(POLICE, SSP, NO_AGE), "escalate"),
+        fire("RPL115-1-1-AGE-OLDER", "answered-older", to(POLICE, SSP, NO_AGE, answers={AGE: "older"}), "withhold"),
+        fire("RPL115-1-1-AGE-OLDER", "ssp-plus-answer-without-an-ssp-plus-band",
+             to(POLICE, SSP, NO_AGE, agreement=NO_SSP_PLUS, answers={AGE: "ssp_plus"}), "withhold"),
+        miss("RPL115-1-1-AGE-OLDER", "answered-ssp", to(POLICE, SSP, NO_AGE, answers={AGE: "ssp"}), "share"),
+        fire("RPL115-1-2-ANSWERED", "judged-vulnerable", to(PSYCHIATRY, PSP, PSYCH_ONLY, answers={CHECK: "yes"}),
+             "share", lambda d: "subject.psychiatric_contact" in d.fields and CHECK not in d.rule_ids),
+        fire("RPL115-1-2-ANSWERED", "judged-vulnerable-but-justification-too-short",
+             to(PSYCHIATRY, PSP, PSYCH_ONLY, justification="kort", answers={CHECK: "yes"}), "withhold"),
+        miss("RPL115-1-2-ANSWERED", "marked-vulnerable-answer-ignored",
+             to(PSYCHIATRY, PSP, vulnerable, answers={CHECK: "no"}), "share",
+             lambda d: "RPL115-1-2" in d.rule_ids and "RPL115-1-2-NOT-VULNERABLE" not in d.rule_ids),
+        miss("RPL115-1-2-ANSWERED", "answer-to-another-question",
+             to(PSYCHIATRY, PSP, PSYCH_ONLY, answers={AGE: "ssp"}), "escalate"),
+        fire("RPL115-1-2-NOT-VULNERABLE", "judged-not-vulnerable",
+             to(PSYCHIATRY, PSP, PSYCH_ONLY, answers={CHECK: "no"}), "withhold",
+             lambda d: "RPL115-NOMATCH" not in d.rule_ids),
+        miss("RPL115-1-2-NOT-VULNERABLE", "judged-vulnerable",
+             to(PSYCHIATRY, PSP, PSYCH_ONLY, answers={CHECK: "yes"}), "share"),
     ]
 
 

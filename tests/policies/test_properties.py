@@ -458,3 +458,40 @@ def test_the_notification_index_evaluates_exactly_the_rule_table(case: tuple[dat
 def test_age_is_whole_years_since_birth(born: date, today: date) -> None:
     expected = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     assert age_on(born, today) == expected
+
+
+# --- A person's answers to escalated questions (issue #18 point 7) ------------------------------
+
+QUESTION_IDS = ("RPL115-OUTSIDE-CONSENT-UNCLEAR", "RPL115-1-1-AGE", "RPL115-1-2-CHECK")
+answer_sets = st.dictionaries(
+    st.sampled_from(QUESTION_IDS), st.sampled_from(["yes", "no", "ssp", "ssp_plus", "older", "x"]), max_size=3
+)
+any_requests = st.one_of(requests(), department_requests(), psychiatric_requests())
+# Rules that read no answer: their withhold stands whatever a person answers.
+NOT_ANSWERABLE = {"RPL115-2", "RPL115-4", "RPL115-3", "MIN-FIELDS-EMPTY"}
+
+
+@PROFILE
+@given(any_requests, answer_sets)
+def test_answers_only_ever_decide_the_questions_asked(
+    case: tuple[Request, PolicyEngine, datetime], answers: dict[str, str]
+) -> None:
+    """Answers to questions the request does not ask change nothing; answers never lift a withhold
+    by a rule that reads no answer; and with answers the hot path, the memo and a fresh engine agree."""
+    from hub.policies.disclose import evaluate, evaluate_all
+
+    req, policy, now = case
+    plain = policy.disclose(req, now)
+    answered = req.model_copy(update={"answers": answers})
+    d = policy.disclose(answered, now)
+    if not set(answers) & set(plain.rule_ids):
+        assert d == plain
+    if plain.effect is Effect.WITHHOLD and {r.rule_id for r in plain.reasons} & NOT_ANSWERABLE:
+        assert d.effect is Effect.WITHHOLD
+    if d.effect is not plain.effect or d.rule_ids != plain.rule_ids:
+        assert set(answers) & set(plain.rule_ids), "only an asked question changes a decision"
+    # A question still asked though answered (a value that is no allowed answer) never shares.
+    assert d.effect is not Effect.SHARE or not set(QUESTION_IDS) & set(d.rule_ids) & set(answers)
+    f = policy.facts(answered, now)
+    assert evaluate(f) == evaluate_all(f)
+    assert d.model_dump() == PolicyEngine(policy.agreement, policy.calendar).disclose(answered, now).model_dump()

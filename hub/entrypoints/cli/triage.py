@@ -11,6 +11,15 @@ from pydantic import ValidationError
 
 from hub.config.registry import Registry
 from hub.entrypoints import labels as da
+from hub.entrypoints.cli.answers import (
+    ANSWER_HELP,
+    BASIS_HELP,
+    REASON_HELP,
+    AnswerError,
+    answered_lines,
+    parse_answers,
+    question_lines,
+)
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
 from hub.entrypoints.cli.meetings import meeting_lines, meeting_option
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
@@ -161,6 +170,11 @@ def render_case(v: queries.CaseView) -> list[str]:
         out.append(f"    Nødvendighed: {d.justification}")
         if d.description_justification:
             out.append(f"    Begrundelse for at dele beskrivelsen: {d.description_justification}")
+        for ans in d.answers:
+            key = ans["rule_id"] + (f"@{ans['partner_id']}" if ans.get("partner_id") else "")
+            out.append(
+                f"    Svar på [{key}]: {ans['answer']} ({da.label(da.ANSWER_BASIS, ans['basis'])}): {ans['reason']}"
+            )
         for r in d.referrals:
             where = f"{r.recipient} i {da.label(da.STRUCTURE, r.structure)}"
             if r.shared:
@@ -242,6 +256,9 @@ def triage_decide(
         str | None, typer.Option(help="Proposed time of the meeting, YYYY-MM-DD HH:MM (Danish time)")
     ] = None,
     agenda: Annotated[str, typer.Option(help="What the meeting is for")] = "",
+    answer: Annotated[list[str] | None, typer.Option(help=ANSWER_HELP)] = None,
+    answer_reason: Annotated[list[str] | None, typer.Option(help=REASON_HELP)] = None,
+    answer_basis: Annotated[list[str] | None, typer.Option(help=BASIS_HELP)] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the outcome (0: do not wait)")] = 15.0,
 ) -> None:
     """Decide a report: writes `decision.made` to hub.decisions.v1 and waits for the outcome (per
@@ -250,6 +267,10 @@ def triage_decide(
     with opened() as container:
         targets = _targets(refer or [], container.registry)
         planned = meeting_option(meeting, convene or [], meeting_structure, meeting_at, agenda)
+        try:
+            answers = parse_answers(answer or [], answer_reason or [], answer_basis or [], targets)
+        except AnswerError as exc:
+            _stop(str(exc))
         try:
             decision = TriageDecision(
                 report_ref=report_ref,
@@ -262,6 +283,7 @@ def triage_decide(
                 decided_by=decided_by,
                 revision_reason=revision_reason,
                 meeting=planned,
+                answers=answers,
             )
         except ValidationError as exc:
             problem = exc.errors()[0]
@@ -287,10 +309,14 @@ def triage_decide(
         where = f"{names.get(r.recipient, r.recipient)} i {da.label(da.STRUCTURE, r.structure)}"
         if r.shared:
             typer.echo(f"  Delt med {where}: {', '.join(r.fields) or 'ingen felter'}")
+            for line in answered_lines(r.rule_ids, outcome.decided_by):
+                typer.echo(line)
         else:
             typer.echo(f"  {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
             for x in r.reasons:
                 typer.echo(f"    [{x.rule_id}] {x.da}")
+            for line in question_lines(r.rule_ids, r.recipient) if r.effect == "escalate" else []:
+                typer.echo(line)
     if outcome.meeting is not None:
         for line in meeting_lines(outcome.meeting, names):
             typer.echo(f"  {line}")

@@ -140,6 +140,7 @@ def decision_view(d: Decision, referrals: Iterable[DisclosureView]) -> DecisionV
         description_justification=d.description_justification,
         revision_reason=d.revision_reason,
         meeting=_meeting(d.meeting, [r for r in referrals if r.kind == MEETING]),
+        answers=tuple(d.answers or ()),
     )
 
 

@@ -140,6 +140,9 @@ class DecisionView:
     description_justification: str = ""  # why the description itself was shared, if it was
     revision_reason: str | None = None  # a revision of an earlier decision says why
     meeting: MeetingView | None = None  # the meeting of its level it convened, if any
+    # A person's answers to escalated questions (`TriageDecision.answers`): rule_id, partner_id,
+    # answer, reason, basis; who answered is `decided_by`.
+    answers: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

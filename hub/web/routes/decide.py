@@ -2,6 +2,11 @@
 justification. "Forhåndsvis" runs the hub's own decision parser and the decision service's
 policy call (`DecisionService.preview`) on exactly what would be sent; "Afgør" sends it on
 `hub.decisions.v1` like every client and shows the outcome per recipient, or the refusal.
+
+Where the policy leaves a judgment to a person (issue #18 point 7), the preview asks each open
+question (`DecisionService.questions`) as a fieldset of the form: an answer, a reason and its basis
+(`svar:KEY`, `svar_begrundelse:KEY`, `svar_grundlag:KEY`; KEY is `RULE_ID` or `RULE_ID@partner`);
+"Forhåndsvis" again decides with the answers, and "Afgør" sends them with the decision.
 """
 
 from __future__ import annotations
@@ -16,13 +21,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session, func, select
 
+from hub.entrypoints import labels as da
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
-from hub.schemas.decision import DECISION_MADE, Level, Pillar, ReferralTarget, Structure, TriageDecision
+from hub.schemas.decision import (
+    DECISION_MADE,
+    Answer,
+    AnswerBasis,
+    Level,
+    Pillar,
+    ReferralTarget,
+    Structure,
+    TriageDecision,
+)
 from hub.schemas.entry import Entry
 from hub.schemas.messages import danish
 from hub.schemas.report import Purpose
+from hub.services.answers import key_of
 from hub.services.envelope import Rejection, parse_decision
 from hub.store.models import Decision, Report, TriageItem
 from hub.web import meeting_form
@@ -45,6 +61,44 @@ def _targets(request: Request) -> list[tuple[str, str, str]]:
     return out
 
 
+ANSWER = "svar:"  # form field prefixes of an answer, its reason and its basis, by question key
+ANSWER_REASON = "svar_begrundelse:"
+ANSWER_BASIS = "svar_grundlag:"
+
+
+def _answer_values(form: Form) -> dict[str, dict[str, str]]:
+    """The answers the form holds, by question key (for the decision and to show them again)."""
+    out = {}
+    for name in form.values:
+        if name.startswith(ANSWER) and (key := name[len(ANSWER) :]):
+            out[key] = {
+                "answer": form.get(name),
+                "reason": form.get(ANSWER_REASON + key).strip(),
+                "basis": form.get(ANSWER_BASIS + key),
+            }
+    return out
+
+
+def _answers(values: dict[str, dict[str, str]], errors: list[tuple[str, str]]) -> tuple[Answer, ...]:
+    out = []
+    for key, v in values.items():
+        rule_id, _, partner = key.partition("@")
+        if v["basis"] not in {b.value for b in AnswerBasis}:
+            errors.append(("forhaandsvisning", "Vælg, hvad hvert svar bygger på."))
+            break
+        # Not validated here: the hub's own parser and decision service judge it.
+        out.append(
+            Answer.model_construct(
+                rule_id=rule_id,
+                partner_id=partner or None,
+                answer=v["answer"],
+                reason=v["reason"],
+                basis=AnswerBasis(v["basis"]),
+            )
+        )
+    return tuple(out)
+
+
 def _decision(
     form: Form, ref: str, v: Viewer, revision: str | None
 ) -> tuple[TriageDecision | None, list[tuple[str, str]]]:
@@ -64,6 +118,7 @@ def _decision(
         targets.append(ReferralTarget.model_construct(structure=Structure(structure), partner_id=partner))
     meeting, meeting_errors = meeting_form.meeting_of(form, level)
     errors += meeting_errors
+    answers = _answers(_answer_values(form), errors)
     if errors:
         return None, errors
     # Not validated here: the hub's own parser judges it (preview and decision alike).
@@ -78,6 +133,7 @@ def _decision(
         decided_by=v.username,
         revision_reason=revision,
         meeting=meeting,
+        answers=answers,
     ), []
 
 
@@ -106,6 +162,7 @@ def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra
             "begrundelse": "",
             "beskrivelse_begrundelse": "",
             **meeting_form.default_values(deps_of(request).registry),
+            "svar": {},
         },
     )
     extra.setdefault("errors", [])
@@ -120,6 +177,7 @@ def _form_page(request: Request, v: Viewer, ref: str, status: int = 200, **extra
         targets=_targets(request),
         partners={p.id: p.name for p in deps_of(request).registry.partners},
         meeting_levels=meeting_form.levels(deps_of(request).registry),
+        bases=da.ANSWER_BASIS,
         **extra,
     )
 
@@ -139,6 +197,7 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
         "begrundelse": form.get("begrundelse"),
         "beskrivelse_begrundelse": form.get("beskrivelse_begrundelse"),
         **meeting_form.form_values(form),
+        "svar": _answer_values(form),
     }
     revision = " ".join(form.get("revision").split()) or None
     values["revision"] = form.get("revision")
@@ -166,6 +225,9 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
         outcome = await send_and_wait(deps.client, deps.engine, deps.decision_source, decision, deps.outcome_timeout_s)
     if isinstance(outcome, Refused | Pending):
         code = 422 if isinstance(outcome, Refused) else 202
+        # A refused decision with answers shows the preview again: its questions keep the answers
+        # to correct (otherwise they would leave the form with the preview).
+        again = _preview(request, payload, decision) if isinstance(outcome, Refused) and decision.answers else None
         return await anyio.to_thread.run_sync(
             lambda: _form_page(
                 request,
@@ -175,6 +237,7 @@ async def decide(request: Request, v: Triage, ref: str, form: CheckedForm) -> Re
                 values=values,
                 refused=outcome if isinstance(outcome, Refused) else None,
                 pending=outcome if isinstance(outcome, Pending) else None,
+                preview=again,
             )
         )
     partners = {p.id: p.name for p in deps.registry.partners}
@@ -186,15 +249,21 @@ def _preview(request: Request, payload: dict[str, Any], decision: TriageDecision
     decision service's verdict."""
     deps = deps_of(request)
     now = datetime.now(UTC)
+    # The questions the recipients ask, from their verdicts without answers: shown while they stay
+    # asked, also once answered. Answers to questions no longer asked (recipients changed) are left
+    # out of the preview, and so of the form it shows.
+    questions = list(deps.decisions.questions(payload, decision, now).values())
+    asked = {q.key for q in questions}
+    decision = decision.model_copy(update={"answers": tuple(a for a in decision.answers if key_of(a) in asked)})
     event = new_event(DECISION_MADE, decision, now=now, source=deps.decision_source, subject=decision.report_ref)
     entry = Entry(streams.DECISIONS, "0-0", {EVENT_FIELD.encode(): json.dumps(event).encode()})
     parsed = parse_decision(entry, deps.registry, now=now)
     if isinstance(parsed, Rejection):
-        return {"refused": danish(parsed.code), "errors": parsed.errors}
+        return {"refused": danish(parsed.code), "errors": parsed.errors, "questions": questions}
     lines = deps.decisions.preview(payload, parsed.data, now)
     if isinstance(lines, Rejection):
-        return {"refused": danish(lines.code), "errors": lines.errors}
+        return {"refused": danish(lines.code), "errors": lines.errors, "questions": questions}
     meeting = deps.decisions.preview_meeting(payload, parsed.data, now)
     if isinstance(meeting, Rejection):
-        return {"refused": danish(meeting.code), "errors": meeting.errors}
-    return {"lines": lines, "meeting": meeting}
+        return {"refused": danish(meeting.code), "errors": meeting.errors, "questions": questions}
+    return {"lines": lines, "meeting": meeting, "questions": questions}
