@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.entrypoints.cli.triage import _deadline_short, deadline_text
+from hub.entrypoints.cli.case_text import deadline_short as _deadline_short
+from hub.entrypoints.cli.case_text import deadline_text
 from hub.store.queries import DeadlineView, QueueRow
 
 DUE = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen

@@ -20,6 +20,7 @@ from hub.entrypoints.cli.answers import (
     parse_answers,
     question_lines,
 )
+from hub.entrypoints.cli.case_text import deadline_short, render_case
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
 from hub.entrypoints.cli.meetings import meeting_lines, meeting_option
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
@@ -46,29 +47,6 @@ def _flags(row: queries.QueueRow) -> str:
     if row.pattern_rule_id:
         flags.append("flere myndigheder")
     return f"  [{', '.join(flags)}]" if flags else ""
-
-
-def deadline_text(d: queries.DeadlineView) -> str:
-    """One statutory clock in Danish: which, its state, and the time that matters."""
-    text = f"{da.label(da.DEADLINE_KIND, d.kind)}: {da.label(da.DEADLINE_STATE, d.state)}"
-    if d.state == "met" and d.met_at is not None:
-        return f"{text} {da.when(d.met_at)} (frist {da.when(d.due_at)})"
-    if d.state == "breached" and d.met_at is not None:
-        return f"{text} {da.when(d.due_at)}, afsluttet {da.when(d.met_at)}"
-    return f"{text}, frist {da.when(d.due_at)}"
-
-
-def _deadline_short(row: queries.QueueRow) -> str:
-    """The assessment clock, and the receipt clock unless it is met (as it is at once today)."""
-    d = row.assessment_deadline
-    if d is None:
-        text = f"  frist {da.when(row.assess_by)}" if row.assess_by else ""
-    else:
-        text = f"  frist {da.when(d.due_at)} ({da.label(da.DEADLINE_STATE, d.state)})"
-    r = row.receipt_deadline
-    if r is not None and r.state != "met":
-        text += f"  kvittering {da.when(r.due_at)} ({da.label(da.DEADLINE_STATE, r.state)})"
-    return text
 
 
 @app.command("list")
@@ -106,7 +84,7 @@ def triage_list(
         typer.echo(
             f"{r.report_ref}  {da.label(da.QUEUE, r.queue):<9} {da.label(da.STATUS, r.status):<7} "
             f"niveau {r.suggested_level or '–':<4} modtaget {da.when(r.received_at)}  {r.source_id:<20} "
-            f"{', '.join(da.label(da.CATEGORY, c) for c in r.categories)}{_flags(r)}{_deadline_short(r)}"
+            f"{', '.join(da.label(da.CATEGORY, c) for c in r.categories)}{_flags(r)}{deadline_short(r)}"
         )
         if r.pattern_reason_da:
             typer.echo(f"    ! {r.pattern_reason_da}")
@@ -126,79 +104,6 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
         return
     for line in render_case(view):
         typer.echo(line)
-
-
-def render_case(v: queries.CaseView) -> list[str]:
-    """The case view in Danish, for staff."""
-    a, p = v.assessment, v.report
-    kind = f" ({v.source_kind})" if v.source_kind else ""
-    out = [
-        f"Sag {v.report_ref} fra {v.source_id}{kind}, modtaget {da.when(v.received_at)}"
-        f"  [{da.label(da.STATUS, v.status)}]",
-        f"  Kø: {da.label(da.QUEUE, a.queue)}   Foreslået: {da.label(da.LEVEL, a.suggested_level)}, "
-        f"{da.label(da.PILLAR, a.suggested_pillar)}",
-    ]
-    subject = p.subject
-    who = (subject.name or subject.cpr or "ukendt") if subject else "ingen (områdeobservation)"
-    out.append(f"  Person: {who}")
-    out.append(f"  Kategorier: {', '.join(da.label(da.CATEGORY, c) for c in sorted(p.concern.categories))}")
-    out.append(f"  Beskrivelse: {p.concern.description}")
-    for n in v.notifications:
-        out.append(
-            f"  ! {da.label(da.NOTIFICATION, n.kind)} til {n.recipient}, {da.when(n.created_at)}: "
-            f"{', '.join(n.rule_ids)}; felter: {', '.join(n.fields) or 'ingen'}"
-        )
-    if v.pattern_reason_da:
-        out.append(f"  ! Mønster: {v.pattern_reason_da} [{v.pattern_rule_id}]")
-    if v.deadlines:
-        out.append("  Lovbestemte frister:")
-        out += [f"    {deadline_text(d)}" for d in v.deadlines]
-    else:
-        if a.assess_by:
-            out.append(f"  Frist for vurdering: {da.when(a.assess_by)}")
-        if a.receipt_due_by:
-            out.append(f"  Frist for kvittering: {da.when(a.receipt_due_by)}")
-    out.append("  Begrundelser:")
-    out += [f"    [{r.rule_id}] {r.da}" for r in a.reasons]
-    if not v.decisions:
-        out.append("  Afgørelse: endnu ingen")
-    for d in v.decisions:
-        out.append(
-            f"  Afgørelse {da.when(d.decided_at)} af {d.decided_by}: {da.label(da.LEVEL, d.level)}, "
-            f"{da.label(da.PILLAR, d.pillar)}"
-        )
-        out.append(f"    Nødvendighed: {d.justification}")
-        if d.description_justification:
-            out.append(f"    Begrundelse for at dele beskrivelsen: {d.description_justification}")
-        for ans in d.answers:
-            key = ans["rule_id"] + (f"@{ans['partner_id']}" if ans.get("partner_id") else "")
-            out.append(
-                f"    Svar på [{key}]: {ans['answer']} ({da.label(da.ANSWER_BASIS, ans['basis'])}): {ans['reason']}"
-            )
-        for r in d.referrals:
-            where = f"{r.recipient} i {da.label(da.STRUCTURE, r.structure)}"
-            if r.shared:
-                out.append(f"    Delt med {where}: {', '.join(r.fields) or 'ingen felter'}")
-                out.append(f"      Hjemmel: {'; '.join(r.legal_basis)}")
-            else:
-                out.append(f"    {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
-                out += [f"      [{x.rule_id}] {x.da}" for x in r.reasons]
-        if d.meeting is not None:
-            out += ["    " + line for line in meeting_lines(d.meeting)]
-    if v.chronology:
-        out.append("  Personens forløb (alle sager):")
-        for e in v.chronology:
-            detail = da.label(da.EFFECT, e.detail) if e.kind in da.DISCLOSURE_KIND else e.detail
-            if e.kind == "report":
-                detail = da.label(da.QUEUE, e.detail)
-            elif e.kind == "decision":
-                detail = f"niveau {e.detail}"
-            where = f" i {da.label(da.STRUCTURE, e.structure)}" if e.structure else ""
-            out.append(
-                f"    {da.when(e.at)}  {da.label(da.CHRONOLOGY, e.kind):<22} {e.report_ref}  {e.party}{where}"
-                + (f" ({detail})" if detail else "")
-            )
-    return out
 
 
 def _targets(refer: list[str], registry: Registry) -> list[ReferralTarget]:
