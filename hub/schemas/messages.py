@@ -48,6 +48,18 @@ DANISH: dict[str, str] = {
     "already_decided": "Sagen er allerede afgjort. En ny afgørelse skal være en revision med en begrundelse.",
     "unknown_partner": "Beslutningen henviser til en samarbejdspartner, som hubben ikke kender. "
     "Tjek modtagerne og send beslutningen igen.",
+    # A partner's updates on referrals and police alerts (`hub.referral-updates.<partner>.v1`)
+    "invalid_update": "Opdateringen mangler oplysninger eller har et felt udfyldt forkert (fx en årsag eller et "
+    "resultat, der ikke er på listen). Ret de felter, der er nævnt, og send den igen.",
+    "unknown_referral": "Der er ikke sendt nogen henvisning med dette id. Brug id'et fra den henvisning, "
+    "I modtog, og send opdateringen igen.",
+    "unknown_alert": "Der er ikke sendt nogen underretning efter straffelovens § 141 med dette id. Brug id'et fra "
+    "den underretning, I modtog, og send kvitteringen igen.",
+    "not_your_referral": "Henvisningen er sendt til en anden samarbejdspartner. I kan kun opdatere det, I selv "
+    "har modtaget. Opdateringen er ikke registreret.",
+    "invalid_transition": "Opdateringen passer ikke med henvisningens status: en status kan kun registreres én "
+    "gang og kun fremad (modtaget, derefter accepteret eller afvist, og kun en accepteret henvisning kan "
+    "afsluttes). Opdateringen er ikke registreret.",
     # The law
     "unlawful_purpose": "Indberetningen blev afvist, fordi loven ikke giver adgang til at dele oplysningerne "
     "til det angivne formål.",
