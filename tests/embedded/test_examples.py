@@ -90,8 +90,17 @@ def assert_one_referral(lines: list[dict[str, Any]], ref: str) -> None:
 async def test_the_python_partner_consumer_sees_its_referral_once(hub_with_referral: str, clean_redis: str) -> None:
     args = [sys.executable, str(EXAMPLES / "partner_consumer.py"), "--redis-url", clean_redis]
     args += ["--partner", "politi-vestegn", "--structure", "ssp", "--count", "1", "--timeout-s", "15"]
-    first = await asyncio.to_thread(subprocess.run, args, capture_output=True, text=True, timeout=60)
+    first = await asyncio.to_thread(
+        subprocess.run, [*args, "--acknowledge"], capture_output=True, text=True, timeout=60
+    )
     assert_one_referral(consumed(first), hub_with_referral)
+    # It told the hub it received the referral; the hub answered on its referral-receipts stream.
+    client = aredis.Redis.from_url(clean_redis)
+    [answer] = await read_events(client, streams.referral_receipts("politi-vestegn"), 1)
+    await client.aclose()
+    assert (
+        answer["type"] == "dk.albertslund.hub.update.accepted.v1" and answer["data"]["report_ref"] == hub_with_referral
+    )
     # Acknowledged: run again, the group has nothing more for it.
     again = await asyncio.to_thread(
         subprocess.run, [*args, "--block-ms", "300", "--timeout-s", "1"], capture_output=True, text=True, timeout=60
