@@ -416,8 +416,8 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
             name="referral_updates",
             group=streams.REFERRAL_UPDATES_GROUP,
             consumer=consumer,
+            # Not a priority lane: a partner's burst of updates must not hold intake back.
             max_deliveries=settings.max_deliveries,
-            priority=True,  # an acknowledged § 141 alert must not wait behind bulk intake
         ),
         update_pipeline,
         client,

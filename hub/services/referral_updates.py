@@ -116,7 +116,8 @@ class _UpdateStager:
         found = self.tx.store.update_context(partner_id, [p.event_id for p in parsed], [p.ref for p in parsed])
         self.context.targets.update(found.targets)
         for ref, states in found.recorded.items():
-            self.context.recorded[ref] = states
+            # An earlier batch of this transaction may have staged states for it already: keep those.
+            self.context.recorded.setdefault(ref, states)
         self.stored.update({(partner_id, e): r for e, r in found.stored.items()})
 
     def entry(self, stream: str, entry: Entry, p: ParsedUpdate) -> None:
@@ -130,8 +131,8 @@ class _UpdateStager:
         recorded = self.context.recorded.setdefault(p.ref, [])
         if (refused := refusal(p, target, recorded)) is not None:
             if refused.code == "not_your_referral":
-                # Ids and codes only: which partner tried, never what the update says.
-                log.warning("referral_update.not_yours", partner=p.partner_id, event_id=p.event_id, stream=stream)
+                # Which partner tried, nothing of what it sent (the dead letter keeps the entry).
+                log.warning("referral_update.not_yours", partner=p.partner_id, stream=stream, code=refused.code)
             tx.reject(stream, entry, refused, receipts)
             return
         assert target is not None

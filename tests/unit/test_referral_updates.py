@@ -173,3 +173,15 @@ def test_a_bad_update_is_refused_with_a_stable_code(
     assert dict(out.codes) == {code: 1}
     [receipt] = world.receipts(BKV)
     assert receipt["data"]["code"] == code and receipt["data"]["message_da"]
+
+
+def test_two_batches_in_one_transaction_see_each_other_s_states(world: World) -> None:
+    referral = world.referral([BKV])[BKV]
+    assert world.update(BKV, REFERRAL_RECEIVED, {"referral_ref": referral}).accepted == 1
+    stream = streams.referral_updates(BKV)
+    accept = world.entry(stream, cloudevent(BKV, {"referral_ref": referral}, type_=REFERRAL_ACCEPTED))
+    declined = {"referral_ref": referral, "reason": {"code": "other"}}
+    decline = world.entry(stream, cloudevent(BKV, declined, type_=REFERRAL_DECLINED))
+    out = world.updates.process_many([(stream, [accept]), (stream, [decline])], NOW)
+    assert (out.accepted, dict(out.codes)) == (1, {"invalid_transition": 1})
+    assert [r["state"] for r in world.db.rows("referral_update")] == ["received", "accepted"]
