@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
 from hub.policies import PolicyEngine
@@ -21,14 +23,18 @@ from hub.schemas.lifecycle import (
     REFERRAL_DECLINED,
     REFERRAL_RECEIVED,
     UPDATE_ACCEPTED,
+    UPDATE_DATA,
     UPDATE_REJECTED,
 )
+from hub.schemas.messages import DANISH
 from hub.services.decisions import DecisionService
+from hub.services.envelope import ParsedUpdate, Rejection, parse_update
 from hub.services.intake import IntakeService
 from hub.services.pipeline import BatchPipeline, Outcome
 from hub.services.referral_updates import ReferralUpdateService
 from tests.factories import cloudevent, decision, entry, planned_crime_data, report_data
 from tests.fakes import InMemoryDatabase
+from tests.hostile.strategies import entries as hostile_entries
 from tests.logcapture import LogCapture
 
 SCHOOL, POLICE, BKV = "herstedlund-skole", "politi-vestegn", "bkv"
@@ -185,3 +191,18 @@ def test_two_batches_in_one_transaction_see_each_other_s_states(world: World) ->
     out = world.updates.process_many([(stream, [accept]), (stream, [decline])], NOW)
     assert (out.accepted, dict(out.codes)) == (1, {"invalid_transition": 1})
     assert [r["state"] for r in world.db.rows("referral_update")] == ["received", "accepted"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(fields=hostile_entries(), type_=st.sampled_from(sorted(UPDATE_DATA)))
+def test_the_update_parser_never_raises(fields: dict[bytes, bytes], type_: str) -> None:
+    """Hostile entries (the intake's generated corpus), also with an update's type put in: a
+    typed update or a refusal with a code that has a Danish text, never an exception."""
+    entry_ = Entry(streams.referral_updates(BKV), "1-0", fields)
+    result = parse_update(entry_, BKV, NOW)
+    assert isinstance(result, ParsedUpdate | Rejection)
+    if isinstance(result, Rejection):
+        assert result.code in DANISH, result.code
+    raw = fields.get(b"event", b"").replace(b"dk.albertslund.hub.concern.reported.v1", type_.encode())
+    again = parse_update(Entry(entry_.stream, "1-1", {**fields, b"event": raw}), BKV, NOW)
+    assert isinstance(again, ParsedUpdate | Rejection)
