@@ -37,6 +37,7 @@ from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService
 from hub.services.pipeline import BatchPipeline, Outcome
 from hub.services.referral_updates import ReferralUpdateService
+from hub.store.audit_verify import verify
 from hub.store.db import make_engine, migrate
 from hub.store.models import DeadLetterRecord, Deadline, Disclosure, Outbox, ReferralUpdate
 from hub.store.queries.referrals import referral_states
@@ -256,6 +257,7 @@ def test_an_unacknowledged_alert_is_sent_again_and_escalated_once(hub: Hub) -> N
     with Session(hub.engine) as s:  # the reminder is a disclosure of its own, in the log
         logged = s.exec(select(Disclosure).where(Disclosure.ref == reminder["id"])).one()
     assert (logged.recipient, logged.kind) == (POLICE, "police_alert")
+    assert verify(hub.engine).ok  # and it joined the audit chain
     # Acknowledged late, the alert is recorded as acknowledged.
     assert hub.update(POLICE, ALERT_ACKNOWLEDGED, {"alert_ref": alert["id"]}, NOW + HOUR).accepted == 1
 
