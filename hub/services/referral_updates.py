@@ -53,9 +53,6 @@ class ReferralUpdateService:
         self.registry = registry
         self.limits = limits
 
-    def streams(self) -> list[str]:
-        return [streams.referral_updates(p.id) for p in self.registry.partners]
-
     def _partner(self, stream: str) -> str | None:
         partner_id = streams.partner_of_updates(stream)
         return partner_id if partner_id and self.registry.partner(partner_id) is not None else None
