@@ -5,6 +5,8 @@ letter; the state shows through the query layer and `hub referrals`."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aredis
@@ -12,11 +14,18 @@ from typer.testing import CliRunner
 
 from hub.entrypoints.cli.main import app
 from hub.schemas import streams
-from hub.schemas.lifecycle import REFERRAL_ACCEPTED, REFERRAL_DECLINED, UPDATE_ACCEPTED, UPDATE_REJECTED
+from hub.schemas.lifecycle import (
+    ALERT_ACKNOWLEDGED,
+    ALERT_ESCALATED,
+    REFERRAL_ACCEPTED,
+    REFERRAL_DECLINED,
+    UPDATE_ACCEPTED,
+    UPDATE_REJECTED,
+)
 from hub.store import queries
 from hub.store.queries.referrals import referral_state
-from tests.factories import cloudevent, decision, entry, report_data
-from tests.integration.wire import read_events
+from tests.factories import cloudevent, decision, entry, planned_crime_data, report_data
+from tests.integration.wire import read_events, stream_events
 
 SCHOOL = "herstedlund-skole"
 
@@ -73,3 +82,27 @@ async def test_partners_answer_referrals_over_redis(hub: Any, monkeypatch: Any) 
     assert "afvist (ingen kapacitet)" in shown.output and "Frist for kvittering" in shown.output
     unknown = CliRunner().invoke(app, ["referrals", "show", "no-such"])
     assert unknown.exit_code == 1 and "Ukendt henvisning" in unknown.output
+
+
+async def test_the_running_hub_sends_an_unacknowledged_alert_again_and_escalates_once(hub: Any) -> None:
+    client = aredis.Redis.from_url(hub.redis_url)
+    await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, planned_crime_data())))
+    [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
+    assert hub.clocks is not None
+    hub.clocks.now = lambda: datetime.now(UTC) + timedelta(minutes=16)  # past the agreement's 15 minutes
+    first, reminder = await read_events(
+        client, streams.POLICE_ALERTS, 2, timeout_s=hub.settings.deadline_interval_s + 10
+    )
+    assert first["id"] == alert["id"] and reminder["data"]["reminder_of"] == alert["id"]
+    [escalated] = await read_events(client, streams.DEADLINES, 1)
+    assert escalated["type"] == ALERT_ESCALATED and escalated["data"]["reminder_event_id"] == reminder["id"]
+    await hub.clocks.tick()  # the loop and another tick: still once
+    await asyncio.sleep(0.3)
+    assert len(await stream_events(client, streams.POLICE_ALERTS)) == 2
+    assert len(await stream_events(client, streams.DEADLINES)) == 1
+    # The police acknowledge the first alert (late): recorded, and nothing more is sent.
+    ack = cloudevent("politi-vestegn", {"alert_ref": alert["id"]}, type_=ALERT_ACKNOWLEDGED)
+    await client.xadd(streams.referral_updates("politi-vestegn"), entry(ack))
+    [answer] = await read_events(client, streams.referral_receipts("politi-vestegn"), 1)
+    assert answer["type"] == UPDATE_ACCEPTED
+    await client.aclose()
