@@ -80,6 +80,10 @@ async def test_partners_answer_referrals_over_redis(hub: Any, monkeypatch: Any) 
     shown = CliRunner().invoke(app, ["referrals", "show", to_police["id"]])
     assert shown.exit_code == 0, shown.output
     assert "afvist (ingen kapacitet)" in shown.output and "Frist for kvittering" in shown.output
+    case = CliRunner().invoke(app, ["triage", "show", ref])  # and beside each referral in the case
+    assert case.exit_code == 0, case.output
+    assert "Status fra modtageren: accepteret" in case.output
+    assert "Status fra modtageren: afvist (ingen kapacitet)" in case.output
     unknown = CliRunner().invoke(app, ["referrals", "show", "no-such"])
     assert unknown.exit_code == 1 and "Ukendt henvisning" in unknown.output
 

@@ -4,6 +4,7 @@ outcome (`hub.entrypoints.outcome`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -12,10 +13,13 @@ from pydantic import ValidationError
 from hub.config.registry import Registry
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
+from hub.entrypoints.cli.referrals import state_text
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
 from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
 from hub.store import queries
+from hub.store.queries.referrals import referral_states
+from hub.store.queries.views import ReferralStateView
 
 app = typer.Typer(help="DKE's triage queues (triagekøer).", no_args_is_help=True)
 
@@ -108,18 +112,20 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
     (per recipient: shared or withheld, and why), and the person's chronology."""
     with opened() as container, queries.reading(container.engine) as session:
         view = queries.case_view(session, report_ref, source_kinds=source_kinds(container.registry))
+        states = {s.ref: s for s in referral_states(session, [report_ref]).get(report_ref, [])}
     if view is None:
         typer.echo(f"Ukendt reference: {report_ref}", err=True)
         raise typer.Exit(1)
     if as_json:
         echo_json(view)
         return
-    for line in render_case(view):
+    for line in render_case(view, states):
         typer.echo(line)
 
 
-def render_case(v: queries.CaseView) -> list[str]:
-    """The case view in Danish, for staff."""
+def render_case(v: queries.CaseView, states: Mapping[str, ReferralStateView] | None = None) -> list[str]:
+    """The case view in Danish, for staff; `states`: where each referral and alert stands, by its ref."""
+    states = states or {}
     a, p = v.assessment, v.report
     kind = f" ({v.source_kind})" if v.source_kind else ""
     out = [
@@ -138,6 +144,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             f"  ! {da.label(da.NOTIFICATION, n.kind)} til {n.recipient}, {da.when(n.created_at)}: "
             f"{', '.join(n.rule_ids)}; felter: {', '.join(n.fields) or 'ingen'}"
         )
+        if (state := states.get(n.ref)) is not None:
+            out.append(f"    Status fra modtageren: {state_text(state)}")
     if v.pattern_reason_da:
         out.append(f"  ! Mønster: {v.pattern_reason_da} [{v.pattern_rule_id}]")
     if v.deadlines:
@@ -165,6 +173,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             if r.shared:
                 out.append(f"    Delt med {where}: {', '.join(r.fields) or 'ingen felter'}")
                 out.append(f"      Hjemmel: {'; '.join(r.legal_basis)}")
+                if (state := states.get(r.ref)) is not None:
+                    out.append(f"      Status fra modtageren: {state_text(state)}")
             else:
                 out.append(f"    {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
                 out += [f"      [{x.rule_id}] {x.da}" for x in r.reasons]
