@@ -8,7 +8,9 @@ The pattern any partner can copy (needs only `pip install redis`):
   1. create its own consumer group on its referral stream (once; "already exists" is fine);
   2. first re-read what it was given but did not acknowledge before (a crash between reading
      and XACK), then read new entries with XREADGROUP ... '>';
-  3. dedupe by the CloudEvent `id` (delivery is at least once), handle, then XACK.
+  3. dedupe by the CloudEvent `id` (delivery is at least once), handle, then XACK;
+  4. with --acknowledge, tell the hub it received the referral: `referral.received` on its own
+     update stream, naming the referral by its `id` (the hub answers on its referral-receipts stream).
 By default it reaches the hub's embedded Redis on its unix socket in `.hub-data`.
 """
 
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -40,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=0, help="stop after this many new referrals (0: never)")
     parser.add_argument("--block-ms", type=int, default=5000)
     parser.add_argument("--timeout-s", type=float, default=0, help="give up after this long (0: never)")
+    parser.add_argument("--acknowledge", action="store_true", help="send referral.received for each referral")
     args = parser.parse_args(argv)
 
     stream = f"hub.referrals.{args.structure}.{args.partner}.v1"
@@ -70,9 +74,26 @@ def main(argv: list[str] | None = None) -> int:
             if event["id"] not in seen:
                 seen.add(event["id"])
                 handle(event)
+                if args.acknowledge:
+                    acknowledge(client, args.partner, event["id"])
                 handled += 1
             client.xack(stream, args.group, entry_id)
     return 0
+
+
+def acknowledge(client: redis.Redis, partner: str, referral_id: str) -> None:
+    """`referral.received` on the partner's own update stream (its id derived from the referral's,
+    so a second run after a crash sends the same update, which the hub stores once)."""
+    update = {
+        "specversion": "1.0",
+        "id": f"received-{referral_id}",
+        "source": partner,
+        "type": "dk.albertslund.hub.referral.received.v1",
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": {"referral_ref": referral_id},
+    }
+    client.xadd(f"hub.referral-updates.{partner}.v1", {"event": json.dumps(update)})
 
 
 def handle(event: dict) -> None:

@@ -39,6 +39,7 @@ from hub.runtime.relay import OutboxRelay
 from hub.runtime.stream_guard import LossWatch, create_groups, guarded
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
+from hub.runtime.subscribers.referral_updates import referral_updates_router
 from hub.runtime.transport import consumer_name
 from hub.runtime.worker import (
     Gate,
@@ -55,6 +56,7 @@ from hub.services.deadlines import DeadlineScheduler
 from hub.services.decisions import DecisionService
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
+from hub.services.referral_updates import ReferralUpdateService
 from hub.store.db import make_engine, migrate
 from hub.tracing import OFF, Tracing
 
@@ -201,6 +203,7 @@ class Hub:
     unknown_streams: UnknownStreams | None = None  # intake streams of unknown sources, answered
     tracing: Tracing = OFF
     clocks: Clocks | None = None  # the statutory deadlines' scheduler
+    updates: StreamWorker | None = None  # partners' updates on referrals and alerts
     _readers: list[asyncio.Task[None]] = field(default_factory=list)  # the urgent watch's loop
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -211,6 +214,8 @@ class Hub:
         reading = [] if watch is UrgentWatch.ONLY else [(self.intake, s) for s in intake]
         if watch is not UrgentWatch.ONLY:
             reading.append((self.decisions, streams.DECISIONS))
+            if self.updates is not None:
+                reading += [(self.updates, streams.referral_updates(p.id)) for p in self.registry.partners]
         if watch is not UrgentWatch.OFF:
             reading += [(self.urgent_watch, s) for s in intake]
         return reading
@@ -278,8 +283,9 @@ class Hub:
     async def stop(self) -> None:
         await self.broker.stop()
         await _cancel_all(self._readers)  # like the subscribers: nothing new is read from here on
-        for worker in (self.urgent_watch, self.intake, self.decisions):
-            await worker.finish()  # before the engine is disposed
+        for worker in (self.urgent_watch, self.intake, self.decisions, self.updates):
+            if worker is not None:
+                await worker.finish()  # before the engine is disposed
         await _cancel_all(self._tasks)
         with contextlib.suppress(Exception):
             await self.relay.drain(timeout_s=5)
@@ -369,6 +375,13 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
         tracing=tracing,
         name="decisions",
     )
+    update_pipeline = BatchPipeline(
+        engine,
+        ReferralUpdateService(registry, limits=settings.limits),
+        publish_grace=grace,
+        tracing=tracing,
+        name="referral_updates",
+    )
     consumer = consumer_name()
     output = Output(publish=relay.publish, wake_relay=relay.rows_left)
     limiter = anyio.CapacityLimiter(settings.worker_threads)  # few threads: more only contend for the GIL
@@ -393,6 +406,20 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
             priority=True,
         ),
         decision_pipeline,
+        client,
+        output=output,
+        limiter=limiter,
+        gate=gate,
+    )
+    updates = StreamWorker(
+        WorkerSettings(
+            name="referral_updates",
+            group=streams.REFERRAL_UPDATES_GROUP,
+            consumer=consumer,
+            # Not a priority lane: a partner's burst of updates must not hold intake back.
+            max_deliveries=settings.max_deliveries,
+        ),
+        update_pipeline,
         client,
         output=output,
         limiter=limiter,
@@ -429,6 +456,7 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
     if settings.urgent_watch is not UrgentWatch.ONLY:
         broker.include_router(intake_router(registry, intake, **sizes))
         broker.include_router(decisions_router(decisions, **sizes))
+        broker.include_router(referral_updates_router(registry, updates, **sizes))
     return Hub(
         settings,
         registry,
@@ -448,6 +476,7 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
         ),
         tracing=tracing,
         clocks=Clocks(DeadlineScheduler(engine), settings.deadline_interval_s, relay.rows_left),
+        updates=updates,
     )
 
 

@@ -18,6 +18,7 @@ TABLES = [
     *("disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"),
     "deadline",  # the statutory clocks (migration 0009)
     "adminaction",  # the administrators' action log (migration 0012)
+    "referral_update",  # partners' updates on referrals and alerts (migration 0014)
 ]
 
 

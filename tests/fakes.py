@@ -21,6 +21,7 @@ from hub.services.pipeline import Outcome
 from hub.store.batch import StoredReceipt, StoredReport
 from hub.store.bulk import OutboxRow
 from hub.store.db import dump_json
+from hub.store.referral_updates import Target, UpdateContext
 from hub.store.rows import RowBatch
 
 
@@ -289,6 +290,27 @@ class FakeBatchStore:
         refs = set(report_refs)
         for row in self.tables["deadline"]:
             if row["report_ref"] in refs and row["kind"] == kind and row["met_at"] is None:
+                if row["state"] in ("pending", "approaching"):
+                    row["state"] = "met"
+                row.update(next_at=None, met_at=now)
+
+    def update_context(self, partner_id: str, event_ids: Iterable[str], refs: Iterable[str]) -> UpdateContext:
+        wanted, ids = set(refs), set(event_ids)
+        out = UpdateContext()
+        for r in self.tables["disclosure"]:
+            if r["ref"] in wanted:
+                out.targets[r["ref"]] = Target(r["ref"], r["report_ref"], r["recipient"], r["kind"], r["effect"])
+        for r in self.tables["referral_update"]:
+            if r["ref"] in wanted:
+                out.recorded.setdefault(r["ref"], []).append(r["state"])
+            if r["partner_id"] == partner_id and r["event_id"] in ids:
+                out.stored[r["event_id"]] = r["report_ref"]
+        return out
+
+    def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
+        wanted = set(refs)
+        for row in self.tables["deadline"]:
+            if row["ref"] in wanted and row["met_at"] is None:
                 if row["state"] in ("pending", "approaching"):
                     row["state"] = "met"
                 row.update(next_at=None, met_at=now)

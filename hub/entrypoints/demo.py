@@ -25,6 +25,7 @@ from sqlmodel import Session, func, select
 
 from hub.bootstrap import Container, Hub, load_settings, running
 from hub.entrypoints import labels as da
+from hub.entrypoints.demo_lifecycle import partners_answer
 from hub.entrypoints.demo_scenario import Case, build
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
@@ -282,6 +283,8 @@ async def run_demo(data_dir: str | None) -> int:
     try:
         async with running(container) as hub:
             lines, ok = await scenario(hub)
+            answered, answered_ok = await partners_answer(hub)  # partners accept and decline referrals
+            lines, ok = lines + answered, ok and answered_ok
             if not temp:
                 await _open_cases(hub)
         workspace = _workspace_help(container, None if temp else path)

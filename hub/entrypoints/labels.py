@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hub.policies.lifecycle import STATE_DA
 from hub.schemas.dates import DANISH_TIME
+from hub.schemas.lifecycle import OUTCOME_DA, REASON_DA
 
 QUEUE = {"urgent": "Akut", "reactive": "Reaktiv", "proactive": "Proaktiv", "operative": "Operativ"}
 PILLAR = {
@@ -93,6 +95,15 @@ FORUM = {
 }
 
 DEADLINE_KIND = {"assessment": "Vurdering (24 timer)", "receipt": "Kvittering (6 hverdage)"}
+DEADLINE_KIND = {
+    "assessment": "Vurdering (24 timer)",
+    "receipt": "Kvittering (6 hverdage)",
+    "referral": "Kvittering for henvisning",
+    "alert": "Kvittering for politialarm (§ 141)",
+}
+# A referral's (alert's) state after it was sent, and the partner's reason or outcome.
+REFERRAL_STATE = dict(STATE_DA)
+UPDATE_CODE = {**REASON_DA, **OUTCOME_DA}
 DEADLINE_STATE = {
     "pending": "løber",
     "approaching": "nærmer sig",

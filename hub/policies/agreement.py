@@ -53,6 +53,7 @@ __all__ = [
     "KspWindow",
     "Necessity",
     "NotificationFields",
+    "Referrals",
     "Structures",
     "WorkingDaysConf",
     "agreement_label",
@@ -239,6 +240,13 @@ class Strfl141(_Conf):
         DEFAULT_STRFL141_OFFENCES,
         description="the closed list of offences the duty to avert covers: id, Danish label, straffelov sections",
     )
+    acknowledge_within_minutes: int = Field(
+        15,
+        ge=1,
+        le=1440,
+        description="minutes the police have to acknowledge an alert (`alert.acknowledged`) before it is sent "
+        "again and escalated to DKE (local choice)",
+    )
 
     @field_validator("offences")
     @classmethod
@@ -323,6 +331,15 @@ class DeadlineWarnings(_Conf):
     )
 
 
+class Referrals(_Conf):
+    """How long a partner has to acknowledge a referral (`referral.received` or a later state)
+    before DKE gets `referral.overdue` (local choice)."""
+
+    acknowledge_within_hours: int = Field(
+        48, ge=1, le=720, description="hours a partner has to acknowledge a referral before DKE is told"
+    )
+
+
 class CrossAgency(_Conf):
     """The cross-agency pattern alert (`hub.policies.patterns`, local practice)."""
 
@@ -387,6 +404,7 @@ class Agreement(_Conf):
     private_matters: PrivateMatters = PrivateMatters()
     consent: ConsentRules = ConsentRules()
     deadline_warnings: DeadlineWarnings = DeadlineWarnings()
+    referrals: Referrals = Referrals()
     cross_agency: CrossAgency = CrossAgency()
     retention_days: dict[str, Annotated[int, Field(ge=1, le=36500)]] = Field(
         description="days to keep each kind of record (report, disclosure_log, deadletter; optional outbox)"

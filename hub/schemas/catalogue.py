@@ -11,7 +11,8 @@ the JSON Schemas (`hub schemas`) and the benchmark.
 Adding a stream is one row here plus its handler. A pattern's placeholders are filled from
 plain inputs (`Inputs`, fed by `Registry.stream_inputs()`, since this layer cannot import
 the configuration): `{source}` each source, `{decision_source}` each decision source,
-`{queue}` each triage queue, `{structure}` and `{partner}` each partner's structures. The
+`{queue}` each triage queue, `{structure}` and `{partner}` each partner's structures, `{partner}`
+alone each partner. The
 grammar (row fields, roles, expansion) is `hub.schemas.stream_catalogue`.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.schemas import events, streams
+from hub.schemas import events, lifecycle, streams
 from hub.schemas.cloudevents import CloudEvent
 from hub.schemas.decision import DECISION_MADE, TriageDecision
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
@@ -83,8 +84,14 @@ DEADLINES = StreamRow(
     pattern=streams.DEADLINES,
     writer=HUB,
     readers=(DKE,),
-    events=((events.DEADLINE_APPROACHING, events.DeadlineData), (events.DEADLINE_BREACHED, events.DeadlineData)),
-    summary="statutory deadlines near or passed unmet (24-hour assessment, 6-working-day receipt)",
+    events=(
+        (events.DEADLINE_APPROACHING, events.DeadlineData),
+        (events.DEADLINE_BREACHED, events.DeadlineData),
+        (lifecycle.REFERRAL_OVERDUE, lifecycle.ReferralOverdueData),
+        (lifecycle.ALERT_ESCALATED, lifecycle.AlertEscalatedData),
+    ),
+    summary="deadlines near or passed unmet (24-hour assessment, 6-working-day receipt, a referral or "
+    "§ 141 alert not acknowledged in time)",
 )
 DECISIONS = StreamRow(
     pattern=streams.DECISIONS,
@@ -125,6 +132,27 @@ REFERRALS = StreamRow(
     events=((events.REFERRAL_ISSUED, events.ReferralData), (events.MEETING_CONVENED, events.MeetingConvened)),
     summary="referrals and meeting invitations to one partner in one structure (SSP, PSP, KSP)",
 )
+REFERRAL_UPDATES = StreamRow(
+    pattern="hub.referral-updates.{partner}.v1",
+    writer=PARTNER,
+    readers=(HUB,),
+    events=(
+        (lifecycle.REFERRAL_RECEIVED, lifecycle.ReferralUpdateData),
+        (lifecycle.REFERRAL_ACCEPTED, lifecycle.ReferralUpdateData),
+        (lifecycle.REFERRAL_DECLINED, lifecycle.ReferralDeclinedData),
+        (lifecycle.REFERRAL_COMPLETED, lifecycle.ReferralCompletedData),
+        (lifecycle.ALERT_ACKNOWLEDGED, lifecycle.AlertAcknowledgedData),
+    ),
+    summary="a partner's updates on the referrals it received (police: also § 141 alerts acknowledged)",
+    groups=(HubGroup(streams.REFERRAL_UPDATES_GROUP),),
+)
+REFERRAL_RECEIPTS = StreamRow(
+    pattern="hub.referral-receipts.{partner}.v1",
+    writer=HUB,
+    readers=(PARTNER,),
+    events=((lifecycle.UPDATE_ACCEPTED, events.ReceiptData), (lifecycle.UPDATE_REJECTED, events.ReceiptData)),
+    summary="a receipt for every update a partner sent, accepted or rejected",
+)
 REFERRALS_WITHHELD = StreamRow(
     pattern=streams.REFERRALS_WITHHELD,
     writer=HUB,
@@ -160,6 +188,8 @@ STREAMS: tuple[StreamRow, ...] = (
     POLICE_ALERTS,
     CHILDREN_NOTIFICATIONS,
     REFERRALS,
+    REFERRAL_UPDATES,
+    REFERRAL_RECEIPTS,
     REFERRALS_WITHHELD,
     DEADLETTER,
     AUDIT_ANCHOR,

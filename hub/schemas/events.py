@@ -105,6 +105,9 @@ class PlannedOffence(_Out):
 class AlertData(DisclosedData):
     deadline: Literal["immediately"] = "immediately"
     offence: PlannedOffence | None = None  # the planned offence (§ 141 list) and its sections
+    # Set on a reminder: the police did not acknowledge the alert in time (`alert.acknowledged`),
+    # so the same alert is sent once more under a new id; this is the first one's id.
+    reminder_of: str | None = None
 
 
 class Informed(_Out):

@@ -61,6 +61,18 @@ DANISH: dict[str, str] = {
     "invalid_answer": "Et svar er ikke et af de tilladte svar på spørgsmålet. Vælg et af svarene og send igen.",
     "answer_reason_missing": "Et svar mangler en begrundelse, eller begrundelsen er for kort. Skriv, hvorfor du "
     "svarer sådan, og send igen.",
+    # A partner's updates on referrals and police alerts (`hub.referral-updates.<partner>.v1`)
+    "invalid_update": "Opdateringen mangler oplysninger eller har et felt udfyldt forkert (fx en årsag eller et "
+    "resultat, der ikke er på listen). Ret de felter, der er nævnt, og send den igen.",
+    "unknown_referral": "Der er ikke sendt nogen henvisning med dette id. Brug id'et fra den henvisning, "
+    "I modtog, og send opdateringen igen.",
+    "unknown_alert": "Der er ikke sendt nogen underretning efter straffelovens § 141 med dette id. Brug id'et fra "
+    "den underretning, I modtog, og send kvitteringen igen.",
+    "not_your_referral": "Henvisningen er sendt til en anden samarbejdspartner. I kan kun opdatere det, I selv "
+    "har modtaget. Opdateringen er ikke registreret.",
+    "invalid_transition": "Opdateringen passer ikke med henvisningens status: en status kan kun registreres én "
+    "gang og kun fremad (modtaget, derefter accepteret eller afvist, og kun en accepteret henvisning kan "
+    "afsluttes). Opdateringen er ikke registreret.",
     # The law
     "unlawful_purpose": "Indberetningen blev afvist, fordi loven ikke giver adgang til at dele oplysningerne "
     "til det angivne formål.",

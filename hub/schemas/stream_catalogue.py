@@ -99,6 +99,10 @@ def _bindings(pattern: str, inputs: Inputs) -> Iterator[dict[str, str]]:
             for structure in sorted(p.structures):
                 yield {"structure": structure, "partner": p.id}
         return
+    if fields == {"partner"}:
+        for p in inputs.partners:
+            yield {"partner": p.id}
+        return
     if len(fields) > 1:
         raise ValueError(f"stream pattern {pattern!r}: no expansion for {sorted(fields)}")
     if not fields:

@@ -22,6 +22,8 @@ INTAKE_GROUP = "hub-intake"
 DECISIONS_GROUP = "hub-decisions"
 # Reads every intake entry a second time, for planned-crime reports only (see `hub.bootstrap`).
 URGENT_GROUP = "hub-urgent"
+# Reads the partners' updates about referrals and alerts (`hub.services.referral_updates`).
+REFERRAL_UPDATES_GROUP = "hub-referral-updates"
 
 
 class Queue(StrEnum):
@@ -47,6 +49,26 @@ def triage(queue: Queue | str) -> str:
 
 def referrals(structure: str, partner_id: str) -> str:
     return f"hub.referrals.{structure}.{partner_id}.v1"
+
+
+def referral_updates(partner_id: str) -> str:
+    """What a partner writes about the referrals (and the police: alerts) it received."""
+    return f"hub.referral-updates.{partner_id}.v1"
+
+
+def referral_receipts(partner_id: str) -> str:
+    """The hub's answers to a partner's updates (not `receipts()`: a partner id may equal a
+    source id, and a source's reporting system must not get a partner's answers, nor the
+    partner's ACL user a source's receipts)."""
+    return f"hub.referral-receipts.{partner_id}.v1"
+
+
+def partner_of_updates(stream: str) -> str | None:
+    """The partner id an update stream belongs to, or None for any other stream."""
+    prefix, suffix = "hub.referral-updates.", ".v1"
+    if stream.startswith(prefix) and stream.endswith(suffix):
+        return stream[len(prefix) : -len(suffix)] or None
+    return None
 
 
 def source_of_intake(stream: str) -> str | None:

@@ -5,7 +5,9 @@ columns (`hub.schemas.catalogue`). One user per source (named by its source id) 
 append to its own intake stream and read its own receipts; one per decision source (e.g.
 `dke-triage`) may only append to the decision stream and read its own rejection receipts;
 one user per partner (`partner-<id>`) may only consume its own referral streams, plus the
-police-alert stream (police) or the child-welfare notification stream (social services);
+police-alert stream (police) or the child-welfare notification stream (social services), and
+the receipts of its updates, and append its updates on referrals (and alerts) to its own
+update stream;
 the `hub` service user reaches every `hub.*` key but no server administration; the
 `default` user is off, so every connection must log in.
 

@@ -34,6 +34,7 @@ from hub.policies.decision import Assessment
 from hub.schemas import streams
 from hub.schemas.cloudevents import new_event_json
 from hub.schemas.events import DEADLINE_APPROACHING, DEADLINE_BREACHED, DeadlineData
+from hub.services import referral_clocks
 from hub.store import deadlines as store
 from hub.store.db import JsonText, UnitOfWork, transient_on_driver_errors
 from hub.store.models import Deadline
@@ -62,6 +63,7 @@ def stage_clocks(rows: RowBatch, report_ref: str, a: Assessment, warnings: Deadl
             Deadline,
             report_ref=report_ref,
             kind=kind,
+            ref="",  # a report's own clock (a referral's or alert's carries its event id)
             due_at=due_at,
             approaching_at=approaching_at,
             state=store.MET if met else store.PENDING,
@@ -73,7 +75,8 @@ def stage_clocks(rows: RowBatch, report_ref: str, a: Assessment, warnings: Deadl
 
 def event_id(fired: store.Fired) -> str:
     """The same id for the same clock and stage, whoever writes it."""
-    return str(uuid.uuid5(_IDS, f"{fired.report_ref}/{fired.kind}/{fired.stage}"))
+    clock = f"{fired.ref}/{fired.kind}" if fired.ref else f"{fired.report_ref}/{fired.kind}"  # a referral's, an alert's
+    return str(uuid.uuid5(_IDS, f"{clock}/{fired.stage}"))
 
 
 @dataclass
@@ -123,6 +126,9 @@ def write_events(session: Session, fired: list[store.Fired], now: datetime) -> N
     """The fired clocks' events, as outbox rows of the claiming transaction (the relay sends them)."""
     rows = RowBatch(now)
     for f in fired:
+        if f.kind in referral_clocks.KINDS:  # a referral or alert not acknowledged in time
+            referral_clocks.write_breach(session, rows, f, event_id(f), now)
+            continue
         kind: Literal["assessment", "receipt"] = "assessment" if f.kind == ASSESSMENT else "receipt"
         data = DeadlineData(report_ref=f.report_ref, kind=kind, due_at=f.due_at, rule_id=RULE_OF[f.kind])
         _, text = new_event_json(_EVENT_TYPE[f.stage], data, now=now, subject=f.report_ref, event_id=event_id(f))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -41,6 +41,7 @@ from hub.services import answers, meetings
 from hub.services.deadlines import ASSESSMENT
 from hub.services.envelope import Rejection, parse_decision
 from hub.services.pipeline import Tx
+from hub.services.referral_clocks import REFERRAL, stage_clock
 from hub.store.batch import StoredReport
 from hub.store.db import JsonText, dump_json
 from hub.store.models import Disclosure
@@ -398,10 +399,14 @@ class _DecisionStager:
     def finish(self) -> None:
         store, rows = self.tx.store, self.tx.rows
         ids = store.insert_decisions([d.decision for d in self.staged])
+        # A referral sent must be acknowledged by its partner in time (`hub.services.referral_clocks`).
+        within = timedelta(hours=self.service.policy.agreement.referrals.acknowledge_within_hours)
         for decision_id, d in zip(ids, self.staged, strict=True):
             for disclosure, out_stream, text in d.disclosures:
                 rows.add(Disclosure, decision_id=decision_id, **disclosure)
                 rows.outbox(out_stream, text)
+                if disclosure["effect"] == Effect.SHARE.value:
+                    stage_clock(rows, REFERRAL, disclosure["report_ref"], disclosure["ref"], within, self.tx.now)
         decided = [d.decision["report_ref"] for d in self.staged]
         store.mark_decided(decided, self.tx.now)
         store.meet_deadlines(decided, ASSESSMENT, self.tx.now)  # the 24-hour assessment is recorded

@@ -1,7 +1,8 @@
 """The one parser for what arrives on a hub stream or over HTTP: raw entry fields to a typed
 CloudEvent, or a `Rejection` that says what is wrong (a stable code and a message).
 
-Intake (`parse_entry`), triage decisions (`parse_decision`) and the HTTP API all parse here.
+Intake (`parse_entry`), triage decisions (`parse_decision`), partners' updates on referrals
+(`parse_update`) and the HTTP API all parse here.
 Nothing in this module raises for bad input.
 """
 
@@ -18,6 +19,7 @@ import orjson
 from pydantic import ValidationError
 
 from hub.config.registry import Registry
+from hub.schemas import lifecycle
 from hub.schemas.cloudevents import EVENT_FIELD, CloudEvent
 from hub.schemas.dates import danish_date
 from hub.schemas.decision import DECISION_MADE, TriageDecision
@@ -262,3 +264,63 @@ def event_id_of(fields: Mapping[bytes, bytes]) -> str | None:
         return None
     event_id = doc.get("id") if isinstance(doc, dict) else None
     return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 200 and event_id.isprintable() else None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedUpdate:
+    """A partner's update on a referral or police alert it received (`hub.schemas.lifecycle`)."""
+
+    event_id: str
+    partner_id: str
+    state: str  # received, accepted, declined, completed, acknowledged
+    ref: str  # the event id of the referral.issued / alert.raised it is about
+    alert: bool  # about a police alert (`alert.acknowledged`), not a referral
+    code: str | None  # the decline reason or the completion outcome
+    text: str | None  # the partner's short note (never logged)
+    time: datetime
+    trace: TraceContext | None = None
+
+
+def parse_update(
+    entry: Entry, partner_id: str, now: datetime, *, limits: Limits = DEFAULT_LIMITS
+) -> ParsedUpdate | Rejection:
+    """Validate one entry of a partner's update stream (`hub.referral-updates.<partner>.v1`)
+    written by `partner_id`. Never raises, for any fields."""
+    doc = load_event(entry.fields, limits.max_bytes, limits)
+    if isinstance(doc, Rejection):
+        return doc
+    event_id = _id_in(doc)
+    try:
+        envelope = CloudEvent[dict[str, Any]].model_validate(doc)
+    except ValidationError as exc:
+        return _invalid("invalid_envelope", "The CloudEvent envelope is not valid.", exc, event_id)
+    if envelope.source != partner_id:
+        message = (
+            "The event's `source` does not match the update stream it was written to; "
+            "a partner may only write to its own stream."
+        )
+        return Rejection("source_mismatch", message, (), envelope.id)
+    model = lifecycle.UPDATE_DATA.get(envelope.type)
+    if model is None:
+        types = ", ".join(sorted(lifecycle.UPDATE_DATA))
+        return Rejection("unknown_type", f"An update stream accepts only events of types {types}.", (), envelope.id)
+    try:
+        data = model.model_validate(envelope.data)
+    except ValidationError as exc:
+        return _invalid("invalid_update", "The update is not valid.", exc, envelope.id, "data.")
+    if late := _time_problems(envelope.time, _windows(now, limits)):
+        message = "The event's `time` is outside the accepted window."
+        return Rejection("time_out_of_range", message, (*late,), envelope.id)
+    state = lifecycle.STATE_OF[envelope.type]
+    code: str | None = None
+    text: str | None = None
+    if isinstance(data, lifecycle.ReferralDeclinedData):
+        code, text = data.reason.code.value, data.reason.text
+    elif isinstance(data, lifecycle.ReferralCompletedData):
+        code, text = data.outcome.code.value, data.outcome.text
+    if isinstance(data, lifecycle.AlertAcknowledgedData):
+        ref, alert = data.alert_ref, True
+    else:
+        assert isinstance(data, lifecycle.ReferralUpdateData)
+        ref, alert = data.referral_ref, False
+    return ParsedUpdate(envelope.id, partner_id, state, ref, alert, code, text, envelope.time, envelope.trace)

@@ -41,6 +41,7 @@ from hub.schemas.report import CONCERN_REPORTED
 from hub.services.deadlines import stage_clocks
 from hub.services.envelope import ParsedReport, Rejection, parse_entry
 from hub.services.pipeline import Tx
+from hub.services.referral_clocks import ALERT, alert_data, stage_clock
 from hub.store.db import JsonText
 from hub.store.lookups import subject_key
 from hub.store.models import Disclosure, Report, TriageItem
@@ -87,6 +88,8 @@ def triage_queued(p: ParsedReport, a: Assessment, pattern: PatternFlag | None = 
 def disclosed_data(p: ParsedReport, a: Assessment, n: Notification) -> AlertData | NotificationData:
     """What a § 141 police alert or a § 133 notification discloses: the fields its rules allow,
     with their citations."""
+    if n.kind is NotificationKind.POLICE_ALERT:
+        return alert_data(p.ref, p.report, a, n)  # its reminder is built by the same function
     common: dict[str, Any] = dict(
         report_ref=p.ref,
         fields=project(p.report, n.fields),
@@ -94,8 +97,6 @@ def disclosed_data(p: ParsedReport, a: Assessment, n: Notification) -> AlertData
         policy_version=a.policy_version,
         legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
     )
-    if n.kind is NotificationKind.POLICE_ALERT:
-        return AlertData(**common, offence=n.offence)
     assert a.assess_by is not None
     return NotificationData(
         **common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by, informed=n.informed
@@ -248,6 +249,9 @@ class IntakeService:
             created_at=now,
         )
         rows.outbox(stream, JsonText(event_json))
+        if n.kind is NotificationKind.POLICE_ALERT:  # the police acknowledge it, or it is sent again
+            within = timedelta(minutes=self.policy.agreement.straffeloven_141.acknowledge_within_minutes)
+            stage_clock(rows, ALERT, p.ref, event_id, within, now)
 
     def _recipient(self, kind: str) -> str:
         if (found := self._recipients.get(kind)) is None:

@@ -7,8 +7,9 @@ dead-letter records, and setting entries aside (`give_up`) that cannot be proces
 It returns an `Outcome`: what the worker acks and publishes.
 
 A use case supplies only its steps (`Steps`): how a stream's entries parse, and how the parsed
-ones are staged as rows in the transaction (`Stager`). Intake (`hub.services.intake`) and triage
-decisions (`hub.services.decisions`) are the two today. To add one: write a `Steps` class, build
+ones are staged as rows in the transaction (`Stager`). Intake (`hub.services.intake`), triage
+decisions (`hub.services.decisions`) and partners' updates on referrals
+(`hub.services.referral_updates`) are the three today. To add one: write a `Steps` class, build
 `BatchPipeline(engine, steps, publish_grace=...)` in `hub.bootstrap.build` and hand it to a
 `StreamWorker`.
 

@@ -44,6 +44,7 @@ from hub.store.models import (
     Decision,
     Outbox,
     ProcessedEntry,
+    ReferralUpdate,
     Report,
     TriageItem,
 )
@@ -102,6 +103,8 @@ def purge_database(
         statements: dict[str, Any] = {
             "triage_deleted": delete(TriageItem).where(col(TriageItem.report_ref).in_(old_reports)),
             "deadlines_deleted": delete(Deadline).where(col(Deadline.report_ref).in_(old_reports)),
+            # Partners' updates are case content (their notes): kept as long as the report.
+            "referral_updates_deleted": delete(ReferralUpdate).where(col(ReferralUpdate.report_ref).in_(old_reports)),
             "deadletters_deleted": delete(DeadLetterRecord).where(
                 col(DeadLetterRecord.created_at) < cutoffs.deadletter
             ),

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hub.store import deadlines, lookups
+from hub.store import deadlines, lookups, referral_updates
 from hub.store.db import UnitOfWork
 from hub.store.rows import RowBatch
 
@@ -60,6 +60,14 @@ class BatchStore(Protocol):
 
     def meet_deadlines(self, report_refs: Iterable[str], kind: str, now: datetime) -> None:
         """The statutory clocks of `kind` of these reports are met (`hub.store.deadlines.meet`)."""
+
+    def update_context(
+        self, partner_id: str, event_ids: Iterable[str], refs: Iterable[str]
+    ) -> referral_updates.UpdateContext:
+        """What a batch of a partner's updates is about (`hub.store.referral_updates`)."""
+
+    def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
+        """The clocks of these referrals or alerts are met (`hub.store.deadlines.meet_refs`)."""
 
     def write(self, rows: RowBatch) -> None:
         """Insert everything `rows` holds since its last write, in this transaction."""
@@ -115,6 +123,14 @@ class SqlBatchStore:
 
     def meet_deadlines(self, report_refs: Iterable[str], kind: str, now: datetime) -> None:
         deadlines.meet(self.session, report_refs, kind, now)
+
+    def update_context(
+        self, partner_id: str, event_ids: Iterable[str], refs: Iterable[str]
+    ) -> referral_updates.UpdateContext:
+        return referral_updates.update_context(self.session, partner_id, event_ids, refs)
+
+    def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
+        deadlines.meet_refs(self.session, refs, now)
 
     def write(self, rows: RowBatch) -> None:
         rows.write(self.session)

@@ -28,7 +28,7 @@ OPEN_STATES = (PENDING, APPROACHING)
 _table = table_of(Deadline)
 _d = _table.c
 _DUE = (
-    select(_d.id, _d.report_ref, _d.kind, _d.due_at, _d.state)
+    select(_d.id, _d.report_ref, _d.kind, _d.due_at, _d.state, _d.ref)
     .where(_d.next_at <= bindparam("now", type_=_d.next_at.type))
     .order_by(_d.next_at, _d.id)
     .limit(bindparam("limit"))
@@ -57,16 +57,19 @@ class Due:
     kind: str
     due_at: datetime
     state: str
+    ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Fired:
-    """A stage this transaction moved a clock to (`approaching` or `breached`)."""
+    """A stage this transaction moved a clock to (`approaching` or `breached`). `ref`: the
+    referral's or alert's event id of a clock of one of them, else ""."""
 
     report_ref: str
     kind: str
     due_at: datetime
     stage: str
+    ref: str = ""
 
 
 def utc(moment: datetime) -> datetime:
@@ -80,7 +83,7 @@ def due(session: Session, now: datetime, limit: int) -> list[Due]:
     conn = session.connection()
     query = _DUE.with_for_update(skip_locked=True) if conn.dialect.name == "postgresql" else _DUE
     rows = conn.execute(query, {"now": utc(now), "limit": limit})
-    return [Due(i, ref, kind, utc(at), state) for i, ref, kind, at, state in rows]
+    return [Due(i, report, kind, utc(at), state, ref) for i, report, kind, at, state, ref in rows]
 
 
 def advance(session: Session, found: Iterable[Due], now: datetime) -> list[Fired]:
@@ -101,9 +104,9 @@ def advance(session: Session, found: Iterable[Due], now: datetime) -> list[Fired
             update(_table)
             .where(_d.id.in_(ids), _d.state == before)
             .values({_d.state: stage, _d.next_at: None if stage == BREACHED else _d.due_at, sent: now})
-            .returning(_d.report_ref, _d.kind, _d.due_at)
+            .returning(_d.report_ref, _d.kind, _d.due_at, _d.ref)
         )
-        fired += [Fired(ref, kind, utc(at), stage) for ref, kind, at in conn.execute(statement)]
+        fired += [Fired(report, kind, utc(at), stage, ref) for report, kind, at, ref in conn.execute(statement)]
     return fired
 
 
@@ -113,3 +116,20 @@ def meet(session: Session, report_refs: Iterable[str], kind: str, now: datetime)
     it was met after all."""
     if refs := list(set(report_refs)):
         session.connection().execute(_MEET, {"refs": refs, "clock_kind": kind, "now": utc(now)})
+
+
+_MEET_REFS = (
+    update(_table)
+    .where(_d.ref.in_(bindparam("refs", expanding=True)), _d.met_at.is_(None))
+    .values(
+        state=case((_d.state.in_(OPEN_STATES), MET), else_=_d.state),
+        next_at=None,
+        met_at=bindparam("now", type_=_d.met_at.type),
+    )
+)
+
+
+def meet_refs(session: Session, refs: Iterable[str], now: datetime) -> None:
+    """The clocks of these referrals or alerts (by event id, `Deadline.ref`) are met, as `meet`."""
+    if wanted := [r for r in set(refs) if r]:
+        session.connection().execute(_MEET_REFS, {"refs": wanted, "now": utc(now)})

@@ -79,13 +79,17 @@ class Deadline(SQLModel, table=True):
     met or breached), the one column its claim reads."""
 
     __table_args__ = (
-        UniqueConstraint("report_ref", "kind", name="uq_deadline_report_kind"),
+        UniqueConstraint("report_ref", "kind", "ref", name="uq_deadline_report_kind_ref"),
         Index("ix_deadline_next_at", "next_at"),
+        Index("ix_deadline_ref", "ref"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     report_ref: str = Field(foreign_key="report.ref", max_length=40)
-    kind: str = Field(max_length=20)  # assessment, receipt
+    kind: str = Field(max_length=20)  # assessment, receipt, referral, alert
+    # The referral's or alert's event id for a clock of one of them (several per report); "" for
+    # a report's own clocks (one per kind).
+    ref: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     due_at: datetime
     approaching_at: datetime
     state: str = Field(default="pending", max_length=20)
@@ -94,6 +98,33 @@ class Deadline(SQLModel, table=True):
     approaching_sent_at: datetime | None = None
     breached_sent_at: datetime | None = None
     met_at: datetime | None = None
+
+
+class ReferralUpdate(SQLModel, table=True):
+    """A partner's update on a referral or a police alert it received (`hub.services.referral_updates`).
+
+    Unique keys: (partner, event id), so an update sent twice is stored once; (ref, step), so each
+    step of a referral's life is recorded once (`hub.policies.lifecycle`). Deleted with its report
+    (retention)."""
+
+    __tablename__ = "referral_update"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "event_id", name="uq_referral_update_event"),
+        UniqueConstraint("ref", "step", name="uq_referral_update_step"),
+        Index("ix_referral_update_report", "report_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: str = Field(max_length=64)
+    event_id: str = Field(max_length=200)
+    ref: str = Field(max_length=40)  # the disclosure's ref: the id of the referral.issued / alert.raised
+    report_ref: str = Field(max_length=40)
+    state: str = Field(max_length=20)  # received, accepted, declined, completed, acknowledged
+    step: int
+    code: str | None = Field(default=None, max_length=40)  # the decline reason or completion outcome
+    text: str | None = Field(default=None, max_length=300)  # the partner's short note: never logged
+    sent_at: datetime  # the CloudEvent's time
+    received_at: datetime
 
 
 class Decision(SQLModel, table=True):

@@ -28,6 +28,7 @@ from hub.store.models import (
     Disclosure,
     Outbox,
     ProcessedEntry,
+    ReferralUpdate,
     Report,
     TriageItem,
 )
@@ -49,7 +50,8 @@ class CaseRef:
 
 # Parents before children: a row's foreign keys point at rows written before it.
 _BATCH_TABLES: tuple[Table, ...] = tuple(
-    table_of(m) for m in (Report, TriageItem, Deadline, Disclosure, DeadLetterRecord, Outbox, ProcessedEntry)
+    table_of(m)
+    for m in (Report, TriageItem, Deadline, Disclosure, ReferralUpdate, DeadLetterRecord, Outbox, ProcessedEntry)
 )
 
 

@@ -15,10 +15,11 @@ import pytest
 from sqlmodel import Session, select
 
 from hub.schemas import streams
+from hub.schemas.lifecycle import REFERRAL_DECLINED
 from hub.store.db import make_engine
 from hub.store.models import AccessRecord
 from tests.browser.harness import PASSWORD, LiveHub
-from tests.factories import CHILD_DESCRIPTION, CHILD_NAME, child_cpr, report_data
+from tests.factories import CHILD_DESCRIPTION, CHILD_NAME, child_cpr, cloudevent, entry, report_data
 from tests.reliability.helpers import assert_no_personal_data
 
 WIDE = {"width": 1366, "height": 900}
@@ -98,6 +99,17 @@ def test_a_case_from_the_queue_to_an_issued_referral(live: LiveHub, page: Any, s
     assert [e["report_ref"] for e in issued] == [ref]
     assert issued[0]["justification"].startswith("Barnet mistrives")
     assert CHILD_DESCRIPTION not in json.dumps(issued[0], ensure_ascii=False)
+
+    # The partner answers on its own update stream; the case view shows where the referral stands.
+    decline = cloudevent(
+        "bkv",
+        {"referral_ref": issued[0]["referral_ref"], "reason": {"code": "already_known"}},
+        type_=REFERRAL_DECLINED,
+    )
+    live.redis.xadd(streams.referral_updates("bkv"), entry(decline))
+    events_on(live, streams.referral_receipts("bkv"), 1)
+    page.goto(f"{live.workspace}/sager/{ref}")
+    assert "Status fra modtageren: afvist (kendt og i forløb i forvejen)" in " ".join(page.inner_text("main").split())
 
     # Decided: a second decision by accident is refused; a revision needs a reason, and the
     # referral event carries it.

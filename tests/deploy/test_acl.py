@@ -152,8 +152,10 @@ def test_every_partner_consumes_its_own_streams_only(registry: Registry, partner
     assert partner is not None
     line = _line_for(acl_lines(registry, PASSWORDS), partner_user(partner_id))
     keys = [streams.referrals(s.value, partner_id) for s in partner.structures] + extra
-    assert _grants(line) == _expected_partner(keys)
-    assert not any(c == "xadd" for c, _, _ in _grants(line))
+    keys.append(streams.referral_receipts(partner_id))  # the answers to its updates
+    # It appends only to its own update stream (`hub.referral-updates.<id>.v1`).
+    written = {("xadd", "W", streams.referral_updates(partner_id))}
+    assert _grants(line) == _expected_partner(keys) | written
 
 
 def test_no_client_user_has_a_wildcard_key_or_a_command_category(registry: Registry) -> None:
@@ -407,11 +409,31 @@ def test_a_partner_cannot_read_other_streams_or_write_any(as_user: dict[str, red
         _denied(lambda s=stream: bkv.xrange(s))
         _denied(lambda s=stream: bkv.xgroup_create(s, "bkv-app", id="0"))
     _denied(lambda: bkv.xadd(streams.referrals("ssp", "bkv"), {"event": "{}"}))  # no forged referrals
+    _denied(lambda: bkv.xadd(streams.referral_updates("psykiatri"), {"event": "{}"}))  # another's updates
+    _denied(lambda: bkv.xadd(streams.referral_receipts("bkv"), {"event": "{}"}))  # no forged receipts
     _denied(lambda: bkv.xadd(streams.intake("bkv"), {"event": "{}"}))  # the source user writes intake
     _denied(lambda: psych.xrange(streams.CHILDREN_NOTIFICATIONS))
     _denied(lambda: psych.xrange(streams.POLICE_ALERTS))
     assert len(police.xrange(streams.POLICE_ALERTS)) == 1
     _denied(lambda: as_user["politi-vestegn"].xrange(streams.POLICE_ALERTS))  # the source user is not the partner
+
+
+@pytest.mark.integration
+def test_a_partner_writes_updates_to_its_own_stream_only_and_reads_their_receipts(
+    as_user: dict[str, redis.Redis],
+) -> None:
+    bkv, hub = as_user["partner-bkv"], as_user["hub"]
+    own, receipts = streams.referral_updates("bkv"), streams.referral_receipts("bkv")
+    assert bkv.xadd(own, {"event": "{}"})
+    _denied(lambda: bkv.xrange(own))  # appends only: no reading back, no trimming
+    _denied(lambda: bkv.xtrim(own, maxlen=0))
+    _denied(lambda: bkv.xadd(streams.referral_updates("politi-vestegn"), {"event": "{}"}))
+    hub.xadd(receipts, {"event": '{"type":"update.accepted"}'})
+    assert bkv.xgroup_create(receipts, "bkv-app", id="0")
+    [(_, [(entry_id, _)])] = bkv.xreadgroup("bkv-app", "c1", {receipts: ">"}, count=10)
+    assert bkv.xack(receipts, "bkv-app", entry_id) == 1
+    _denied(lambda: bkv.xrange(streams.referral_receipts("politi-vestegn")))
+    assert hub.xlen(own) == 1
 
 
 @pytest.mark.integration

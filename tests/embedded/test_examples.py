@@ -90,8 +90,17 @@ def assert_one_referral(lines: list[dict[str, Any]], ref: str) -> None:
 async def test_the_python_partner_consumer_sees_its_referral_once(hub_with_referral: str, clean_redis: str) -> None:
     args = [sys.executable, str(EXAMPLES / "partner_consumer.py"), "--redis-url", clean_redis]
     args += ["--partner", "politi-vestegn", "--structure", "ssp", "--count", "1", "--timeout-s", "15"]
-    first = await asyncio.to_thread(subprocess.run, args, capture_output=True, text=True, timeout=60)
+    first = await asyncio.to_thread(
+        subprocess.run, [*args, "--acknowledge"], capture_output=True, text=True, timeout=60
+    )
     assert_one_referral(consumed(first), hub_with_referral)
+    # It told the hub it received the referral; the hub answered on its referral-receipts stream.
+    client = aredis.Redis.from_url(clean_redis)
+    [answer] = await read_events(client, streams.referral_receipts("politi-vestegn"), 1)
+    await client.aclose()
+    assert (
+        answer["type"] == "dk.albertslund.hub.update.accepted.v1" and answer["data"]["report_ref"] == hub_with_referral
+    )
     # Acknowledged: run again, the group has nothing more for it.
     again = await asyncio.to_thread(
         subprocess.run, [*args, "--block-ms", "300", "--timeout-s", "1"], capture_output=True, text=True, timeout=60
@@ -123,7 +132,7 @@ async def test_the_node_partner_consumer_sees_its_referral(hub_with_referral: st
 
 def readme_cli_lines() -> list[str]:
     lines = [line for line in README.splitlines() if line.startswith("redis-cli -s .hub-data/redis.sock ")]
-    assert len(lines) == 5, lines  # the school's two lines and the partner's three
+    assert len(lines) == 7, lines  # the school's two lines, the partner's three and its answer's two
     return lines
 
 
@@ -152,7 +161,7 @@ async def test_the_readme_redis_cli_lines_work_as_written_on_the_embedded_defaul
 ) -> None:
     from hub.bootstrap import running
 
-    school_add, school_read, group_create, group_read, ack = readme_cli_lines()
+    school_add, school_read, group_create, group_read, ack, answer, answer_read = readme_cli_lines()
     # A day's window, which the file's own `time` is outside of: the README's line sets it to now.
     assert datetime.fromisoformat(example_report()["time"]) < datetime.now(UTC) - timedelta(days=1)
     async with running(hub_settings(workdir / ".hub-data", None, database_url, event_max_age_days=1)) as hub:
@@ -171,6 +180,14 @@ async def test_the_readme_redis_cli_lines_work_as_written_on_the_embedded_defaul
         assert "dk.albertslund.hub.referral.issued.v1" in out and ref in out
         [entry_id] = re.findall(r"\b\d{10,}-\d+\b", out)
         assert (await asyncio.to_thread(sh, workdir, ack.replace("<entry-id>", entry_id))).strip() == "1"
+
+        # The partner answers: it accepts the referral, named by the id of the referral.issued.
+        [issued] = await read_events(client, POLICE, 1)
+        await asyncio.to_thread(sh, workdir, answer.replace("<id of the referral.issued>", issued["id"]))
+        [answered] = await read_events(client, streams.referral_receipts("politi-vestegn"), 1)
+        assert answered["type"] == "dk.albertslund.hub.update.accepted.v1", answered["data"]
+        out = await asyncio.to_thread(sh, workdir, answer_read)
+        assert "dk.albertslund.hub.update.accepted.v1" in out and ref in out
         await client.aclose()
 
 

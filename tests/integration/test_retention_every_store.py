@@ -19,6 +19,7 @@ from hub.config.settings import Settings
 from hub.entrypoints.cli import app
 from hub.runtime import periodic
 from hub.schemas import streams
+from hub.schemas.lifecycle import REFERRAL_ACCEPTED
 from hub.services.audit import chain_head, publish_anchor
 from hub.services.replay import Accessor, show
 from hub.services.retention import Cutoffs, purge_database, trim_each
@@ -37,6 +38,7 @@ from hub.store.models import (
     Disclosure,
     Outbox,
     ProcessedEntry,
+    ReferralUpdate,
     Report,
     TriageItem,
 )
@@ -60,7 +62,11 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     [old] = await read_events(client, streams.receipts(SCHOOL), 1)
     old_ref = old["data"]["report_ref"]
     await client.xadd(streams.DECISIONS, entry(decision(old_ref, [("ssp", "bkv")], justification="Fortroligt")))
-    await read_events(client, streams.referrals("ssp", "bkv"), 1)
+    [issued] = await read_events(client, streams.referrals("ssp", "bkv"), 1)
+    # The partner accepted it (its update, with the report's content, goes with the report).
+    accepted = cloudevent("bkv", {"referral_ref": issued["id"]}, type_=REFERRAL_ACCEPTED)
+    await client.xadd(streams.referral_updates("bkv"), entry(accepted))
+    await read_events(client, streams.referral_receipts("bkv"), 1)
     with Session(hub.engine) as s:  # a staff member claimed and read the old case (chained after its rows)
         assert claims.claim(s, old_ref, "mh", datetime.now(UTC))
         record_access(s, staff="mh", report_ref=old_ref, case_id=None, ground=OWN_CLAIM, reason=None,
@@ -108,6 +114,7 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
         "reports_erased": 1,
         "triage_deleted": 1,
         "deadlines_deleted": old_clocks,
+        "referral_updates_deleted": 1,
         "cases_deleted": 1,
         "tracking_deleted": counts["tracking_deleted"],
         "disclosures_deleted": old_rows,
@@ -127,6 +134,7 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
         assert s.execute(select(Decision.justification)).scalar_one() == ""
     assert _count(e, TriageItem) == 1 and _count(e, TriageItem, TriageItem.report_ref == new_ref) == 1
     assert _count(e, Deadline, Deadline.report_ref == old_ref) == 0
+    assert _count(e, ReferralUpdate) == 0
     assert _count(e, Case) == 1 and _count(e, ProcessedEntry) == 0 and _count(e, DeadLetterRecord) == 0
     assert _count(e, Disclosure) == total - old_chain - 1
     assert _count(e, AccessRecord) == 0 and _count(e, ClaimEvent) == 0
@@ -154,7 +162,8 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
     assert trimmed[streams.AUDIT_ANCHOR] == 1 and trimmed[streams.DEADLETTER] == 1
     assert trimmed[streams.intake(SCHOOL)] == 2 and trimmed[streams.DECISIONS] == 0  # one entry: the last read
     for name in names:
-        assert await client.xlen(name) <= (1 if name in (streams.intake(SCHOOL), streams.DECISIONS) else 0), name
+        read = (streams.intake(SCHOOL), streams.DECISIONS, streams.referral_updates("bkv"))
+        assert await client.xlen(name) <= (1 if name in read else 0), name
     await client.aclose()
 
 

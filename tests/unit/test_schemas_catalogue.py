@@ -78,6 +78,8 @@ def _names_the_hub_uses(registry: Registry) -> set[str]:
     names |= {streams.receipts(d) for d in registry.decision_sources}  # decision.rejected receipts
     names |= {streams.triage(q) for q in streams.Queue}
     names |= {name for p in registry.partners for name in p.streams()}
+    names |= {streams.referral_updates(p.id) for p in registry.partners}  # partners' updates on referrals
+    names |= {streams.referral_receipts(p.id) for p in registry.partners}  # and the hub's answers
     return names
 
 
@@ -122,10 +124,13 @@ def test_the_hub_groups_are_the_ones_the_workers_read_with(registry: Registry) -
             for name, start in ((streams.INTAKE_GROUP, "0"), (streams.URGENT_GROUP, "$"))
         ),
         (streams.DECISIONS, streams.DECISIONS_GROUP, "0"),
+        *((streams.referral_updates(p.id), streams.REFERRAL_UPDATES_GROUP, "0") for p in registry.partners),
     ]
     # The urgent watch reads beside the intake group: the loss check and retention follow the one that stores.
+    updates = [(streams.referral_updates(p.id), streams.REFERRAL_UPDATES_GROUP) for p in registry.partners]
     assert guarded(registry.catalogue()) == [(s, streams.INTAKE_GROUP) for s in intake] + [
-        (streams.DECISIONS, streams.DECISIONS_GROUP)
+        (streams.DECISIONS, streams.DECISIONS_GROUP),
+        *updates,
     ]
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.meetings import meeting_lines
+from hub.entrypoints.cli.referrals import state_text
 from hub.store import queries
+from hub.store.queries.views import ReferralStateView
 
 
 def deadline_text(d: queries.DeadlineView) -> str:
@@ -30,8 +34,9 @@ def deadline_short(row: queries.QueueRow) -> str:
     return text
 
 
-def render_case(v: queries.CaseView) -> list[str]:
-    """The case view in Danish, for staff."""
+def render_case(v: queries.CaseView, states: Mapping[str, ReferralStateView] | None = None) -> list[str]:
+    """The case view in Danish, for staff; `states`: where each referral and alert stands, by its ref."""
+    states = states or {}
     a, p = v.assessment, v.report
     kind = f" ({v.source_kind})" if v.source_kind else ""
     out = [
@@ -50,6 +55,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             f"  ! {da.label(da.NOTIFICATION, n.kind)} til {n.recipient}, {da.when(n.created_at)}: "
             f"{', '.join(n.rule_ids)}; felter: {', '.join(n.fields) or 'ingen'}"
         )
+        if (state := states.get(n.ref)) is not None:
+            out.append(f"    Status fra modtageren: {state_text(state)}")
     if v.pattern_reason_da:
         out.append(f"  ! Mønster: {v.pattern_reason_da} [{v.pattern_rule_id}]")
     if v.deadlines:
@@ -82,6 +89,8 @@ def render_case(v: queries.CaseView) -> list[str]:
             if r.shared:
                 out.append(f"    Delt med {where}: {', '.join(r.fields) or 'ingen felter'}")
                 out.append(f"      Hjemmel: {'; '.join(r.legal_basis)}")
+                if (state := states.get(r.ref)) is not None:
+                    out.append(f"      Status fra modtageren: {state_text(state)}")
             else:
                 out.append(f"    {da.label(da.EFFECT, r.effect).capitalize()} for {where}:")
                 out += [f"      [{x.rule_id}] {x.da}" for x in r.reasons]

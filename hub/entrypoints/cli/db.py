@@ -31,6 +31,7 @@ DATABASE_DA = {
     "reports_erased": "henvendelser, indhold slettet (rækken bliver stående)",
     "triage_deleted": "triageposter slettet",
     "deadlines_deleted": "lovpligtige frister slettet",
+    "referral_updates_deleted": "svar fra modtagere på henvisninger slettet",
     "cases_deleted": "sager slettet",
     "tracking_deleted": "behandlingsspor slettet",
     "disclosures_deleted": "videregivelser slettet (revisionskæden fik et slettepunkt)",

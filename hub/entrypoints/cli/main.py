@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.entrypoints.cli import access, audit, db, deadletter, policy, report, run, staff, surface, tokens, triage
 from hub.entrypoints.cli import acl as acl_cmd
+from hub.entrypoints.cli import referrals as referrals_cmd
 from hub.errors import ConfigurationError, HubError, mask_secrets
 from hub.logs import scrub
 
@@ -38,6 +39,7 @@ app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(audit.app, name="audit")
 app.add_typer(report.app, name="report")
 app.add_typer(staff.app, name="staff")
+app.add_typer(referrals_cmd.app, name="referrals")
 
 
 def package_version() -> str:

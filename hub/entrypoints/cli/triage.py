@@ -27,6 +27,7 @@ from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
 from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
 from hub.store import queries
+from hub.store.queries.referrals import referral_states
 
 app = typer.Typer(help="DKE's triage queues (triagekøer).", no_args_is_help=True)
 
@@ -96,13 +97,14 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
     (per recipient: shared or withheld, and why), and the person's chronology."""
     with opened() as container, queries.reading(container.engine) as session:
         view = queries.case_view(session, report_ref, source_kinds=source_kinds(container.registry))
+        states = {s.ref: s for s in referral_states(session, [report_ref]).get(report_ref, [])}
     if view is None:
         typer.echo(f"Ukendt reference: {report_ref}", err=True)
         raise typer.Exit(1)
     if as_json:
         echo_json(view)
         return
-    for line in render_case(view):
+    for line in render_case(view, states):
         typer.echo(line)
 
 

@@ -104,10 +104,11 @@ def by_urgency(row: QueueRow) -> tuple[int, bool, bool, datetime, datetime, str]
 
 
 def deadlines_of(session: Session, report_refs: list[str]) -> dict[tuple[str, str], DeadlineView]:
-    """The statutory clocks of these reports, in one query: (report ref, kind) -> clock."""
+    """The statutory clocks of these reports, in one query: (report ref, kind) -> clock. Not the
+    referrals' and alerts' acknowledgement clocks (several per report: `queries.referrals`)."""
     if not report_refs:
         return {}
-    query = select(Deadline).where(col(Deadline.report_ref).in_(report_refs))
+    query = select(Deadline).where(col(Deadline.report_ref).in_(report_refs), Deadline.ref == "")
     return {(d.report_ref, d.kind): _deadline(d) for d in session.exec(query)}
 
 

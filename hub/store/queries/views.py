@@ -239,3 +239,36 @@ class PayloadField:
 class DeadLetterView:
     summary: DeadLetterSummary
     payload: tuple[PayloadField, ...]  # personal data: show only on request
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateView:
+    """One update a partner sent on a referral or alert (`referral_update`). `text` is the
+    partner's own short note: for staff's eyes, never for a log line."""
+
+    state: str
+    code: str | None
+    text: str | None
+    event_id: str
+    sent_at: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralStateView:
+    """Where a referral (or a § 141 police alert) stands: issued (`raised` for an alert) until
+    its partner answers, then the latest state it recorded. `overdue`: its acknowledgement
+    clock passed unmet (DKE was told), `due_at` that clock's time."""
+
+    ref: str
+    report_ref: str
+    partner_id: str
+    structure: str | None
+    kind: str  # referral, police_alert
+    issued_at: datetime
+    state: str
+    code: str | None
+    updated_at: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    updates: tuple[UpdateView, ...] = ()

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from hub.store import access, claims, queries
 from hub.store import staff as staff_store
 from hub.store.models import Report
+from hub.store.queries.referrals import referral_states
 from hub.web.render import PREFIX, page
 from hub.web.session import CheckedForm, Reader, Viewer, deps_of
 
@@ -71,6 +72,8 @@ def case_page(request: Request, v: Reader, ref: str) -> Response:
     view, owner, ground = opened
     with Session(deps_of(request).engine) as session:
         history = claims.history(session, ref)
+        # Where each referral and police alert stands: the partners' answers (`hub referrals`).
+        states = {s.ref: s for s in referral_states(session, [ref]).get(ref, [])}
     partners = {p.id: p.name for p in deps_of(request).registry.partners}
     return page(
         request,
@@ -82,6 +85,7 @@ def case_page(request: Request, v: Reader, ref: str) -> Response:
         ground=ground,
         history=history,
         partners=partners,
+        states=states,
     )
 
 
