@@ -123,7 +123,7 @@ async def test_a_scrape_after_real_traffic_shows_every_metric_and_no_personal_da
     bad = '{"specversion": "1.0", "id": "x", "data": {"subject": {"name": "' + CHILD_NAME + '"'
     await client.xadd(streams.intake(SCHOOL), {"event": bad})
     await client.xadd(streams.intake(POLICE), entry(cloudevent(POLICE, urgent)))  # type: ignore[arg-type]
-    await client.xadd("hub.intake.nobody.v1", entry(cloudevent("nobody", report_data())))  # type: ignore[arg-type]
+    await client.xadd("hub.intake.ukendt-afsender-7q.v1", entry(cloudevent("ukendt-afsender-7q", report_data())))  # type: ignore[arg-type]
     receipts = await read_events(client, streams.receipts(SCHOOL), 2)
     await read_events(client, streams.POLICE_ALERTS, 1)
     ref = next(r["data"]["report_ref"] for r in receipts if r["data"]["status"] == "accepted")
@@ -160,7 +160,7 @@ async def test_a_scrape_after_real_traffic_shows_every_metric_and_no_personal_da
     for name, type_ in families.items():
         assert f"# TYPE {name}{'_total' if type_ == 'counter' else ''} {type_}" in exported, name
     cprs = [d["subject"]["cpr"] for d in (good, urgent)]
-    for secret in (*cprs, *(c.replace("-", "") for c in cprs), CHILD_NAME, CHILD_DESCRIPTION, "Testesen", "nobody"):
+    for secret in (*cprs, *(c.replace("-", "") for c in cprs), CHILD_NAME, CHILD_DESCRIPTION, "Testesen", "ukendt-afsender-7q"):  # an unknown source id is no label
         assert secret not in exported, secret
     assert not re.search(r"\d{6}-\d{4}", exported)  # nothing CPR-shaped
 
