@@ -359,6 +359,15 @@ BL_RECEIPT_6D = Rule("BL-RECEIPT-6D", "Barnets lov § 137, stk. 1", _AG, _A,
      "Indberetteren er fagperson og skal have en kvittering for modtagelsen inden 6 hverdage.",
      "The reporter is a professional and must get a receipt within 6 working days.",
      ("working_days.closed_days",))
+BL134_GENERAL = Rule("BL134-GENERAL", "Barnets lov § 134", _S, _A, _O.NOTE,
+     "A report that requires a notification, from a reporter not in public service (a private "
+     "person or association, or a source the registry marks so): the reporter's duty was the general "
+     "duty to notify, not the enhanced duty of § 133. DKE's notification says which duty it carries "
+     "on (`duty`), and no receipt clock is set (the receipt is owed to professional notifiers).",
+     "Indberetteren er ikke offentligt ansat i tjenesten: indberetningen er sket efter den almindelige "
+     "underretningspligt, ikke den skærpede. Der er ingen frist for kvittering til indberetteren.",
+     "The reporter is not in public service: the report was made under the general duty to notify, "
+     "not the enhanced duty. No receipt deadline applies to the reporter.")
 # --- DKE's triage practice: levels and queues (PRO model) -------------------------------------
 LEVEL_III = Rule("LEVEL-III", "Albertslund DKE: niveauinddeling (lokal praksis)", _P, _A, _O.LEVEL,
      "Serious crime, weapons or a planned serious crime suggest Niveau III (the operative group).",
@@ -495,6 +504,7 @@ _TABLE: tuple[Rule, ...] = (
     BL133_2,
     BL_ASSESS_24H,
     BL_RECEIPT_6D,
+    BL134_GENERAL,
     LEVEL_III,
     LEVEL_II,
     LEVEL_I,
