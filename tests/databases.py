@@ -17,6 +17,7 @@ TABLES = [
     *("audit_chain", "audit_checkpoint", "deadletter_access"),  # the audit chain's (migration 0007)
     *("disclosure", "decision", "triageitem", "report", "case", "outbox", "processedentry", "deadletterrecord"),
     "deadline",  # the statutory clocks (migration 0009)
+    "reportermessage",  # what the reporter heard back (migration 0012)
 ]
 
 

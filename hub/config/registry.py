@@ -66,6 +66,8 @@ class Registry(BaseModel):
 
     municipality: str
     decision_sources: frozenset[str] = frozenset({"dke-triage"})
+    # Whom a reporter may ask, by the reference (the kvittering and feedback name it).
+    reporter_contact: str = "Den Kriminalpræventive Enhed (DKE), Albertslund Kommune"
     sources: tuple[Source, ...]
     partners: tuple[Partner, ...]
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 from hub.policies.facts import SourceFacts
 from hub.policies.rules import BL134_GENERAL, BL_RECEIPT_6D
 from hub.schemas.report import ConcernReport
+from hub.schemas.reporter import FeedbackOutcome
 
 # The provision on feedback to a professional notifier (serviceloven § 155 b, stk. 2 before
 # barnets lov); its check is in `citations.py`. No time limit was found in the texts we could
@@ -51,15 +52,6 @@ def duty_of(rule_ids: Iterable[str]) -> Duty:
     return Duty.GENERAL if BL134_GENERAL.id in rule_ids else Duty.ENHANCED
 
 
-class FeedbackOutcome(StrEnum):
-    """What DKE may tell a professional notifier later on: the closed list of answers."""
-
-    INVESTIGATION = "investigation"  # led to an investigation (undersøgelse)
-    MEASURES = "measures"  # led to measures (støttende indsatser / foranstaltninger)
-    REFERRED = "referred"  # passed on to the authority that handles it
-    NO_ACTION = "no_action"  # did not lead to an investigation or measures
-
-
 FEEDBACK_DA: dict[FeedbackOutcome, str] = {
     FeedbackOutcome.INVESTIGATION: "Din underretning har givet anledning til, at kommunen undersøger barnets "
     "eller den unges forhold nærmere.",
@@ -74,6 +66,16 @@ FEEDBACK_LABELS_DA: dict[FeedbackOutcome, str] = {
     FeedbackOutcome.REFERRED: "Sendt videre til rette myndighed",
     FeedbackOutcome.NO_ACTION: "Førte ikke til undersøgelse eller foranstaltninger",
 }
+
+
+def feedback_refusal(professional: bool, decided: bool) -> str | None:
+    """Why feedback may not be given (a refusal code), or None. A private notifier is not a party
+    and is told nothing more; feedback reports an outcome, so the report must be decided first."""
+    if not professional:
+        return "feedback_not_professional"
+    if not decided:
+        return "feedback_before_decision"
+    return None
 
 
 def acknowledgement_da(report_ref: str) -> str:

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from hub.store import deadlines, lookups
 from hub.store.db import UnitOfWork
+from hub.store.lookups import ReporterThread
 from hub.store.rows import RowBatch
 
 StoredReceipt = tuple[str, dict[str, Any] | str]  # report ref, the receipt sent for it
@@ -60,6 +61,12 @@ class BatchStore(Protocol):
 
     def meet_deadlines(self, report_refs: Iterable[str], kind: str, now: datetime) -> None:
         """The statutory clocks of `kind` of these reports are met (`hub.store.deadlines.meet`)."""
+
+    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
+        """What each report's reporter has heard back so far (`hub.store.lookups.reporter_threads`)."""
+
+    def reporter_message_exists(self, source_id: str, event_id: str) -> bool:
+        """Whether the staff event (`source_id`, `event_id`) has been answered to the reporter."""
 
     def write(self, rows: RowBatch) -> None:
         """Insert everything `rows` holds since its last write, in this transaction."""
@@ -115,6 +122,12 @@ class SqlBatchStore:
 
     def meet_deadlines(self, report_refs: Iterable[str], kind: str, now: datetime) -> None:
         deadlines.meet(self.session, report_refs, kind, now)
+
+    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
+        return lookups.reporter_threads(self.session, refs)
+
+    def reporter_message_exists(self, source_id: str, event_id: str) -> bool:
+        return lookups.reporter_message_exists(self.session, source_id, event_id)
 
     def write(self, rows: RowBatch) -> None:
         rows.write(self.session)

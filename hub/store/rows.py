@@ -29,6 +29,7 @@ from hub.store.models import (
     Outbox,
     ProcessedEntry,
     Report,
+    ReporterMessage,
     TriageItem,
 )
 
@@ -49,7 +50,8 @@ class CaseRef:
 
 # Parents before children: a row's foreign keys point at rows written before it.
 _BATCH_TABLES: tuple[Table, ...] = tuple(
-    table_of(m) for m in (Report, TriageItem, Deadline, Disclosure, DeadLetterRecord, Outbox, ProcessedEntry)
+    table_of(m)
+    for m in (Report, TriageItem, Deadline, Disclosure, ReporterMessage, DeadLetterRecord, Outbox, ProcessedEntry)
 )
 
 

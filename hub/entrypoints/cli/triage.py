@@ -12,10 +12,12 @@ from pydantic import ValidationError
 from hub.config.registry import Registry
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
+from hub.entrypoints.cli.reporter import FEEDBACK
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
 from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, TriageDecision
 from hub.schemas.report import Purpose
 from hub.store import queries
+from hub.store.queries.reporter import ReporterMessageView, reporter_messages
 
 app = typer.Typer(help="DKE's triage queues (triagekøer).", no_args_is_help=True)
 
@@ -108,14 +110,26 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
     (per recipient: shared or withheld, and why), and the person's chronology."""
     with opened() as container, queries.reading(container.engine) as session:
         view = queries.case_view(session, report_ref, source_kinds=source_kinds(container.registry))
+        heard = reporter_messages(session, report_ref)
     if view is None:
         typer.echo(f"Ukendt reference: {report_ref}", err=True)
         raise typer.Exit(1)
     if as_json:
         echo_json(view)
         return
-    for line in render_case(view):
+    for line in render_case(view) + reporter_lines(heard):
         typer.echo(line)
+
+
+def reporter_lines(heard: list[ReporterMessageView]) -> list[str]:
+    """What the reporter has heard back (kvittering, tilbagemelding), in Danish."""
+    if not heard:
+        return ["Indberetteren har ikke fået kvittering eller tilbagemelding endnu."]
+    out = ["Indberetteren har fået:"]
+    for m in heard:
+        what = "Kvittering" if m.kind == "acknowledgement" else f"Tilbagemelding ({da.label(FEEDBACK, m.outcome)})"
+        out.append(f"  {da.when(m.sent_at)}  {what}, sendt af {m.sent_by}")
+    return out
 
 
 def render_case(v: queries.CaseView) -> list[str]:
