@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from hub.store import deadlines, lookups
 from hub.store.db import UnitOfWork
-from hub.store.lookups import ReporterThread
+from hub.store.lookups import ReporterThread as ReporterThread  # re-exported: the batch port's type
 from hub.store.rows import RowBatch
 
 StoredReceipt = tuple[str, dict[str, Any] | str]  # report ref, the receipt sent for it
