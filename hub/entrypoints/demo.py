@@ -25,7 +25,7 @@ from sqlmodel import Session, func, select
 
 from hub.bootstrap import Container, Hub, load_settings, running
 from hub.entrypoints import labels as da
-from hub.entrypoints.demo_scenario import Case, build
+from hub.entrypoints.demo_scenario import Case, build, reporter_step
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
@@ -186,7 +186,8 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
             if effect != target.expect:
                 problems.append(f"{target.structure}:{target.partner} ventede {target.expect}, fik {effect}")
         ok_all &= _report(lines, problems)
-    return lines, ok_all
+    more, ok = await reporter_step(hub)  # the reporter hears back (kvittering, feedback, § 134)
+    return lines + more, ok_all and ok
 
 
 def _withheld_reasons(hub: Hub, ref: str, partner: str) -> tuple[queries.Reason, ...]:
