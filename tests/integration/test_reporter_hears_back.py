@@ -39,10 +39,18 @@ async def cli(env: dict[str, str], *args: str) -> Any:
     return await asyncio.to_thread(runner.invoke, app, ["triage", *args, "--wait", "20"], env=env)
 
 
-async def events(hub: Any, client: aredis.Redis, stream: str, type_: str | None = None) -> list[dict[str, Any]]:
-    """The stream's events once the relay has sent what was committed (`type_`: only those)."""
-    await hub.relay.drain()
-    return [e for e in await stream_events(client, stream) if type_ is None or e["type"] == type_]
+async def events(
+    hub: Any, client: aredis.Redis, stream: str, type_: str | None = None, at_least: int = 1
+) -> list[dict[str, Any]]:
+    """The stream's events (`type_`: only those) once there are `at_least` (up to 10 s: the worker
+    publishes after its commit, which the CLI has already seen), or what there is then."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        await hub.relay.drain()
+        found = [e for e in await stream_events(client, stream) if type_ is None or e["type"] == type_]
+        if len(found) >= at_least or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.05)
 
 
 async def report_from(client: aredis.Redis, source: str, data: dict[str, Any]) -> str:
@@ -98,14 +106,15 @@ async def test_a_kvittering_meets_the_receipt_clock_and_feedback_follows_a_decis
     text = json.dumps(feedback, ensure_ascii=False)
     assert not [p for p in personal(data) if p in text] and "bkv" not in text
     # The kvittering went once: the decision did not send a second one.
-    kinds = [e["type"] for e in await events(hub, client, streams.receipts(SCHOOL))]
+    kinds = [e["type"] for e in await events(hub, client, streams.receipts(SCHOOL), at_least=3)]
     assert kinds.count(REPORT_ACKNOWLEDGED) == 1
 
     # A clock seven working days on: the met receipt clock never fires.
     assert hub.clocks is not None
     hub.clocks.now = lambda: datetime.now(UTC) + timedelta(days=12)
     await hub.clocks.tick()
-    assert not [e for e in await events(hub, client, streams.DEADLINES) if e["data"]["kind"] == "receipt"]
+    await asyncio.sleep(0.3)
+    assert not [e for e in await events(hub, client, streams.DEADLINES, at_least=0) if e["data"]["kind"] == "receipt"]
     await client.aclose()
 
 
@@ -116,7 +125,7 @@ async def test_a_missing_kvittering_breaches_and_a_decision_sends_it_late(hub: A
     assert hub.clocks is not None
     hub.clocks.now = lambda: datetime.now(UTC) + timedelta(days=12)  # past the sixth working day
     await hub.clocks.tick()
-    breaches = await events(hub, client, streams.DEADLINES, DEADLINE_BREACHED)
+    breaches = await events(hub, client, streams.DEADLINES, DEADLINE_BREACHED, at_least=2)
     assert {(e["data"]["kind"], e["data"]["rule_id"]) for e in breaches} == {
         ("assessment", "BL-ASSESS-24H"),
         ("receipt", "BL-RECEIPT-6D"),
@@ -146,7 +155,8 @@ async def test_a_private_reporter_has_the_general_duty_no_clock_and_no_feedback(
 
     decided = await cli(env, "decide", ref, "--level", "I", "--pillar", "reactive", "--by", "EF")
     assert decided.exit_code == 0, decided.output
-    assert not await events(hub, client, streams.receipts(PRIVATE), REPORT_ACKNOWLEDGED)
+    await asyncio.sleep(0.3)
+    assert not await events(hub, client, streams.receipts(PRIVATE), REPORT_ACKNOWLEDGED, at_least=0)
     refused = await cli(env, "feedback", ref, "--outcome", "no_action", "--by", "EF")
     assert refused.exit_code == 1 and "feedback_not_professional" in refused.output
     # A courtesy kvittering may still be sent; it cites no statutory receipt.
