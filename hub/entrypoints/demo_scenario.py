@@ -411,9 +411,10 @@ RECEIPT_CLOCK = "receipt"  # the deadline kind of the 6-working-day receipt
 async def reporter_step(hub: Any) -> tuple[list[str], bool]:
     """Two teachers report a child; DKE sends the first a kvittering from the case, decides, and
     gives feedback (`investigation`); the second gets no kvittering, and a clock the demo moves
-    twelve days on fires the receipt's `deadline.breached`. A neighbour through the citizens' form
-    reports under the general duty (§ 134): no receipt clock. Returns the summary lines and whether
-    everything went as expected."""
+    twelve days on fires the receipt's `deadline.breached` (its decision then sends it, late). A
+    neighbour through the citizens' form reports under the general duty (§ 134): no receipt clock.
+    Both are decided, so the queues hold only the scenario's open work. Returns the summary lines
+    and whether everything went as expected."""
     now = datetime.now(UTC)
     school, citizens, decider = "herstedvester-skole", "borgere", "dke-triage"
     client = aredis.Redis.from_url(hub.redis_url)
@@ -465,6 +466,9 @@ async def reporter_step(hub: Any) -> tuple[list[str], bool]:
     finally:
         hub.clocks.now = real_now
     await hub.relay.drain()
+    for ref in (ref2, ref3):  # decided too, so that the demo's queues hold only the work left for staff
+        late = TriageDecision(report_ref=ref, level=Level.I, pillar=Pillar.REACTIVE, decided_by="DKE-demo")
+        await send(streams.DECISIONS, staff(DECISION_MADE, late, ref))
 
     def read(stream: str) -> Any:
         return client.xrange(stream)

@@ -353,9 +353,12 @@ BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov § 136, stk. 2", _S, _A,
      "in danger and whether acute measures are needed.")
 BL_RECEIPT_6D = Rule("BL-RECEIPT-6D", "Barnets lov § 137, stk. 1", _AG, _A,
      _O.DEADLINE,
-     "A professional notifier (a public employee) gets a receipt within 6 working days, counted "
+     "A professional notifier (a public employee reporting through a source in public service: by "
+     "its kind or the registry's `public_service`) gets a receipt within 6 working days, counted "
      "on Danish dates from the day after receipt; weekends, Danish public holidays and the "
-     "agreement's `working_days.closed_days` do not count. Anonymous and private notifiers get none.",
+     "agreement's `working_days.closed_days` do not count. The clock is met by DKE's kvittering "
+     "(`report.acknowledged`), not by the hub's `report.accepted`. Anonymous and private notifiers "
+     "get no clock (BL134-GENERAL).",
      "Indberetteren er fagperson og skal have en kvittering for modtagelsen inden 6 hverdage.",
      "The reporter is a professional and must get a receipt within 6 working days.",
      ("working_days.closed_days",))

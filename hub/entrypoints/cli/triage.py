@@ -51,7 +51,7 @@ def deadline_text(d: queries.DeadlineView) -> str:
 
 
 def _deadline_short(row: queries.QueueRow) -> str:
-    """The assessment clock, and the receipt clock unless it is met (as it is at once today)."""
+    """The assessment clock, and the receipt clock unless it is met (by DKE's kvittering)."""
     d = row.assessment_deadline
     if d is None:
         text = f"  frist {da.when(row.assess_by)}" if row.assess_by else ""
