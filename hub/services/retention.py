@@ -45,6 +45,7 @@ from hub.store.models import (
     Outbox,
     ProcessedEntry,
     Report,
+    ReporterMessage,
     TriageItem,
 )
 
@@ -102,6 +103,10 @@ def purge_database(
         statements: dict[str, Any] = {
             "triage_deleted": delete(TriageItem).where(col(TriageItem.report_ref).in_(old_reports)),
             "deadlines_deleted": delete(Deadline).where(col(Deadline.report_ref).in_(old_reports)),
+            # What the reporter heard back goes with the report's content (who sent it, when).
+            "reporter_messages_deleted": delete(ReporterMessage).where(
+                col(ReporterMessage.report_ref).in_(old_reports)
+            ),
             "deadletters_deleted": delete(DeadLetterRecord).where(
                 col(DeadLetterRecord.created_at) < cutoffs.deadletter
             ),
