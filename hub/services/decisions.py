@@ -3,6 +3,8 @@
 For each referral target the policy decides share, withhold or escalate; a share publishes
 `referral.issued` with exactly the allowed fields to the partner's stream, anything else
 records `referral.withheld` with its reasons. All in one transaction with the decision row.
+The same stream carries staff actions for the reporter (`acknowledgement.requested`,
+`feedback.requested`), staged here in order with the decisions by `hub.services.reporter`.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ from hub.tracing import OFF, TraceContext, Tracing, context_of
 
 class DecisionService:
     """The decision steps of the batch pipeline (`hub.services.pipeline`): entries of
-    `hub.decisions.v1` parse to decisions; each is stored with the policy's verdict per referral
-    target, or refused (its receipt goes to the deciding source, if the event names a known one)."""
+    `hub.decisions.v1` parse to decisions (or staff actions for the reporter); each decision is
+    stored with the policy's verdict per referral target, or refused (its receipt goes to the
+    deciding source, if the event names a known one)."""
 
     rejected_type = DECISION_REJECTED
     wake_relay = True  # rejections and withheld referrals are left to the relay

@@ -1,7 +1,9 @@
 """The one parser for what arrives on a hub stream or over HTTP: raw entry fields to a typed
 CloudEvent, or a `Rejection` that says what is wrong (a stable code and a message).
 
-Intake (`parse_entry`), triage decisions (`parse_decision`) and the HTTP API all parse here.
+Intake (`parse_entry`), triage decisions (`parse_decision`), everything staff write to the decisions
+stream (`parse_staff_event`: decisions and the reporter's kvittering and feedback) and the HTTP API
+all parse here.
 Nothing in this module raises for bad input.
 """
 
