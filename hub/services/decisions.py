@@ -288,9 +288,8 @@ class _DecisionStager:
         self.messages: list[reporter.Message] = []
 
     def batch(self, stream: str, parsed: Sequence[StaffEvent]) -> None:
-        decisions = [p.data.report_ref for p in parsed if isinstance(p.data, TriageDecision)]
         refs = [p.data.report_ref for p in parsed]
-        self.reports.update(self.tx.store.reports_by_ref(decisions))
+        self.reports.update(self.tx.store.reports_by_ref(refs))  # staff actions too: the report's trace
         self.decided |= self.tx.store.decided_refs(refs)
         self.threads.update(self.tx.store.reporter_threads(refs))
 
@@ -319,7 +318,8 @@ class _DecisionStager:
         if tx.look_up and tx.store.reporter_message_exists(action.source, action.id):
             return
         ref = action.data.report_ref
-        staged = self.service.replies.stage(action, self.threads.get(ref), ref in self.decided, tx.now)
+        trace = report_trace(self.reports.get(ref)) or action.trace
+        staged = self.service.replies.stage(action, self.threads.get(ref), ref in self.decided, tx.now, trace)
         if isinstance(staged, Rejection):
             tx.reject(stream, entry, staged, streams.receipts(action.source))
             return
@@ -353,5 +353,9 @@ class _DecisionStager:
             thread = self.threads.get(row["report_ref"])
             if thread is None or thread.acknowledged or not replies.professional(thread):
                 continue
-            now = self.tx.now
-            self._sent(replies.acknowledgement(thread, row["source_id"], row["event_id"], row["decided_by"], now))
+            trace = report_trace(self.reports.get(row["report_ref"]))
+            self._sent(
+                replies.acknowledgement(
+                    thread, row["source_id"], row["event_id"], row["decided_by"], self.tx.now, trace
+                )
+            )

@@ -45,6 +45,7 @@ from hub.store.batch import BatchStore, ReporterThread
 from hub.store.db import JsonText
 from hub.store.models import ReporterMessage
 from hub.store.rows import RowBatch
+from hub.tracing import TraceContext
 
 ACKNOWLEDGEMENT, FEEDBACK = "acknowledgement", "feedback"
 
@@ -70,26 +71,39 @@ class ReporterReplies:
         return thread.public_employee and source is not None and source.in_public_service
 
     def stage(
-        self, event: StaffAction, thread: ReporterThread | None, decided: bool, now: datetime
+        self,
+        event: StaffAction,
+        thread: ReporterThread | None,
+        decided: bool,
+        now: datetime,
+        trace: TraceContext | None = None,
     ) -> Message | Rejection:
-        """The answer a staff action asks for, or why it is refused."""
+        """The answer a staff action asks for, or why it is refused; its event in `trace` (the
+        report's, so that the report's sender can follow it)."""
         ref = event.data.report_ref
         if thread is None:
-            return Rejection("unknown_report", "No report has this reference.", (), event.id)
+            return Rejection("unknown_report", "No report has this reference.", (), event.id, trace=event.trace)
         if self.registry.source(thread.source_id) is None:
-            return Rejection("unknown_reporter_source", "The report's source is no longer configured.", (), event.id)
+            message = "The report's source is no longer configured."
+            return Rejection("unknown_reporter_source", message, (), event.id, trace=event.trace)
         data = event.data
         if isinstance(data, AcknowledgementRequest):
             if thread.acknowledged:
-                return Rejection("already_acknowledged", f"{ref} has had its kvittering.", (), event.id)
-            return self.acknowledgement(thread, event.source, event.id, data.requested_by, now)
+                return Rejection("already_acknowledged", f"{ref} has had its kvittering.", (), event.id, trace=trace)
+            return self.acknowledgement(thread, event.source, event.id, data.requested_by, now, trace)
         assert isinstance(data, FeedbackRequest)
         if code := feedback_refusal(self.professional(thread), decided):
-            return Rejection(code, DANISH[code], (), event.id)
-        return self.feedback(thread, event.source, event.id, data.requested_by, data.outcome, now)
+            return Rejection(code, DANISH[code], (), event.id, trace=trace)
+        return self.feedback(thread, event.source, event.id, data.requested_by, data.outcome, now, trace)
 
     def acknowledgement(
-        self, thread: ReporterThread, source_id: str, event_id: str, sent_by: str, now: datetime
+        self,
+        thread: ReporterThread,
+        source_id: str,
+        event_id: str,
+        sent_by: str,
+        now: datetime,
+        trace: TraceContext | None = None,
     ) -> Message:
         """The kvittering: the reference, the date received and whom to ask; the legal basis only
         where the receipt is the statute's (a professional notifier's notification)."""
@@ -102,7 +116,9 @@ class ReporterReplies:
             contact=self.registry.reporter_contact,
             legal_basis=(RECEIPT_CITATION,) if owed else (),
         )
-        return self._message(REPORT_ACKNOWLEDGED, ACKNOWLEDGEMENT, data, thread, source_id, event_id, sent_by, now)
+        return self._message(
+            REPORT_ACKNOWLEDGED, ACKNOWLEDGEMENT, data, thread, source_id, event_id, sent_by, now, trace
+        )
 
     def feedback(
         self,
@@ -112,6 +128,7 @@ class ReporterReplies:
         sent_by: str,
         outcome: FeedbackOutcome,
         now: datetime,
+        trace: TraceContext | None = None,
     ) -> Message:
         data = Feedback(
             report_ref=thread.ref,
@@ -122,7 +139,7 @@ class ReporterReplies:
             legal_basis=(FEEDBACK_CITATION,),
             outcome=outcome,
         )
-        message = self._message(FEEDBACK_GIVEN, FEEDBACK, data, thread, source_id, event_id, sent_by, now)
+        message = self._message(FEEDBACK_GIVEN, FEEDBACK, data, thread, source_id, event_id, sent_by, now, trace)
         message.row["outcome"] = outcome.value
         return message
 
@@ -136,8 +153,9 @@ class ReporterReplies:
         event_id: str,
         sent_by: str,
         now: datetime,
+        trace: TraceContext | None,
     ) -> Message:
-        message_id, text = new_event_json(type_, data, now=now, subject=thread.ref)
+        message_id, text = new_event_json(type_, data, now=now, subject=thread.ref, trace=trace)
         row = {
             "report_ref": thread.ref,
             "kind": kind,
