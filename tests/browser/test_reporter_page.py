@@ -1,7 +1,7 @@
 """The reporter's page of a case in a real browser against a live hub: "Send kvittering" puts
 `report.acknowledged` on the school's receipts stream (the reference, no personal data), the page
 says so in Danish; feedback before a decision is refused and shown as refused; a feedback form
-without a choice gets the error summary. Screenshot: `5-indberetter.png`."""
+without a choice gets the error summary. Screenshot: `9-indberetter.png`."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_the_kvittering_and_feedback_from_the_case(live: LiveHub, page: Any, sho
     page.wait_for_selector("#sendt")
     assert "Kvitteringen er sendt" in page.inner_text("#sendt")
     assert "Kvittering (sendt af" in page.inner_text("#indberetter")
-    page.screenshot(path=str(shots / "5-indberetter.png"), full_page=True)
+    page.screenshot(path=str(shots / "9-indberetter.png"), full_page=True)
     [ack] = receipts(live, REPORT_ACKNOWLEDGED, 1)
     assert ack["data"]["report_ref"] == ref
     text = json.dumps(ack, ensure_ascii=False)
