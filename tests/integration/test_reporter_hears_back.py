@@ -176,3 +176,13 @@ async def test_unknown_reference_and_bad_outcome(hub: Any) -> None:
     assert unknown.exit_code == 1 and "unknown_report" in unknown.output
     bad = await cli(env, "feedback", "DKE-X", "--outcome", "anbragt", "--by", "AB")
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_no_answer_within_the_wait_exits_3_and_no_wait_exits_0(settings: Any) -> None:
+    """No hub is running: the action is sent but nobody answers."""
+    env = env_for(settings)
+    waited = runner.invoke(app, ["triage", "receipt", "DKE-INGENSVAR", "--by", "AB", "--wait", "0.3"], env=env)
+    assert waited.exit_code == 3 and "hubben har ikke svaret endnu" in waited.output, waited.output
+    sent = runner.invoke(app, ["triage", "feedback", "DKE-INGENSVAR", "--outcome", "measures", "--by", "AB",
+                               "--wait", "0"], env=env)
+    assert sent.exit_code == 0 and "Sendt (" in sent.output, sent.output
