@@ -54,6 +54,7 @@ from hub.schemas import streams
 from hub.schemas.dates import danish_date
 from hub.services.deadlines import DeadlineScheduler
 from hub.services.decisions import DecisionService
+from hub.services.envelope import StaffEvent
 from hub.services.intake import IntakeService, flags_planned_crime
 from hub.services.pipeline import BatchPipeline
 from hub.services.referral_updates import ReferralUpdateService
@@ -368,7 +369,7 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
         tracing=tracing,
         name="intake",
     )
-    decision_pipeline = BatchPipeline(
+    decision_pipeline = BatchPipeline[StaffEvent](
         engine,
         DecisionService(registry, policy, limits=settings.limits, tracing=tracing),
         publish_grace=grace,

@@ -19,6 +19,7 @@ TABLES = [
     "deadline",  # the statutory clocks (migration 0009)
     "adminaction",  # the administrators' action log (migration 0012)
     "referral_update",  # partners' updates on referrals and alerts (migration 0014)
+    "reportermessage",  # what the reporter heard back (migration 0015)
 ]
 
 

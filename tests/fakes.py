@@ -21,6 +21,7 @@ from hub.services.pipeline import Outcome
 from hub.store.batch import StoredReceipt, StoredReport
 from hub.store.bulk import OutboxRow
 from hub.store.db import dump_json
+from hub.store.lookups import ReporterThread
 from hub.store.referral_updates import Target, UpdateContext
 from hub.store.rows import RowBatch
 
@@ -314,6 +315,27 @@ class FakeBatchStore:
                 if row["state"] in ("pending", "approaching"):
                     row["state"] = "met"
                 row.update(next_at=None, met_at=now)
+    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
+        wanted = set(refs)
+        out = {}
+        for r in self.tables["report"]:
+            if r["ref"] not in wanted:
+                continue
+            kinds = [m["kind"] for m in self.tables["reportermessage"] if m["report_ref"] == r["ref"]]
+            out[r["ref"]] = ReporterThread(
+                ref=r["ref"],
+                source_id=r["source_id"],
+                event_id=r["event_id"],
+                received_at=r["received_at"],
+                public_employee=bool(r["payload"]["reporter"]["public_employee"]),
+                rule_ids=tuple(r["assessment"].get("rule_ids", ())),
+                acknowledged="acknowledgement" in kinds,
+                feedback=kinds.count("feedback"),
+            )
+        return out
+
+    def reporter_message_exists(self, source_id: str, event_id: str) -> bool:
+        return any(m["source_id"] == source_id and m["event_id"] == event_id for m in self.tables["reportermessage"])
 
     def write(self, rows: RowBatch) -> None:
         for table, batch in rows.drain(lambda key: self._case_id(key, rows.now)):

@@ -25,10 +25,18 @@ class Source(BaseModel):
     id: str = Field(pattern=_ID)
     name: str
     kind: SourceKind
+    # Whether its reporters act in public service (Barnets lov § 133, the enhanced duty); unset:
+    # by kind (school, police, social services, psychiatry, prison and probation, municipal
+    # departments are; housing, other and private are not).
+    public_service: bool | None = None
 
     @property
     def facts(self) -> SourceFacts:
-        return SourceFacts(source_id=self.id, kind=self.kind)
+        return SourceFacts(source_id=self.id, kind=self.kind, public_service=self.public_service)
+
+    @property
+    def in_public_service(self) -> bool:
+        return self.facts.in_public_service
 
 
 class Partner(BaseModel):
@@ -69,6 +77,8 @@ class Registry(BaseModel):
 
     municipality: str
     decision_sources: frozenset[str] = frozenset({"dke-triage"})
+    # Whom a reporter may ask, by the reference (the kvittering and feedback name it).
+    reporter_contact: str = "Den Kriminalpræventive Enhed (DKE), Albertslund Kommune"
     sources: tuple[Source, ...]
     partners: tuple[Partner, ...]
     # The meetings of the levels (Niveau I coordination, II sagsmøde, III Operativgruppen).

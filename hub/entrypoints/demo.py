@@ -26,7 +26,7 @@ from sqlmodel import Session, func, select
 from hub.bootstrap import Container, Hub, load_settings, running
 from hub.entrypoints import labels as da
 from hub.entrypoints.demo_lifecycle import partners_answer
-from hub.entrypoints.demo_scenario import Case, build
+from hub.entrypoints.demo_scenario import Case, build, reporter_step
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
@@ -191,7 +191,8 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
         if case.meeting is not None:
             _meeting_summary(hub, case, ref, by_stream, lines, problems)
         ok_all &= _report(lines, problems)
-    return lines, ok_all
+    more, ok = await reporter_step(hub)  # the reporter hears back (kvittering, feedback, § 134)
+    return lines + more, ok_all and ok
 
 
 def _meeting_summary(

@@ -5,15 +5,34 @@ Each case states what the hub is expected to do with it, so `hub demo` checks it
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import redis.asyncio as aredis
+from sqlmodel import Session, func, select
+
+from hub.schemas import streams
+from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.cpr import make_cpr
 from hub.schemas.dates import danish_date
+from hub.schemas.decision import DECISION_MADE, Level, Pillar, TriageDecision
 from hub.schemas.report import CONCERN_REPORTED
+from hub.schemas.reporter import (
+    ACKNOWLEDGEMENT_REQUESTED,
+    FEEDBACK_GIVEN,
+    FEEDBACK_REQUESTED,
+    REPORT_ACKNOWLEDGED,
+    AcknowledgementRequest,
+    FeedbackOutcome,
+    FeedbackRequest,
+)
+from hub.services.envelope import report_ref
+from hub.store.models import ProcessedEntry
 
 
 @dataclass(frozen=True)
@@ -428,3 +447,108 @@ def operativgruppe(now: datetime) -> Case:
         now,
     )
     return case
+
+
+# --- Step: the reporter hears back (issue #13, points 4 and 5) -------------------------------
+
+RECEIPT_CLOCK = "receipt"  # the deadline kind of the 6-working-day receipt
+
+
+async def reporter_step(hub: Any) -> tuple[list[str], bool]:
+    """Two teachers report a child; DKE sends the first a kvittering from the case, decides, and
+    gives feedback (`investigation`); the second gets no kvittering, and a clock the demo moves
+    twelve days on fires the receipt's `deadline.breached` (its decision then sends it, late). A
+    neighbour through the citizens' form reports under the general duty (§ 134): no receipt clock.
+    Both are decided, so the queues hold only the scenario's open work. Returns the summary lines
+    and whether everything went as expected."""
+    now = datetime.now(UTC)
+    school, citizens, decider = "herstedvester-skole", "borgere", "dke-triage"
+    client = aredis.Redis.from_url(hub.redis_url)
+
+    def processed() -> int:
+        with Session(hub.engine) as s:
+            return int(s.exec(select(func.count()).select_from(ProcessedEntry)).one())
+
+    async def send(stream: str, event: dict[str, Any] | bytes, more: int = 1) -> None:
+        before = await asyncio.to_thread(processed)
+        body = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode()
+        await client.xadd(stream, {EVENT_FIELD: body})
+        deadline = time.monotonic() + 30
+        while await asyncio.to_thread(processed) < before + more:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the hub did not process the demo's entries in time")
+            await asyncio.sleep(0.05)
+        await hub.relay.drain()
+
+    def child(serial: int) -> dict[str, Any]:
+        return {"cpr": make_cpr(_born(now, 12), serial), "name": f"Testbarn {serial}", "district": "Herstedvester"}
+
+    concern = {"categories": ["wellbeing"], "child_at_risk": True, "description": "Barnet kommer sulten i skole."}
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    await send(streams.intake(school), _event(school, first, {"reporter": _teacher("Lærer Et"), "subject": child(201),
+                                                               "concern": concern}, now))
+    await send(streams.intake(school), _event(school, second, {"reporter": _teacher("Lærer To"), "subject": child(202),
+                                                                "concern": concern}, now))
+    neighbour = {"name": "Nabo Testesen", "role": "nabo", "public_employee": False}
+    await send(streams.intake(citizens), _event(citizens, third, {"reporter": neighbour, "subject": child(203),
+                                                                   "concern": concern}, now))
+    ref1, ref2, ref3 = report_ref(school, first), report_ref(school, second), report_ref(citizens, third)
+
+    def staff(type_: str, data: Any, ref: str) -> dict[str, Any]:
+        return new_event(type_, data, source=decider, event_id=str(uuid.uuid4()), subject=ref)
+
+    await send(streams.DECISIONS, staff(ACKNOWLEDGEMENT_REQUESTED,
+                                        AcknowledgementRequest(report_ref=ref1, requested_by="DKE-demo"), ref1))
+    decision = TriageDecision(report_ref=ref1, level=Level.I, pillar=Pillar.REACTIVE, decided_by="DKE-demo")
+    await send(streams.DECISIONS, staff(DECISION_MADE, decision, ref1))
+    await send(streams.DECISIONS, staff(FEEDBACK_REQUESTED, FeedbackRequest(
+        report_ref=ref1, requested_by="DKE-demo", outcome=FeedbackOutcome.INVESTIGATION), ref1))
+
+    assert hub.clocks is not None
+    real_now = hub.clocks.now
+    hub.clocks.now = lambda: real_now() + timedelta(days=12)  # twelve days on: past the sixth working day
+    try:
+        await hub.clocks.tick()
+    finally:
+        hub.clocks.now = real_now
+    await hub.relay.drain()
+    for ref in (ref2, ref3):  # decided too, so that the demo's queues hold only the work left for staff
+        late = TriageDecision(report_ref=ref, level=Level.I, pillar=Pillar.REACTIVE, decided_by="DKE-demo")
+        await send(streams.DECISIONS, staff(DECISION_MADE, late, ref))
+
+    def read(stream: str) -> Any:
+        return client.xrange(stream)
+
+    to_school = [json.loads(f[EVENT_FIELD.encode()]) for _, f in await read(streams.receipts(school))]
+    deadlines = [json.loads(f[EVENT_FIELD.encode()]) for _, f in await read(streams.DEADLINES)]
+    notes = [json.loads(f[EVENT_FIELD.encode()]) for _, f in await read(streams.CHILDREN_NOTIFICATIONS)]
+    await client.aclose()
+
+    lines = ["", "Indberetteren hører fra DKE (kvittering og tilbagemelding, barnets lov §§ 133-134 og 137)"]
+    problems: list[str] = []
+    ack = [e for e in to_school if e["type"] == REPORT_ACKNOWLEDGED and e["data"]["report_ref"] == ref1]
+    feedback = [e for e in to_school if e["type"] == FEEDBACK_GIVEN and e["data"]["report_ref"] == ref1]
+    if ack:
+        lines.append(f"  {ref1}: kvittering til {school}: »{ack[0]['data']['message_da']}«")
+    if feedback:
+        said = feedback[0]["data"]
+        lines.append(f"  {ref1}: tilbagemelding ({said['outcome']}): »{said['message_da']}«")
+    if len(ack) != 1 or len(feedback) != 1:
+        problems.append("ventede én kvittering og én tilbagemelding til skolen")
+    if any("Testbarn" in json.dumps(e, ensure_ascii=False) for e in ack + feedback):
+        problems.append("kvittering eller tilbagemelding nævner barnet")
+    breached = {(e["data"]["report_ref"], e["data"]["kind"]) for e in deadlines}
+    lines.append(f"  {ref2}: ingen kvittering; tolv dage senere: deadline.breached for kvitteringen: "
+                 + ("ja" if (ref2, RECEIPT_CLOCK) in breached else "nej"))
+    if (ref2, RECEIPT_CLOCK) not in breached or (ref1, RECEIPT_CLOCK) in breached:
+        problems.append("ventede overskredet kvitteringsfrist for den anden indberetning og ikke for den første")
+    duty = {e["data"]["report_ref"]: e["data"].get("duty") for e in notes}
+    which = "almindelige" if duty.get(ref3) == "general" else "skærpede"
+    no_clock = "ja" if (ref3, RECEIPT_CLOCK) not in breached else "nej"
+    lines.append(f"  {ref3}: nabo via borgerformularen: underretning efter den {which} underretningspligt; "
+                 f"ingen kvitteringsfrist: {no_clock}")
+    if duty.get(ref3) != "general" or duty.get(ref1) != "enhanced" or (ref3, RECEIPT_CLOCK) in breached:
+        problems.append("ventede almindelig underretningspligt og ingen kvitteringsfrist for naboen")
+    for p in problems:
+        lines.append(f"    AFVIGER: {p}")
+    return lines, not problems

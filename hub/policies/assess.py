@@ -8,8 +8,10 @@ statutory deadlines (Barnets lov §§ 136-137). The rule functions and their tab
 
 The duty to notify under Barnets lov § 133 is personal to everyone in public service, and
 DKE's staff are: once a report gives reason to believe a child may need special support,
-the hub issues the notification whoever the reporter is. Whether the reporter is a public
-employee decides only whether a receipt is due to them (professional notifier).
+the hub issues the notification whoever the reporter is. Whether the reporter is a professional
+notifier (a public employee, through a source in public service: `reporter.professional`)
+decides whether a receipt and feedback are due to them, and which duty the notification carries
+on: the enhanced duty (§ 133) or, for everyone else, the general duty (§ 134, BL134-GENERAL).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hub.policies.rules import (
     BL133_2,
     BL133_INFORM,
     BL133_NOT_TOLD,
+    BL134_GENERAL,
     BL_ASSESS_24H,
     BL_RECEIPT_6D,
     DBL_8,
@@ -284,6 +287,7 @@ LEVEL_RULES: RuleTable[ReportFacts] = (Binding(LEVEL_III, level, also=(LEVEL_II,
 # Set by the engine itself: the deadlines a notification brings, and the routing.
 DEADLINE_RULES: tuple[Rule, ...] = (BL_ASSESS_24H, BL_RECEIPT_6D)
 INFORM_RULES: tuple[Rule, ...] = (BL133_NOT_TOLD, BL133_INFORM)  # who is told of a notification (`informed`)
+DUTY_RULES: tuple[Rule, ...] = (BL134_GENERAL,)  # the reporter's duty, when not the enhanced one (`reporter.py`)
 ROUTE_RULES: tuple[Rule, ...] = (ROUTE_URGENT, PLANNED_DANGER, ROUTE_PROACTIVE, ROUTE_OPERATIVE, ROUTE_REACTIVE)
 
 DATA_INDEX: tuple[tuple[str, Check], ...] = tuple((b.rule.id, b.check) for b in DATA_RULES)
@@ -318,7 +322,7 @@ ROUTES: dict[str, tuple[Queue, Pillar]] = {
 
 # Every rule id an assessment can carry (the meta-test checks the rule table against it).
 ASSESS_RULE_IDS: frozenset[str] = rule_ids(PURPOSE_RULES, ALERT_RULES, NOTIFICATION_TABLE, DATA_RULES, LEVEL_RULES) | {
-    r.id for r in (*DEADLINE_RULES, *ROUTE_RULES, *INFORM_RULES)
+    r.id for r in (*DEADLINE_RULES, *ROUTE_RULES, *INFORM_RULES, *DUTY_RULES)
 }
 
 # The stable refusal code of each rule that can refuse a report (receipts, HTTP answers; the

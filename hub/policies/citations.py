@@ -63,6 +63,10 @@ _SM = Source("Social- og Boligministeriet: Kommunens pligt (24 timer)",
 _GDPR6 = Source("Databeskyttelsesforordningen art. 6 (dansk tekst, gdprinfo.eu)", "https://gdprinfo.eu/da/da-article-6")
 _GDPR9 = Source("Databeskyttelsesforordningen art. 9 (dansk tekst, gdprinfo.eu)", "https://gdprinfo.eu/da/da-article-9")
 _FVL28 = Source("Forvaltningsloven § 28 (danskelove.dk)", "https://danskelove.dk/forvaltningsloven/28")
+_SEL154 = Source("Viborg Kommune: serviceloven § 154 quoted (the general duty to notify)",
+                 "https://kommune.viborg.dk/Borger/Boern,-unge-og-familie/Svigt-eller-overgreb/Hvad-goer-jeg-som-borger/Lovgivning")
+_SEL155B = Source("Lejre Kommune: feedback to a professional notifier (serviceloven § 155 b, stk. 2 and 3)",
+                  "https://www.lejre.dk/borger/boern-unge-og-familie/boern-og-unge-med-saerlig-behov/mistrives-et-barn-underret-kommunen/hvad-sker-der-naar-jeg-underretter")
 _L87 = Source("L 87 (2024-25) som fremsat: ændring af barnets lov § 137, stk. 1", "https://polspy.org/dk/dokumenter/1128878")
 
 # Keyed by the citation part, case-folded (`_key`).
@@ -116,9 +120,18 @@ CHECKS: dict[str, Check] = {
         "The 24-hour assessment and that §§ 136-137 govern the handling of notifications are confirmed; the "
         "subsection (stk. 2) was not found in a text the search holds."),
     "barnets lov § 137, stk. 1": Check(
-        Status.UNCONFIRMED, (_VEJ9471, _L87),
+        Status.UNCONFIRMED, (_VEJ9471, _L87, _SEL155B),
         "The receipt within 6 working days and § 137, stk. 1 (the professional notifier's feedback) are confirmed; "
-        "the receipt's exact place in stk. 1 was not found."),
+        "the receipt's exact place in stk. 1 was not found. Feedback: in the predecessor (serviceloven § 155 b, "
+        "stk. 2) a professional notifier is told whether the notification led to an investigation or measures; "
+        "municipal pages say private notifiers are told nothing more. No time limit for the feedback was found "
+        "in the texts searched, so the hub sets no clock for it."),
+    "barnets lov § 134": Check(
+        Status.UNCONFIRMED, (_SEL154, _VEJ9471),
+        "The general duty (anyone who learns a child is neglected, degraded or endangered) is confirmed in its "
+        "predecessor, serviceloven § 154 (quoted by Viborg Kommune); the guidance's chapter 1 covers barnets lovs "
+        "§§ 132-135. Its number in barnets lov was not found in a text the search holds: § 134 as we read it, "
+        "one regional page says § 135. Check against retsinformation.dk."),
     "lokal aftale (dataminimering)": Check(
         Status.LOCAL, (), "The agreement's choice to keep health data in PSP; § 115 itself does not require it."),
     "albertslund dke: niveauinddeling (lokal praksis)": Check(

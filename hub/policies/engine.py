@@ -70,6 +70,7 @@ from hub.policies.disclose import (
 )
 from hub.policies.disclose import facts as disclosure_facts
 from hub.policies.facts import SourceFacts, age_of
+from hub.policies.reporter import professional
 from hub.policies.rules import CITATIONS, REASONS
 from hub.schemas.dates import danish_day
 from hub.schemas.events import Informed, PlannedOffence
@@ -92,7 +93,7 @@ _RECEIPT = R.BL_RECEIPT_6D.id
 _DEADLINES = (R.BL_ASSESS_24H.id,)
 _DEADLINES_PROFESSIONAL = (R.BL_ASSESS_24H.id, R.BL_RECEIPT_6D.id)
 # Besides its grounds, a notification carries its deadlines and who is to be told of it.
-_NOTIFICATION_EXTRAS = (*_DEADLINES_PROFESSIONAL, R.BL133_NOT_TOLD.id, R.BL133_INFORM.id)
+_NOTIFICATION_EXTRAS = (*_DEADLINES_PROFESSIONAL, R.BL134_GENERAL.id, R.BL133_NOT_TOLD.id, R.BL133_INFORM.id)
 _MIN_FIELDS_EMPTY_WITHHOLD = R.MIN_FIELDS_EMPTY.withhold
 _NO_FIELDS: frozenset[str] = frozenset()
 _NO_REPORT: tuple[ConcernReport | None, date | None, int | None] = (None, None, None)
@@ -265,7 +266,10 @@ class PolicyEngine:
         told = None
         if grounds:
             fired.extend(grounds)
-            fired.extend(_DEADLINES_PROFESSIONAL if report.reporter.public_employee else _DEADLINES)
+            if professional(report, source):
+                fired.extend(_DEADLINES_PROFESSIONAL)
+            else:  # the reporter's duty was the general one; no receipt is owed to them
+                fired.extend((*_DEADLINES, R.BL134_GENERAL.id))
             told_rule, told = informed(f, self.derived.child_from_age)
             fired.append(told_rule.id)
         for rid, check in DATA_INDEX:

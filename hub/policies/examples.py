@@ -213,6 +213,8 @@ def examples() -> tuple[Example, ...]:
                 "distress.", report(13, concern={"categories": ["wellbeing"], "child_at_risk": True},
                                     public=False)),
         Example(R.BL_RECEIPT_6D, "A teacher reports a 13-year-old in distress on a Friday.", child_13),
+        Example(R.BL134_GENERAL, "A neighbour (a private person) reports a 13-year-old left alone for days.",
+                report(13, concern={"categories": ["neglect"], "child_at_risk": True}, public=False)),
         Example(R.LEVEL_III, "A 17-year-old is reported carrying a knife.",
                 report(17, concern={"categories": ["weapons"]})),
         Example(R.LEVEL_II, "A 19-year-old is reported for repeated shoplifting.",

@@ -19,6 +19,7 @@ from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Subject
 
 __all__ = [
+    "PUBLIC_SERVICE_KINDS",
     "SELF_GOVERNING_KINDS",
     "STATUTE_MEMBER_KINDS",
     "STRUCTURE_MEMBER_KINDS",
@@ -44,6 +45,22 @@ class SourceKind(StrEnum):
     MUNICIPAL_DEPARTMENT = "municipal_department"
     HOUSING = "housing"
     OTHER = "other"
+    PRIVATE = "private"  # a private person or association: not in public service
+
+
+# Barnets lov § 133: the enhanced duty to notify binds those in public service or public
+# office. By default these kinds of source are (the registry may say otherwise per source,
+# `Source.public_service`); housing associations, `other` and `private` are not.
+PUBLIC_SERVICE_KINDS: frozenset[SourceKind] = frozenset(
+    {
+        SourceKind.SCHOOL,
+        SourceKind.POLICE,
+        SourceKind.SOCIAL_SERVICES,
+        SourceKind.PSYCHIATRY,
+        SourceKind.PRISON_PROBATION,
+        SourceKind.MUNICIPAL_DEPARTMENT,
+    }
+)
 
 
 # Partner kinds are the same vocabulary as source kinds: who the organisation is.
@@ -76,6 +93,12 @@ class _Fact(BaseModel):
 class SourceFacts(_Fact):
     source_id: str
     kind: SourceKind
+    public_service: bool | None = None  # None: by kind (`PUBLIC_SERVICE_KINDS`)
+
+    @property
+    def in_public_service(self) -> bool:
+        """Whether the source's reporters act in public service (the enhanced duty's premise)."""
+        return self.kind in PUBLIC_SERVICE_KINDS if self.public_service is None else self.public_service
 
 
 class Recipient(_Fact):

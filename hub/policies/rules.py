@@ -353,12 +353,24 @@ BL_ASSESS_24H = Rule("BL-ASSESS-24H", "Barnets lov § 136, stk. 2", _S, _A,
      "in danger and whether acute measures are needed.")
 BL_RECEIPT_6D = Rule("BL-RECEIPT-6D", "Barnets lov § 137, stk. 1", _AG, _A,
      _O.DEADLINE,
-     "A professional notifier (a public employee) gets a receipt within 6 working days, counted "
+     "A professional notifier (a public employee reporting through a source in public service: by "
+     "its kind or the registry's `public_service`) gets a receipt within 6 working days, counted "
      "on Danish dates from the day after receipt; weekends, Danish public holidays and the "
-     "agreement's `working_days.closed_days` do not count. Anonymous and private notifiers get none.",
+     "agreement's `working_days.closed_days` do not count. The clock is met by DKE's kvittering "
+     "(`report.acknowledged`), not by the hub's `report.accepted`. Anonymous and private notifiers "
+     "get no clock (BL134-GENERAL).",
      "Indberetteren er fagperson og skal have en kvittering for modtagelsen inden 6 hverdage.",
      "The reporter is a professional and must get a receipt within 6 working days.",
      ("working_days.closed_days",))
+BL134_GENERAL = Rule("BL134-GENERAL", "Barnets lov § 134", _S, _A, _O.NOTE,
+     "A report that requires a notification, from a reporter not in public service (a private "
+     "person or association, or a source the registry marks so): the reporter's duty was the general "
+     "duty to notify, not the enhanced duty of § 133. DKE's notification says which duty it carries "
+     "on (`duty`), and no receipt clock is set (the receipt is owed to professional notifiers).",
+     "Indberetteren er ikke offentligt ansat i tjenesten: indberetningen er sket efter den almindelige "
+     "underretningspligt, ikke den skærpede. Der er ingen frist for kvittering til indberetteren.",
+     "The reporter is not in public service: the report was made under the general duty to notify, "
+     "not the enhanced duty. No receipt deadline applies to the reporter.")
 # --- DKE's triage practice: levels and queues (PRO model) -------------------------------------
 LEVEL_III = Rule("LEVEL-III", "Albertslund DKE: niveauinddeling (lokal praksis)", _P, _A, _O.LEVEL,
      "Serious crime, weapons or a planned serious crime suggest Niveau III (the operative group).",
@@ -607,6 +619,7 @@ _TABLE: tuple[Rule, ...] = (
     BL133_2,
     BL_ASSESS_24H,
     BL_RECEIPT_6D,
+    BL134_GENERAL,
     LEVEL_III,
     LEVEL_II,
     LEVEL_I,

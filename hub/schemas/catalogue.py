@@ -27,6 +27,16 @@ from hub.schemas import events, lifecycle, streams
 from hub.schemas.cloudevents import CloudEvent
 from hub.schemas.decision import DECISION_MADE, TriageDecision
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
+from hub.schemas.reporter import (
+    ACKNOWLEDGEMENT_REQUESTED,
+    FEEDBACK_GIVEN,
+    FEEDBACK_REQUESTED,
+    REPORT_ACKNOWLEDGED,
+    Acknowledgement,
+    AcknowledgementRequest,
+    Feedback,
+    FeedbackRequest,
+)
 from hub.schemas.stream_catalogue import (
     DECISION_SOURCE,
     DKE,
@@ -70,8 +80,14 @@ RECEIPTS = StreamRow(
     pattern="hub.receipts.{source}.v1",
     writer=HUB,
     readers=(SOURCE,),
-    events=((events.REPORT_ACCEPTED, events.ReceiptData), (events.REPORT_REJECTED, events.ReceiptData)),
-    summary="a receipt for every report a source sent, accepted or rejected",
+    events=(
+        (events.REPORT_ACCEPTED, events.ReceiptData),
+        (events.REPORT_REJECTED, events.ReceiptData),
+        (REPORT_ACKNOWLEDGED, Acknowledgement),
+        (FEEDBACK_GIVEN, Feedback),
+    ),
+    summary="a receipt for every report a source sent, accepted or rejected; DKE's kvittering and feedback "
+    "to the reporter (Barnets lov § 137)",
 )
 TRIAGE = StreamRow(
     pattern="hub.triage.{queue}.v1",
@@ -97,8 +113,12 @@ DECISIONS = StreamRow(
     pattern=streams.DECISIONS,
     writer=DECISION_SOURCE,
     readers=(HUB,),
-    events=((DECISION_MADE, TriageDecision),),
-    summary="triage decisions (niveau, pillar, referrals)",
+    events=(
+        (DECISION_MADE, TriageDecision),
+        (ACKNOWLEDGEMENT_REQUESTED, AcknowledgementRequest),
+        (FEEDBACK_REQUESTED, FeedbackRequest),
+    ),
+    summary="triage decisions (niveau, pillar, referrals); staff asking for the reporter's kvittering and feedback",
     groups=(HubGroup(streams.DECISIONS_GROUP),),
 )
 DECISION_RECEIPTS = StreamRow(

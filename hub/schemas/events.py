@@ -51,6 +51,8 @@ class TriageQueued(_Out):
     notifications: tuple[str, ...]
     assess_by: datetime | None
     rule_ids: tuple[str, ...]
+    # With a notification: the reporter's duty (`enhanced`, § 133, or `general`, § 134).
+    reporter_duty: Literal["enhanced", "general"] | None = None
     # The cross-agency pattern (several agencies, one person, within days): DKE's triage only.
     pattern: Reason | None = None
 
@@ -124,6 +126,11 @@ class NotificationData(DisclosedData):
     assess_by: datetime
     receipt_due_by: datetime | None
     informed: Informed | None = None
+    # The reporter's duty this notification carries on: the enhanced duty of those in public
+    # service (Barnets lov § 133) or everyone's general duty (§ 134, rule BL134-GENERAL), and its
+    # citation. DKE's own staff have the enhanced duty, which is why the notification goes at all.
+    duty: Literal["enhanced", "general"] = "enhanced"
+    duty_citation: str = "Barnets lov § 133"
 
 
 class AnswerNote(_Out):

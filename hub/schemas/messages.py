@@ -33,6 +33,8 @@ DANISH: dict[str, str] = {
     "invalid_envelope": _FORMAT,
     "invalid_report": "Indberetningen mangler oplysninger eller har et felt udfyldt forkert. "
     "Ret de felter, der er nævnt, og send den igen.",
+    "invalid_staff_action": "Handlingen (kvittering eller tilbagemelding) mangler oplysninger eller har et felt "
+    "udfyldt forkert. Ret den og send den igen.",
     "invalid_decision": "Beslutningen mangler oplysninger eller har et felt udfyldt forkert. "
     "Ret de felter, der er nævnt, og send den igen.",
     "time_out_of_range": "Et tidspunkt eller en dato i indberetningen ligger uden for det, der er muligt "
@@ -46,6 +48,12 @@ DANISH: dict[str, str] = {
     "unknown_decision_source": "Denne afsender må ikke træffe beslutninger om henvisning.",
     "unknown_report": "Der findes ingen indberetning med denne reference. Tjek referencen.",
     "already_decided": "Sagen er allerede afgjort. En ny afgørelse skal være en revision med en begrundelse.",
+    "already_acknowledged": "Indberetteren har allerede fået en kvittering for denne underretning.",
+    "feedback_not_professional": "Indberetteren er ikke fagperson i offentlig tjeneste. En privat indberetter "
+    "får kvittering, men ingen tilbagemelding om sagens videre forløb.",
+    "feedback_before_decision": "Sagen er ikke afgjort endnu. Giv tilbagemelding, når der er truffet en afgørelse.",
+    "unknown_reporter_source": "Indberetterens kilde findes ikke længere i kilderegisteret, så der kan ikke "
+    "sendes noget til indberetteren. Kontakt driften.",
     "unknown_partner": "Beslutningen henviser til en samarbejdspartner, som hubben ikke kender. "
     "Tjek modtagerne og send beslutningen igen.",
     # Meetings by level (Niveau I koordinationsmøde, II sagsmøde, III Operativgruppen)

@@ -4,10 +4,11 @@ A report that needs a notification gets its clocks as `deadline` rows in the sam
 as the report (`stage_clocks`, on the intake batch's `RowBatch`: no round trip of its own).
 They are met by the action they wait for, in that action's transaction:
 - the assessment: by DKE's triage decision (`hub.services.decisions`, one UPDATE per batch);
-- the receipt: by the receipt the hub writes to the reporting source's receipts stream in the
-  report's own transaction (`report.accepted`, which carries the report's reference). So a
-  receipt clock is stored met at once: the row records that the statutory receipt went out,
-  and when. (Feedback to the reporter later on is not a receipt and not this clock.)
+- the receipt: by DKE's kvittering (`report.acknowledged` on the reporter's receipts stream,
+  `hub.services.reporter`), which staff send from the case (or `hub triage receipt`), or which
+  goes with the report's first decision. The hub's system receipt `report.accepted` only says the
+  message arrived; it is not the municipality's kvittering. Only a professional notifier's
+  notification has this clock (BL-RECEIPT-6D); feedback later on is not a receipt.
 
 `DeadlineScheduler.tick` (run every few seconds by `hub serve`, `hub.runtime.clocks`) fires
 the clocks whose time has come: `deadline.approaching` to DKE the agreement's hours before
@@ -58,7 +59,6 @@ def stage_clocks(rows: RowBatch, report_ref: str, a: Assessment, warnings: Deadl
             continue
         due_at = due_at.astimezone(UTC)  # SQLite keeps a time without its zone: always UTC
         approaching_at = due_at - timedelta(hours=hours)
-        met = kind == RECEIPT  # the accepted receipt goes out in this same transaction
         rows.add(
             Deadline,
             report_ref=report_ref,
@@ -66,10 +66,10 @@ def stage_clocks(rows: RowBatch, report_ref: str, a: Assessment, warnings: Deadl
             ref="",  # a report's own clock (a referral's or alert's carries its event id)
             due_at=due_at,
             approaching_at=approaching_at,
-            state=store.MET if met else store.PENDING,
-            next_at=None if met else approaching_at,
+            state=store.PENDING,
+            next_at=approaching_at,
             created_at=now,
-            met_at=now if met else None,
+            met_at=None,
         )
 
 

@@ -5,12 +5,14 @@ For each referral target the policy decides share, withhold or escalate; a share
 records `referral.withheld` with its reasons. A decision that convenes the meeting of its level
 asks the same for each convened partner (`hub.services.meetings`: `meeting.convened` or
 `meeting.withheld`, disclosure log kind `meeting`). All in one transaction with the decision row.
+The same stream carries staff actions for the reporter (`acknowledgement.requested`,
+`feedback.requested`), staged here in order with the decisions by `hub.services.reporter`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,12 +39,12 @@ from hub.schemas.events import (
 )
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import ConcernReport
-from hub.services import answers, meetings
+from hub.services import answers, meetings, reporter
 from hub.services.deadlines import ASSESSMENT
-from hub.services.envelope import Rejection, parse_decision
+from hub.services.envelope import Rejection, StaffAction, StaffEvent, parse_staff_event
 from hub.services.pipeline import Tx
 from hub.services.referral_clocks import REFERRAL, stage_clock
-from hub.store.batch import StoredReport
+from hub.store.batch import ReporterThread, StoredReport
 from hub.store.db import JsonText, dump_json
 from hub.store.models import Disclosure
 from hub.tracing import OFF, TraceContext, Tracing, context_of
@@ -50,8 +52,9 @@ from hub.tracing import OFF, TraceContext, Tracing, context_of
 
 class DecisionService:
     """The decision steps of the batch pipeline (`hub.services.pipeline`): entries of
-    `hub.decisions.v1` parse to decisions; each is stored with the policy's verdict per referral
-    target, or refused (its receipt goes to the deciding source, if the event names a known one)."""
+    `hub.decisions.v1` parse to decisions (or staff actions for the reporter); each decision is
+    stored with the policy's verdict per referral target, or refused (its receipt goes to the
+    deciding source, if the event names a known one)."""
 
     rejected_type = DECISION_REJECTED
     wake_relay = True  # rejections and withheld referrals are left to the relay
@@ -64,6 +67,7 @@ class DecisionService:
         self.limits = limits
         self.tracing = tracing  # on: a span per decision, in the trace of the report decided on
         self.meeting_members = registry.meeting_members()  # of each level's meeting (`[meetings]`)
+        self.replies = reporter.ReporterReplies(registry)  # the reporter's kvittering and feedback
 
     def receipts_for(self, stream: str) -> str | None:
         """An entry that does not parse names no source; but where one system alone may write
@@ -73,8 +77,8 @@ class DecisionService:
 
     def parse(
         self, stream: str, entries: Sequence[Entry], now: datetime
-    ) -> list[CloudEvent[TriageDecision] | Rejection]:
-        return [parse_decision(e, self.registry, now=now, limits=self.limits) for e in entries]
+    ) -> list[StaffEvent | Rejection]:
+        return [parse_staff_event(e, self.registry, now=now, limits=self.limits) for e in entries]
 
     def likely_done(self, entry: Entry) -> bool:
         return False
@@ -368,7 +372,9 @@ class _Staged:
 class _DecisionStager:
     """One decisions transaction: the decisions are inserted first (their ids go into the
     disclosure log's rows), then the triage items are marked decided and their assessment clocks
-    met (`hub.services.deadlines`): one statement each for the whole batch."""
+    met (`hub.services.deadlines`): one statement each for the whole batch. Staff actions for the
+    reporter (`hub.services.reporter`) are staged in the entries' order; a professional reporter
+    who has had no kvittering gets it with the report's first decision."""
 
     def __init__(self, service: DecisionService, tx: Tx) -> None:
         self.service = service
@@ -376,25 +382,53 @@ class _DecisionStager:
         self.reports: dict[str, StoredReport] = {}
         self.decided: set[str] = set()  # decided before this batch, or by an earlier entry of it
         self.staged: list[_Staged] = []
+        self.threads: dict[str, ReporterThread] = {}  # what each reporter has heard back
+        self.messages: list[reporter.Message] = []
 
-    def batch(self, stream: str, parsed: Sequence[CloudEvent[TriageDecision]]) -> None:
-        self.reports.update(self.tx.store.reports_by_ref(p.data.report_ref for p in parsed))
-        self.decided |= self.tx.store.decided_refs(p.data.report_ref for p in parsed)
+    def batch(self, stream: str, parsed: Sequence[StaffEvent]) -> None:
+        refs = [p.data.report_ref for p in parsed]
+        self.reports.update(self.tx.store.reports_by_ref(refs))  # staff actions too: the report's trace
+        self.decided |= self.tx.store.decided_refs(refs)
+        self.threads.update(self.tx.store.reporter_threads(refs))
 
-    def entry(self, stream: str, entry: Entry, parsed: CloudEvent[TriageDecision]) -> None:
+    def entry(self, stream: str, entry: Entry, parsed: StaffEvent) -> None:
         tx = self.tx
+        if not isinstance(parsed.data, TriageDecision):
+            self._action(stream, entry, parsed)
+            return
+        decision: CloudEvent[TriageDecision] = parsed
         # Recorded before: acked, not done again. A decided report is looked up at once, so that a
         # redelivered decision is not mistaken for a second one (`already_decided`).
-        looked_up = tx.look_up or parsed.data.report_ref in self.decided
-        if looked_up and tx.store.decision_exists(parsed.source, parsed.id):
+        looked_up = tx.look_up or decision.data.report_ref in self.decided
+        if looked_up and tx.store.decision_exists(decision.source, decision.id):
             return
-        staged = self.service._stage(parsed, self.reports, tx.now, self.decided)
+        staged = self.service._stage(decision, self.reports, tx.now, self.decided)
         if isinstance(staged, Rejection):
-            tx.reject(stream, entry, staged, streams.receipts(parsed.source))
+            tx.reject(stream, entry, staged, streams.receipts(decision.source))
         else:
-            self.decided.add(parsed.data.report_ref)
+            self.decided.add(decision.data.report_ref)
             self.staged.append(staged)
             tx.out.accepted += 1
+
+    def _action(self, stream: str, entry: Entry, action: StaffAction) -> None:
+        """A kvittering or feedback asked for: staged, or refused with a receipt to the asker."""
+        tx = self.tx
+        if tx.look_up and tx.store.reporter_message_exists(action.source, action.id):
+            return
+        ref = action.data.report_ref
+        trace = report_trace(self.reports.get(ref)) or action.trace
+        staged = self.service.replies.stage(action, self.threads.get(ref), ref in self.decided, tx.now, trace)
+        if isinstance(staged, Rejection):
+            tx.reject(stream, entry, staged, streams.receipts(action.source))
+            return
+        self._sent(staged)
+        tx.out.accepted += 1
+
+    def _sent(self, message: reporter.Message) -> None:
+        self.messages.append(message)
+        ref = message.row["report_ref"]
+        if message.row["kind"] == reporter.ACKNOWLEDGEMENT:  # a second one in this batch is refused
+            self.threads[ref] = replace(self.threads[ref], acknowledged=True)
 
     def finish(self) -> None:
         store, rows = self.tx.store, self.tx.rows
@@ -410,3 +444,20 @@ class _DecisionStager:
         decided = [d.decision["report_ref"] for d in self.staged]
         store.mark_decided(decided, self.tx.now)
         store.meet_deadlines(decided, ASSESSMENT, self.tx.now)  # the 24-hour assessment is recorded
+        self._acknowledge_with_decisions()
+        reporter.write(rows, store, self.messages, self.tx.now)
+
+    def _acknowledge_with_decisions(self) -> None:
+        """A professional reporter not yet acknowledged gets the kvittering with the first decision."""
+        replies = self.service.replies
+        for d in self.staged:
+            row = d.decision
+            thread = self.threads.get(row["report_ref"])
+            if thread is None or thread.acknowledged or not replies.professional(thread):
+                continue
+            trace = report_trace(self.reports.get(row["report_ref"]))
+            self._sent(
+                replies.acknowledgement(
+                    thread, row["source_id"], row["event_id"], row["decided_by"], self.tx.now, trace
+                )
+            )

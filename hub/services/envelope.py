@@ -3,6 +3,9 @@ CloudEvent, or a `Rejection` that says what is wrong (a stable code and a messag
 
 Intake (`parse_entry`), triage decisions (`parse_decision`), partners' updates on referrals
 (`parse_update`) and the HTTP API all parse here.
+Intake (`parse_entry`), triage decisions (`parse_decision`), everything staff write to the decisions
+stream (`parse_staff_event`: decisions and the reporter's kvittering and feedback) and the HTTP API
+all parse here.
 Nothing in this module raises for bad input.
 """
 
@@ -27,6 +30,12 @@ from hub.schemas.entry import Entry
 from hub.schemas.events import ErrorItem
 from hub.schemas.limits import DEFAULT_LIMITS, Limits
 from hub.schemas.report import CONCERN_REPORTED, ConcernReport
+from hub.schemas.reporter import (
+    ACKNOWLEDGEMENT_REQUESTED,
+    FEEDBACK_REQUESTED,
+    AcknowledgementRequest,
+    FeedbackRequest,
+)
 from hub.services import safe_json
 from hub.tracing import TraceContext
 
@@ -239,14 +248,54 @@ def parse_decision(
     doc = load_event(entry.fields, limits.max_bytes, limits)
     if isinstance(doc, Rejection):
         return doc
+    return _decision(doc, registry, now, limits)
+
+
+def _decision(
+    doc: dict[str, Any], registry: Registry, now: datetime | None, limits: Limits
+) -> CloudEvent[TriageDecision] | Rejection:
     try:
         event = _DECISION_EVENT.model_validate(doc)
     except ValidationError as exc:
         return _invalid("invalid_decision", "The decision is not valid.", exc, _id_in(doc))
     if event.type != DECISION_MADE:
-        return Rejection("unknown_type", f"The decisions stream accepts only {DECISION_MADE}.", (), event.id)
+        accepted = ", ".join((DECISION_MADE, ACKNOWLEDGEMENT_REQUESTED, FEEDBACK_REQUESTED))
+        return Rejection("unknown_type", f"The decisions stream accepts only {accepted}.", (), event.id)
     if event.source not in registry.decision_sources:
         return Rejection("unknown_decision_source", "This source may not write triage decisions.", (), event.id)
+    if late := _time_problems(event.time, _windows(now or datetime.now(UTC), limits)):
+        return Rejection("time_out_of_range", "The event's `time` is outside the accepted window.", (*late,), event.id)
+    return event
+
+
+# What else staff may write to `hub.decisions.v1`: the reporter's kvittering and feedback.
+StaffAction = CloudEvent[AcknowledgementRequest] | CloudEvent[FeedbackRequest]
+_ACTIONS: dict[str, type[StaffAction]] = {
+    ACKNOWLEDGEMENT_REQUESTED: CloudEvent[AcknowledgementRequest],
+    FEEDBACK_REQUESTED: CloudEvent[FeedbackRequest],
+}
+STAFF_EVENT_TYPES = (DECISION_MADE, *_ACTIONS)
+StaffEvent = CloudEvent[TriageDecision] | StaffAction  # what staff may write to `hub.decisions.v1`
+
+
+def parse_staff_event(
+    entry: Entry, registry: Registry, *, now: datetime | None = None, limits: Limits = DEFAULT_LIMITS
+) -> StaffEvent | Rejection:
+    """Validate one entry of `hub.decisions.v1`, of any type staff may write there: a triage
+    decision (`parse_decision`) or a staff action for the reporter. Never raises."""
+    doc = load_event(entry.fields, limits.max_bytes, limits)
+    if isinstance(doc, Rejection):
+        return doc
+    type_ = doc.get("type")
+    model = _ACTIONS.get(type_) if isinstance(type_, str) else None
+    if model is None:
+        return _decision(doc, registry, now, limits)
+    try:
+        event = model.model_validate(doc)
+    except ValidationError as exc:
+        return _invalid("invalid_staff_action", "The staff action is not valid.", exc, _id_in(doc))
+    if event.source not in registry.decision_sources:
+        return Rejection("unknown_decision_source", "This source may not write staff actions.", (), event.id)
     if late := _time_problems(event.time, _windows(now or datetime.now(UTC), limits)):
         return Rejection("time_out_of_range", "The event's `time` is outside the accepted window.", (*late,), event.id)
     return event

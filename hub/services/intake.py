@@ -21,6 +21,7 @@ from hub.policies import Assessment, Notification, NotificationKind, PolicyEngin
 from hub.policies.assess import REFUSAL_CODES
 from hub.policies.fields import project
 from hub.policies.patterns import PatternFlag, PriorReport, cross_agency
+from hub.policies.reporter import DUTY_CITATIONS, duty_of
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event_json
 from hub.schemas.entry import Entry
@@ -81,6 +82,7 @@ def triage_queued(p: ParsedReport, a: Assessment, pattern: PatternFlag | None = 
         notifications=tuple(n.kind.value for n in a.notifications),
         assess_by=a.assess_by,
         rule_ids=a.rule_ids,
+        reporter_duty=duty_of(a.rule_ids).value if a.assess_by is not None else None,
         pattern=Reason(rule_id=pattern.rule_id, da=pattern.da, en=pattern.en) if pattern else None,
     )
 
@@ -98,8 +100,15 @@ def disclosed_data(p: ParsedReport, a: Assessment, n: Notification) -> AlertData
         legal_basis=tuple(c for c, r in zip(a.citations, a.rule_ids, strict=True) if r in n.rule_ids),
     )
     assert a.assess_by is not None
+    duty = duty_of(a.rule_ids)
     return NotificationData(
-        **common, grounds=n.grounds, assess_by=a.assess_by, receipt_due_by=a.receipt_due_by, informed=n.informed
+        **common,
+        grounds=n.grounds,
+        assess_by=a.assess_by,
+        receipt_due_by=a.receipt_due_by,
+        informed=n.informed,
+        duty=duty.value,
+        duty_citation=DUTY_CITATIONS[duty],
     )
 
 

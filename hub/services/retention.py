@@ -46,6 +46,7 @@ from hub.store.models import (
     ProcessedEntry,
     ReferralUpdate,
     Report,
+    ReporterMessage,
     TriageItem,
 )
 
@@ -105,6 +106,10 @@ def purge_database(
             "deadlines_deleted": delete(Deadline).where(col(Deadline.report_ref).in_(old_reports)),
             # Partners' updates are case content (their notes): kept as long as the report.
             "referral_updates_deleted": delete(ReferralUpdate).where(col(ReferralUpdate.report_ref).in_(old_reports)),
+            # What the reporter heard back goes with the report's content (who sent it, when).
+            "reporter_messages_deleted": delete(ReporterMessage).where(
+                col(ReporterMessage.report_ref).in_(old_reports)
+            ),
             "deadletters_deleted": delete(DeadLetterRecord).where(
                 col(DeadLetterRecord.created_at) < cutoffs.deadletter
             ),

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from hub.store import deadlines, lookups, referral_updates
 from hub.store.db import UnitOfWork
+from hub.store.lookups import ReporterThread as ReporterThread  # re-exported: the batch port's type
 from hub.store.rows import RowBatch
 
 StoredReceipt = tuple[str, dict[str, Any] | str]  # report ref, the receipt sent for it
@@ -68,6 +69,11 @@ class BatchStore(Protocol):
 
     def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
         """The clocks of these referrals or alerts are met (`hub.store.deadlines.meet_refs`)."""
+    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
+        """What each report's reporter has heard back so far (`hub.store.lookups.reporter_threads`)."""
+
+    def reporter_message_exists(self, source_id: str, event_id: str) -> bool:
+        """Whether the staff event (`source_id`, `event_id`) has been answered to the reporter."""
 
     def write(self, rows: RowBatch) -> None:
         """Insert everything `rows` holds since its last write, in this transaction."""
@@ -131,6 +137,11 @@ class SqlBatchStore:
 
     def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
         deadlines.meet_refs(self.session, refs, now)
+    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
+        return lookups.reporter_threads(self.session, refs)
+
+    def reporter_message_exists(self, source_id: str, event_id: str) -> bool:
+        return lookups.reporter_message_exists(self.session, source_id, event_id)
 
     def write(self, rows: RowBatch) -> None:
         rows.write(self.session)

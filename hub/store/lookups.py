@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from hub.store.bulk import insert_with_ids, table_of
-from hub.store.models import Case, Decision, ProcessedEntry, Report, TriageItem
+from hub.store.models import Case, Decision, ProcessedEntry, Report, ReporterMessage, TriageItem
 
 _processed = table_of(ProcessedEntry).c
 _PROCESSED_IDS = select(_processed.entry_id).where(
@@ -122,3 +123,59 @@ def subject_reports(session: Session, keys: Iterable[str], since: datetime) -> d
         at = received_at.replace(tzinfo=UTC) if received_at.tzinfo is None else received_at
         found.setdefault(key, []).append((source_id, at))
     return found
+
+
+_message = table_of(ReporterMessage).c
+_REPORTERS = select(
+    _report.ref, _report.source_id, _report.event_id, _report.received_at, _report.payload, _report.assessment
+).where(_report.ref.in_(bindparam("refs", expanding=True)))
+_MESSAGES = select(_message.report_ref, _message.kind).where(_message.report_ref.in_(bindparam("refs", expanding=True)))
+_MESSAGE_EXISTS = select(_message.id).where(
+    _message.source_id == bindparam("source_id"), _message.event_id == bindparam("event_id")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterThread:
+    """What the hub knows of a report's reporter and what they heard back (`hub.services.reporter`):
+    the source (its receipts stream), the report's event id and receipt time, whether the reporter
+    said they are a public employee, the assessment's rule ids, and the messages sent so far."""
+
+    ref: str
+    source_id: str
+    event_id: str
+    received_at: datetime
+    public_employee: bool
+    rule_ids: tuple[str, ...]
+    acknowledged: bool
+    feedback: int
+
+
+def reporter_threads(session: Session, refs: Iterable[str]) -> dict[str, ReporterThread]:
+    """The reporter threads of these reports (absent: no such report)."""
+    if not (wanted := list(set(refs))):
+        return {}
+    conn = session.connection()
+    sent: dict[str, list[str]] = {}
+    for ref, kind in conn.execute(_MESSAGES, {"refs": wanted}):
+        sent.setdefault(ref, []).append(kind)
+    out = {}
+    for ref, source_id, event_id, received_at, payload, assessment in conn.execute(_REPORTERS, {"refs": wanted}):
+        kinds = sent.get(ref, [])
+        out[ref] = ReporterThread(
+            ref=ref,
+            source_id=source_id,
+            event_id=event_id,
+            received_at=received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC),
+            public_employee=bool((payload or {}).get("reporter", {}).get("public_employee")),
+            rule_ids=tuple((assessment or {}).get("rule_ids", ())),
+            acknowledged="acknowledgement" in kinds,
+            feedback=kinds.count("feedback"),
+        )
+    return out
+
+
+def reporter_message_exists(session: Session, source_id: str, event_id: str) -> bool:
+    """Whether the staff event (`source_id`, `event_id`) has been answered to the reporter."""
+    found = session.connection().execute(_MESSAGE_EXISTS, {"source_id": source_id, "event_id": event_id})
+    return found.first() is not None

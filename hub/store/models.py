@@ -345,3 +345,22 @@ class AdminAction(SQLModel, table=True):
     target: str = Field(max_length=80)
     detail: str | None = Field(default=None, max_length=200)
     at: datetime
+class ReporterMessage(SQLModel, table=True):
+    """What the reporter heard back (`hub.services.reporter`): the kvittering (`acknowledgement`)
+    and each feedback (`feedback`, with its closed `outcome`), from the staff event that asked
+    for it (`source_id`, `event_id`; a kvittering sent with a decision has the decision's)."""
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "event_id", "kind", name="uq_reportermessage_source_event_kind"),
+        Index("ix_reportermessage_report_ref", "report_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_ref: str = Field(foreign_key="report.ref", max_length=40)
+    kind: str = Field(max_length=20)  # acknowledgement, feedback
+    outcome: str | None = Field(default=None, max_length=20)  # feedback: investigation, measures, ...
+    source_id: str = Field(max_length=64)  # the staff system that asked (dke-triage)
+    event_id: str = Field(max_length=200)
+    sent_by: str = Field(max_length=100)  # the member of staff
+    message_event_id: str = Field(max_length=200)  # the id of the event the reporter got
+    created_at: datetime

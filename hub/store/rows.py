@@ -30,6 +30,7 @@ from hub.store.models import (
     ProcessedEntry,
     ReferralUpdate,
     Report,
+    ReporterMessage,
     TriageItem,
 )
 
@@ -51,7 +52,17 @@ class CaseRef:
 # Parents before children: a row's foreign keys point at rows written before it.
 _BATCH_TABLES: tuple[Table, ...] = tuple(
     table_of(m)
-    for m in (Report, TriageItem, Deadline, Disclosure, ReferralUpdate, DeadLetterRecord, Outbox, ProcessedEntry)
+    for m in (
+        Report,
+        TriageItem,
+        Deadline,
+        Disclosure,
+        ReferralUpdate,
+        ReporterMessage,
+        DeadLetterRecord,
+        Outbox,
+        ProcessedEntry,
+    )
 )
 
 

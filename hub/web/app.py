@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.web.deps import WebDeps
 from hub.web.render import PREFIX, page
-from hub.web.routes import access_request, accesslog, assign, cases, decide, login, queues, staffpage, tokens
+from hub.web.routes import access_request, accesslog, assign, cases, decide, login, queues, reporter, staffpage, tokens
 from hub.web.session import Forbidden, LoginRequired
 
 SECURITY_HEADERS = {
@@ -54,7 +54,7 @@ def create_web_app(deps: WebDeps) -> FastAPI:
         return page(request, "error.html", exc.status_code, title="Fejl", message="Forespørgslen kunne ikke behandles.")
 
     app.mount("/static", StaticFiles(packages=[("hub.web", "static")]), name="static")
-    for module in (login, queues, cases, decide, assign, accesslog, access_request, staffpage, tokens):
+    for module in (login, queues, cases, decide, reporter, assign, accesslog, access_request, staffpage, tokens):
         app.include_router(module.router)
     return app
 

@@ -58,7 +58,8 @@ async def test_the_running_hub_sends_a_breach_to_dke_once(hub: Any) -> None:
     assert shown.exit_code == 0, shown.output
     assert "Lovbestemte frister:" in shown.output
     assert re.search(r"Vurdering \(24 timer\): overskredet", shown.output), shown.output
-    assert re.search(r"Kvittering \(6 hverdage\): overholdt \d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", shown.output)
+    # No kvittering yet (`report.accepted` is the hub's, not DKE's): the receipt clock still runs.
+    assert re.search(r"Kvittering \(6 hverdage\): (løber|nærmer sig), frist", shown.output), shown.output
     listed = runner.invoke(app, ["triage", "list"], env=env)
     assert re.search(rf"{ref} .*\(overskredet\)", listed.output), listed.output
     await client.aclose()

@@ -97,8 +97,10 @@ def test_a_report_s_clocks_are_stored_with_it_and_survive_a_restart(hub: Hub, da
     assessment, receipt = rows[ref, "assessment"], rows[ref, "receipt"]
     assert assessment.state == "pending" and utc(assessment.due_at) == NOW + 24 * HOUR
     assert utc(assessment.approaching_at) == utc(assessment.next_at) == NOW + 20 * HOUR  # the agreement's 4 hours
-    # The receipt (`report.accepted`, in the report's own transaction) meets the 6-working-day clock.
-    assert receipt.state == "met" and utc(receipt.met_at) == NOW and receipt.next_at is None
+    # The hub's `report.accepted` is no kvittering: the 6-working-day clock waits for DKE's
+    # (`report.acknowledged`, `tests/integration/test_reporter_hears_back.py`).
+    assert receipt.state == "pending" and receipt.met_at is None
+    assert utc(receipt.next_at) == utc(receipt.approaching_at) < utc(receipt.due_at)
     assert utc(receipt.due_at) == WorkingDays().receipt_due_by(NOW).astimezone(UTC)
     # A report without a notification (an adult, no child at risk) has no clocks.
     other = hub.report(NOW, subject=None, concern={"categories": ["vandalism"], "description": "Graffiti."})
@@ -159,6 +161,7 @@ def test_a_decision_before_the_deadline_meets_it_and_nothing_fires(hub: Hub) -> 
         view = queries.case_view(s, met)
     assert rows[met].assessment_deadline is not None and rows[met].assessment_deadline.state == "met"
     assert rows[open_].assessment_deadline is not None and rows[open_].assessment_deadline.state == "breached"
+    # The first decision sends the professional reporter's kvittering: the receipt clock is met too.
     assert rows[met].receipt_deadline is not None and rows[met].receipt_deadline.state == "met"
     assert view is not None
     assert [(d.kind, d.state) for d in view.deadlines] == [("assessment", "met"), ("receipt", "met")]

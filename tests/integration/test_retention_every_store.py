@@ -115,6 +115,7 @@ async def test_every_store_is_kept_to_its_period(hub) -> None:
         "triage_deleted": 1,
         "deadlines_deleted": old_clocks,
         "referral_updates_deleted": 1,
+        "reporter_messages_deleted": 1,  # the kvittering the old report's decision sent the teacher
         "cases_deleted": 1,
         "tracking_deleted": counts["tracking_deleted"],
         "disclosures_deleted": old_rows,

@@ -17,6 +17,8 @@ from hub.bootstrap import running
 from hub.config.settings import Settings
 from hub.entrypoints.http import create_http_app
 from hub.schemas import streams
+from hub.schemas.events import REPORT_ACCEPTED
+from hub.schemas.reporter import REPORT_ACKNOWLEDGED
 from hub.store.tokens import TokenStore
 from hub.tracing import OFF
 from hub.tracing_export import sdk_tracing
@@ -82,12 +84,15 @@ async def test_the_trace_of_a_report_reaches_its_referral_and_its_spans_hold_no_
         # Its sender put the child's CPR number into the event id (it happens): no span may show it.
         careless = cloudevent(SCHOOL, report_data(), event_id=f"elev-{data['subject']['cpr']}")
         await client.xadd(streams.intake(SCHOOL), entry(traced(careless, "00-NOT-A-TRACE")))
-        [_, other] = await read_events(client, streams.receipts(SCHOOL), 2)
+        # The receipts, and the kvittering the decision sent the teacher.
+        to_school = await read_events(client, streams.receipts(SCHOOL), 3)
+        [_, other] = [e for e in to_school if e["type"] == REPORT_ACCEPTED]
+        [kvittering] = [e for e in to_school if e["type"] == REPORT_ACKNOWLEDGED]
         await client.aclose()
     spans = exporter.get_finished_spans()  # all of them: `running` closed the tracer, which flushes
 
     # The hub's events for the report are in the school's trace, as children of the hub's span.
-    for event in (receipt, queued, referral):
+    for event in (receipt, queued, referral, kvittering):
         assert trace_id(event["traceparent"]) == TRACE_ID, event["type"]
         assert event["tracestate"] == STATE
     report_span = next(s for s in spans if s.name == "hub.report" and s.context.trace_id == int(TRACE_ID, 16))

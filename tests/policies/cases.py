@@ -27,12 +27,13 @@ from hub.policies.examples import (
     examples,
     report,
 )
-from hub.policies.facts import SourceKind
+from hub.policies.facts import SourceFacts, SourceKind
 from hub.policies.fields import HEALTH_FIELDS, NON_PERSONAL_FIELDS
 from hub.schemas.decision import Structure
 from hub.schemas.report import ConcernReport, Purpose
 
 A = EXAMPLE_AGREEMENT
+PRIVATE_SOURCE = SourceFacts(source_id="forening", kind=SourceKind.PRIVATE)
 NOW = EXAMPLE_NOW
 SSP, PSP, KSP = Structure.SSP, Structure.PSP, Structure.KSP
 Decision = Assessment | Disclosure
@@ -403,6 +404,28 @@ def _cases() -> list[Case]:
         miss("BL-RECEIPT-6D", "private-reporter-gets-no-receipt",
              assessing(report(13, concern={"child_at_risk": True}, public=False)), None,
              lambda a: a.receipt_due_by is None and a.assess_by is not None),
+        # The reporter's duty: the general duty of § 134 for anyone not in public service.
+        fire("BL134-GENERAL", "private-person-reports-a-child", assessing(report(13, concern={"child_at_risk": True},
+                                                                                 public=False)),
+             None, lambda a: a.receipt_due_by is None and "BL133-1-1" in a.rule_ids
+             and any("BL134-GENERAL" in n.rule_ids for n in a.notifications)),
+        fire("BL134-GENERAL", "employee-through-a-private-source",
+             lambda: engine(A).assess(report(13, concern={"child_at_risk": True}), PRIVATE_SOURCE, NOW),
+             None, lambda a: a.receipt_due_by is None),
+        fire("BL134-GENERAL", "school-source-flagged-not-public",
+             lambda: engine(A).assess(report(13, concern={"child_at_risk": True}),
+                                      SourceFacts(source_id="friskole", kind=SourceKind.SCHOOL, public_service=False),
+                                      NOW),
+             None, lambda a: a.receipt_due_by is None),
+        miss("BL134-GENERAL", "teacher-has-the-enhanced-duty", assessing(report(13, concern={"child_at_risk": True})),
+             None, lambda a: a.receipt_due_by is not None),
+        miss("BL134-GENERAL", "housing-flagged-public",
+             lambda: engine(A).assess(report(13, concern={"child_at_risk": True}),
+                                      SourceFacts(source_id="kommunal-bolig", kind=SourceKind.HOUSING,
+                                                  public_service=True), NOW),
+             None, lambda a: a.receipt_due_by is not None),
+        miss("BL134-GENERAL", "private-person-no-child", assessing(report(40, public=False)),
+             None, lambda a: a.notifications == ()),
         # Levels and queues.
         fire("LEVEL-III", "planned-crime", assessing(report(19, concern={"planned_serious_crime": True})), "urgent",
              lambda a: a.suggested_level == "III"),

@@ -379,7 +379,7 @@ def test_purely_private_matters_go_only_where_the_agreement_allows_and_the_decis
 @given(nows.flatmap(lambda now: st.tuples(st.just(now), reports(now))), AGREEMENTS)
 def test_assessment_properties(case: tuple[datetime, ConcernReport], policy: PolicyEngine) -> None:
     now, report = case
-    a = policy.assess(report, SourceFacts(source_id="x", kind=SourceKind.OTHER), now)
+    a = policy.assess(report, SourceFacts(source_id="x", kind=SourceKind.SCHOOL), now)  # in public service
     assert list(a.citations) == [CITATIONS[r] for r in a.rule_ids]
     if report.purpose is Purpose.INVESTIGATION:
         assert not a.accepted and a.notifications == () and a.rule_ids == ("RPL115-2",)
@@ -402,6 +402,8 @@ def test_assessment_properties(case: tuple[datetime, ConcernReport], policy: Pol
     if "children_notification" in kinds:
         assert a.assess_by == now + timedelta(hours=24)
         assert (a.receipt_due_by is not None) is report.reporter.public_employee
+        # The general duty (§ 134) exactly for a reporter who is not a public employee.
+        assert ("BL134-GENERAL" in a.rule_ids) is not report.reporter.public_employee
         assert a.receipt_due_by is None or a.receipt_due_by - now <= timedelta(days=20)
     else:
         assert a.assess_by is None and a.receipt_due_by is None

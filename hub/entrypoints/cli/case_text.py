@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.meetings import meeting_lines
 from hub.entrypoints.cli.referrals import state_text
+from hub.entrypoints.cli.reporter import FEEDBACK
 from hub.store import queries
+from hub.store.queries.reporter import ReporterMessageView
 from hub.store.queries.views import ReferralStateView
 
 
@@ -22,7 +24,7 @@ def deadline_text(d: queries.DeadlineView) -> str:
 
 
 def deadline_short(row: queries.QueueRow) -> str:
-    """The assessment clock, and the receipt clock unless it is met (as it is at once today)."""
+    """The assessment clock, and the receipt clock unless it is met (by DKE's kvittering)."""
     d = row.assessment_deadline
     if d is None:
         text = f"  frist {da.when(row.assess_by)}" if row.assess_by else ""
@@ -109,4 +111,15 @@ def render_case(v: queries.CaseView, states: Mapping[str, ReferralStateView] | N
                 f"    {da.when(e.at)}  {da.label(da.CHRONOLOGY, e.kind):<22} {e.report_ref}  {e.party}{where}"
                 + (f" ({detail})" if detail else "")
             )
+    return out
+
+
+def reporter_lines(heard: list[ReporterMessageView]) -> list[str]:
+    """What the reporter has heard back (kvittering, tilbagemelding), in Danish."""
+    if not heard:
+        return ["Indberetteren har ikke fået kvittering eller tilbagemelding endnu."]
+    out = ["Indberetteren har fået:"]
+    for m in heard:
+        what = "Kvittering" if m.kind == "acknowledgement" else f"Tilbagemelding ({da.label(FEEDBACK, m.outcome)})"
+        out.append(f"  {da.when(m.sent_at)}  {what}, sendt af {m.sent_by}")
     return out

@@ -17,7 +17,20 @@ import redis
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.entrypoints.cli import access, audit, db, deadletter, policy, report, run, staff, surface, tokens, triage
+from hub.entrypoints.cli import (
+    access,
+    audit,
+    db,
+    deadletter,
+    policy,
+    report,
+    reporter,
+    run,
+    staff,
+    surface,
+    tokens,
+    triage,
+)
 from hub.entrypoints.cli import acl as acl_cmd
 from hub.entrypoints.cli import referrals as referrals_cmd
 from hub.errors import ConfigurationError, HubError, mask_secrets
@@ -30,6 +43,7 @@ DISTRIBUTION = "dke-hub"
 app = typer.Typer(help=HELP, no_args_is_help=True, pretty_exceptions_show_locals=False)
 for module in (run, surface, access, db):  # top-level commands, in the order `hub --help` lists them
     app.registered_commands += module.app.registered_commands
+reporter.register(triage.app)  # `hub triage receipt` and `hub triage feedback`
 app.add_typer(triage.app, name="triage")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(db.db_app, name="db")

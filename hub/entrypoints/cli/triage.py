@@ -20,7 +20,7 @@ from hub.entrypoints.cli.answers import (
     parse_answers,
     question_lines,
 )
-from hub.entrypoints.cli.case_text import deadline_short, render_case
+from hub.entrypoints.cli.case_text import deadline_short, render_case, reporter_lines
 from hub.entrypoints.cli.context import JsonOpt, echo_json, jsonable, opened, source_kinds
 from hub.entrypoints.cli.meetings import meeting_lines, meeting_option
 from hub.entrypoints.outcome import Pending, Refused, send_and_wait_sync
@@ -28,6 +28,7 @@ from hub.schemas.decision import Level, Pillar, ReferralTarget, Structure, Triag
 from hub.schemas.report import Purpose
 from hub.store import queries
 from hub.store.queries.referrals import referral_states
+from hub.store.queries.reporter import reporter_messages
 
 app = typer.Typer(help="DKE's triage queues (triagekøer).", no_args_is_help=True)
 
@@ -98,13 +99,14 @@ def triage_show(report_ref: str, as_json: JsonOpt = False) -> None:
     with opened() as container, queries.reading(container.engine) as session:
         view = queries.case_view(session, report_ref, source_kinds=source_kinds(container.registry))
         states = {s.ref: s for s in referral_states(session, [report_ref]).get(report_ref, [])}
+        heard = reporter_messages(session, report_ref)
     if view is None:
         typer.echo(f"Ukendt reference: {report_ref}", err=True)
         raise typer.Exit(1)
     if as_json:
         echo_json(view)
         return
-    for line in render_case(view, states):
+    for line in render_case(view, states) + reporter_lines(heard):
         typer.echo(line)
 
 
