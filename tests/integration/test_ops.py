@@ -160,8 +160,8 @@ async def test_a_scrape_after_real_traffic_shows_every_metric_and_no_personal_da
     for name, type_ in families.items():
         assert f"# TYPE {name}{'_total' if type_ == 'counter' else ''} {type_}" in exported, name
     cprs = [d["subject"]["cpr"] for d in (good, urgent)]
-    unknown_source = "ukendt-afsender-7q"  # an unknown source's id is no label
-    for secret in (*cprs, *(c.replace("-", "") for c in cprs), CHILD_NAME, CHILD_DESCRIPTION, "Testesen", unknown_source):
+    unknown = "ukendt-afsender-7q"  # an unknown source's id is no label
+    for secret in (*cprs, *(c.replace("-", "") for c in cprs), CHILD_NAME, CHILD_DESCRIPTION, "Testesen", unknown):
         assert secret not in exported, secret
     assert not re.search(r"\d{6}-\d{4}", exported)  # nothing CPR-shaped
 
