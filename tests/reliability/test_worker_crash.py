@@ -19,6 +19,8 @@ import redis.asyncio as aredis
 from sqlmodel import col
 
 from hub.schemas import streams
+from hub.schemas.events import REPORT_ACCEPTED
+from hub.schemas.reporter import REPORT_ACKNOWLEDGED
 from hub.store.models import Decision, Disclosure, Outbox, ProcessedEntry, Report, TriageItem
 from tests.factories import cloudevent, decision, entry
 from tests.reliability.helpers import (
@@ -74,8 +76,12 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     for event in before:
         await client.xadd(INTAKE, entry(event))
 
+    async def accepted() -> list[dict[str, Any]]:
+        """The hub's receipts for the reports (the stream also carries DKE's kvitteringer)."""
+        return [e for e in await events(client, streams.receipts(SCHOOL)) if e["type"] == REPORT_ACCEPTED]
+
     async def receipts(n: int) -> list[dict[str, Any]] | None:
-        got = await events(client, streams.receipts(SCHOOL))
+        got = await accepted()
         return got if len(got) >= n else None
 
     first = await eventually(lambda: receipts(N_BEFORE), timeout=20, what="receipts before the crash")
@@ -120,14 +126,14 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
         )
         return (
             left == 0
-            and len(await events(client, streams.receipts(SCHOOL))) >= total
+            and len(await accepted()) >= total
             and len(await events(client, REFERRALS)) >= N_BEFORE
             and count_rows(database_url, Outbox, col(Outbox.sent_at).is_(None)) == 0
         )
 
     async def state() -> dict[str, Any]:
         return {
-            "receipts": len(await events(client, streams.receipts(SCHOOL))),
+            "receipts": len(await accepted()),
             "referrals": len(await events(client, REFERRALS)),
             "pending": await pending(client, INTAKE, streams.INTAKE_GROUP),
             "reports": count_rows(database_url, Report),
@@ -138,7 +144,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
 
     # Exactly once in effect, on the streams: one receipt per report, one triage entry, each
     # referral once ...
-    receipts_out = await events(client, streams.receipts(SCHOOL))
+    receipts_out = await accepted()
     assert len(receipts_out) == total
     assert {r["data"]["report_event_id"] for r in receipts_out} == {e["id"] for e in before + during}
     assert once_each(r["id"] for r in receipts_out)
@@ -146,6 +152,9 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     assert len(triage) == total and once_each(t["data"]["report_ref"] for t in triage)
     referrals = await events(client, REFERRALS)
     assert sorted(r["data"]["report_ref"] for r in referrals) == sorted(refs)
+    # ... and each decided report's kvittering to the teacher once (sent with its first decision).
+    kvitteringer = [e for e in await events(client, streams.receipts(SCHOOL)) if e["type"] == REPORT_ACKNOWLEDGED]
+    assert sorted(k["data"]["report_ref"] for k in kvitteringer) == sorted(refs)
     assert once_each(n["data"]["report_ref"] for n in await events(client, streams.CHILDREN_NOTIFICATIONS))
     assert await events(client, streams.DEADLETTER) == []
 
