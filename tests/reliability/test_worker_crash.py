@@ -18,9 +18,11 @@ import pytest
 import redis.asyncio as aredis
 from sqlmodel import col
 
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.store.models import Decision, Disclosure, Outbox, ProcessedEntry, Report, TriageItem
 from tests.factories import cloudevent, decision, entry
+from tests.redis_cluster import ON_CLUSTER_TOO
 from tests.reliability.helpers import (
     SCHOOL,
     assert_no_personal_data,
@@ -38,6 +40,8 @@ N_BEFORE, N_DURING = 8, 8  # reports processed before the crash, and in the batc
 RECLAIM_IDLE_MS, RECLAIM_INTERVAL_S, PUBLISH_GRACE_S = 1000, 0.2, 1.0
 INTAKE = streams.intake(SCHOOL)
 REFERRALS = streams.referrals("ssp", "politi-vestegn")
+
+pytestmark = ON_CLUSTER_TOO  # the same guarantees on a Redis Cluster
 
 
 async def triage_events(client: aredis.Redis) -> list[dict[str, Any]]:
@@ -59,7 +63,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     # A relays only when its own commits wake it, so what it commits while stalled is left for
     # B to relay: every stream count below is exact, not "at least".
     a = await workers("a", {**env, "HUB_TEST_STALL": stall, "HUB_RELAY_INTERVAL_S": "3600"}).ready()
-    client = aredis.Redis.from_url(clean_redis)
+    client = redis_client(clean_redis)
     cprs: list[str] = []
 
     def reports(first_serial: int, n: int) -> list[dict[str, Any]]:
