@@ -46,7 +46,10 @@ PARTNER_PREFIX = "partner-"
 # client libraries do on connect). AUTH, HELLO, QUIT and RESET need no grant. On a Redis
 # Cluster a client first learns the slot map (CLUSTER SLOTS, or SHARDS in newer clients) and
 # the command table (COMMAND: which arguments are keys); both only describe the server.
-CLIENT_BASELINE = ("ping", "client|setname", "client|getname", "client|id", "cluster|slots", "cluster|shards", "command")
+CLIENT_BASELINE = (
+    *("ping", "client|setname", "client|getname", "client|id"),
+    *("cluster|slots", "cluster|shards", "command"),
+)
 
 # A source on its receipts stream: read receipts (plainly or with its own consumer group).
 SOURCE_RECEIPT_READ = ("xread", "xreadgroup", "xrange", "xlen", "xinfo")
