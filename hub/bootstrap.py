@@ -40,7 +40,7 @@ from hub.runtime.relay import OutboxRelay
 from hub.runtime.stream_guard import LossWatch, create_groups, guarded
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
-from hub.runtime.transport import consumer_name, redis_client, sync_redis_client
+from hub.runtime.transport import CLUSTER_SOCKET_TIMEOUT, consumer_name, redis_client, sync_redis_client
 from hub.runtime.worker import (
     Gate,
     Output,
@@ -315,7 +315,12 @@ def make_broker(redis_url: str, logger: logging.Logger) -> RedisBroker:
     if not is_cluster_url(redis_url):
         return RedisBroker(redis_url, logger=logger)
     cluster = parse_cluster_url(redis_url)
-    return RedisClusterBroker(cluster.single_node_url(), startup_nodes=cluster.nodes[1:], logger=logger)
+    return RedisClusterBroker(
+        cluster.single_node_url(),
+        startup_nodes=cluster.nodes[1:],
+        socket_timeout=CLUSTER_SOCKET_TIMEOUT,  # as the hub's own client (`hub.runtime.transport`)
+        logger=logger,
+    )
 
 
 def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:

@@ -26,6 +26,13 @@ from hub.config.redis_cluster import is_cluster_url, parse_cluster_url
 from hub.schemas.cloudevents import EVENT_FIELD, uuid4_text
 from hub.schemas.entry import Entry
 
+# No socket timeout on the asyncio cluster client, as on the plain one (redis-py's cluster
+# default is 5 s): on Python 3.11 a cancellation that meets the timeout's own expiry or a
+# reply is lost, and a cancelled blocking read carries on reading, so the hub's reader tasks
+# (and FastStream's) would never end at shutdown. Without it the cluster client waits on a
+# connection as the plain client the hub uses on one Redis does (the relay bounds its sends).
+CLUSTER_SOCKET_TIMEOUT: float | None = None
+
 
 def redis_client(url: str) -> aredis.Redis:
     """The one way the hub makes an asyncio Redis client: a server's URL, or a cluster's
@@ -43,6 +50,7 @@ def redis_client(url: str) -> aredis.Redis:
         username=cluster.username,
         password=cluster.password,
         ssl=cluster.ssl,
+        socket_timeout=CLUSTER_SOCKET_TIMEOUT,
     )
     return cast("aredis.Redis", client)
 

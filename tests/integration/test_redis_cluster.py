@@ -4,7 +4,9 @@ different slots on different masters, where one command over all of them fails (
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +16,7 @@ from sqlmodel import Session, func, select
 from hub.bootstrap import running
 from hub.config.settings import Settings, UrgentWatch
 from hub.runtime.relay import OutboxRelay
-from hub.runtime.transport import redis_client
+from hub.runtime.transport import ensure_group, redis_client
 from hub.schemas import streams
 from hub.store.db import UnitOfWork, make_engine, migrate
 from hub.store.models import Outbox, Report
@@ -80,3 +82,28 @@ async def test_one_relay_pass_sends_rows_for_streams_in_several_slots_each_strea
         assert ids == [f"row-{i}" for i in range(n, 60, len(targets))]
     await client.aclose()
     engine.dispose()
+
+
+async def test_a_cancelled_blocking_read_on_the_cluster_ends(clean_redis: str) -> None:
+    """The hub's readers (and FastStream's) end at shutdown by cancellation. With redis-py's
+    default socket timeout on the cluster client, Python 3.11 loses some cancellations of a
+    blocking read (they meet the timeout's own machinery) and the reader never ends."""
+    client = redis_client(clean_redis)
+    keys = [f"hub.test.cancel{n}.v1" for n in range(12)]  # several slots, several masters
+    for key in keys:
+        await ensure_group(client, key, "g")
+
+    async def read_forever(key: str) -> None:
+        while True:
+            await client.xreadgroup("g", "c", {key: ">"}, count=10, block=20, noack=True)
+
+    for _ in range(20):  # each round cancels 12 readers at random points of their reads
+        readers = [asyncio.create_task(read_forever(k)) for k in keys]
+        await asyncio.sleep(random.uniform(0.05, 0.3))
+        for reader in readers:
+            reader.cancel()
+        _, still_reading = await asyncio.wait(readers, timeout=2)
+        for reader in still_reading:
+            reader.cancel()  # let the test end
+        assert not still_reading, f"{len(still_reading)} of {len(readers)} readers ignored their cancellation"
+    await client.aclose()

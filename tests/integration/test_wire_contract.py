@@ -179,11 +179,8 @@ async def test_an_offence_not_on_the_list_is_refused_with_its_code_and_danish_te
 async def test_purely_private_matters_leave_a_referral_unless_allowed_and_justified(hub) -> None:
     client = redis_client(hub.redis_url)
     data = report_data()
-    data["concern"] = {
-        **data["concern"],
-        "categories": ["crime", "substance_misuse"],
-        "description": "Fortroligt: ryger hash dagligt.",
-    }
+    data["concern"] = {**data["concern"], "categories": ["crime", "substance_misuse"],
+                       "description": "Fortroligt: ryger hash dagligt."}
     await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, data)))
     [receipt] = await read_events(client, streams.receipts(SCHOOL), 1)
     ref = receipt["data"]["report_ref"]
@@ -200,17 +197,9 @@ async def test_purely_private_matters_leave_a_referral_unless_allowed_and_justif
 
     # A revision that says why the description is needed: children's services get it, the police still not.
     why = "Beskrivelsen er nødvendig for sagsbehandlerens vurdering af hjemmet."
-    await client.xadd(
-        streams.DECISIONS,
-        entry(
-            decision(
-                ref,
-                [("ssp", "politi-vestegn"), ("ssp", "bkv")],
-                description_justification=why,
-                revision_reason="Beskrivelsen skal med.",
-            )
-        ),
-    )
+    await client.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn"), ("ssp", "bkv")],
+                                                        description_justification=why,
+                                                        revision_reason="Beskrivelsen skal med.")))
     _, social = await read_events(client, streams.referrals("ssp", "bkv"), 2)
     _, police = await read_events(client, streams.referrals("ssp", "politi-vestegn"), 2)
     assert social["data"]["fields"]["concern.description"] == "Fortroligt: ryger hash dagligt."
@@ -221,10 +210,8 @@ async def test_purely_private_matters_leave_a_referral_unless_allowed_and_justif
 
 async def test_consent_lets_a_department_outside_the_structures_receive_about_an_adult(hub) -> None:
     client = redis_client(hub.redis_url)
-    data = report_data(
-        subject={"name": "Testvoksen Fyrre", "birth_date": "1986-05-05", "district": "Herstedlund"},
-        consent={"subject": True},
-    )
+    data = report_data(subject={"name": "Testvoksen Fyrre", "birth_date": "1986-05-05", "district": "Herstedlund"},
+                       consent={"subject": True})
     data["concern"] = {"categories": ["wellbeing"], "description": "Ønsker en fritidsaktivitet."}
     await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, data)))
     [receipt] = await read_events(client, streams.receipts(SCHOOL), 1)

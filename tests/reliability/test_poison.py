@@ -103,7 +103,7 @@ async def test_a_poison_entry_is_answered_at_once_without_holding_up_others_and_
         client = redis_client(hub.redis_url)
         # One batch: good, poison, later, written at once by a script (as MULTI/EXEC would, but
         # redis-py's cluster pipeline runs a transaction on an event loop of its own, in a thread).
-        added = await client.eval(XADD_EACH, 1, INTAKE, *(entry(e)["event"] for e in (good, poison, later)))  # type: ignore[misc]
+        added = await client.eval(XADD_EACH, 1, INTAKE, *(entry(e)["event"] for e in (good, poison, later)))
         _, poison_id, _ = [i.decode() for i in added]
 
         async def dead_lettered() -> list[dict[str, Any]]:
