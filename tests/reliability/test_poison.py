@@ -43,14 +43,11 @@ from tests.reliability.helpers import (
     log_events,
     pending,
     personal_report,
+    xadd_at_once,
 )
 
 MAX_DELIVERIES = 3
 INTAKE = streams.intake(SCHOOL)
-
-XADD_EACH = (
-    "local ids = {} for i = 1, #ARGV do ids[i] = redis.call('XADD', KEYS[1], '*', 'event', ARGV[i]) end return ids"
-)
 
 pytestmark = ON_CLUSTER_TOO  # the same guarantees on a Redis Cluster
 
@@ -101,10 +98,7 @@ async def test_a_poison_entry_is_answered_at_once_without_holding_up_others_and_
 
     async with running(settings) as hub:
         client = redis_client(hub.redis_url)
-        # One batch: good, poison, later, written at once by a script (as MULTI/EXEC would, but
-        # redis-py's cluster pipeline runs a transaction on an event loop of its own, in a thread).
-        added = await client.eval(XADD_EACH, 1, INTAKE, *(entry(e)["event"] for e in (good, poison, later)))
-        _, poison_id, _ = [i.decode() for i in added]
+        _, poison_id, _ = await xadd_at_once(client, INTAKE, [entry(e) for e in (good, poison, later)])  # one batch
 
         async def dead_lettered() -> list[dict[str, Any]]:
             return await events(client, streams.DEADLETTER)
@@ -219,10 +213,7 @@ DEAD_CONSUMER = "killed-9"  # read the entries, then died before storing any
 async def _left_pending_by_a_dead_consumer(client: aredis.Redis, fields: list[dict[str, Any]]) -> list[str]:
     """Write the entries and leave them in a dead consumer's pending list (what kill -9 leaves)."""
     await ensure_group(client, INTAKE, streams.INTAKE_GROUP)
-    pipe = client.pipeline(transaction=True)
-    for f in fields:
-        pipe.xadd(INTAKE, f)
-    ids = [i.decode() for i in await pipe.execute()]
+    ids = await xadd_at_once(client, INTAKE, fields)
     await client.xreadgroup(streams.INTAKE_GROUP, DEAD_CONSUMER, {INTAKE: ">"}, count=len(ids))
     assert await pending(client, INTAKE, streams.INTAKE_GROUP, DEAD_CONSUMER) == len(ids)
     return ids

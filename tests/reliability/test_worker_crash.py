@@ -34,6 +34,7 @@ from tests.reliability.helpers import (
     pending,
     personal_report,
     worker_env,
+    xadd_at_once,
 )
 
 N_BEFORE, N_DURING = 8, 8  # reports processed before the crash, and in the batch it interrupts
@@ -89,24 +90,18 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
         last = (await client.xinfo_stream(stream))["last-generated-id"]
         return all(g["last-delivered-id"] == last for g in await client.xinfo_groups(stream))
 
-    # The batches the kill interrupts, each written in one MULTI so that A reads it as one batch.
+    # The batches the kill interrupts, each written at once so that A reads it as one batch.
     # First new reports: A stalls in their commit. Then decisions on the first reports: A reads
     # them too, and is in (PostgreSQL) or waiting for (SQLite: one writer) their transaction.
     (signal_dir / "arm").touch()
     during = reports(200, N_DURING)
-    pipe = client.pipeline(transaction=True)
-    for event in during:
-        pipe.xadd(INTAKE, entry(event))
-    await pipe.execute()
+    await xadd_at_once(client, INTAKE, [entry(event) for event in during])
 
     async def stalled_on_reports() -> bool:
         return a.stalled() >= 1 and await read_all(INTAKE)
 
     await eventually(stalled_on_reports, timeout=20, what="worker A stalled in the commit of the reports")
-    pipe = client.pipeline(transaction=True)
-    for ref in refs:
-        pipe.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn")])))
-    await pipe.execute()
+    await xadd_at_once(client, streams.DECISIONS, [entry(decision(ref, [("ssp", "politi-vestegn")])) for ref in refs])
     await eventually(lambda: read_all(streams.DECISIONS), timeout=20, what="worker A reading the decisions")
     held = (
         await pending(client, INTAKE, streams.INTAKE_GROUP, a.consumer),
