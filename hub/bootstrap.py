@@ -20,12 +20,13 @@ from types import TracebackType
 import anyio
 import redis
 import redis.asyncio as aredis
-from faststream.redis import RedisBroker
+from faststream.redis import RedisBroker, RedisClusterBroker
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlalchemy.engine import Engine
 
 from hub.config.problems import read_config_file, settings_lines
+from hub.config.redis_cluster import is_cluster_url, parse_cluster_url
 from hub.config.registry import Registry, load_agreement, load_registry
 from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError, mask_secrets
@@ -40,7 +41,7 @@ from hub.runtime.stream_guard import LossWatch, create_groups, guarded
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.subscribers.intake import intake_router
 from hub.runtime.subscribers.referral_updates import referral_updates_router
-from hub.runtime.transport import consumer_name
+from hub.runtime.transport import CLUSTER_SOCKET_TIMEOUT, consumer_name, redis_client, sync_redis_client
 from hub.runtime.worker import (
     Gate,
     Output,
@@ -153,7 +154,7 @@ class Container:
     def redis(self) -> redis.Redis:
         """A (synchronous) Redis client, made on first use."""
         if self._redis is None:
-            self._redis = redis.Redis.from_url(self.redis_url())
+            self._redis = sync_redis_client(self.redis_url())
         return self._redis
 
     def derive(self, settings: Settings) -> Container:
@@ -314,6 +315,21 @@ async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
             log.warning("task.failed", exc_info=exc)
 
 
+def make_broker(redis_url: str, logger: logging.Logger) -> RedisBroker:
+    """FastStream's broker for the hub's subscribers: its cluster broker for a cluster URL
+    (each stream subscriber reads its one stream with XREADGROUP, a single-key command that
+    the cluster client sends to the stream's master)."""
+    if not is_cluster_url(redis_url):
+        return RedisBroker(redis_url, logger=logger)
+    cluster = parse_cluster_url(redis_url)
+    return RedisClusterBroker(
+        cluster.single_node_url(),
+        startup_nodes=cluster.nodes[1:],
+        socket_timeout=CLUSTER_SOCKET_TIMEOUT,  # as the hub's own client (`hub.runtime.transport`)
+        logger=logger,
+    )
+
+
 def resolve_redis(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     """The configured Redis URL, or an embedded server in the data directory."""
     if settings.redis_url:
@@ -353,13 +369,13 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
     tracing = tracing if tracing is not None else tracing_for(settings)
     engine = container.database(migrate_first=False)  # `Hub.start` migrates, off the event loop
     redis_url, embedded = resolve_redis(settings)
-    client = aredis.Redis.from_url(redis_url)
+    client = redis_client(redis_url)
     # FastStream logs through the same redaction chain as the hub (hub.logs.configure). Not its
     # own "faststream" logger: FastStream gives that one a handler of its own at import (stderr,
     # not propagated), which would print exception messages and tracebacks unredacted.
     faststream_log = logging.getLogger("hub.faststream")
     faststream_log.setLevel(logging.WARNING)  # its INFO lines are one per batch ("Received", "Processed")
-    broker = RedisBroker(redis_url, logger=faststream_log)
+    broker = make_broker(redis_url, faststream_log)
     relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
     grace = timedelta(seconds=settings.publish_grace_s)
     intake_pipeline = BatchPipeline(

@@ -1,9 +1,10 @@
 """Shared fixtures: a real Redis and a real database for the integration tests.
 
 Redis: `HUB_TEST_REDIS_URL` if set (CI uses the machine's server), else one embedded server
-for the whole session. Databases: SQLite always; PostgreSQL too when
-`HUB_TEST_DATABASE_URL` is set. With `HUB_TEST_REQUIRE_ALL=1` (CI) a missing PostgreSQL
-fails the run instead of skipping, so a green CI means both databases were exercised.
+for the whole session; a Redis Cluster too for the modules marked so (`tests/redis_cluster.py`).
+Databases: SQLite always; PostgreSQL too when `HUB_TEST_DATABASE_URL` is set. With
+`HUB_TEST_REQUIRE_ALL=1` (CI) a missing PostgreSQL (or cluster) fails the run instead of
+skipping, so a green CI means both databases were exercised.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from hub.config.settings import Settings
 from hub.runtime.embedded_redis import EmbeddedRedis
+from hub.runtime.transport import sync_redis_client
 from hub.store.db import migrate
 from tests.databases import REQUIRE_ALL, fresh_database_url
+from tests.redis_cluster import CLUSTER, STANDALONE, cluster_url
 
 
 @pytest.fixture(scope="session")
@@ -36,10 +38,17 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def clean_redis(redis_url: str) -> Iterator[str]:
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    yield redis_url
+def redis_kind() -> str:
+    """Standalone Redis; a module marked `tests.redis_cluster.ON_CLUSTER_TOO` runs on a cluster too."""
+    return STANDALONE
+
+
+@pytest.fixture
+def clean_redis(redis_url: str, redis_kind: str) -> Iterator[str]:
+    url = cluster_url() if redis_kind == CLUSTER else redis_url
+    client = sync_redis_client(url)
+    client.flushdb()  # on a cluster: on every master
+    yield url
     client.flushdb()
     client.close()
 

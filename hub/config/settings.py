@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.config.redis_cluster import is_cluster_url, parse_cluster_url
 from hub.config.registry import default_agreement_path, default_registry_path
 from hub.errors import mask_secrets
 from hub.schemas.limits import Limits
@@ -133,8 +134,12 @@ class Settings(BaseSettings):
             if info.data.get("env") is Environment.PRODUCTION:
                 raise ValueError(f"production needs a Redis server of its own; set it to {example}")
             return url
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"not a Redis URL (redis://, rediss:// or unix://); set it like {example}")
+        if is_cluster_url(url):
+            parse_cluster_url(url)  # its ValueError names what is wrong
+        elif not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"not a Redis URL (redis://, rediss://, unix:// or redis+cluster://); set it like {example}"
+            )
         _no_placeholder(url, info)
         return url
 

@@ -27,6 +27,7 @@ from hub.bootstrap import Container, Hub, load_settings, running
 from hub.entrypoints import labels as da
 from hub.entrypoints.demo_lifecycle import partners_answer
 from hub.entrypoints.demo_scenario import Case, build, reporter_step
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.decision import DECISION_MADE, TriageDecision
@@ -84,7 +85,7 @@ async def scenario(hub: Hub) -> tuple[list[str], bool]:
     """Feed the scenario, decide, and return the summary lines and whether all went as expected."""
     now = datetime.now(UTC)
     cases = build(now)
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     entry_ids: dict[str, str] = {}
     for case in cases:  # as the schools' and agencies' own systems would: plain XADD
         entry_id = await client.xadd(streams.intake(case.source), {EVENT_FIELD: case.payload})
@@ -240,7 +241,7 @@ def _withheld_reasons(hub: Hub, ref: str, partner: str) -> tuple[queries.Reason,
 async def _open_cases(hub: Hub) -> None:
     """Leave work in the queues for the workspace: the scenario's accepted reports sent once more
     as new reports (new event ids), not decided."""
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     fresh = [c for c in build(datetime.now(UTC)) if c.expect_status == "accepted" and c.referrals][:3]
     with Session(hub.engine) as s:
         before = int(s.exec(select(func.count()).select_from(ProcessedEntry)).one())

@@ -17,6 +17,7 @@ import redis.asyncio as aredis
 
 from hub.bootstrap import Hub
 from hub.entrypoints import labels as da
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD
 from hub.schemas.lifecycle import REFERRAL_ACCEPTED, REFERRAL_DECLINED, DeclineReason
@@ -61,7 +62,7 @@ async def _receipts(client: aredis.Redis, partner_ids: set[str], expected: int, 
 async def partners_answer(hub: Hub) -> tuple[list[str], bool]:
     """One partner accepts a referral, another declines one; the summary lines and whether both
     are recorded as expected."""
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     try:
         issued = await _issued(client)
         accept = next((e for e in issued if e["data"]["partner_id"] == "bkv"), None)

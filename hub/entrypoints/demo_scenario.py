@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.schemas.cloudevents import EVENT_FIELD, new_event
 from hub.schemas.cpr import make_cpr
@@ -464,7 +464,7 @@ async def reporter_step(hub: Any) -> tuple[list[str], bool]:
     and whether everything went as expected."""
     now = datetime.now(UTC)
     school, citizens, decider = "herstedvester-skole", "borgere", "dke-triage"
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
 
     def processed() -> int:
         with Session(hub.engine) as s:

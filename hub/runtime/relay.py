@@ -10,7 +10,8 @@ Two paths send outbox rows:
 
 At-least-once: a crash between XADD and the update sends a row again, with the same
 CloudEvent id, so readers dedupe on it. The relay sends rows in id order, a pass at a time in
-one Lua script (EVALSHA), so a pass costs one round trip.
+one Lua script (EVALSHA), so a pass costs one round trip (on a Redis Cluster one script per hash
+slot, in parallel: each stream's rows still go in id order).
 
 Several hub processes may relay from one database. So that they do not send the same row
 twice in the normal course, a pass claims its rows in a transaction that lasts until they
@@ -39,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hub.logs import get_logger
+from hub.runtime.transport import slot_groups
 from hub.schemas.cloudevents import EVENT_FIELD
 from hub.store.bulk import OutboxRow, mark_sent
 from hub.store.models import Outbox
@@ -116,8 +118,15 @@ class OutboxRelay:
         return [(i, st, ev) for i, st, ev in session.exec(query) if i is not None]
 
     async def _send(self, rows: list[Row]) -> None:
+        """One script call for all rows; on a Redis Cluster one per hash slot, side by side (a
+        script's keys must share a slot there). Each stream's rows keep their order; if one call
+        fails, the rows stay unsent and go again (the same event ids: readers dedupe)."""
+        keys = [stream for _, stream, _ in rows]
+        groups = slot_groups(self.client, keys)
         async with asyncio.timeout(self.send_timeout_s):
-            await self._xadd_all(keys=[stream for _, stream, _ in rows], args=[event for _, _, event in rows])
+            await asyncio.gather(
+                *(self._xadd_all(keys=[keys[n] for n in group], args=[rows[n][2] for n in group]) for group in groups)
+            )
 
     def _pass(self, loop: asyncio.AbstractEventLoop, published: list[int], look: bool) -> int:
         """One pass, in a worker thread: mark what workers published as sent; then, if `look`,

@@ -11,15 +11,78 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
+import redis
 import redis.asyncio as aredis
+import redis.cluster
 from faststream.redis.message import FAKE_CONSUMER, RedisBatchStreamMessage
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.crc import key_slot
 from redis.exceptions import ResponseError
 
+from hub.config.redis_cluster import is_cluster_url, parse_cluster_url
 from hub.schemas.cloudevents import EVENT_FIELD, uuid4_text
 from hub.schemas.entry import Entry
+
+# No socket timeout on the asyncio cluster client, as on the plain one (redis-py's cluster
+# default is 5 s): on Python 3.11 a cancellation that meets the timeout's own expiry or a
+# reply is lost, and a cancelled blocking read carries on reading, so the hub's reader tasks
+# (and FastStream's) would never end at shutdown. Without it the cluster client waits on a
+# connection as the plain client the hub uses on one Redis does (the relay bounds its sends).
+CLUSTER_SOCKET_TIMEOUT: float | None = None
+
+
+def redis_client(url: str) -> aredis.Redis:
+    """The one way the hub makes an asyncio Redis client: a server's URL, or a cluster's
+    (`redis+cluster://HOST:PORT,...`, `hub.config.redis_cluster`).
+
+    The cluster client has the same command methods (redis-py's cluster mixins), and routes
+    each single-key command to the master of its key's slot; it is typed as the plain client so
+    the hub's code is one. What must differ on a cluster (a command over several keys) asks
+    `slot_groups`, which keeps each command within one hash slot."""
+    if not is_cluster_url(url):
+        return aredis.Redis.from_url(url)
+    cluster = parse_cluster_url(url)
+    client = RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in cluster.nodes],
+        username=cluster.username,
+        password=cluster.password,
+        ssl=cluster.ssl,
+        socket_timeout=CLUSTER_SOCKET_TIMEOUT,
+    )
+    return cast("aredis.Redis", client)
+
+
+def sync_redis_client(url: str) -> redis.Redis:
+    """`redis_client`, synchronous (the CLI, and tests that look from outside)."""
+    if not is_cluster_url(url):
+        return redis.Redis.from_url(url)
+    cluster = parse_cluster_url(url)
+    client = redis.cluster.RedisCluster(
+        startup_nodes=[redis.cluster.ClusterNode(host, port) for host, port in cluster.nodes],  # type: ignore[no-untyped-call]
+        username=cluster.username,
+        password=cluster.password,
+        ssl=cluster.ssl,
+    )
+    return cast("redis.Redis", client)
+
+
+def is_cluster(client: object) -> bool:
+    return isinstance(client, RedisCluster | redis.cluster.RedisCluster)
+
+
+def slot_groups(client: object, keys: list[str]) -> list[list[int]]:
+    """The positions of `keys`, grouped so that each group can go into one multi-key command:
+    all of them on one server; per hash slot on a cluster (a command over keys of different
+    slots fails there with CROSSSLOT). Each group keeps the keys' order."""
+    if not is_cluster(client):
+        return [list(range(len(keys)))] if keys else []
+    groups: dict[int, list[int]] = {}
+    for n, key in enumerate(keys):
+        groups.setdefault(key_slot(key.encode()), []).append(n)
+    return list(groups.values())
 
 
 def consumer_name() -> str:

@@ -45,8 +45,13 @@ HUB_USER = "hub"
 PARTNER_PREFIX = "partner-"
 
 # Every client user may check its connection and name it (redis-py, FastStream and most
-# client libraries do on connect). AUTH, HELLO, QUIT and RESET need no grant.
-CLIENT_BASELINE = ("ping", "client|setname", "client|getname", "client|id")
+# client libraries do on connect). AUTH, HELLO, QUIT and RESET need no grant. On a Redis
+# Cluster a client first learns the slot map (CLUSTER SLOTS, or SHARDS in newer clients) and
+# the command table (COMMAND: which arguments are keys); both only describe the server.
+CLIENT_BASELINE = (
+    *("ping", "client|setname", "client|getname", "client|id"),
+    *("cluster|slots", "cluster|shards", "command"),
+)
 
 # A source on its receipts stream: read receipts (plainly or with its own consumer group).
 SOURCE_RECEIPT_READ = ("xread", "xreadgroup", "xrange", "xlen", "xinfo")

@@ -111,7 +111,10 @@ def test_every_source_may_append_its_own_intake_and_read_its_own_receipts_only(r
         # Outside the selectors: no keys, no channels, connection commands only.
         root = _root(line)
         assert not [t for t in root if "~" in t or t.startswith("&") or t in ("allkeys", "allchannels")]
-        assert [t for t in root if t.startswith("+")] == ["+ping", "+client|setname", "+client|getname", "+client|id"]
+        assert [t for t in root if t.startswith("+")] == [
+            *("+ping", "+client|setname", "+client|getname", "+client|id"),
+            *("+cluster|slots", "+cluster|shards", "+command"),  # a cluster client learns the slot map
+        ]
         assert "-@all" in root
 
 

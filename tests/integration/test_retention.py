@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import redis.asyncio as aredis
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from hub.config.registry import default_registry_path, load_registry
 from hub.runtime.stream_guard import Loss, create_groups, loss
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.services.retention import Cutoffs, purge_database, trim_streams
 from hub.store.models import Decision, Disclosure, Outbox, Report
 from tests.factories import cloudevent, decision, entry, report_data
 from tests.integration.wire import read_events
+from tests.redis_cluster import ON_CLUSTER_TOO
 
 SCHOOL = "herstedlund-skole"
 
+pytestmark = ON_CLUSTER_TOO  # XTRIM per stream, on each stream's master
+
 
 async def test_old_reports_are_erased_and_recent_ones_kept(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, report_data())))
     await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, report_data())))
     old, new = await read_events(client, streams.receipts(SCHOOL), 2)
@@ -63,7 +66,7 @@ async def test_streams_the_hub_reads_are_trimmed_only_below_what_it_processed(cl
     """Intake entries hold whole reports: past their age they go too, but never one the hub has
     not stored yet (unread, or read and not acked), and the trim is not mistaken for a loss."""
     registry = load_registry(default_registry_path())
-    client = aredis.Redis.from_url(clean_redis)
+    client = redis_client(clean_redis)
     await create_groups(client, registry.catalogue())
     stream = streams.intake(SCHOOL)
     ids = [await client.xadd(stream, {"event": "{}"}) for _ in range(6)]
@@ -87,7 +90,7 @@ async def test_streams_the_hub_reads_are_trimmed_only_below_what_it_processed(cl
 async def test_each_stream_is_trimmed_to_its_own_retention_period(clean_redis: str) -> None:
     """The catalogue's `retention` key: dead letters after `deadletter` days, receipts after `report` days."""
     registry = load_registry(default_registry_path())
-    client = aredis.Redis.from_url(clean_redis)
+    client = redis_client(clean_redis)
     await client.xadd(streams.DEADLETTER, {"event": "{}"})
     await client.xadd(streams.receipts("dke-triage"), {"event": "{}"})
     await client.xadd(streams.receipts(SCHOOL), {"event": "{}"})

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 
-import redis.asyncio as aredis
 from sqlmodel import Session, func, select
 
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.services.envelope import report_ref
 from hub.store.models import Report
 from tests.factories import cloudevent, decision, entry, planned_crime_data, report_data
 from tests.integration.wire import pending_count, read_events, stream_events
+from tests.redis_cluster import ON_CLUSTER_TOO
 
 SCHOOL = "herstedlund-skole"
 CLOUDEVENT_KEYS = {"specversion", "id", "source", "type", "time", "datacontenttype", "data"}
 
+pytestmark = ON_CLUSTER_TOO  # the same guarantees on a Redis Cluster
+
 
 async def test_school_posts_report_and_reads_its_receipt_and_triage_entry(hub) -> None:
-    school = aredis.Redis.from_url(hub.redis_url)
+    school = redis_client(hub.redis_url)
     event = cloudevent(SCHOOL, report_data())
     await school.xadd(streams.intake(SCHOOL), entry(event))
 
@@ -42,7 +45,7 @@ async def test_school_posts_report_and_reads_its_receipt_and_triage_entry(hub) -
 
 
 async def test_same_report_twice_is_stored_once_and_gets_the_same_receipt(hub) -> None:
-    school = aredis.Redis.from_url(hub.redis_url)
+    school = redis_client(hub.redis_url)
     event = cloudevent(SCHOOL, report_data())
     await school.xadd(streams.intake(SCHOOL), entry(event))
     await school.xadd(streams.intake(SCHOOL), entry(event))
@@ -56,7 +59,7 @@ async def test_same_report_twice_is_stored_once_and_gets_the_same_receipt(hub) -
 
 
 async def test_spoofed_source_is_rejected_and_dead_lettered(hub) -> None:
-    school = aredis.Redis.from_url(hub.redis_url)
+    school = redis_client(hub.redis_url)
     spoof = cloudevent("politi-vestegn", report_data())
     entry_id = (await school.xadd(streams.intake(SCHOOL), entry(spoof))).decode()
 
@@ -73,7 +76,7 @@ async def test_spoofed_source_is_rejected_and_dead_lettered(hub) -> None:
 
 
 async def test_bad_entries_do_not_block_the_good_one_behind_them(hub) -> None:
-    school = aredis.Redis.from_url(hub.redis_url)
+    school = redis_client(hub.redis_url)
     stream = streams.intake(SCHOOL)
     await school.xadd(stream, {"event": b"\xff\xfe\x00garbage"})
     await school.xadd(stream, {"something": "else"})
@@ -91,7 +94,7 @@ async def test_bad_entries_do_not_block_the_good_one_behind_them(hub) -> None:
 
 
 async def test_partner_reads_a_minimised_referral_with_its_own_consumer_group(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     event = cloudevent(SCHOOL, report_data())
     await client.xadd(streams.intake(SCHOOL), entry(event))
     [receipt] = await read_events(client, streams.receipts(SCHOOL), 1)
@@ -124,7 +127,7 @@ async def test_partner_reads_a_minimised_referral_with_its_own_consumer_group(hu
 async def test_reports_written_before_the_hub_started_are_processed(settings) -> None:
     from hub.bootstrap import running
 
-    client = aredis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     early = cloudevent(SCHOOL, report_data())
     await client.xadd(streams.intake(SCHOOL), entry(early))  # no consumer group exists yet
     async with running(settings):
@@ -134,7 +137,7 @@ async def test_reports_written_before_the_hub_started_are_processed(settings) ->
 
 
 async def test_planned_crime_alerts_the_police_at_once(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     data = planned_crime_data()
     await client.xadd(streams.intake("politi-vestegn"), entry(cloudevent("politi-vestegn", data)))
     [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
@@ -149,7 +152,7 @@ async def test_planned_crime_alerts_the_police_at_once(hub) -> None:
 
 
 async def test_planned_danger_without_a_listed_offence_goes_urgent_to_dke_without_an_alert(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     data = planned_crime_data()
     data["concern"] = {"categories": ["weapons"], "description": "Planlægger noget.", "planned_serious_crime": True}
     data["subject"] = {"name": "Testvoksen", "birth_date": "1990-01-01"}  # an adult: no notification either
@@ -161,7 +164,7 @@ async def test_planned_danger_without_a_listed_offence_goes_urgent_to_dke_withou
 
 
 async def test_an_offence_not_on_the_list_is_refused_with_its_code_and_danish_text(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     data = planned_crime_data()
     data["concern"] = {**data["concern"], "planned_offence": "tyveri"}
     await client.xadd(streams.intake("politi-vestegn"), entry(cloudevent("politi-vestegn", data)))
@@ -174,7 +177,7 @@ async def test_an_offence_not_on_the_list_is_refused_with_its_code_and_danish_te
 
 
 async def test_purely_private_matters_leave_a_referral_unless_allowed_and_justified(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     data = report_data()
     data["concern"] = {**data["concern"], "categories": ["crime", "substance_misuse"],
                        "description": "Fortroligt: ryger hash dagligt."}
@@ -206,7 +209,7 @@ async def test_purely_private_matters_leave_a_referral_unless_allowed_and_justif
 
 
 async def test_consent_lets_a_department_outside_the_structures_receive_about_an_adult(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     data = report_data(subject={"name": "Testvoksen Fyrre", "birth_date": "1986-05-05", "district": "Herstedlund"},
                        consent={"subject": True})
     data["concern"] = {"categories": ["wellbeing"], "description": "Ønsker en fritidsaktivitet."}
@@ -221,7 +224,7 @@ async def test_consent_lets_a_department_outside_the_structures_receive_about_an
 
 
 async def test_no_faststream_envelope_on_any_stream(hub) -> None:
-    client = aredis.Redis.from_url(hub.redis_url)
+    client = redis_client(hub.redis_url)
     await client.xadd(streams.intake(SCHOOL), entry(cloudevent(SCHOOL, report_data())))
     await read_events(client, streams.receipts(SCHOOL), 1)
     await hub.relay.drain()

@@ -71,6 +71,20 @@ async def eventually(
 
 # --- streams and database --------------------------------------------------------------------
 
+# Every entry in one script call: written at once, so a reader gets them as one batch (as with
+# MULTI/EXEC, which redis-py's cluster client runs on an event loop of its own, in a thread,
+# leaving connections behind on a closed loop).
+_XADD_EACH = (
+    "local ids = {} for i = 1, #ARGV do ids[i] = redis.call('XADD', KEYS[1], '*', 'event', ARGV[i]) end return ids"
+)
+
+
+async def xadd_at_once(client: aredis.Redis, stream: str, entries: list[dict[str, str]]) -> list[str]:
+    """XADD each entry (the wire form: one `event` field) to `stream` at once; their ids."""
+    assert all(set(e) == {"event"} for e in entries)
+    ids = await client.eval(_XADD_EACH, 1, stream, *(e["event"] for e in entries))  # type: ignore[misc]
+    return [i.decode() for i in ids]
+
 
 async def events(client: aredis.Redis, stream: str) -> list[dict[str, Any]]:
     """Every entry of `stream` as a CloudEvent; each must be one `event` field (the wire contract)."""

@@ -21,11 +21,13 @@ from sqlmodel import col
 
 from hub.config.registry import default_registry_path, load_registry
 from hub.entrypoints.http import create_http_app
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.services.envelope import report_ref
 from hub.store.models import Outbox, Report, TriageItem
 from hub.store.tokens import TokenStore
 from tests.factories import cloudevent, entry
+from tests.redis_cluster import ON_CLUSTER_TOO
 from tests.reliability.helpers import (
     SCHOOL,
     HubProcess,
@@ -42,6 +44,8 @@ from tests.reliability.helpers import (
 
 N_REPORTS, COPIES = 6, 5
 INTAKE = streams.intake(SCHOOL)
+
+pytestmark = ON_CLUSTER_TOO  # the same guarantees on a Redis Cluster
 
 
 async def _first_stalled(a: HubProcess, b: HubProcess) -> HubProcess | None:
@@ -68,7 +72,7 @@ async def test_a_report_sent_five_times_at_once_to_two_workers_is_stored_once_wi
         cprs.append(cpr)
         reports.append(cloudevent(SCHOOL, data))
 
-    clients = [aredis.Redis.from_url(clean_redis) for _ in range(COPIES - 1)]
+    clients = [redis_client(clean_redis) for _ in range(COPIES - 1)]
     client = clients[0]
     tokens = TokenStore(tmp_path / "tokens.toml")
     token = tokens.issue(SCHOOL)

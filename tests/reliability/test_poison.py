@@ -23,7 +23,7 @@ from typer.testing import CliRunner, Result
 
 from hub.bootstrap import running
 from hub.config.settings import Settings
-from hub.runtime.transport import ensure_group
+from hub.runtime.transport import ensure_group, redis_client
 from hub.schemas import streams
 from hub.services.envelope import ParsedReport
 from hub.services.intake import IntakeService
@@ -33,6 +33,7 @@ from hub.store.deadletters import decode_fields
 from hub.store.models import DeadLetterRecord
 from tests.factories import CHILD_NAME, cloudevent, entry, report_data
 from tests.logcapture import LogCapture
+from tests.redis_cluster import ON_CLUSTER_TOO
 from tests.reliability.helpers import (
     ADDRESS,
     SCHOOL,
@@ -42,10 +43,13 @@ from tests.reliability.helpers import (
     log_events,
     pending,
     personal_report,
+    xadd_at_once,
 )
 
 MAX_DELIVERIES = 3
 INTAKE = streams.intake(SCHOOL)
+
+pytestmark = ON_CLUSTER_TOO  # the same guarantees on a Redis Cluster
 
 
 def cli(settings: Settings, *args: str) -> Result:
@@ -93,11 +97,8 @@ async def test_a_poison_entry_is_answered_at_once_without_holding_up_others_and_
     monkeypatch.setattr(IntakeService, "_accept", buggy_accept)
 
     async with running(settings) as hub:
-        client = aredis.Redis.from_url(hub.redis_url)
-        pipe = client.pipeline(transaction=True)  # one batch: good, poison, later
-        for event in (good, poison, later):
-            pipe.xadd(INTAKE, entry(event))
-        _, poison_id, _ = [i.decode() for i in await pipe.execute()]
+        client = redis_client(hub.redis_url)
+        _, poison_id, _ = await xadd_at_once(client, INTAKE, [entry(e) for e in (good, poison, later)])  # one batch
 
         async def dead_lettered() -> list[dict[str, Any]]:
             return await events(client, streams.DEADLETTER)
@@ -212,10 +213,7 @@ DEAD_CONSUMER = "killed-9"  # read the entries, then died before storing any
 async def _left_pending_by_a_dead_consumer(client: aredis.Redis, fields: list[dict[str, Any]]) -> list[str]:
     """Write the entries and leave them in a dead consumer's pending list (what kill -9 leaves)."""
     await ensure_group(client, INTAKE, streams.INTAKE_GROUP)
-    pipe = client.pipeline(transaction=True)
-    for f in fields:
-        pipe.xadd(INTAKE, f)
-    ids = [i.decode() for i in await pipe.execute()]
+    ids = await xadd_at_once(client, INTAKE, fields)
     await client.xreadgroup(streams.INTAKE_GROUP, DEAD_CONSUMER, {INTAKE: ">"}, count=len(ids))
     assert await pending(client, INTAKE, streams.INTAKE_GROUP, DEAD_CONSUMER) == len(ids)
     return ids
@@ -241,7 +239,7 @@ async def test_a_poison_entry_in_a_dead_consumers_pending_list_costs_only_itself
         return real_accept(self, *args)
 
     monkeypatch.setattr(IntakeService, "_accept", buggy_accept)
-    client = aredis.Redis.from_url(settings.redis_url or "")
+    client = redis_client(settings.redis_url or "")
     ids = await _left_pending_by_a_dead_consumer(client, [entry(e) for e in [*goods[:20], poison, *goods[20:]]])
     poison_id = ids[20]
 
@@ -279,7 +277,7 @@ async def test_an_entry_that_keeps_coming_back_is_dead_lettered_after_max_delive
     data, cpr = personal_report(803)
     report = cloudevent(SCHOOL, data, event_id="again-0001")
     deep = {"event": "[" * 100_000}
-    client = aredis.Redis.from_url(settings.redis_url or "")
+    client = redis_client(settings.redis_url or "")
     ids = await _left_pending_by_a_dead_consumer(client, [entry(report), deep])
     # Delivered MAX_DELIVERIES times so far (each time to a process that died); the next is one too many.
     await client.xclaim(INTAKE, streams.INTAKE_GROUP, DEAD_CONSUMER, 0, ids, retrycount=MAX_DELIVERIES, justid=True)

@@ -11,21 +11,25 @@ import redis.asyncio as aredis
 
 from hub.bootstrap import running
 from hub.config.settings import Settings
+from hub.runtime.transport import redis_client
 from hub.runtime.worker.unknown import stream_label
 from hub.schemas import streams
 from tests.factories import cloudevent, entry, report_data
 from tests.logcapture import LogCapture
+from tests.redis_cluster import ON_CLUSTER_TOO
 from tests.reliability.helpers import SCHOOL, events, eventually, log_events, pending
 
 MISTYPED = "hub.intake.herstedlund-skol.v1"  # a well-formed source id, just not a configured one
 HOMOGLYPH = "hub.intake.herstedlund-skоle.v1"  # a Cyrillic о: logged by a hash, never as written
+
+pytestmark = ON_CLUSTER_TOO  # on a cluster the discovery SCANs every master
 
 
 async def test_entries_on_unknown_intake_streams_are_dead_lettered_acked_logged_and_counted(
     settings: Settings, captured_logs: LogCapture
 ) -> None:
     settings = settings.model_copy(update={"reclaim_idle_ms": 200, "reclaim_interval_s": 0.1})
-    client = aredis.Redis.from_url(settings.redis_url or "")
+    client = redis_client(settings.redis_url or "")
     before = await client.xadd(MISTYPED, entry(cloudevent("herstedlund-skol", report_data())))  # before the hub ran
     async with running(settings) as hub:
         after = await client.xadd(MISTYPED, {"event": "[" * 10_000})  # while it runs; and garbage

@@ -18,11 +18,13 @@ import pytest
 import redis.asyncio as aredis
 from sqlmodel import col
 
+from hub.runtime.transport import redis_client
 from hub.schemas import streams
 from hub.schemas.events import REPORT_ACCEPTED
 from hub.schemas.reporter import REPORT_ACKNOWLEDGED
 from hub.store.models import Decision, Disclosure, Outbox, ProcessedEntry, Report, TriageItem
 from tests.factories import cloudevent, decision, entry
+from tests.redis_cluster import ON_CLUSTER_TOO
 from tests.reliability.helpers import (
     SCHOOL,
     assert_no_personal_data,
@@ -34,12 +36,15 @@ from tests.reliability.helpers import (
     pending,
     personal_report,
     worker_env,
+    xadd_at_once,
 )
 
 N_BEFORE, N_DURING = 8, 8  # reports processed before the crash, and in the batch it interrupts
 RECLAIM_IDLE_MS, RECLAIM_INTERVAL_S, PUBLISH_GRACE_S = 1000, 0.2, 1.0
 INTAKE = streams.intake(SCHOOL)
 REFERRALS = streams.referrals("ssp", "politi-vestegn")
+
+pytestmark = ON_CLUSTER_TOO  # the same guarantees on a Redis Cluster
 
 
 async def triage_events(client: aredis.Redis) -> list[dict[str, Any]]:
@@ -61,7 +66,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     # A relays only when its own commits wake it, so what it commits while stalled is left for
     # B to relay: every stream count below is exact, not "at least".
     a = await workers("a", {**env, "HUB_TEST_STALL": stall, "HUB_RELAY_INTERVAL_S": "3600"}).ready()
-    client = aredis.Redis.from_url(clean_redis)
+    client = redis_client(clean_redis)
     cprs: list[str] = []
 
     def reports(first_serial: int, n: int) -> list[dict[str, Any]]:
@@ -91,24 +96,18 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
         last = (await client.xinfo_stream(stream))["last-generated-id"]
         return all(g["last-delivered-id"] == last for g in await client.xinfo_groups(stream))
 
-    # The batches the kill interrupts, each written in one MULTI so that A reads it as one batch.
+    # The batches the kill interrupts, each written at once so that A reads it as one batch.
     # First new reports: A stalls in their commit. Then decisions on the first reports: A reads
     # them too, and is in (PostgreSQL) or waiting for (SQLite: one writer) their transaction.
     (signal_dir / "arm").touch()
     during = reports(200, N_DURING)
-    pipe = client.pipeline(transaction=True)
-    for event in during:
-        pipe.xadd(INTAKE, entry(event))
-    await pipe.execute()
+    await xadd_at_once(client, INTAKE, [entry(event) for event in during])
 
     async def stalled_on_reports() -> bool:
         return a.stalled() >= 1 and await read_all(INTAKE)
 
     await eventually(stalled_on_reports, timeout=20, what="worker A stalled in the commit of the reports")
-    pipe = client.pipeline(transaction=True)
-    for ref in refs:
-        pipe.xadd(streams.DECISIONS, entry(decision(ref, [("ssp", "politi-vestegn")])))
-    await pipe.execute()
+    await xadd_at_once(client, streams.DECISIONS, [entry(decision(ref, [("ssp", "politi-vestegn")])) for ref in refs])
     await eventually(lambda: read_all(streams.DECISIONS), timeout=20, what="worker A reading the decisions")
     held = (
         await pending(client, INTAKE, streams.INTAKE_GROUP, a.consumer),

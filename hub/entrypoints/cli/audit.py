@@ -12,11 +12,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
-import redis.asyncio
 import typer
 
 from hub.entrypoints.cli.context import JsonOpt, echo_json, opened
 from hub.logs import get_logger
+from hub.runtime.transport import redis_client
 
 log = get_logger("hub.audit")
 
@@ -104,7 +104,7 @@ def anchor() -> None:
         url = container.redis_url()
 
         async def publish() -> bool:
-            client = redis.asyncio.Redis.from_url(url)
+            client = redis_client(url)
             try:
                 return await publish_anchor(client, head, datetime.now(UTC))
             finally:

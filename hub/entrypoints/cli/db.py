@@ -6,11 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
-import redis.asyncio
 import typer
 
 from hub.entrypoints import labels as da
 from hub.entrypoints.cli.context import JsonOpt, echo_json, opened
+from hub.runtime.transport import redis_client
 
 if TYPE_CHECKING:
     from hub.services.retention import RetentionRun
@@ -62,7 +62,7 @@ def retention(
         url = container.redis_url()
 
         async def run() -> RetentionRun:
-            client = redis.asyncio.Redis.from_url(url)
+            client = redis_client(url)
             try:
                 return await run_retention(
                     client, container.engine, container.registry, container.agreement, datetime.now(UTC),

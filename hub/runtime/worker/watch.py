@@ -1,4 +1,5 @@
-"""The urgent watch's reader: one XREADGROUP over every intake stream, without acks."""
+"""The urgent watch's reader: one XREADGROUP over every intake stream, without acks (on a
+Redis Cluster one per hash slot: a command over keys of several slots fails there)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import cast
 from redis.exceptions import RedisError
 
 from hub.logs import get_logger
+from hub.runtime.transport import slot_groups
 from hub.runtime.worker.stream import StreamWorker
 from hub.schemas.entry import Entry
 
@@ -25,7 +27,28 @@ async def watch_forever(worker: StreamWorker, streams: list[str], batch_size: in
     speeds urgent reports up; the intake group is what keeps every entry. If the watch fails
     to store an urgent report (or its process dies), the intake group stores it in its turn.
 
-    The loop must outlive any one failure: if it stopped, urgent reports would wait their turn."""
+    The loop must outlive any one failure: if it stopped, urgent reports would wait their turn.
+
+    On a Redis Cluster the streams are read by one such loop per hash slot (`slot_groups`),
+    side by side: each blocking read waits on the master that holds its streams."""
+    groups = [[streams[n] for n in group] for group in slot_groups(worker.client, streams)]
+    if len(groups) == 1:
+        await _read_forever(worker, groups[0], batch_size, poll_ms)
+        return
+    # `gather`, not a TaskGroup: each cancellation of this task reaches every loop again (the
+    # hub cancels until its tasks end; redis-py's cluster client can absorb one cancellation
+    # of a blocking read, and a TaskGroup passes on only the first).
+    loops = [
+        asyncio.create_task(_read_forever(worker, g, batch_size, poll_ms), name="urgent-watch-slot") for g in groups
+    ]
+    try:
+        await asyncio.gather(*loops)  # they outlive their failures: none ends
+    finally:
+        for loop in loops:
+            loop.cancel()
+
+
+async def _read_forever(worker: StreamWorker, streams: list[str], batch_size: int, poll_ms: int) -> None:
     backoff = 0.1
     while True:
         try:
