@@ -573,10 +573,12 @@ _APPLICABLE: dict[tuple[bool, bool, Structure, bool], tuple[tuple[RuleFn, ...], 
             for fn in CONDITION_RULES.values()
             if (fn is not outside_structures or department) and (fn is not rpl115_3 or self_governing)
         ),
-        tuple(
+        tuple(  # in the rule table's order, as `evaluate_all` runs them (the reasons' order)
             fn
-            for fn in rules.values()
-            if (fn is no_person) is not person and (not department or fn in _DEPARTMENT_BASIS)
+            for fn in DISCLOSURE_RULES.values()
+            if fn in rules.values()
+            and (fn is no_person) is not person
+            and (not department or fn in _DEPARTMENT_BASIS)
         ),
     )
     for department in (False, True)
