@@ -278,6 +278,9 @@ class _DecisionStager:
         self.decided: set[str] = set()  # decided before this batch, or by an earlier entry of it
         self.staged: list[_Staged] = []
 
+    def prepare(self, parsed: Sequence[tuple[str, Sequence[CloudEvent[TriageDecision]]]]) -> None:
+        """Nothing: decisions come on one stream, looked up in `batch`."""
+
     def batch(self, stream: str, parsed: Sequence[CloudEvent[TriageDecision]]) -> None:
         self.reports.update(self.tx.store.reports_by_ref(p.data.report_ref for p in parsed))
         self.decided |= self.tx.store.decided_refs(p.data.report_ref for p in parsed)
