@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.metadata
 import json
 import os
@@ -39,7 +40,7 @@ from typing import Any
 
 import redis
 import redis.asyncio as aredis
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bench.cpu import cpu_by_kind, per_report, spent
 from bench.summary import headline, idle_share, load_vs_burst, targets
@@ -748,25 +749,27 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
     # Where the machine's CPU goes in each phase (bench.cpu): the hub's targets are for a machine
     # the hub shares with PostgreSQL, Redis and the load generator.
     named = {proc.pid: s.role for proc, s in zip(hubs, processes, strict=True)}
+    ours = None if url.startswith("sqlite") else make_url(url).database  # its backends, not others'
+    sample = functools.partial(cpu_by_kind, named, ours)
     try:
         for proc in hubs:
             proc.wait_ready()
         prof = cfg.profile_dir / "hub-throughput.txt" if cfg.profile_dir else None
         with profiled(hubs[0].pid, prof):
-            cpu0, t0 = cpu_by_kind(named), time.perf_counter()
+            cpu0, t0 = sample(), time.perf_counter()
             results["hub_throughput"] = asyncio.run(
                 pipeline_throughput(redis_url, registry, main_wl, timeout, behind=behind.reports[0])
             )
-            results["hub_throughput"]["cpu"] = spent(cpu0, cpu_by_kind(named), time.perf_counter() - t0)
+            results["hub_throughput"]["cpu"] = spent(cpu0, sample(), time.perf_counter() - t0)
         prof = cfg.profile_dir / "hub-latency.txt" if cfg.profile_dir else None
         with profiled(hubs[0].pid, prof):
-            cpu0, t0 = cpu_by_kind(named), time.perf_counter()
+            cpu0, t0 = sample(), time.perf_counter()
             results["hub_latency"] = asyncio.run(
                 latency_under_load(
                     redis_url, background, urgent, decide, cfg.background_rate, cfg.urgent_rate, timeout_s=30.0
                 )
             )
-            results["hub_latency"]["cpu"] = spent(cpu0, cpu_by_kind(named), time.perf_counter() - t0)
+            results["hub_latency"]["cpu"] = spent(cpu0, sample(), time.perf_counter() - t0)
     finally:
         for proc in hubs:
             proc.stop()

@@ -29,7 +29,7 @@ HEADLINE: dict[str, tuple[str, str, str]] = {
     "hub_vs_raw_per_message": ("hub ÷ raw per message", "x", ".2f"),
     "hub_vs_raw_batched": ("hub ÷ raw batched", "x", ".2f"),
     "hub_vs_faststream_per_message": ("hub ÷ FastStream per message", "x", ".1f"),
-    "cpu_us_per_report_throughput": ("CPU per report, burst (all processes)", "µs", ",.0f"),
+    "cpu_us_per_report_throughput": ("CPU per report, burst (benchmark's processes)", "µs", ",.0f"),
     "cpu_us_per_report_under_load": ("CPU per background report, under load", "µs", ",.0f"),
     "hub_cpu_us_per_report_throughput": ("  of which hub processes, burst", "µs", ",.0f"),
     "hub_cpu_us_per_report_under_load": ("  of which hub processes, under load", "µs", ",.0f"),
@@ -40,18 +40,25 @@ HEADLINE: dict[str, tuple[str, str, str]] = {
 
 
 def cpu_total(per_report: dict[str, float]) -> float:
-    return float(sum(per_report.values()))
+    """CPU per report of the benchmark's own processes: the hub's, the watch's, PostgreSQL's
+    (its backends for the benchmark's database and its server processes), Redis's and the
+    load generator's; not `other` (on a shared machine, someone else's work)."""
+    return float(sum(v for k, v in per_report.items() if k != "other"))
 
 
 def idle_share(cpu: dict[str, Any] | None) -> float | None:
-    """The share of the cores' CPU seconds no process used in the phase (0 = the machine was full)."""
+    """The share of the cores' CPU seconds unused in the phase (0 = the machine was full): from
+    the machine's own count when there is one (it includes processes that ended meanwhile),
+    else from the sum over the processes seen at both ends."""
     if not cpu or not cpu.get("available_cpu_s"):
         return None
-    return round(max(0.0, 1.0 - cpu["total_cpu_s"] / cpu["available_cpu_s"]), 3)
+    used = cpu.get("machine_busy_cpu_s", cpu["total_cpu_s"])
+    return round(max(0.0, 1.0 - used / cpu["available_cpu_s"]), 3)
 
 
 def load_vs_burst(cpu_us: dict[str, dict[str, float]]) -> float | None:
-    """CPU per background report under load ÷ CPU per report in the burst, all processes."""
+    """CPU per background report under load ÷ CPU per report in the burst, the benchmark's
+    processes (`cpu_total`)."""
     burst, load = cpu_total(cpu_us.get("throughput", {})), cpu_total(cpu_us.get("under_load", {}))
     return round(load / burst, 2) if burst and load else None
 
