@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from hub.store.bulk import insert_with_ids, table_of
+from hub.store.bulk import driver_errors, insert_with_ids, psycopg_of, table_of
 from hub.store.models import Case, Decision, ProcessedEntry, Report, TriageItem
 
 _processed = table_of(ProcessedEntry).c
@@ -37,6 +37,10 @@ _SUBJECT_REPORTS = (
         _report.received_at >= bindparam("since", type_=_report.received_at.type),
     )
 )
+_PG_SUBJECT_REPORTS = """\
+SELECT "case".subject_key, report.source_id, report.received_at
+FROM "case" JOIN report ON report.case_id = "case".id
+WHERE "case".subject_key = ANY(%(keys)s::text[]) AND report.received_at >= %(since)s"""
 _triage = table_of(TriageItem).c
 _MARK_DECIDED = (
     update(table_of(TriageItem))
@@ -117,7 +121,16 @@ def subject_reports(session: Session, keys: Iterable[str], since: datetime) -> d
     if not unique:
         return {}
     found: dict[str, list[tuple[str, datetime]]] = {}
-    rows = session.connection().execute(_SUBJECT_REPORTS, {"keys": unique, "since": since})
+    conn = session.connection()
+    rows: Iterable[Sequence[Any]]
+    if conn.dialect.name == "postgresql":
+        # On the driver's connection, with one text for any number of keys: psycopg prepares it
+        # after a few transactions (the expanding IN of Core is a new text, compiled, for each count).
+        raw = psycopg_of(conn)
+        with driver_errors(conn, _PG_SUBJECT_REPORTS), raw.cursor() as cursor:
+            rows = cursor.execute(_PG_SUBJECT_REPORTS, {"keys": unique, "since": since}).fetchall()
+    else:
+        rows = conn.execute(_SUBJECT_REPORTS, {"keys": unique, "since": since})
     for key, source_id, received_at in rows:
         at = received_at.replace(tzinfo=UTC) if received_at.tzinfo is None else received_at
         found.setdefault(key, []).append((source_id, at))
