@@ -58,3 +58,41 @@ async def test_a_lane_on_the_loop_stores_on_the_event_loops_thread_others_in_a_w
         assert done.ack == ["1-0"]
     assert threads[0] == threading.get_ident()  # on the loop
     assert threads[1] != threading.get_ident()  # in a worker thread
+
+
+async def test_a_second_transaction_starts_only_for_a_backlog() -> None:
+    """Up to `concurrency` transactions at a time, but a second only once `spread_at` entries
+    wait: under a steady load one transaction at a time stores what arrived meanwhile (a
+    transaction's fixed cost paid once for them), in a burst two overlap."""
+    import threading
+
+    from hub.runtime.worker import Coalescer
+
+    release = threading.Event()
+    running, most = 0, 0
+    lock = threading.Lock()
+    sizes: list[int] = []
+
+    def many(batches: list[tuple[str, list[Entry]]], now: datetime) -> Outcome:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        release.wait(5)
+        with lock:
+            running -= 1
+        sizes.append(sum(len(es) for _, es in batches))
+        return Outcome([e.entry_id for _, es in batches for e in es])
+
+    lane = Coalescer(many, None, concurrency=2, max_entries=4, spread_at=4)
+    first = asyncio.create_task(lane.submit("a", entries("a", b"ok")))
+    await asyncio.sleep(0.05)  # in its transaction
+    trickle = [asyncio.create_task(lane.submit(s, entries(s, b"ok"))) for s in ("b", "c")]
+    await asyncio.sleep(0.05)
+    assert most == 1  # two entries waiting: no second transaction beside the first
+    backlog = [asyncio.create_task(lane.submit(s, entries(s, b"ok", b"ok"))) for s in ("d", "e")]
+    await asyncio.sleep(0.05)
+    assert most == 2  # six waiting: a second transaction started
+    release.set()
+    await asyncio.gather(first, *trickle, *backlog)
+    assert sorted(sizes) == [1, 2, 4]  # a; then the six waiting in two (at most four each)

@@ -70,6 +70,7 @@ class StreamWorker:
                 limiter,
                 concurrency=settings.coalesce_concurrency,
                 max_entries=settings.coalesce_max_entries,
+                spread_at=settings.coalesce_spread_at,
                 gate=gate,
             )
             if settings.coalesce
