@@ -96,3 +96,29 @@ async def test_a_second_transaction_starts_only_for_a_backlog() -> None:
     release.set()
     await asyncio.gather(first, *trickle, *backlog)
     assert sorted(sizes) == [1, 2, 4]  # a; then the six waiting in two (at most four each)
+
+
+async def test_without_a_backlog_a_transaction_starts_at_most_once_a_linger() -> None:
+    """A steady trickle is stored in transactions at most `linger_s` apart, each holding what
+    arrived meanwhile, however fast each one is; a backlog does not wait."""
+    from hub.runtime.worker import Coalescer
+
+    taken: list[tuple[float, list[str]]] = []
+    loop = asyncio.get_running_loop()
+
+    def many(batches: list[tuple[str, list[Entry]]], now: datetime) -> Outcome:
+        taken.append((loop.time(), [s for s, _ in batches]))
+        return Outcome([e.entry_id for _, es in batches for e in es])
+
+    lane = Coalescer(many, None, concurrency=1, max_entries=100, spread_at=4, linger_s=0.3)
+    await lane.submit("a", entries("a", b"ok"))  # the first at once
+    trickle = []
+    for s in ("b", "c", "d"):  # one entry every 50 ms
+        trickle.append(asyncio.create_task(lane.submit(s, entries(s, b"ok"))))
+        await asyncio.sleep(0.05)
+    await asyncio.gather(*trickle)
+    assert [streams for _, streams in taken] == [["a"], ["b", "c", "d"]]
+    assert taken[1][0] - taken[0][0] >= 0.29  # not before the linger was over
+    started = loop.time()
+    await asyncio.gather(*(lane.submit(s, entries(s, b"ok", b"ok")) for s in ("e", "f")))  # a backlog
+    assert taken[2][0] - started < 0.2 and taken[2][1] == ["e", "f"]  # at once

@@ -43,6 +43,8 @@ class WorkerSettings:
     coalesce_concurrency: int = 1
     # A second concurrent transaction only once this many entries wait (`Coalescer.spread_at`).
     coalesce_spread_at: int = 100
+    # Without a backlog, a transaction at most once in this long (`Coalescer.linger_s`).
+    coalesce_linger_s: float = 0.02
     coalesce_max_entries: int = 500
     # A `priority` worker's batches (triage decisions: someone waits for each) hold bulk
     # transactions back while they are stored (`Gate`).
