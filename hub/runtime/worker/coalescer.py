@@ -26,11 +26,7 @@ class Coalescer:
     cost a dozen database round trips per batch, and the batches would queue for the worker
     threads behind each other; stored together, a batch waits at most for the transactions in
     progress. Up to `concurrency` transactions run at a time (one computes while another waits
-    for the database), each of at most `max_entries` entries (whole batches; at least one); a
-    second one starts only once `spread_at` entries wait (a backlog: a burst). Under a steady
-    load one transaction at a time stores what arrived meanwhile: with two, each took half as
-    much, and the fixed cost of a transaction (a few milliseconds of CPU in the hub and in the
-    database) was paid twice as often, for no gain in latency while the machine was busy.
+    for the database), each of at most `max_entries` entries (whole batches; at least one).
     If a transaction fails, each of its batches is retried alone by its own caller, so one
     bad entry never holds up another stream's batch."""
 
@@ -41,8 +37,6 @@ class Coalescer:
         *,
         concurrency: int,
         max_entries: int,
-        spread_at: int = 0,
-        linger_s: float = 0.0,
         gate: Gate | None = None,
         on_loop: bool = False,
         on_commit: CommittedFn | None = None,
@@ -57,13 +51,6 @@ class Coalescer:
         self.limiter = limiter
         self.concurrency = concurrency
         self.max_entries = max_entries
-        self.spread_at = spread_at
-        # Without a backlog, a transaction starts at most once in `linger_s`: what arrives
-        # meanwhile waits for it, so transactions under a steady load hold more than an entry
-        # or two however idle the machine is (a transaction costs the same few milliseconds
-        # of CPU for one entry as for twenty).
-        self.linger_s = linger_s
-        self._started = -float("inf")  # when the last transaction started (the loop's clock)
         self._waiting: list[tuple[str, list[Entry], asyncio.Future[Outcome]]] = []
         self._busy: set[str] = set()  # streams with a batch in a transaction in progress
         self._draining: set[asyncio.Task[None]] = set()
@@ -74,7 +61,7 @@ class Coalescer:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append((stream, entries, future))
         self._draining = {task for task in self._draining if not task.done()}
-        if not self._draining or (len(self._draining) < self.concurrency and self._backlog()):
+        if len(self._draining) < self.concurrency:
             self._draining.add(asyncio.create_task(self._drain(), name="coalesced-batches"))
         return await future
 
@@ -83,15 +70,6 @@ class Coalescer:
         entries stay pending and their events unsent, for the next start to finish)."""
         if self._draining:
             await asyncio.gather(*self._draining, return_exceptions=True)
-
-    def _backlog(self) -> bool:
-        """Enough entries wait for another transaction beside the one in progress."""
-        waiting = 0
-        for _, entries, _ in self._waiting:
-            waiting += len(entries)
-            if waiting >= self.spread_at:
-                return True
-        return False
 
     def _take(self) -> list[tuple[str, list[Entry], asyncio.Future[Outcome]]]:
         """The waiting batches, oldest first, up to `max_entries` entries (at least one batch),
@@ -116,12 +94,8 @@ class Coalescer:
         while self._waiting:
             if self.gate is not None:
                 await self.gate.bulk_turn()
-            loop = asyncio.get_running_loop()
-            if self.linger_s and (wait := self._started + self.linger_s - loop.time()) > 0 and not self._backlog():
-                await asyncio.sleep(wait)
             if not (items := self._take()):
                 return
-            self._started = loop.time()
             busy = {stream for stream, _, _ in items}
             self._busy |= busy
             try:

@@ -41,10 +41,6 @@ class WorkerSettings:
     batches_in_flight: int = 1
     coalesce: bool = False  # batches of several streams in one transaction (`Coalescer`)
     coalesce_concurrency: int = 1
-    # A second concurrent transaction only once this many entries wait (`Coalescer.spread_at`).
-    coalesce_spread_at: int = 100
-    # Without a backlog, a transaction at most once in this long (`Coalescer.linger_s`).
-    coalesce_linger_s: float = 0.02
     coalesce_max_entries: int = 500
     # A `priority` worker's batches (triage decisions: someone waits for each) hold bulk
     # transactions back while they are stored (`Gate`).

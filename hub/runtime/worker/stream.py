@@ -70,8 +70,6 @@ class StreamWorker:
                 limiter,
                 concurrency=settings.coalesce_concurrency,
                 max_entries=settings.coalesce_max_entries,
-                spread_at=settings.coalesce_spread_at,
-                linger_s=settings.coalesce_linger_s,
                 gate=gate,
             )
             if settings.coalesce
