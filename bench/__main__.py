@@ -4,6 +4,7 @@
     python -m bench --redis-url redis://127.0.0.1:6379/12 \\
                     --database-url postgresql://postgres@127.0.0.1:5432/bench
     python -m bench --quick                           # a small smoke run
+    python -m bench --repeat 3                        # every phase 3 times: medians and spread
 
 Prints a table and writes every figure, the ratios to the baselines, the versions and the
 machine to `--json-out` (bench/results/latest.json). The benchmark deletes the `hub.*` and
@@ -21,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.pipeline import BenchError, Config, run
+from bench.summary import headline, idle_share, spread, spread_table, targets
 from hub.config.settings import default_processes
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[Config, Path]:
+def parse_args(argv: list[str] | None = None) -> tuple[Config, Path, int]:
     p = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -38,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, Path]:
     p.add_argument("--urgent-rate", type=float, default=None, help="urgent samples per second (20)")
     p.add_argument("--baseline-reports", type=int, default=None, help="reports for the FastStream baseline (5000)")
     p.add_argument("--json-out", type=Path, default=DEFAULT_OUT)
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of every phase; prints each figure's median and spread (min - max) over them",
+    )
     p.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
     p.add_argument("--wipe", action="store_true", help="run even if the Redis database or PostgreSQL has data")
     p.add_argument("--profile-dir", type=Path, help="py-spy the hub process (if installed) into this directory")
@@ -68,9 +76,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, Path]:
     cfg.redis_url, cfg.database_url = a.redis_url, a.database_url
     cfg.wipe, cfg.quick, cfg.profile_dir = a.wipe, a.quick, a.profile_dir
     cfg.hub_processes = a.hub_processes or default_processes(cfg.database_url or "sqlite://")
-    if min(cfg.reports, cfg.urgent_samples, cfg.hub_processes) < 1 or min(cfg.background_rate, cfg.urgent_rate) <= 0:
-        p.error("--reports, --urgent-samples, --hub-processes, --background-rate and --urgent-rate must be positive")
-    return cfg, a.json_out
+    counts = (cfg.reports, cfg.urgent_samples, cfg.hub_processes, a.repeat)
+    if min(counts) < 1 or min(cfg.background_rate, cfg.urgent_rate) <= 0:
+        p.error(
+            "--reports, --urgent-samples, --hub-processes, --repeat, --background-rate and --urgent-rate "
+            "must be positive"
+        )
+    return cfg, a.json_out, a.repeat
 
 
 def table(out: dict[str, Any]) -> str:
@@ -103,6 +115,11 @@ def table(out: dict[str, Any]) -> str:
         ("policy decisions (one core)", f"{f['policy_decisions_per_s']:>10,.0f} /s", ""),
         *(_cpu_row(name, ph[phase].get("cpu"), f["cpu_us_per_report"][name]) for name, phase in _CPU_PHASES),
         (
+            "CPU per report, under load / throughput (all processes)",
+            f"x{f['cpu_load_vs_burst']}" if f.get("cpu_load_vs_burst") is not None else "not measured",
+            "",
+        ),
+        (
             "baseline: raw redis-py XREADGROUP+XACK, per message",
             f"{f['raw_per_message_per_s']:>10,.0f} msg/s",
             f"hub x{ratios['hub_vs_raw_per_message']}",
@@ -130,12 +147,18 @@ def table(out: dict[str, Any]) -> str:
     lines = [head, "-" * len(head)]
     lines += [f"{a:<{width}}  {b:>24}  {c}" for a, b, c in rows]
     lines.append("")
-    for name, t in out["targets"].items():
-        lines.append(f"target {name}: {t['measured']} vs {t['target']} -> {'met' if t['met'] else 'MISSED'}")
+    lines += target_lines(out["targets"])
     incomplete = [k for k, p in ph.items() if isinstance(p, dict) and p.get("complete") is False]
     if incomplete:
         lines.append(f"INCOMPLETE phases (timed out): {', '.join(incomplete)}")
     return "\n".join(lines)
+
+
+def target_lines(targets: dict[str, Any]) -> list[str]:
+    return [
+        f"target {name}: {t['measured']} vs {t['target']} -> {'met' if t['met'] else 'MISSED'}"
+        for name, t in targets.items()
+    ]
 
 
 _CPU_PHASES = (("throughput", "hub_throughput"), ("under_load", "hub_latency"))
@@ -146,18 +169,54 @@ def _cpu_row(name: str, cpu: dict[str, Any] | None, per_report: dict[str, float]
     if not cpu or not per_report:
         return (f"CPU per report, {name.replace('_', ' ')}", "not measured", "")
     kinds = ", ".join(f"{k} {v:,.0f}" for k, v in sorted(per_report.items(), key=lambda kv: -kv[1]) if v >= 1)
+    idle = idle_share(cpu)
     busy = f"{cpu['total_cpu_s']:.1f} of {cpu['available_cpu_s']:.1f} CPU s"
+    if idle is not None:
+        busy += f", {idle:.0%} idle"
     return (f"CPU per report, {name.replace('_', ' ')} (µs)", busy, kinds)
 
 
-def main(argv: list[str] | None = None) -> int:
-    cfg, json_out = parse_args(argv)
-    try:
+def repeated(cfg: Config, rounds: int) -> dict[str, Any]:
+    """Every phase `rounds` times (each round as a single run, printed as it ends); the median
+    and spread of each headline figure and ratio, and the targets against the medians."""
+    runs: list[dict[str, Any]] = []
+    for i in range(rounds):
         out = run(cfg)
+        cfg.wipe = True  # the next round empties what this one left behind
+        print(f"\nround {i + 1} of {rounds}\n{table(out)}\n", flush=True)
+        runs.append(out)
+    figures = [headline(out) for out in runs]
+    summary = spread(figures)
+    last = runs[-1]
+    median = {name: s["median"] for name, s in summary.items()}
+    lost = [f["urgent_alerts_lost"] for f in figures if f["urgent_alerts_lost"] is not None]
+    median["urgent_alerts_lost"] = max(lost) if lost else None
+    return {
+        "benchmark": last["benchmark"],
+        "when": last["when"],
+        "repeat": rounds,
+        "summary": summary,
+        "targets": targets(median),
+        "config": last["config"],
+        "versions": last["versions"],
+        "machine": last["machine"],
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg, json_out, rounds = parse_args(argv)
+    try:
+        if rounds == 1:
+            out = run(cfg)
+            print(table(out))
+        else:
+            out = repeated(cfg, rounds)
+            print(spread_table(out["summary"], rounds))
+            print("\n".join(["", *target_lines(out["targets"])]))
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
-    print(table(out))
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwritten: {json_out}")

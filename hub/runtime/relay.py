@@ -100,7 +100,12 @@ class OutboxRelay:
     def _unsent(self) -> bool:
         """A look without locks, so an idle relay never takes SQLite's write lock."""
         with Session(self.engine) as session:
-            return session.exec(select(Outbox.id).where(self._due(datetime.now(UTC))).limit(1)).first() is not None
+            found = session.exec(select(Outbox.id).where(self._due(datetime.now(UTC))).limit(1)).first() is not None
+            # Ended with a COMMIT, not the ROLLBACK of closing: psycopg forgets a connection's
+            # prepared statements at every ROLLBACK (DEALLOCATE ALL), and the pooled connection's
+            # next bulk transactions would prepare them again (a look runs every interval).
+            session.commit()
+            return found
 
     def _claim(self, session: Session) -> list[Row]:
         """Unsent rows, oldest first, claimed until `session` commits or ends."""
@@ -144,6 +149,7 @@ class OutboxRelay:
         with Session(self.engine) as session:
             rows = self._claim(session)
             if not rows:
+                session.commit()  # nothing claimed; a COMMIT, not a ROLLBACK (see `_unsent`)
                 return 0
             asyncio.run_coroutine_threadsafe(self._send(rows), loop).result(self.send_timeout_s + 5)
             ids = [r[0] for r in rows]

@@ -105,6 +105,9 @@ class DeadlineScheduler:
             found = store.due(uow.session, now, self.batch)
             out.found = len(found)
             if not found:
+                # Nothing written: a COMMIT keeps the connection's prepared statements, which
+                # psycopg forgets at a ROLLBACK (as `OutboxRelay._unsent`).
+                uow.commit()
                 return out
             out.fired = store.advance(uow.session, found, now)
             write_events(uow.session, out.fired, now)

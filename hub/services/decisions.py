@@ -385,6 +385,9 @@ class _DecisionStager:
         self.threads: dict[str, ReporterThread] = {}  # what each reporter has heard back
         self.messages: list[reporter.Message] = []
 
+    def prepare(self, parsed: Sequence[tuple[str, Sequence[StaffEvent]]]) -> None:
+        """Nothing: decisions come on one stream, looked up in `batch`."""
+
     def batch(self, stream: str, parsed: Sequence[StaffEvent]) -> None:
         refs = [p.data.report_ref for p in parsed]
         self.reports.update(self.tx.store.reports_by_ref(refs))  # staff actions too: the report's trace

@@ -285,19 +285,22 @@ class _IntakeStager:
         self.recent: dict[str, list[PriorReport]] = {}
         self.keys: dict[str, str | None] = {}
 
-    def batch(self, stream: str, parsed: Sequence[ParsedReport]) -> None:
-        self.source = source = self.service._source(stream)
+    def prepare(self, parsed: Sequence[tuple[str, Sequence[ParsedReport]]]) -> None:
         new_keys = set()
-        for p in parsed:
-            key = self.keys[p.ref] = subject_key(p.report.subject.cpr if p.report.subject else None)
-            if key is not None and key not in self.recent:
-                new_keys.add(key)
-        if new_keys:  # one look-up for the batch's subjects, not one per report
+        for _, reports in parsed:
+            for p in reports:
+                key = self.keys[p.ref] = subject_key(p.report.subject.cpr if p.report.subject else None)
+                if key is not None:
+                    new_keys.add(key)
+        if new_keys:  # one look-up for the transaction's subjects, not one per report or stream
             since = self.tx.now - timedelta(days=self.window_days)
             for key, found in self.tx.store.subject_reports(new_keys, since).items():
                 self.recent[key] = [PriorReport(source_id, at) for source_id, at in found]
             for key in new_keys:
                 self.recent.setdefault(key, [])
+
+    def batch(self, stream: str, parsed: Sequence[ParsedReport]) -> None:
+        self.source = source = self.service._source(stream)
         if self.tx.look_up:
             stored = self.tx.store.receipts_by_event(source.id, (p.event_id for p in parsed))
             self.known.update({(source.id, event_id): found for event_id, found in stored.items()})

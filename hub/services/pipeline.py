@@ -161,6 +161,11 @@ class Tx:
 class Stager(Protocol[P_contra]):
     """Stages one transaction's parsed entries as rows (`Tx.rows`)."""
 
+    def prepare(self, parsed: Sequence[tuple[str, Sequence[P_contra]]]) -> None:
+        """Before any entry: look up what the whole transaction's entries need, every stream's
+        at once (a coalesced transaction holds the small batches of many streams: one round
+        trip for all of them, not one per stream)."""
+
     def batch(self, stream: str, parsed: Sequence[P_contra]) -> None:
         """Before a stream's entries: look up what they need, all at once (on `Tx.look_up`
         also what may be stored already)."""
@@ -301,6 +306,9 @@ class BatchPipeline(Generic[P]):
             rows = RowBatch(now, self.publish_grace)
             tx = Tx(store, rows, now, look_up, out, steps.rejected_type, span)
             stager = steps.begin(tx)
+            stager.prepare(
+                [(stream, [r for r in results if not isinstance(r, Rejection)]) for stream, _, results in parsed]
+            )
             for stream, entries, results in parsed:
                 done: Set[str]
                 if look_up:

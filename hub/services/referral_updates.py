@@ -104,6 +104,9 @@ class _UpdateStager:
         self.stored: dict[tuple[str, str], str] = {}  # (partner, event id) -> report ref, stored or staged
         self.met: list[str] = []
 
+    def prepare(self, parsed: Sequence[tuple[str, Sequence[ParsedUpdate]]]) -> None:
+        """Nothing: each partner's stream is looked up in `batch` (its own partner id)."""
+
     def batch(self, stream: str, parsed: Sequence[ParsedUpdate]) -> None:
         if not parsed:
             return

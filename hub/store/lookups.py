@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from hub.store.bulk import insert_with_ids, table_of
+from hub.store.bulk import driver_errors, insert_with_ids, psycopg_of, table_of
 from hub.store.models import Case, Decision, ProcessedEntry, Report, ReporterMessage, TriageItem
 
 _processed = table_of(ProcessedEntry).c
@@ -38,6 +38,17 @@ _SUBJECT_REPORTS = (
         _report.received_at >= bindparam("since", type_=_report.received_at.type),
     )
 )
+# The subjects' cases first (an init plan), then their reports through `ix_report_case_id`,
+# each report's subject key by the case's primary key. Written as a join, PostgreSQL's planner
+# hashed the cases and scanned the whole report table for them (a parallel sequential scan, 60
+# ms at 30,000 reports, for every intake transaction): its estimate of a subject's cases is far
+# off while the table grows, and a plan must hold for any number of keys (the statement is
+# prepared).
+_PG_SUBJECT_REPORTS = """\
+SELECT (SELECT c.subject_key FROM "case" AS c WHERE c.id = report.case_id), report.source_id, report.received_at
+FROM report
+WHERE report.case_id = ANY(ARRAY(SELECT id FROM "case" WHERE subject_key = ANY(%(keys)s::text[])))
+    AND report.received_at >= %(since)s"""
 _triage = table_of(TriageItem).c
 _MARK_DECIDED = (
     update(table_of(TriageItem))
@@ -118,7 +129,16 @@ def subject_reports(session: Session, keys: Iterable[str], since: datetime) -> d
     if not unique:
         return {}
     found: dict[str, list[tuple[str, datetime]]] = {}
-    rows = session.connection().execute(_SUBJECT_REPORTS, {"keys": unique, "since": since})
+    conn = session.connection()
+    rows: Iterable[Sequence[Any]]
+    if conn.dialect.name == "postgresql":
+        # On the driver's connection, with one text for any number of keys: psycopg prepares it
+        # after a few transactions (the expanding IN of Core is a new text, compiled, for each count).
+        raw = psycopg_of(conn)
+        with driver_errors(conn, _PG_SUBJECT_REPORTS), raw.cursor() as cursor:
+            rows = cursor.execute(_PG_SUBJECT_REPORTS, {"keys": unique, "since": since}).fetchall()
+    else:
+        rows = conn.execute(_SUBJECT_REPORTS, {"keys": unique, "since": since})
     for key, source_id, received_at in rows:
         at = received_at.replace(tzinfo=UTC) if received_at.tzinfo is None else received_at
         found.setdefault(key, []).append((source_id, at))

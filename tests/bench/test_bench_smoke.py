@@ -1,17 +1,21 @@
 """The benchmark's own code path, end to end at smoke size: it runs and writes complete figures.
 
 No timing is asserted (this machine's speed is not the subject); only that every phase
-finished and every figure the report promises is there and positive.
+finished and every figure the report promises is there and positive, in each of two rounds
+(`--repeat 2`), and that the summary's medians and spreads are those of the rounds.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.__main__ import main
+from bench.summary import HEADLINE, headline
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +29,19 @@ FIGURES = {
     "raw_batched_per_s",
     "faststream_per_message_reports_per_s",
     "cpu_us_per_report",
+    "cpu_load_vs_burst",
+    "idle_share_throughput",
+    "idle_share_under_load",
 }
 RATIOS = {"hub_vs_raw_per_message", "hub_vs_raw_batched", "hub_vs_faststream_per_message"}
+TARGETS = {
+    "end_to_end_reports_per_s",
+    "end_to_end_vs_raw_per_message",
+    "urgent_alert_p99_ms",
+    "cpu_load_vs_burst",
+    "idle_share_under_load",
+    "policy_decisions_per_s",
+}
 PHASES = {"raw_per_message", "raw_batched", "faststream_per_message", "hub_throughput", "hub_latency", "policy"}
 
 
@@ -41,16 +56,53 @@ def test_quick_run_writes_every_figure(tmp_path: Path, capsys: pytest.CaptureFix
             "--urgent-rate", "20",
             "--background-rate", "50",
             "--json-out", str(out),
+            "--repeat", "2",
         ]
     )  # fmt: skip
 
     assert code == 0
-    assert "end-to-end" in capsys.readouterr().out  # the table was printed
-    result = json.loads(out.read_text(encoding="utf-8"))
+    printed = capsys.readouterr().out
+    assert printed.count("end-to-end (intake XADD") == 2  # each round's table
+    assert "median of 2 rounds" in printed and "cores idle, under load" in printed
+    repeated = json.loads(out.read_text(encoding="utf-8"))
+    assert repeated["repeat"] == 2 and len(repeated["runs"]) == 2
+    for result in repeated["runs"]:
+        check_run(result)
+    check_summary(repeated)
+
+
+def check_summary(repeated: dict[str, Any]) -> None:
+    """Each headline figure's median and spread are those of the rounds' own figures; the
+    targets are judged on the medians."""
+    summary, runs = repeated["summary"], repeated["runs"]
+    assert set(summary) == set(HEADLINE)
+    for name, s in summary.items():
+        values = [headline(run)[name] for run in runs]
+        assert s["values"] == values, name
+        seen = [v for v in values if v is not None]
+        assert seen, name  # every figure was measured in at least one round
+        assert s["min"] == min(seen) and s["max"] == max(seen), name
+        assert s["min"] <= s["median"] <= s["max"], name
+        assert s["median"] == pytest.approx(statistics.median(seen), abs=1e-3), name
+    # ratios are taken within a round, then their median: not a ratio of medians
+    ratio = summary["hub_vs_raw_per_message"]
+    assert ratio["values"] == [run["ratios"]["hub_vs_raw_per_message"] for run in runs]
+    load = summary["cpu_load_vs_burst"]
+    for run, value in zip(runs, load["values"], strict=True):
+        cpu = run["figures"]["cpu_us_per_report"]
+        ours = [sum(v for k, v in cpu[phase].items() if k != "other") for phase in ("under_load", "throughput")]
+        assert value == pytest.approx(ours[0] / ours[1], abs=0.01)  # not someone else's work
+    assert set(repeated["targets"]) == TARGETS
+    assert repeated["targets"]["cpu_load_vs_burst"]["measured"] == load["median"]
+    assert repeated["targets"]["idle_share_under_load"]["measured"] == summary["idle_share_under_load"]["median"]
+
+
+def check_run(result: dict[str, Any]) -> None:
     assert set(result) >= {"figures", "ratios", "targets", "phases", "versions", "machine", "config"}
     figures = result["figures"]
     assert set(figures) == FIGURES
-    for name in FIGURES - {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms", "cpu_us_per_report"}:
+    structured = {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms", "cpu_us_per_report"}
+    for name in FIGURES - structured - {"idle_share_throughput", "idle_share_under_load"}:  # 0 on a full machine
         assert figures[name] > 0, name
     alerts, referrals = figures["urgent_alert_ms"], figures["decision_referral_ms"]
     assert alerts["count"] == 6 and alerts["lost"] == 0
@@ -73,11 +125,13 @@ def test_quick_run_writes_every_figure(tmp_path: Path, capsys: pytest.CaptureFix
         assert figures["cpu_us_per_report"][name]["load_generator"] > 0, name
         cpu = result["phases"][phase]["cpu"]
         assert 0 < cpu["cpu_s"]["hub"] <= cpu["total_cpu_s"] <= cpu["available_cpu_s"] * 1.1, (name, cpu)
+        # the machine's own count (processes that ended meanwhile too) is at least the sum
+        # over the processes seen at both ends; the idle share is taken from it
+        assert cpu["machine_busy_cpu_s"] >= cpu["total_cpu_s"] * 0.9 - 0.1, (name, cpu)
+        idle = figures[f"idle_share_{name}"]
+        assert 0 <= idle < 1
+        assert idle == pytest.approx(max(0.0, 1 - cpu["machine_busy_cpu_s"] / cpu["available_cpu_s"]), abs=0.01)
+    assert figures["cpu_load_vs_burst"] > 0
     assert set(result["versions"]) >= {"python", "redis_server", "faststream", "sqlalchemy", "database"}
     assert result["machine"]["cpu_count"] >= 1 and result["machine"]["platform"]
-    assert set(result["targets"]) == {
-        "end_to_end_reports_per_s",
-        "end_to_end_vs_raw_per_message",
-        "urgent_alert_p99_ms",
-        "policy_decisions_per_s",
-    }
+    assert set(result["targets"]) == TARGETS

@@ -13,11 +13,13 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import redis.asyncio as aredis
 from sqlalchemy import Text, cast
 from sqlmodel import Session, col, select
 
 from hub.runtime.relay import OutboxRelay
+from hub.services.deadlines import DeadlineScheduler
 from hub.store.bulk import OutboxRow
 from hub.store.db import JsonText, UnitOfWork, make_engine, migrate
 from hub.store.models import Outbox
@@ -140,3 +142,39 @@ async def _stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def test_looks_that_find_nothing_keep_the_connections_prepared_statements(
+    clean_redis: str, database_url: str
+) -> None:
+    """The relay looks for unsent rows every interval and the deadline scheduler for due clocks,
+    in every process, usually finding nothing. They end with a COMMIT: psycopg answers a
+    ROLLBACK with DEALLOCATE ALL, and the pooled connection's next bulk transactions would then
+    prepare their INSERTs again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("prepared statements: psycopg on PostgreSQL")
+    migrate(database_url)
+    engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
+
+    def prepared() -> tuple[int, int]:
+        """The pooled connection's backend and how many statements it has prepared."""
+        with engine.connect() as conn:
+            pid, n = conn.exec_driver_sql(
+                "SELECT pg_backend_pid(), (SELECT count(*) FROM pg_prepared_statements)"
+            ).one()
+            conn.commit()
+            return pid, n
+
+    with engine.connect() as conn:  # prepared as the bulk inserts are: after a few executions
+        for i in range(8):
+            conn.exec_driver_sql("SELECT %(i)s::int", {"i": i})
+        conn.commit()
+    backend, before = prepared()
+    assert before >= 1
+
+    relay = OutboxRelay(engine, client, batch=100, interval_s=0.05)
+    assert await relay.relay_once(look=True) == 0  # nothing unsent
+    DeadlineScheduler(engine).tick(datetime.now(UTC))  # nothing due
+    assert prepared() == (backend, before)  # the same connection, its statements kept
+    await client.aclose()
+    engine.dispose()
