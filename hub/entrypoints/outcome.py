@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import redis
@@ -22,6 +23,8 @@ from hub.schemas.cloudevents import EVENT_FIELD, new_event, uuid4_text
 from hub.schemas.decision import DECISION_MADE, TriageDecision
 from hub.store import queries
 from hub.store.queries.views import DecisionView
+
+T = TypeVar("T")
 
 POLL_S = 0.1
 
@@ -81,14 +84,39 @@ def _exclusive(entry_id: Any) -> bytes:
 async def send_and_wait(
     client: aredis.Redis, engine: Engine, source: str, decision: TriageDecision, timeout_s: float
 ) -> Outcome:
+    event_id, fields = decision_entry(decision, source)
+    return await send_entry_and_wait(client, engine, source, event_id, fields, stored, timeout_s)
+
+
+def send_and_wait_sync(
+    client: redis.Redis, engine: Engine, source: str, decision: TriageDecision, timeout_s: float
+) -> Outcome:
+    event_id, fields = decision_entry(decision, source)
+    return send_entry_and_wait_sync(client, engine, source, event_id, fields, stored, timeout_s)
+
+
+# What a staff event's outcome is looked up by: (engine, source, event id) -> the stored result.
+Lookup = Callable[[Engine, str, str], T | None]
+
+
+async def send_entry_and_wait(
+    client: aredis.Redis,
+    engine: Engine,
+    source: str,
+    event_id: str,
+    fields: dict[str, str],
+    look: Lookup[T],
+    timeout_s: float,
+) -> T | Refused | Pending:
+    """XADD a staff event to `hub.decisions.v1` and wait for what `look` finds stored, or the
+    hub's refusal of it on the source's receipts stream (read only after the XADD's moment)."""
     receipts = streams.receipts(source)
     last: Any = await client.xrevrange(receipts, count=1)
     after = _exclusive(last[0][0] if last else b"0-0")
-    event_id, fields = decision_entry(decision, source)
     await client.xadd(streams.DECISIONS, fields)  # type: ignore[arg-type]
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = await anyio.to_thread.run_sync(stored, engine, source, event_id)
+        found = await anyio.to_thread.run_sync(look, engine, source, event_id)
         if found is not None:
             return found
         refused, read = refusal_in(await client.xrange(receipts, min=after, count=100), None, event_id)
@@ -99,17 +127,23 @@ async def send_and_wait(
     return Pending(event_id)
 
 
-def send_and_wait_sync(
-    client: redis.Redis, engine: Engine, source: str, decision: TriageDecision, timeout_s: float
-) -> Outcome:
+def send_entry_and_wait_sync(
+    client: redis.Redis,
+    engine: Engine,
+    source: str,
+    event_id: str,
+    fields: dict[str, str],
+    look: Lookup[T],
+    timeout_s: float,
+) -> T | Refused | Pending:
+    """`send_entry_and_wait`, synchronous (the CLI)."""
     receipts = streams.receipts(source)
     newest: Any = client.xrevrange(receipts, count=1)
     after = _exclusive(newest[0][0] if newest else b"0-0")
-    event_id, fields = decision_entry(decision, source)
     client.xadd(streams.DECISIONS, fields)  # type: ignore[arg-type]
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = stored(engine, source, event_id)
+        found = look(engine, source, event_id)
         if found is not None:
             return found
         refused, read = refusal_in(client.xrange(receipts, min=after, count=100), None, event_id)

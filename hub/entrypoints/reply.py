@@ -6,19 +6,14 @@ synchronously."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from datetime import UTC, datetime
-from typing import Any
 
-import anyio
 import redis
 import redis.asyncio as aredis
 from sqlalchemy.engine import Engine
 
-from hub.entrypoints.outcome import Pending, Refused, _exclusive, refusal_in
-from hub.schemas import streams
+from hub.entrypoints.outcome import Pending, Refused, send_entry_and_wait, send_entry_and_wait_sync
 from hub.schemas.cloudevents import EVENT_FIELD, new_event, uuid4_text
 from hub.schemas.reporter import (
     ACKNOWLEDGEMENT_REQUESTED,
@@ -29,7 +24,6 @@ from hub.schemas.reporter import (
 from hub.store import queries
 from hub.store.queries.reporter import ReporterMessageView, reporter_message_by_event
 
-POLL_S = 0.1
 Action = AcknowledgementRequest | FeedbackRequest
 Outcome = ReporterMessageView | Refused | Pending
 
@@ -50,38 +44,10 @@ def stored(engine: Engine, source: str, event_id: str) -> ReporterMessageView | 
 async def send_and_wait(
     client: aredis.Redis, engine: Engine, source: str, action: Action, timeout_s: float
 ) -> Outcome:
-    receipts = streams.receipts(source)
-    last: Any = await client.xrevrange(receipts, count=1)
-    after = _exclusive(last[0][0] if last else b"0-0")
     event_id, fields = action_entry(action, source)
-    await client.xadd(streams.DECISIONS, fields)  # type: ignore[arg-type]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = await anyio.to_thread.run_sync(stored, engine, source, event_id)
-        if found is not None:
-            return found
-        refused, read = refusal_in(await client.xrange(receipts, min=after, count=100), None, event_id)
-        if refused is not None:
-            return refused
-        after = _exclusive(read) if read is not None else after
-        await asyncio.sleep(POLL_S)
-    return Pending(event_id)
+    return await send_entry_and_wait(client, engine, source, event_id, fields, stored, timeout_s)
 
 
 def send_and_wait_sync(client: redis.Redis, engine: Engine, source: str, action: Action, timeout_s: float) -> Outcome:
-    receipts = streams.receipts(source)
-    newest: Any = client.xrevrange(receipts, count=1)
-    after = _exclusive(newest[0][0] if newest else b"0-0")
     event_id, fields = action_entry(action, source)
-    client.xadd(streams.DECISIONS, fields)  # type: ignore[arg-type]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = stored(engine, source, event_id)
-        if found is not None:
-            return found
-        refused, read = refusal_in(client.xrange(receipts, min=after, count=100), None, event_id)
-        if refused is not None:
-            return refused
-        after = _exclusive(read) if read is not None else after
-        time.sleep(POLL_S)
-    return Pending(event_id)
+    return send_entry_and_wait_sync(client, engine, source, event_id, fields, stored, timeout_s)
