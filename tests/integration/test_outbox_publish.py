@@ -144,6 +144,7 @@ async def _stop(task: asyncio.Task[None]) -> None:
         await task
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # psycopg's prepared statements
 async def test_looks_that_find_nothing_keep_the_connections_prepared_statements(
     clean_redis: str, database_url: str
 ) -> None:
@@ -151,8 +152,6 @@ async def test_looks_that_find_nothing_keep_the_connections_prepared_statements(
     in every process, usually finding nothing. They end with a COMMIT: psycopg answers a
     ROLLBACK with DEALLOCATE ALL, and the pooled connection's next bulk transactions would then
     prepare their INSERTs again."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("prepared statements: psycopg on PostgreSQL")
     migrate(database_url)
     engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
 
