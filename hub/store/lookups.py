@@ -43,11 +43,15 @@ _SUBJECT_REPORTS = (
 # hashed the cases and scanned the whole report table for them (a parallel sequential scan, 60
 # ms at 30,000 reports, for every intake transaction): its estimate of a subject's cases is far
 # off while the table grows, and a plan must hold for any number of keys (the statement is
-# prepared).
+# prepared). The cases are looked up key by key through the subject-key index (LATERAL, with
+# OFFSET 0 so that it is not flattened into a join): as one `subject_key = ANY(keys)`, a table
+# never analysed was scanned whole in every transaction (see `hub.store.bulk._PG_CASE_IDS`).
 _PG_SUBJECT_REPORTS = """\
 SELECT (SELECT c.subject_key FROM "case" AS c WHERE c.id = report.case_id), report.source_id, report.received_at
 FROM report
-WHERE report.case_id = ANY(ARRAY(SELECT id FROM "case" WHERE subject_key = ANY(%(keys)s::text[])))
+WHERE report.case_id = ANY(ARRAY(
+        SELECT cases.id FROM unnest(%(keys)s::text[]) AS k(key)
+        CROSS JOIN LATERAL (SELECT id FROM "case" WHERE subject_key = k.key OFFSET 0) AS cases))
     AND report.received_at >= %(since)s"""
 _triage = table_of(TriageItem).c
 _MARK_DECIDED = (
