@@ -39,18 +39,18 @@ from hub.runtime.gauges import Gauges
 from hub.runtime.relay import OutboxRelay
 from hub.runtime.stream_guard import LossWatch, create_groups, guarded
 from hub.runtime.subscribers.decisions import decisions_router
-from hub.runtime.subscribers.intake import intake_router
-from hub.runtime.subscribers.referral_updates import referral_updates_router
 from hub.runtime.transport import CLUSTER_SOCKET_TIMEOUT, consumer_name, redis_client, sync_redis_client
 from hub.runtime.worker import (
     Gate,
     Output,
+    Reading,
     StreamWorker,
     UnknownStreams,
     WorkerSettings,
+    read_forever,
     reclaim_forever,
-    watch_forever,
 )
+from hub.runtime.worker.reader import HandleFn
 from hub.schemas import streams
 from hub.schemas.dates import danish_date
 from hub.services.deadlines import DeadlineScheduler
@@ -222,6 +222,20 @@ class Hub:
             reading += [(self.urgent_watch, s) for s in intake]
         return reading
 
+    def _read(self, worker: StreamWorker) -> tuple[Reading, HandleFn]:
+        """How a worker's streams are read (`read_forever`), and what takes each reply."""
+        settings, watch = self.settings, worker is self.urgent_watch
+        reading = Reading(
+            worker.name,
+            worker.group,
+            worker.consumer,
+            count=settings.batch_size,
+            block_ms=settings.poll_ms,
+            linger_ms=settings.urgent_linger_ms if watch else settings.read_linger_ms,
+            noack=watch,
+        )
+        return reading, worker.watch if watch else worker.take
+
     async def start(self) -> None:
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
         catalogue = self.registry.catalogue()
@@ -247,17 +261,13 @@ class Hub:
                 self._readers.append(
                     asyncio.create_task(periodic.every(check, retention, "retention"), name="retention")
                 )
-        await self.broker.start()
+        await self.broker.start()  # the decisions stream's subscriber
         reading = self._reading()
-        watched = [s for w, s in reading if w is self.urgent_watch]
+        for worker in (self.intake, self.updates, self.urgent_watch):
+            if worker is not None and (read := [s for w, s in reading if w is worker]):
+                reader = read_forever(self.client, read, *self._read(worker))
+                self._readers.append(asyncio.create_task(reader, name=f"{worker.name}-reader"))
         reclaimable = [(w, s) for w, s in reading if w is not self.urgent_watch]  # the watch acks nothing
-        if watched:
-            self._readers.append(
-                asyncio.create_task(
-                    watch_forever(self.urgent_watch, watched, self.settings.batch_size, self.settings.poll_ms),
-                    name="urgent-watch",
-                )
-            )
         self._tasks = [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
@@ -469,11 +479,10 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
         gate=gate,
         urgent=flags_planned_crime,
     )
-    sizes = {"batch_size": settings.batch_size, "poll_ms": settings.poll_ms}
     if settings.urgent_watch is not UrgentWatch.ONLY:
-        broker.include_router(intake_router(registry, intake, **sizes))
-        broker.include_router(decisions_router(decisions, **sizes))
-        broker.include_router(referral_updates_router(registry, updates, **sizes))
+        # One stream, and someone waits for each decision: a FastStream subscriber of its own.
+        # Intake and partner updates are many streams each: one reader per group (`Hub.start`).
+        broker.include_router(decisions_router(decisions, batch_size=settings.batch_size, poll_ms=settings.poll_ms))
     return Hub(
         settings,
         registry,

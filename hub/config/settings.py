@@ -94,6 +94,14 @@ class Settings(BaseSettings):
         4, ge=1, le=64, description="per intake stream: batches read and being stored at a time"
     )
     poll_ms: int = Field(100, ge=1, description="XREADGROUP BLOCK in milliseconds")
+    # Under a steady trickle a read per arriving report costs more than the report (issue #17):
+    # after a read that was not full, the next waits until this long after its start.
+    read_linger_ms: int = Field(
+        40, ge=0, le=1_000, description="intake and partner updates: the least time between two reads that are not full"
+    )
+    urgent_linger_ms: int = Field(
+        4, ge=0, le=100, description="urgent watch: least time between two reads (at most this added to an alert)"
+    )
     reclaim_idle_ms: int = Field(30_000, ge=100, description="pending this long: reclaimed by another consumer")
     reclaim_interval_s: float = Field(5.0, gt=0)
     max_deliveries: int = Field(5, ge=1, description="dead-letter an entry after this many deliveries")

@@ -1,4 +1,6 @@
-"""The subscribers are thin: each stream reaches its worker, every entry as it was written.
+"""The readers are thin: each stream reaches its worker, every entry as it was written (the
+intake streams through one reader, `read_forever`; the decisions stream through its FastStream
+subscriber).
 
 On a real Redis (FastStream's in-memory broker writes its own `__data__` envelope, which the hub
 no longer hands to FastStream's parser: on a hub stream it is just an entry with wrong fields)."""
@@ -13,8 +15,8 @@ from faststream.redis import RedisBroker
 
 from hub.config.registry import default_registry_path, load_registry
 from hub.runtime.subscribers.decisions import decisions_router
-from hub.runtime.subscribers.intake import intake_router
 from hub.runtime.transport import ensure_group
+from hub.runtime.worker import Reading, read_forever
 from hub.schemas import streams
 from hub.schemas.entry import Entry
 
@@ -31,8 +33,8 @@ class RecordingWorker:
     async def handle(self, stream: str, entries: list[Entry]) -> None:
         self.calls.append((stream, entries))
 
-    async def dispatch(self, stream: str, entries: list[Entry]) -> None:  # intake reads ahead
-        self.calls.append((stream, entries))
+    async def take(self, batches: list[tuple[str, list[Entry]]]) -> None:  # a reader's batches
+        self.calls += batches
 
 
 async def until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
@@ -51,12 +53,15 @@ async def _with_broker(
     for stream in [*registry.intake_streams(), streams.DECISIONS]:
         await ensure_group(client, stream, "g")
     broker = RedisBroker(redis_url)
-    broker.include_router(intake_router(registry, intake, batch_size=10, poll_ms=10))  # type: ignore[arg-type]
     broker.include_router(decisions_router(decisions, batch_size=10, poll_ms=10))  # type: ignore[arg-type]
     await broker.start()
+    reading = Reading("intake", "g", "c", count=10, block_ms=10)
+    reader = asyncio.create_task(read_forever(client, registry.intake_streams(), reading, intake.take))
     try:
         await run(client, intake, decisions)
     finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
         await broker.stop()
         await client.aclose()
 

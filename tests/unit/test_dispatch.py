@@ -112,7 +112,8 @@ async def test_a_stream_has_at_most_batches_in_flight_admitted_others_are_not_he
 
 async def test_a_streams_batches_are_committed_in_the_order_they_were_read() -> None:
     store, client = SlowStore(), FakeRedis()
-    w = worker(store, client, [], batches_in_flight=4, coalesce_concurrency=2)
+    # max_entries=2: a one-entry batch is backlog enough for a transaction beside the first
+    w = worker(store, client, [], batches_in_flight=4, coalesce_concurrency=2, coalesce_max_entries=2)
     await w.dispatch("a", [Entry("a", "1-0", {b"event": b"ok"})])
     await until(store.waiting.is_set)  # a's first batch is in a transaction, which waits
     await w.dispatch("a", [Entry("a", "2-0", {b"event": b"ok"})])
@@ -123,6 +124,26 @@ async def test_a_streams_batches_are_committed_in_the_order_they_were_read() -> 
     await w.finish()
     assert store.started == [["a"], ["b"], ["a"]]
     assert sorted(client.acked) == [("a", "1-0"), ("a", "2-0"), ("b", "1-0")]
+
+
+async def test_a_second_transaction_starts_beside_the_first_only_for_a_backlog() -> None:
+    """Under a steady trickle what arrives while a transaction runs waits for the next one,
+    with everything else that arrives meanwhile; a backlog (half a transaction's worth) gets
+    a transaction of its own at once, so a burst keeps the database and the core both busy."""
+    store, client = SlowStore(), FakeRedis()
+    w = worker(store, client, [], batches_in_flight=4, coalesce_concurrency=2, coalesce_max_entries=20)
+    await w.dispatch("a", [Entry("a", "1-0", {b"event": b"ok"})])
+    await until(store.waiting.is_set)
+    await w.dispatch("b", [Entry("b", f"{n}-0", {b"event": b"ok"}) for n in range(3)])
+    await w.dispatch("c", [Entry("c", "1-0", {b"event": b"ok"})])
+    await asyncio.sleep(0.1)
+    assert store.started == [["a"]]  # b and c wait for the running drain's next transaction
+    await w.dispatch("d", [Entry("d", f"{n}-0", {b"event": b"ok"}) for n in range(6)])  # 10 waiting
+    await until(lambda: len(store.started) == 2)
+    assert store.started == [["a"], ["b", "c", "d"]]  # a backlog: a transaction beside the first
+    store.go.set()
+    await w.finish()
+    assert len(client.acked) == 11
 
 
 async def test_bulk_transactions_wait_while_priority_work_runs_but_not_for_ever() -> None:
@@ -186,7 +207,7 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
     end the loop."""
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from hub.runtime.worker import watch_forever
+    from hub.runtime.worker import Reading, read_forever
 
     replies: list[Any] = [
         RedisConnectionError("gone for a moment"),
@@ -218,7 +239,8 @@ async def test_the_urgent_watch_reads_all_streams_at_once_and_outlives_failures(
         return Outcome([e.entry_id for e in batch])
 
     watch = lone_worker("urgent_watch", "urgent", client, store, urgent=is_urgent)
-    task = asyncio.create_task(watch_forever(watch, ["a", "b"], batch_size=10, poll_ms=5))
+    reading = Reading("urgent_watch", watch.group, watch.consumer, count=10, block_ms=5, noack=True)
+    task = asyncio.create_task(read_forever(client, ["a", "b"], reading, watch.watch))
     try:
         await until(lambda: ("urgent", "b", "3-0") in client.by_group)  # stored, then acked
     finally:

@@ -116,9 +116,15 @@ class StreamWorker:
         self._in_flight.add(task)
         task.add_done_callback(functools.partial(self._done, slots))
 
+    async def take(self, batches: list[tuple[str, list[Entry]]]) -> None:
+        """A reader's batches (`read_forever`): each stream's handed over as `dispatch` does.
+        Handed over in one go, they are stored together in the coalescer's next transaction."""
+        for stream, entries in batches:
+            await self.dispatch(stream, entries)
+
     async def watch(self, batches: list[tuple[str, list[Entry]]]) -> None:
         """The urgent watch's group: hand the urgent entries over to be stored at once (as
-        `dispatch`). The others are left alone: the watch reads without acks (`watch_forever`),
+        `dispatch`). The others are left alone: the watch reads without acks (`Reading.noack`),
         and the intake group reads and stores every entry, these included."""
         for stream, entries in batches:
             if self.urgent is not None and (urgent := [e for e in entries if self.urgent(e)]):
