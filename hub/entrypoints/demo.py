@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aredis
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from hub.bootstrap import Container, Hub, load_settings, running
 from hub.entrypoints import labels as da
@@ -36,24 +36,32 @@ from hub.services import staff as accounts
 from hub.services.auth import hash_password
 from hub.services.envelope import report_ref
 from hub.store import queries
-from hub.store.models import ProcessedEntry
+from hub.store.models import Outbox, ProcessedEntry
 
 DECIDER = "dke-triage"
 
 
 async def _wait_processed(hub: Hub, expected: int, timeout_s: float = 30) -> None:
-    """Until the hub has stored the effect of `expected` entries, then relayed every output."""
+    """Until the hub has stored the effect of `expected` entries and every output is on its
+    stream: the rows a worker publishes itself right after its commit are marked sent once
+    they are out (a look at the tracking rows alone could come between the two)."""
     deadline = time.monotonic() + timeout_s
 
-    def count() -> int:
+    def counts() -> tuple[int, int]:
         with Session(hub.engine) as s:
-            return int(s.exec(select(func.count()).select_from(ProcessedEntry)).one())
+            processed = s.exec(select(func.count()).select_from(ProcessedEntry)).one()
+            unsent = s.exec(select(func.count()).select_from(Outbox).where(col(Outbox.sent_at).is_(None))).one()
+            return int(processed), int(unsent)
 
-    while await asyncio.to_thread(count) < expected:
+    while True:
+        processed, unsent = await asyncio.to_thread(counts)
+        if processed >= expected and not unsent:
+            return
         if time.monotonic() > deadline:
             raise TimeoutError("the hub did not process the demo's entries in time")
+        if processed >= expected:
+            await hub.relay.drain()  # what no worker publishes; the workers' rows: marked meanwhile
         await asyncio.sleep(0.05)
-    await hub.relay.drain()
 
 
 async def _read_all(client: aredis.Redis, pattern: str) -> dict[str, list[dict[str, Any]]]:
