@@ -55,6 +55,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, Path, int]:
         default=None,
         help="hub processes in the same consumer groups (default: as `hub serve` would run, HUB_PROCESSES unset)",
     )
+    p.add_argument(
+        "--hub-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a HUB_* setting for the hub processes, e.g. HUB_READ_LINGER_MS=0 (repeatable)",
+    )
     a = p.parse_args(argv)
     cfg = Config()
     if a.quick:
@@ -75,6 +82,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, Path, int]:
     cfg.baseline_reports = min(cfg.baseline_reports, cfg.reports)
     cfg.redis_url, cfg.database_url = a.redis_url, a.database_url
     cfg.wipe, cfg.quick, cfg.profile_dir = a.wipe, a.quick, a.profile_dir
+    for setting in a.hub_setting:
+        name, eq, value = setting.partition("=")
+        if not (eq and name.startswith("HUB_")):
+            p.error(f"--hub-setting {setting!r}: expected HUB_NAME=VALUE")
+        cfg.hub_settings[name] = value
     cfg.hub_processes = a.hub_processes or default_processes(cfg.database_url or "sqlite://")
     counts = (cfg.reports, cfg.urgent_samples, cfg.hub_processes, a.repeat)
     if min(counts) < 1 or min(cfg.background_rate, cfg.urgent_rate) <= 0:

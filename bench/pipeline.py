@@ -77,6 +77,7 @@ class Config:
     hub_processes: int = 1  # hub processes in the same consumer groups (the design's way to scale out)
     quick: bool = False
     batch_size: int = field(default_factory=lambda: Settings.model_fields["batch_size"].default)
+    hub_settings: dict[str, str] = field(default_factory=dict)  # HUB_* for the hub processes (`--hub-setting`)
 
 
 class BenchError(RuntimeError):
@@ -672,6 +673,7 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
             HUB_LOG_JSON="true",
             PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         )
+        e.update(cfg.hub_settings)
         return e
 
     now = datetime.now(UTC)
