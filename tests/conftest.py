@@ -74,6 +74,7 @@ def settings(tmp_path: Path, clean_redis: str, database_url: str) -> Settings:
         redis_url=clean_redis,
         database_url=database_url,
         poll_ms=20,
+        read_linger_ms=20,  # the linger's path, without the production pause in every test
         relay_interval_s=0.05,
         reclaim_interval_s=0.2,
         reclaim_idle_ms=500,
