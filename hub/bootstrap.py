@@ -233,6 +233,7 @@ class Hub:
             block_ms=settings.poll_ms,
             linger_ms=settings.urgent_linger_ms if watch else settings.read_linger_ms,
             noack=watch,
+            start=next(g.start for _, g in self.registry.catalogue().hub_groups() if g.name == worker.group),
         )
         return reading, worker.watch if watch else worker.take
 

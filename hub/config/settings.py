@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     # Under a steady trickle a read per arriving report costs more than the report (issue #17):
     # after a read that was not full, the next waits until this long after its start.
     read_linger_ms: int = Field(
-        200, ge=0, le=1_000, description="intake and partner updates: the least time between two reads that are not full"
+        200, ge=0, le=1_000, description="intake, partner updates: the least time between two reads that are not full"
     )
     urgent_linger_ms: int = Field(
         4, ge=0, le=100, description="urgent watch: least time between two reads (at most this added to an alert)"

@@ -102,3 +102,22 @@ async def test_an_entry_in_faststreams_own_envelope_reaches_the_worker_as_it_was
         ]
 
     await _with_broker(clean_redis, run)
+
+
+async def test_a_stream_deleted_meanwhile_does_not_stop_the_others(clean_redis: str) -> None:
+    """One read covers every intake stream, so a lost group (an operator deleted a stream's key,
+    a Redis that lost its data) would fail every read: the reader creates the group again and
+    reads on, the deleted stream included."""
+    registry = load_registry(default_registry_path())
+    first, second = registry.intake_streams()[:2]
+
+    async def run(client: aredis.Redis, intake: RecordingWorker, decisions: RecordingWorker) -> None:
+        await client.xadd(first, {"event": "{}"})
+        await until(lambda: len(intake.calls) == 1)
+        await client.delete(first)  # the key and its consumer group are gone
+        await client.xadd(second, {"event": "{}"})
+        await until(lambda: [s for s, _ in intake.calls] == [first, second])
+        await client.xadd(first, {"event": "{}"})  # the deleted stream is read again too
+        await until(lambda: [s for s, _ in intake.calls] == [first, second, first])
+
+    await _with_broker(clean_redis, run)

@@ -16,15 +16,16 @@ the moment it arrives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
 import redis.asyncio as aredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from hub.logs import get_logger
-from hub.runtime.transport import slot_groups
+from hub.runtime.transport import ensure_group, slot_groups
 from hub.schemas.entry import Entry
 
 log = get_logger("hub.runtime.worker")
@@ -45,6 +46,7 @@ class Reading:
     block_ms: int  # XREADGROUP BLOCK: how long an empty read waits
     linger_ms: int = 0  # the least time from one read's start to the next, unless it came back full
     noack: bool = False  # the urgent watch: nothing waits in its pending list
+    start: str = "0"  # where a group lost meanwhile is created again (the catalogue's `start`)
 
 
 async def read_forever(client: aredis.Redis, streams: list[str], reading: Reading, handle: HandleFn) -> None:
@@ -92,6 +94,13 @@ async def _read_forever(client: aredis.Redis, streams: list[str], reading: Readi
             )
             backoff = 0.1
         except (RedisError, OSError) as exc:
+            if isinstance(exc, ResponseError) and "NOGROUP" in str(exc):
+                # A stream or its group is gone (an operator deleted the key, a Redis that lost
+                # its data): one read covers every stream, so one lost group would stop them all.
+                log.warning(f"{reading.name}.group_recreated", count=len(streams))
+                with contextlib.suppress(RedisError, OSError):  # if not, the next read says so
+                    for stream in streams:  # the others answer BUSYGROUP, which is ignored
+                        await ensure_group(client, stream, reading.group, reading.start)
             log.warning(f"{reading.name}.read_retry", exc_info=exc, retry_in_s=backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
