@@ -182,10 +182,17 @@ def _sqlite_datetime(value: datetime) -> str:
 PIPELINE_MAX_ROWS = 32
 
 
-def insert_postgresql(conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+Statement = tuple[str, dict[str, Any] | None]  # SQL with psycopg's placeholders, its parameters
+
+
+def insert_postgresql(
+    conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]], then: Sequence[Statement] = ()
+) -> None:
     """PostgreSQL: the tables' rows, in order (parents first): small tables as INSERTs in one
-    pipeline, larger ones with `COPY ... FROM STDIN`. Driver errors are raised as SQLAlchemy's
-    (a unique violation is an `IntegrityError`, as from a Core insert)."""
+    pipeline, larger ones with `COPY ... FROM STDIN`; then the statements `then` (the audit
+    chain's), in the pipeline of the last small tables: a transaction of a few reports (an
+    urgent alert's) sends its rows and its chain rows in one round trip. Driver errors are
+    raised as SQLAlchemy's (a unique violation is an `IntegrityError`, as from a Core insert)."""
     small: list[tuple[Table, list[dict[str, Any]]]] = []
     for table, rows in tables:
         if len(rows) <= PIPELINE_MAX_ROWS:
@@ -194,11 +201,13 @@ def insert_postgresql(conn: Connection, tables: list[tuple[Table, list[dict[str,
         _pipelined_inserts(conn, small)
         small = []
         _copy(conn, table, rows)
-    _pipelined_inserts(conn, small)
+    _pipelined_inserts(conn, small, then)
 
 
-def _pipelined_inserts(conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]]) -> None:
-    if not tables:
+def _pipelined_inserts(
+    conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]], then: Sequence[Statement] = ()
+) -> None:
+    if not tables and not then:
         return
     quote = conn.dialect.identifier_preparer.quote
     statements = []
@@ -209,9 +218,12 @@ def _pipelined_inserts(conn: Connection, tables: list[tuple[Table, list[dict[str
         sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({marks})"  # noqa: S608
         statements.append((sql, values))
     raw = psycopg_of(conn)
-    with driver_errors(conn, "; ".join(sql for sql, _ in statements)), raw.pipeline(), raw.cursor() as cursor:
+    sent = "; ".join([*(sql for sql, _ in statements), *(sql for sql, _ in then)])
+    with driver_errors(conn, sent), raw.pipeline(), raw.cursor() as cursor:
         for sql, values in statements:
             cursor.executemany(sql, values)
+        for sql, params in then:
+            cursor.execute(sql, params)
 
 
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -193,15 +193,11 @@ class RowBatch:
             tables.append((table, rows))
             if table is _DISCLOSURE:
                 chained = rows
-        insert_postgresql(conn, [(table, rows) for table, rows in tables if rows])
-        if chained:
-            # The chain's lock last: every writer of disclosures waits for it until the holder
-            # commits, so it is taken after the batch's own rows are in (held for the chain rows
-            # and the commit, not for the whole batch; an urgent alert does not queue behind a
-            # bulk insert).
-            last = audit_chain.locked_head(conn)
-            links = audit_chain.chain_rows(last, audit_chain.DISCLOSURE, chained, audit_chain.stored_zone(conn))
-            insert_postgresql(conn, [(audit_chain.CHAIN, links)])
+        # The chain's lock last: every writer of disclosures waits for it until the holder
+        # commits, so it is taken after the batch's own rows are in (held for the chain rows and
+        # the commit, not for the whole batch; an urgent alert does not queue behind a bulk insert).
+        chain = audit_chain.append_statements(conn, audit_chain.DISCLOSURE, chained) if chained else []
+        insert_postgresql(conn, [(table, rows) for table, rows in tables if rows], then=chain)
 
     def _write_cases(self, session: Session) -> None:
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
