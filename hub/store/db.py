@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
@@ -39,6 +41,7 @@ def normalise_url(url: str) -> str:
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 PG_CONNECT_TIMEOUT_S = 10  # seconds; see make_engine
+PG_PING_IDLE_S = 10.0  # a pooled connection unused this long is pinged before use; see _liveness
 
 
 class JsonText(str):
@@ -83,14 +86,51 @@ def make_engine(url: str) -> Engine:
     # connect_timeout: a server that does not answer fails the transaction (and is retried
     # later) within seconds, instead of holding the caller for the operating system's TCP
     # timeout; the urgent watch's own process stores on its event loop (`hub.worker.Coalescer`).
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
         json_serializer=dump_json,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
+    _liveness(engine)
+    return engine
+
+
+def _liveness(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip per transaction.
+
+    SQLAlchemy's `pool_pre_ping` sends a `SELECT 1` at every checkout: under a steady load that
+    is a round trip in each transaction, and the urgent alert's transaction waits for it on a
+    busy machine (issue #17). Instead, a connection is handed out as it is unless:
+    - its socket has something to read: between transactions the server sends nothing unless
+      it ends the session (a restart, `pg_terminate_backend`, an idle timeout), or
+    - it was not used for `PG_PING_IDLE_S` (a firewall may have dropped it silently): then it is
+      pinged as `pool_pre_ping` would.
+    Either failing, the pool drops it and hands out a fresh one (`DisconnectionError` from the
+    checkout event). A connection lost in a way neither shows fails its transaction, a
+    `TransientError`: the entries stay pending and are stored again later."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info["hub_returned"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if readable(dbapi_conn.fileno()):
+            raise DisconnectionError("the server has closed the connection")
+        if time.monotonic() - record.info.get("hub_returned", 0.0) > PG_PING_IDLE_S:
+            try:
+                engine.dialect.do_ping(dbapi_conn)
+            except Exception as exc:
+                raise DisconnectionError("the connection did not answer a ping") from exc
+
+
+def readable(fd: int) -> bool:
+    """Whether the socket has data (or an end of file) waiting, without waiting."""
+    ready, _, _ = select.select([fd], [], [], 0)
+    return bool(ready)
 
 
 def alembic_config(url: str) -> Config:
