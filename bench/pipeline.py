@@ -764,7 +764,9 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
             )
             results["hub_throughput"]["cpu"] = spent(cpu0, sample(), time.perf_counter() - t0)
         prof = cfg.profile_dir / "hub-latency.txt" if cfg.profile_dir else None
-        with profiled(hubs[0].pid, prof):
+        # The urgent watch too, if it has a process of its own (the last): where an alert waits.
+        watch = cfg.profile_dir / "watch-latency.txt" if cfg.profile_dir and len(hubs) > 1 else None
+        with profiled(hubs[0].pid, prof), profiled(hubs[-1].pid, watch):
             cpu0, t0 = sample(), time.perf_counter()
             results["hub_latency"] = asyncio.run(
                 latency_under_load(
