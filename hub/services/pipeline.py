@@ -332,8 +332,7 @@ class BatchPipeline(Generic[P]):
                 if tally:
                     out.tallies.append(_since(before, out))
             stager.finish()
-            store.write(rows)
-            uow.commit()
+            uow.commit(rows)
         out.publish = rows.published
         return out
 
@@ -371,8 +370,7 @@ class BatchPipeline(Generic[P]):
                 rows.processed(stream, e.entry_id)
             if self.source_kind is not None:
                 out.tallies.append(Tally(stream, len(entries), dead=out.dead, codes=+out.codes))
-            store.write(rows)
-            uow.commit()
+            uow.commit(rows)
         out.publish = rows.published
         return out
 
