@@ -32,7 +32,7 @@ from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError, mask_secrets
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
-from hub.runtime import periodic
+from hub.runtime import periodic, scheduling
 from hub.runtime.clocks import Clocks
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.gauges import Gauges
@@ -238,6 +238,8 @@ class Hub:
         return reading, worker.watch if watch else worker.take
 
     async def start(self) -> None:
+        if self.settings.batch_scheduling:  # before the worker threads start: they inherit it
+            scheduling.batch_scheduling()
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
         catalogue = self.registry.catalogue()
         await create_groups(self.client, catalogue)  # every group of the stream catalogue
@@ -291,6 +293,7 @@ class Hub:
             role=self.settings.role,
             embedded=self.embedded is not None,
             database=self.engine.dialect.name,
+            batch_scheduling=self.settings.batch_scheduling,
         )
 
     async def stop(self) -> None:
