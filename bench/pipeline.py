@@ -743,11 +743,7 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
     hubs = [
         Proc(
             ["hub", "--deadline-s", str(timeout * 4)],
-            {  # the role as `hub serve` gives it; a --hub-setting can change it
-                "HUB_URGENT_WATCH": s.urgent_watch.value,
-                "HUB_BATCH_SCHEDULING": str(s.batch_scheduling).lower(),
-                **env(url, tmp / f"hub{i}"),
-            },
+            {**env(url, tmp / f"hub{i}"), "HUB_URGENT_WATCH": s.urgent_watch.value},
             tmp / f"hub{i}.log",
         )
         for i, s in enumerate(processes)

@@ -32,7 +32,7 @@ from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError, mask_secrets
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
-from hub.runtime import periodic, scheduling
+from hub.runtime import periodic
 from hub.runtime.clocks import Clocks
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.gauges import Gauges
@@ -232,14 +232,12 @@ class Hub:
             count=settings.batch_size,
             block_ms=settings.poll_ms,
             linger_ms=settings.urgent_linger_ms if watch else settings.read_linger_ms,
-            noack=worker.settings.noack,
+            noack=watch,
             start=next(g.start for _, g in self.registry.catalogue().hub_groups() if g.name == worker.group),
         )
         return reading, worker.watch if watch else worker.take
 
     async def start(self) -> None:
-        if self.settings.batch_scheduling:  # before the worker threads start: they inherit it
-            scheduling.batch_scheduling()
         await anyio.to_thread.run_sync(migrate, self.settings.effective_database_url)
         catalogue = self.registry.catalogue()
         await create_groups(self.client, catalogue)  # every group of the stream catalogue
@@ -293,7 +291,6 @@ class Hub:
             role=self.settings.role,
             embedded=self.embedded is not None,
             database=self.engine.dialect.name,
-            batch_scheduling=self.settings.batch_scheduling,
         )
 
     async def stop(self) -> None:
@@ -475,7 +472,6 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
             # waits for that loop meanwhile, and each hand-over to a worker thread and back would
             # wait for a core on a busy machine (urgent alerts p50 about a third faster).
             urgent_on_loop=settings.urgent_watch is UrgentWatch.ONLY,
-            noack=True,  # it reads every entry, and the intake group acks each one
         ),
         intake_pipeline,
         client,

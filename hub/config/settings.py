@@ -88,11 +88,6 @@ class Settings(BaseSettings):
     urgent_watch: UrgentWatch = Field(
         UrgentWatch.INLINE, description="`hub serve` sets it: with more processes, one of its own"
     )
-    batch_scheduling: bool = Field(
-        False,
-        description="Linux: this process runs under SCHED_BATCH and does not preempt the urgent watch's"
-        " on wake-up (`hub serve` sets it for the processes beside the watch's)",
-    )
     batch_size: int = Field(100, ge=1, le=10_000, description="XREADGROUP COUNT (max_records)")
     worker_threads: int = Field(2, ge=1, le=64, description="threads that store batches (intake and decisions)")
     batches_in_flight: int = Field(

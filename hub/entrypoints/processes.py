@@ -81,8 +81,7 @@ def roles(settings: Settings) -> tuple[Settings, list[Settings]]:
     extra = settings.effective_processes - 1
     if not extra:
         return settings, []  # one process: the urgent watch runs in it
-    # The bulk processes yield the CPU to the watch's on wake-up (`hub.runtime.scheduling`).
-    hub = settings.model_copy(update={"urgent_watch": UrgentWatch.OFF, "batch_scheduling": True})
+    hub = settings.model_copy(update={"urgent_watch": UrgentWatch.OFF})
     return hub, [hub] * extra + [settings.model_copy(update={"urgent_watch": UrgentWatch.ONLY})]
 
 

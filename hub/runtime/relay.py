@@ -142,7 +142,8 @@ class OutboxRelay:
         The send is a plain task on the loop, its outcome handed back through a future."""
         if published:
             with Session(self.engine) as session:
-                mark_sent(session, published, datetime.now(UTC))  # and commits
+                mark_sent(session, published, datetime.now(UTC))
+                session.commit()
         if not look or not self._unsent():
             return 0
         with Session(self.engine) as session:

@@ -332,7 +332,8 @@ class BatchPipeline(Generic[P]):
                 if tally:
                     out.tallies.append(_since(before, out))
             stager.finish()
-            uow.commit(rows)
+            store.write(rows)
+            uow.commit()
         out.publish = rows.published
         return out
 
@@ -370,7 +371,8 @@ class BatchPipeline(Generic[P]):
                 rows.processed(stream, e.entry_id)
             if self.source_kind is not None:
                 out.tallies.append(Tally(stream, len(entries), dead=out.dead, codes=+out.codes))
-            uow.commit(rows)
+            store.write(rows)
+            uow.commit()
         out.publish = rows.published
         return out
 

@@ -33,26 +33,21 @@ def table_of(model: type[SQLModel]) -> Table:
 
 
 OutboxRow = tuple[int, str, str]  # id, stream, the CloudEvent as JSON text
-Statement = tuple[str, dict[str, Any] | None]  # SQL with psycopg's placeholders, its parameters
-COMMIT: Statement = ("COMMIT", None)  # sent with a transaction's last statements: one round trip fewer
 
 
 def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
-    """Outbox rows sent, and the session committed. On PostgreSQL the update and its COMMIT in
-    one round trip (a pipeline), without waiting for the commit to reach the disk: a mark lost
-    in a crash only makes the relay send the row again, which at-least-once allows."""
+    """Outbox rows sent. On PostgreSQL in one round trip (a pipeline), and without waiting for
+    the commit to reach the disk: a mark lost in a crash only makes the relay send the row
+    again, which at-least-once allows."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         conn.execute(update(table_of(Outbox)).where(table_of(Outbox).c.id.in_(ids)).values(sent_at=now))
-        session.commit()
         return
     sql = "UPDATE outbox SET sent_at = %(now)s WHERE id = ANY(%(ids)s)"
     raw = psycopg_of(conn)
     with driver_errors(conn, sql), raw.pipeline(), raw.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(sql, {"now": now, "ids": list(ids)})
-        cursor.execute(COMMIT[0])
-    session.commit()  # the driver has nothing left to send: SQLAlchemy's session ends
 
 
 # Each slot's case: the subject's oldest (as `case_for`), or a new id from the sequence (no key:
@@ -72,21 +67,33 @@ ORDER BY k.n"""
 _PG_OUTBOX_IDS = "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, %(count)s)"
 
 
-def reserve_ids(conn: Connection, keys: list[str | None], outbox: int) -> tuple[list[tuple[int, bool]], list[int]]:
+def reserve_ids(
+    conn: Connection, keys: list[str | None], outbox: int, chain_head: tuple[str, str] | None = None
+) -> tuple[list[tuple[int, bool]], list[int], tuple[int, str] | None]:
     """PostgreSQL, in one round trip (a pipeline): for each key, its case id and whether that
-    case is new (to be inserted with that id); and `outbox` new outbox ids, ascending."""
+    case is new (to be inserted with that id); `outbox` new outbox ids, ascending; and with
+    `chain_head` (the two statements that take the audit chain's lock, then read its head: see
+    `hub.store.audit_chain`), the chain's head as (seq, hash), or None while it is empty."""
     raw = psycopg_of(conn)
-    with driver_errors(conn, _PG_CASE_IDS), raw.cursor() as by_key, raw.cursor() as by_count:
-        # Fetched once the pipeline has ended: its Sync brings every result back. A fetch inside
-        # would send a flush and wait, and the Sync at its end would wait once more.
-        with raw.pipeline():
-            if keys:
-                by_key.execute(_PG_CASE_IDS, {"keys": keys})
-            if outbox:
-                by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
+    with (
+        driver_errors(conn, _PG_CASE_IDS),
+        raw.pipeline(),
+        raw.cursor() as by_key,
+        raw.cursor() as by_count,
+        raw.cursor() as chain,
+    ):
+        if chain_head is not None:
+            lock, read = chain_head
+            chain.execute(lock)  # the lock first: the head is read once this transaction holds it
+            chain.execute(read)
+        if keys:
+            by_key.execute(_PG_CASE_IDS, {"keys": keys})
+        if outbox:
+            by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
         cases = [(int(i), bool(new)) for i, new in by_key.fetchall()] if keys else []
         ids = sorted(int(i) for (i,) in by_count.fetchall()) if outbox else []
-    return cases, ids
+        head = chain.fetchone() if chain_head is not None else None
+    return cases, ids, (int(head[0]), str(head[1])) if head is not None else None
 
 
 @contextlib.contextmanager
@@ -175,15 +182,17 @@ def _sqlite_datetime(value: datetime) -> str:
 PIPELINE_MAX_ROWS = 32
 
 
+Statement = tuple[str, dict[str, Any] | None]  # SQL with psycopg's placeholders, its parameters
+
+
 def insert_postgresql(
     conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]], then: Sequence[Statement] = ()
 ) -> None:
     """PostgreSQL: the tables' rows, in order (parents first): small tables as INSERTs in one
     pipeline, larger ones with `COPY ... FROM STDIN`; then the statements `then` (the audit
-    chain's, and the COMMIT: `RowBatch.write`), in the pipeline of the last small tables: a
-    transaction of a few reports (an urgent alert's) sends its rows, its chain rows and its
-    COMMIT in one round trip. Driver errors are raised as SQLAlchemy's (a unique violation is an
-    `IntegrityError`, as from a Core insert); a statement after a failed one is not run."""
+    chain's), in the pipeline of the last small tables: a transaction of a few reports (an
+    urgent alert's) sends its rows and its chain rows in one round trip. Driver errors are
+    raised as SQLAlchemy's (a unique violation is an `IntegrityError`, as from a Core insert)."""
     small: list[tuple[Table, list[dict[str, Any]]]] = []
     for table, rows in tables:
         if len(rows) <= PIPELINE_MAX_ROWS:
