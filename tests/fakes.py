@@ -128,8 +128,8 @@ def worker(
 
 def lone_worker(name: str, group: str, client: FakeRedis, process: ProcessFn, **options: Any) -> StreamWorker:
     """A worker that stores each batch with `process` alone (no coalescing)."""
-    priority, noack = options.pop("priority", False), options.pop("noack", False)
-    settings = WorkerSettings(name=name, group=group, consumer="c", max_deliveries=5, priority=priority, noack=noack)
+    priority = options.pop("priority", False)
+    settings = WorkerSettings(name=name, group=group, consumer="c", max_deliveries=5, priority=priority)
     return StreamWorker(settings, LonePipeline(process), client, **options)  # type: ignore[arg-type]
 
 
@@ -226,9 +226,7 @@ class FakeUnitOfWork:
             self.db.rollbacks += 1
         self._store = None
 
-    def commit(self, rows: RowBatch | None = None) -> None:
-        if rows is not None:
-            self.store.write(rows)
+    def commit(self) -> None:
         self.db.tables, self.db.last_id = self.store.tables, self.store.last_id
         self.db.commits += 1
         self._store = None
@@ -317,7 +315,6 @@ class FakeBatchStore:
                 if row["state"] in ("pending", "approaching"):
                     row["state"] = "met"
                 row.update(next_at=None, met_at=now)
-
     def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
         wanted = set(refs)
         out = {}

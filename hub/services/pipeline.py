@@ -242,31 +242,25 @@ class BatchPipeline(Generic[P]):
         return self.process_many([(stream, entries)], now, look_first=look_first)
 
     def process_many(
-        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_first: bool = True, urgent: bool = False
+        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_first: bool = True
     ) -> Outcome:
         """Store batches of one or more streams in one transaction. `look_first`: on the first
-        attempt, look up the tracking rows of the entries the steps call likely done. `urgent`
-        (the urgent watch's): the rows and the COMMIT in one round trip (`UnitOfWork.commit`).
-        Not for bulk work: measured, bulk transactions with fewer waits for the server made the
-        urgent alerts' tail worse, not better (they hold a core longer between waits, and the
-        watch waits for one; docs/performance.md).
+        attempt, look up the tracking rows of the entries the steps call likely done.
 
         Raises `TransientError` for a driver error (the database is down), and whatever a step
         raises (the worker splits the batch to find the entry at fault)."""
         parsed = [(stream, entries, self.steps.parse(stream, entries, now)) for stream, entries in batches]
         if self.tracing.enabled:
-            out = self._traced(parsed, now, look_first, urgent)
+            out = self._traced(parsed, now, look_first)
         else:
             out = _once_more_on_conflict(
-                lambda look_up: self._attempt(
-                    parsed, now, look_up=look_up, look_first=look_first or look_up, urgent=urgent
-                )
+                lambda look_up: self._attempt(parsed, now, look_up=look_up, look_first=look_first or look_up)
             )
         _count(batches[0][0] if batches else "", out, self.source_kind)
         return out
 
     def _traced(
-        self, parsed: list[tuple[str, list[Entry], list[P | Rejection]]], now: datetime, look_first: bool, urgent: bool
+        self, parsed: list[tuple[str, list[Entry], list[P | Rejection]]], now: datetime, look_first: bool
     ) -> Outcome:
         """`process_many` in a span of its own: one per transaction, not per entry (the entries'
         spans, made by the steps, are children of their own traces and link to this one)."""
@@ -286,7 +280,7 @@ class BatchPipeline(Generic[P]):
         try:
             return _once_more_on_conflict(
                 lambda look_up: self._attempt(
-                    parsed, now, look_up=look_up, look_first=look_first or look_up, urgent=urgent, span=batch
+                    parsed, now, look_up=look_up, look_first=look_first or look_up, span=batch
                 )
             )
         except BaseException as exc:
@@ -303,7 +297,6 @@ class BatchPipeline(Generic[P]):
         *,
         look_up: bool,
         look_first: bool,
-        urgent: bool = False,
         span: TraceContext | None = None,
     ) -> Outcome:
         out = Outcome(relay=self.steps.wake_relay)
@@ -339,11 +332,8 @@ class BatchPipeline(Generic[P]):
                 if tally:
                     out.tallies.append(_since(before, out))
             stager.finish()
-            if urgent:
-                uow.commit(rows)
-            else:
-                store.write(rows)
-                uow.commit()
+            store.write(rows)
+            uow.commit()
         out.publish = rows.published
         return out
 

@@ -69,7 +69,6 @@ class BatchStore(Protocol):
 
     def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
         """The clocks of these referrals or alerts are met (`hub.store.deadlines.meet_refs`)."""
-
     def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
         """What each report's reporter has heard back so far (`hub.store.lookups.reporter_threads`)."""
 
@@ -90,9 +89,7 @@ class BatchUnitOfWork(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def commit(self, rows: RowBatch | None = None) -> None:
-        """Commit; with `rows`, write what they hold first (as `BatchStore.write`), on
-        PostgreSQL in the same round trip as the COMMIT."""
+    def commit(self) -> None: ...
 
 
 UnitOfWorkFactory = Callable[[], BatchUnitOfWork]
@@ -140,7 +137,6 @@ class SqlBatchStore:
 
     def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
         deadlines.meet_refs(self.session, refs, now)
-
     def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
         return lookups.reporter_threads(self.session, refs)
 

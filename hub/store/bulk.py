@@ -33,8 +33,6 @@ def table_of(model: type[SQLModel]) -> Table:
 
 
 OutboxRow = tuple[int, str, str]  # id, stream, the CloudEvent as JSON text
-Statement = tuple[str, dict[str, Any] | None]  # SQL with psycopg's placeholders, its parameters
-COMMIT: Statement = ("COMMIT", None)  # sent with a transaction's last statements: one round trip fewer
 
 
 def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
@@ -70,30 +68,32 @@ _PG_OUTBOX_IDS = "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM ge
 
 
 def reserve_ids(
-    conn: Connection, keys: list[str | None], outbox: int, *, one_wait: bool = False
-) -> tuple[list[tuple[int, bool]], list[int]]:
-    """PostgreSQL, in one pipeline: for each key, its case id and whether that case is new (to be
-    inserted with that id); and `outbox` new outbox ids, ascending. `one_wait`: the results are
-    fetched once the pipeline's Sync brought them all (one wait for the server, not two: a
-    fetch inside the pipeline sends a flush and waits, and the Sync at its end waits again)."""
+    conn: Connection, keys: list[str | None], outbox: int, chain_head: tuple[str, str] | None = None
+) -> tuple[list[tuple[int, bool]], list[int], tuple[int, str] | None]:
+    """PostgreSQL, in one round trip (a pipeline): for each key, its case id and whether that
+    case is new (to be inserted with that id); `outbox` new outbox ids, ascending; and with
+    `chain_head` (the two statements that take the audit chain's lock, then read its head: see
+    `hub.store.audit_chain`), the chain's head as (seq, hash), or None while it is empty."""
     raw = psycopg_of(conn)
-    with driver_errors(conn, _PG_CASE_IDS), raw.cursor() as by_key, raw.cursor() as by_count:
-        with raw.pipeline():
-            if keys:
-                by_key.execute(_PG_CASE_IDS, {"keys": keys})
-            if outbox:
-                by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
-            if not one_wait:
-                return _reserved(by_key, by_count, keys, outbox)
-        return _reserved(by_key, by_count, keys, outbox)
-
-
-def _reserved(
-    by_key: psycopg.Cursor[Any], by_count: psycopg.Cursor[Any], keys: list[str | None], outbox: int
-) -> tuple[list[tuple[int, bool]], list[int]]:
-    cases = [(int(i), bool(new)) for i, new in by_key.fetchall()] if keys else []
-    ids = sorted(int(i) for (i,) in by_count.fetchall()) if outbox else []
-    return cases, ids
+    with (
+        driver_errors(conn, _PG_CASE_IDS),
+        raw.pipeline(),
+        raw.cursor() as by_key,
+        raw.cursor() as by_count,
+        raw.cursor() as chain,
+    ):
+        if chain_head is not None:
+            lock, read = chain_head
+            chain.execute(lock)  # the lock first: the head is read once this transaction holds it
+            chain.execute(read)
+        if keys:
+            by_key.execute(_PG_CASE_IDS, {"keys": keys})
+        if outbox:
+            by_count.execute(_PG_OUTBOX_IDS, {"count": outbox})
+        cases = [(int(i), bool(new)) for i, new in by_key.fetchall()] if keys else []
+        ids = sorted(int(i) for (i,) in by_count.fetchall()) if outbox else []
+        head = chain.fetchone() if chain_head is not None else None
+    return cases, ids, (int(head[0]), str(head[1])) if head is not None else None
 
 
 @contextlib.contextmanager
@@ -182,15 +182,17 @@ def _sqlite_datetime(value: datetime) -> str:
 PIPELINE_MAX_ROWS = 32
 
 
+Statement = tuple[str, dict[str, Any] | None]  # SQL with psycopg's placeholders, its parameters
+
+
 def insert_postgresql(
     conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]], then: Sequence[Statement] = ()
 ) -> None:
     """PostgreSQL: the tables' rows, in order (parents first): small tables as INSERTs in one
     pipeline, larger ones with `COPY ... FROM STDIN`; then the statements `then` (the audit
-    chain's, and the COMMIT: `RowBatch.write`), in the pipeline of the last small tables: a
-    transaction of a few reports (an urgent alert's) sends its rows, its chain rows and its
-    COMMIT in one round trip. Driver errors are raised as SQLAlchemy's (a unique violation is an
-    `IntegrityError`, as from a Core insert); a statement after a failed one is not run."""
+    chain's), in the pipeline of the last small tables: a transaction of a few reports (an
+    urgent alert's) sends its rows and its chain rows in one round trip. Driver errors are
+    raised as SQLAlchemy's (a unique violation is an `IntegrityError`, as from a Core insert)."""
     small: list[tuple[Table, list[dict[str, Any]]]] = []
     for table, rows in tables:
         if len(rows) <= PIPELINE_MAX_ROWS:

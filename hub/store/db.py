@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from alembic import command
@@ -205,20 +205,8 @@ class UnitOfWork:
             if self._turn is not None:
                 self._turn.release()
 
-    def commit(self, rows: Rows | None = None) -> None:
-        """Commit; with `rows` (a `RowBatch`), insert what they hold first. On PostgreSQL the
-        COMMIT then goes in the same round trip as the last rows, unless the session holds ORM
-        changes of its own: those are flushed by the session's commit, and must precede it."""
-        if rows is not None:
-            session = self.session
-            rows.write(session, commit=not (session.new or session.dirty or session.deleted))
-        self.session.commit()  # after a COMMIT sent with the rows: nothing left, the driver sends none
-
-
-class Rows(Protocol):
-    """What `UnitOfWork.commit` writes before it commits (`hub.store.rows.RowBatch`)."""
-
-    def write(self, session: Session, *, commit: bool = False) -> None: ...
+    def commit(self) -> None:
+        self.session.commit()
 
 
 @contextmanager

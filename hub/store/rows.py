@@ -13,7 +13,6 @@ from sqlmodel import Session, SQLModel
 
 from hub.store import audit_chain
 from hub.store.bulk import (
-    COMMIT,
     OutboxRow,
     executemany_sqlite,
     insert_postgresql,
@@ -124,14 +123,11 @@ class RowBatch:
     def processed(self, stream: str, entry_id: str) -> None:
         self._rows[_PROCESSED].append({"stream": stream, "entry_id": entry_id, "processed_at": self.now})
 
-    def write(self, session: Session, *, commit: bool = False) -> None:
-        """Insert everything added since the last write, in the session's transaction. `commit`
-        (PostgreSQL; the unit of work's `commit(rows)`, for the urgent watch): two waits for the
-        server fewer, the ids' flush and the COMMIT's own round trip (the COMMIT goes with the
-        last rows, after the audit chain's). Not for bulk work: see `BatchPipeline.process_many`."""
+    def write(self, session: Session) -> None:
+        """Insert everything added since the last write, in the session's transaction."""
         conn = session.connection()
         if conn.dialect.name == "postgresql":
-            self._write_postgresql(conn, commit)
+            self._write_postgresql(conn)
             return
         self._write_cases(session)
         chained: list[dict[str, Any]] = []
@@ -174,14 +170,14 @@ class RowBatch:
                 row["case_id"] = self._ids[ref.slot]
         return rows
 
-    def _write_postgresql(self, conn: Connection, commit: bool) -> None:
+    def _write_postgresql(self, conn: Connection) -> None:
         """One round trip finds the cases and draws the new ids (cases, and outbox rows to
         publish); then the rows go in, parents first; with disclosure rows, the audit chain's lock
         and head last, and the disclosures' chain rows. Few round trips matter as much as few
         rows: each one lets go of the GIL, and a busy process takes long to get it back."""
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]
         outbox = self._rows[_OUTBOX] if self._relay_after is not None else []
-        cases, outbox_ids = reserve_ids(conn, [self._keys[slot] for slot in todo], len(outbox), one_wait=commit)
+        cases, outbox_ids, _ = reserve_ids(conn, [self._keys[slot] for slot in todo], len(outbox))
         new_cases = []
         for slot, (case_id, new) in zip(todo, cases, strict=True):
             self._ids[slot] = case_id
@@ -201,8 +197,6 @@ class RowBatch:
         # commits, so it is taken after the batch's own rows are in (held for the chain rows and
         # the commit, not for the whole batch; an urgent alert does not queue behind a bulk insert).
         chain = audit_chain.append_statements(conn, audit_chain.DISCLOSURE, chained) if chained else []
-        if commit:
-            chain.append(COMMIT)
         insert_postgresql(conn, [(table, rows) for table, rows in tables if rows], then=chain)
 
     def _write_cases(self, session: Session) -> None:

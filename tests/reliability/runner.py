@@ -25,7 +25,7 @@ from pathlib import Path
 from hub.bootstrap import running
 from hub.config.settings import Settings
 from hub.logs import configure
-from hub.store.db import Rows, UnitOfWork
+from hub.store.db import UnitOfWork
 
 _count = itertools.count(1)
 _count_lock = threading.Lock()
@@ -43,24 +43,19 @@ def install_stall(mode: str, signal_dir: Path) -> None:
         raise SystemExit(f"HUB_TEST_STALL must be before_commit or after_commit, not {mode!r}")
     real_commit = UnitOfWork.commit
 
-    def commit(self: UnitOfWork, rows: Rows | None = None) -> None:
+    def commit(self: UnitOfWork) -> None:
         if not (signal_dir / "arm").exists():
-            real_commit(self, rows)
+            real_commit(self)
             return
         if mode == "after_commit":
-            real_commit(self, rows)
-        elif rows is not None:
-            # The transaction's rows written and its COMMIT not sent (which the real commit
-            # sends with them on PostgreSQL): another worker meets them on the unique keys.
-            rows.write(self.session)
-            rows = None
+            real_commit(self)
         with _count_lock:
             n = next(_count)
         _write(signal_dir / f"stalled-{os.getpid()}-{n}.json", {"pid": os.getpid(), "mode": mode})
         while not (signal_dir / "release").exists():
             time.sleep(0.01)  # in a worker thread: the event loop (relay, reclaimer, reads) runs on
         if mode == "before_commit":
-            real_commit(self, rows)
+            real_commit(self)
 
     UnitOfWork.commit = commit  # type: ignore[method-assign]
 

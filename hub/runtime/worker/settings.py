@@ -21,7 +21,7 @@ class Pipeline(Protocol):
     def process(self, stream: str, entries: list[Entry], now: datetime, *, look_first: bool = True) -> Outcome: ...
 
     def process_many(
-        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_first: bool = True, urgent: bool = False
+        self, batches: list[tuple[str, list[Entry]]], now: datetime, *, look_first: bool = True
     ) -> Outcome: ...
 
     def give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome: ...
@@ -51,9 +51,6 @@ class WorkerSettings:
     # The urgent lane stores on the event loop's thread: for a process that runs the watch
     # alone, where each hand-over to a worker thread and back would wait for a core.
     urgent_on_loop: bool = False
-    # The group is read with NOACK (the urgent watch): nothing waits in its pending list, and
-    # an XACK would be a round trip that does nothing.
-    noack: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,7 @@ class StreamWorker:
         self.urgent = urgent
         self.urgent_lane = (
             Coalescer(
-                functools.partial(many, urgent=True),
+                many,
                 anyio.CapacityLimiter(1),
                 concurrency=1,
                 max_entries=settings.coalesce_max_entries,
@@ -281,10 +281,11 @@ class StreamWorker:
             log.warning("give_back.failed", stream=stream, count=len(entries), exc_info=exc)
 
     async def _ack(self, stream: str, ids: list[str]) -> None:
-        if not ids or self.settings.noack:
+        if not ids:
             return
         try:
             await self.client.xack(stream, self.group, *ids)
         except RedisError as exc:
             # The effect is stored with a tracking row: a redelivery will only be acked.
             log.warning("ack.failed", stream=stream, count=len(ids), exc_info=exc)
+
