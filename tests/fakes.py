@@ -128,8 +128,8 @@ def worker(
 
 def lone_worker(name: str, group: str, client: FakeRedis, process: ProcessFn, **options: Any) -> StreamWorker:
     """A worker that stores each batch with `process` alone (no coalescing)."""
-    priority = options.pop("priority", False)
-    settings = WorkerSettings(name=name, group=group, consumer="c", max_deliveries=5, priority=priority)
+    priority, noack = options.pop("priority", False), options.pop("noack", False)
+    settings = WorkerSettings(name=name, group=group, consumer="c", max_deliveries=5, priority=priority, noack=noack)
     return StreamWorker(settings, LonePipeline(process), client, **options)  # type: ignore[arg-type]
 
 

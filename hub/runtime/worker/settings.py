@@ -51,6 +51,9 @@ class WorkerSettings:
     # The urgent lane stores on the event loop's thread: for a process that runs the watch
     # alone, where each hand-over to a worker thread and back would wait for a core.
     urgent_on_loop: bool = False
+    # The group is read with NOACK (the urgent watch): nothing waits in its pending list, and an
+    # XACK would be a command that finds nothing.
+    noack: bool = False
 
 
 @dataclass(frozen=True, slots=True)

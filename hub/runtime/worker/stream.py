@@ -281,7 +281,7 @@ class StreamWorker:
             log.warning("give_back.failed", stream=stream, count=len(entries), exc_info=exc)
 
     async def _ack(self, stream: str, ids: list[str]) -> None:
-        if not ids:
+        if not ids or self.settings.noack:
             return
         try:
             await self.client.xack(stream, self.group, *ids)
