@@ -294,12 +294,12 @@ class Hub:
         )
 
     async def stop(self) -> None:
-        await self.broker.stop()
-        await _cancel_all(self._readers)  # like the subscribers: nothing new is read from here on
+        await stop_broker(self.broker)
+        await cancel_all(self._readers)  # like the subscribers: nothing new is read from here on
         for worker in (self.urgent_watch, self.intake, self.decisions, self.updates):
             if worker is not None:
                 await worker.finish()  # before the engine is disposed
-        await _cancel_all(self._tasks)
+        await cancel_all(self._tasks)
         with contextlib.suppress(Exception):
             await self.relay.drain(timeout_s=5)
         await self.client.aclose()
@@ -310,7 +310,7 @@ class Hub:
         log.info("hub.stopped")
 
 
-async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
     """Cancel the background tasks and wait until they have ended.
 
     A cancellation that arrives while a task waits for a worker thread is absorbed by anyio's
@@ -324,6 +324,21 @@ async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.warning("task.failed", exc_info=exc)
+
+
+async def stop_broker(broker: RedisBroker) -> None:
+    """Stop FastStream's broker once its subscribers' reads have ended.
+
+    `broker.stop()` cancels each subscriber's read task without waiting for it and then closes
+    the connection. A cancellation can be lost (Python 3.11's `asyncio.timeout` may swallow one
+    that arrives as its deadline passes), and the read then fails on the closed connection and
+    is logged as an error: about 1 stop in 140 of an idle broker. So the subscribers stop first,
+    their tasks are cancelled until they have ended, and only then is the connection closed."""
+    tasks = [task for sub in broker.subscribers for task in getattr(sub, "tasks", ())]
+    for sub in broker.subscribers:
+        await sub.stop()  # no new read; cancels the tasks (then cancelled again until done)
+    await cancel_all(tasks)
+    await broker.stop()
 
 
 def make_broker(redis_url: str, logger: logging.Logger) -> RedisBroker:

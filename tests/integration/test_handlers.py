@@ -8,11 +8,13 @@ no longer hands to FastStream's parser: on a hub stream it is just an entry with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aredis
 from faststream.redis import RedisBroker
 
+from hub.bootstrap import cancel_all, stop_broker
 from hub.config.registry import default_registry_path, load_registry
 from hub.runtime.subscribers.decisions import decisions_router
 from hub.runtime.transport import ensure_group
@@ -60,9 +62,8 @@ async def _with_broker(
     try:
         await run(client, intake, decisions)
     finally:
-        reader.cancel()
-        await asyncio.gather(reader, return_exceptions=True)
-        await broker.stop()
+        await cancel_all([reader])  # as the hub stops it: a cancellation can be lost
+        await stop_broker(broker)
         await client.aclose()
 
 
@@ -121,3 +122,28 @@ async def test_a_stream_deleted_meanwhile_does_not_stop_the_others(clean_redis: 
         await until(lambda: [s for s, _ in intake.calls] == [first, second, first])
 
     await _with_broker(clean_redis, run)
+
+
+async def test_the_broker_closes_its_connection_only_once_its_reads_have_ended(clean_redis: str) -> None:
+    """At shutdown a read whose cancellation was lost (Python 3.11's `asyncio.timeout` may swallow
+    one) must not find its connection closed under it: FastStream's own `stop` cancels the read
+    tasks without waiting, and such a read then logs `ConnectionError` at level error."""
+    await ensure_group(aredis.Redis.from_url(clean_redis), streams.DECISIONS, "g")
+    broker = RedisBroker(clean_redis)
+    broker.include_router(decisions_router(RecordingWorker(), batch_size=10, poll_ms=10))  # type: ignore[arg-type]
+    await broker.start()
+    connected_when_done: list[bool] = []
+
+    async def read_that_loses_one_cancellation() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(30)
+        await asyncio.sleep(0.05)  # still reading
+        connected_when_done.append(broker._connection is not None)  # FastStream drops it on disconnect
+
+    (subscriber,) = broker.subscribers
+    read = asyncio.create_task(read_that_loses_one_cancellation())
+    subscriber.tasks.append(read)  # type: ignore[attr-defined]
+    await asyncio.sleep(0)
+    await stop_broker(broker)
+    assert read.done() and connected_when_done == [True]
+    assert broker._connection is None  # and then it was closed
