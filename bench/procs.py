@@ -54,11 +54,13 @@ async def _until_signalled(deadline_s: float) -> None:
 
 def run_hub(deadline_s: float) -> None:
     from hub.bootstrap import Container, running
+    from hub.runtime import collector
 
     container = Container.open(log_json=True)
 
     async def main() -> None:
         async with running(container):
+            collector.settle()  # as `hub serve` does in each of its processes
             _ready()
             await _until_signalled(deadline_s)
 

@@ -60,6 +60,7 @@ def _serve(settings: Settings, parent: int) -> None:
 
     async def main() -> None:
         from hub.bootstrap import running
+        from hub.runtime import collector
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -67,6 +68,7 @@ def _serve(settings: Settings, parent: int) -> None:
             loop.add_signal_handler(sig, stop.set)
         watch = asyncio.create_task(orphaned(stop))
         async with running(container):
+            collector.settle()  # this process runs this one hub until it ends
             await stop.wait()
         watch.cancel()
 

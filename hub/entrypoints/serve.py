@@ -20,6 +20,7 @@ from hub.config.settings import Environment, Settings
 from hub.entrypoints.http import create_http_app
 from hub.entrypoints.processes import Workers, roles
 from hub.logs import get_logger
+from hub.runtime import collector
 from hub.services import staff as accounts
 from hub.services.auth import PasswordAuthenticator, hash_password
 from hub.services.decisions import DecisionService
@@ -62,6 +63,7 @@ async def serve(container: Container) -> None:
                 api, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="off"
             )
             server = uvicorn.Server(config)
+            collector.settle()  # this process runs this one hub until it ends
             if not stop_requested:
                 url = f"http://{settings.http_host}:{settings.http_port}"
                 log.info("http.listening", url=url, count=1 + len(others))
