@@ -5,8 +5,8 @@ older generations' collections walk every object the process holds: the modules,
 SQLAlchemy's, pydantic's and FastStream's objects, some 170,000 of them, all living as long as
 the process. A hub process allocates a few hundred dicts and strings per report (rows, events,
 parsed documents), nearly all freed by their reference counts, so those collections found
-little and cost much: 22 % of a bulk hub process's CPU in one benchmark run, timed with
-`gc.callbacks` (`docs/performance.md`).
+little and cost much: 10 % of a bulk hub process's CPU in a benchmark run (the thread CPU time
+between `gc.callbacks`' start and stop), 2 % with `settle` (`docs/performance.md`).
 """
 
 from __future__ import annotations
