@@ -21,6 +21,7 @@ from multiprocessing.process import BaseProcess
 from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError
 from hub.logs import get_logger
+from hub.runtime import event_loop
 
 log = get_logger("hub.entrypoints.processes")
 
@@ -73,7 +74,7 @@ def _serve(settings: Settings, parent: int) -> None:
         watch.cancel()
 
     try:
-        asyncio.run(main())
+        event_loop.run(main(), settings.event_loop)
     finally:
         container.close()
 
