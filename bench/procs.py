@@ -54,7 +54,7 @@ async def _until_signalled(deadline_s: float) -> None:
 
 def run_hub(deadline_s: float) -> None:
     from hub.bootstrap import Container, running
-    from hub.runtime import collector, event_loop
+    from hub.runtime import collector
 
     container = Container.open(log_json=True)
 
@@ -64,7 +64,7 @@ def run_hub(deadline_s: float) -> None:
             _ready()
             await _until_signalled(deadline_s)
 
-    event_loop.run(main(), container.settings.event_loop)  # as `hub serve` runs it
+    asyncio.run(main())
 
 
 def run_raw(url: str, stream: str, group: str, batch: int, count: int, deadline_s: float) -> None:

@@ -32,7 +32,7 @@ from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError, mask_secrets
 from hub.logs import configure, get_logger
 from hub.policies import Agreement, PolicyEngine, WorkingDays
-from hub.runtime import event_loop, periodic
+from hub.runtime import periodic
 from hub.runtime.clocks import Clocks
 from hub.runtime.embedded_redis import EmbeddedRedis
 from hub.runtime.gauges import Gauges
@@ -291,7 +291,6 @@ class Hub:
             role=self.settings.role,
             embedded=self.embedded is not None,
             database=self.engine.dialect.name,
-            loop=event_loop.name(),
         )
 
     async def stop(self) -> None:

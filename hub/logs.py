@@ -71,7 +71,6 @@ SAFE_KEYS = frozenset(
         "cli",  # a ready-to-copy redis-cli command line for it
         "role",
         "database",
-        "loop",  # the event loop's implementation (`hub.runtime.event_loop`)
         "redis",
         "port",
         "retry_in_s",

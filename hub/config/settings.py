@@ -33,13 +33,6 @@ class UrgentWatch(StrEnum):
     OFF = "off"  # another process runs it
 
 
-class EventLoop(StrEnum):
-    """The event loop of `hub serve`'s processes (`hub.runtime.event_loop`)."""
-
-    UVLOOP = "uvloop"  # libuv's, where uvloop is installed (not on Windows): less CPU per read and write
-    ASYNCIO = "asyncio"  # Python's own
-
-
 def default_processes(database_url: str) -> int:
     """Hub processes in the same consumer groups: the GIL keeps one process on one core.
     SQLite takes one writer at a time, so more processes would only queue for its lock; on
@@ -108,9 +101,6 @@ class Settings(BaseSettings):
     )
     urgent_linger_ms: int = Field(
         4, ge=0, le=100, description="urgent watch: least time between two reads (at most this added to an alert)"
-    )
-    event_loop: EventLoop = Field(
-        EventLoop.UVLOOP, description="`hub serve`'s processes: uvloop, or asyncio (also where uvloop is missing)"
     )
     reclaim_idle_ms: int = Field(30_000, ge=100, description="pending this long: reclaimed by another consumer")
     reclaim_interval_s: float = Field(5.0, gt=0)

@@ -21,7 +21,6 @@ from multiprocessing.process import BaseProcess
 from hub.config.settings import Settings, UrgentWatch
 from hub.errors import ConfigurationError
 from hub.logs import get_logger
-from hub.runtime import event_loop
 
 log = get_logger("hub.entrypoints.processes")
 
@@ -74,7 +73,7 @@ def _serve(settings: Settings, parent: int) -> None:
         watch.cancel()
 
     try:
-        event_loop.run(main(), settings.event_loop)
+        asyncio.run(main())
     finally:
         container.close()
 

@@ -16,10 +16,9 @@ app = typer.Typer()
 def serve() -> None:
     """Run the workers (intake, decisions, outbox relay, reclaimer) and the HTTP API until stopped."""
     from hub.entrypoints.serve import serve as run_serve
-    from hub.runtime import event_loop
 
     with opened() as container:
-        event_loop.run(run_serve(container), container.settings.event_loop)
+        asyncio.run(run_serve(container))
 
 
 @app.command()
