@@ -74,6 +74,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, Path, int]:
             policy_reports=200,
             policy_repeat=1,
             phase_timeout_s=60.0,
+            background_only_s=2.0,
         )
     for name in ("reports", "background_rate", "urgent_samples", "urgent_rate", "baseline_reports"):
         value = getattr(a, name)
@@ -126,10 +127,20 @@ def table(out: dict[str, Any]) -> str:
         ),
         ("policy decisions (one core)", f"{f['policy_decisions_per_s']:>10,.0f} /s", ""),
         *(_cpu_row(name, ph[phase].get("cpu"), f["cpu_us_per_report"][name]) for name, phase in _CPU_PHASES),
+        _cpu_row(
+            "background_only",
+            (ph["hub_latency"].get("background_only") or {}).get("cpu"),
+            f["cpu_us_per_report"].get("background_only", {}),
+        ),
         (
             "CPU per report, under load / throughput (all processes)",
             f"x{f['cpu_load_vs_burst']}" if f.get("cpu_load_vs_burst") is not None else "not measured",
             "",
+        ),
+        (
+            "CPU per report, background alone / throughput",
+            f"x{f['cpu_background_only_vs_burst']}" if f.get("cpu_background_only_vs_burst") else "not measured",
+            "the under-load phase's first seconds, before its urgent reports and decisions",
         ),
         (
             "baseline: raw redis-py XREADGROUP+XACK, per message",

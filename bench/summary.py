@@ -34,8 +34,12 @@ HEADLINE: dict[str, tuple[str, str, str]] = {
     "hub_cpu_us_per_report_throughput": ("  of which hub processes, burst", "µs", ",.0f"),
     "hub_cpu_us_per_report_under_load": ("  of which hub processes, under load", "µs", ",.0f"),
     "cpu_load_vs_burst": ("CPU per report, under load ÷ burst", "x", ".2f"),
+    "cpu_us_per_report_background_only": ("CPU per background report, background alone", "µs", ",.0f"),
+    "hub_cpu_us_per_report_background_only": ("  of which hub processes, background alone", "µs", ",.0f"),
+    "cpu_background_only_vs_burst": ("CPU per report, background alone ÷ burst", "x", ".2f"),
     "idle_share_throughput": ("cores idle, burst", "", ".0%"),
     "idle_share_under_load": ("cores idle, under load", "", ".0%"),
+    "idle_share_background_only": ("cores idle, background alone", "", ".0%"),
 }
 
 
@@ -56,10 +60,10 @@ def idle_share(cpu: dict[str, Any] | None) -> float | None:
     return round(max(0.0, 1.0 - used / cpu["available_cpu_s"]), 3)
 
 
-def load_vs_burst(cpu_us: dict[str, dict[str, float]]) -> float | None:
-    """CPU per background report under load ÷ CPU per report in the burst, the benchmark's
-    processes (`cpu_total`)."""
-    burst, load = cpu_total(cpu_us.get("throughput", {})), cpu_total(cpu_us.get("under_load", {}))
+def load_vs_burst(cpu_us: dict[str, dict[str, float]], phase: str = "under_load") -> float | None:
+    """CPU per background report under load (or in `phase`) ÷ CPU per report in the burst, the
+    benchmark's processes (`cpu_total`)."""
+    burst, load = cpu_total(cpu_us.get("throughput", {})), cpu_total(cpu_us.get(phase, {}))
     return round(load / burst, 2) if burst and load else None
 
 
@@ -87,8 +91,12 @@ def headline(out: dict[str, Any]) -> dict[str, float | None]:
         "hub_cpu_us_per_report_throughput": cpu_us.get("throughput", {}).get("hub"),
         "hub_cpu_us_per_report_under_load": cpu_us.get("under_load", {}).get("hub"),
         "cpu_load_vs_burst": f["cpu_load_vs_burst"],
+        "cpu_us_per_report_background_only": cpu_total(cpu_us.get("background_only", {})) or None,
+        "hub_cpu_us_per_report_background_only": cpu_us.get("background_only", {}).get("hub"),
+        "cpu_background_only_vs_burst": f.get("cpu_background_only_vs_burst"),
         "idle_share_throughput": f["idle_share_throughput"],
         "idle_share_under_load": f["idle_share_under_load"],
+        "idle_share_background_only": f.get("idle_share_background_only"),
     }
 
 

@@ -30,8 +30,10 @@ FIGURES = {
     "faststream_per_message_reports_per_s",
     "cpu_us_per_report",
     "cpu_load_vs_burst",
+    "cpu_background_only_vs_burst",
     "idle_share_throughput",
     "idle_share_under_load",
+    "idle_share_background_only",
 }
 RATIOS = {"hub_vs_raw_per_message", "hub_vs_raw_batched", "hub_vs_faststream_per_message"}
 TARGETS = {
@@ -87,11 +89,12 @@ def check_summary(repeated: dict[str, Any]) -> None:
     # ratios are taken within a round, then their median: not a ratio of medians
     ratio = summary["hub_vs_raw_per_message"]
     assert ratio["values"] == [run["ratios"]["hub_vs_raw_per_message"] for run in runs]
-    load = summary["cpu_load_vs_burst"]
-    for run, value in zip(runs, load["values"], strict=True):
+    load, alone = summary["cpu_load_vs_burst"], summary["cpu_background_only_vs_burst"]
+    for run, value, alone_value in zip(runs, load["values"], alone["values"], strict=True):
         cpu = run["figures"]["cpu_us_per_report"]
-        ours = [sum(v for k, v in cpu[phase].items() if k != "other") for phase in ("under_load", "throughput")]
-        assert value == pytest.approx(ours[0] / ours[1], abs=0.01)  # not someone else's work
+        ours = {phase: sum(v for k, v in cpu[phase].items() if k != "other") for phase in cpu}
+        assert value == pytest.approx(ours["under_load"] / ours["throughput"], abs=0.01)  # not someone else's work
+        assert alone_value == pytest.approx(ours["background_only"] / ours["throughput"], abs=0.01)
     assert set(repeated["targets"]) == TARGETS
     assert repeated["targets"]["cpu_load_vs_burst"]["measured"] == load["median"]
     assert repeated["targets"]["idle_share_under_load"]["measured"] == summary["idle_share_under_load"]["median"]
@@ -102,7 +105,8 @@ def check_run(result: dict[str, Any]) -> None:
     figures = result["figures"]
     assert set(figures) == FIGURES
     structured = {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms", "cpu_us_per_report"}
-    for name in FIGURES - structured - {"idle_share_throughput", "idle_share_under_load"}:  # 0 on a full machine
+    idle = {"idle_share_throughput", "idle_share_under_load", "idle_share_background_only"}  # 0 on a full machine
+    for name in FIGURES - structured - idle:
         assert figures[name] > 0, name
     alerts, referrals = figures["urgent_alert_ms"], figures["decision_referral_ms"]
     assert alerts["count"] == 6 and alerts["lost"] == 0
@@ -120,10 +124,16 @@ def check_run(result: dict[str, Any]) -> None:
     assert throughput["published"]["triage"] == throughput["accepted"]
     # CPU by kind of process (Linux): the hub (one process here, the watch inside it) and the
     # load generator did work in both phases; the machine cannot have been busier than full.
-    for name, phase in (("throughput", "hub_throughput"), ("under_load", "hub_latency")):
+    latency = result["phases"]["hub_latency"]
+    alone = latency["background_only"]  # the phase's first seconds: background reports only
+    assert alone["reports"] > 0 and latency["background_reports"] > 0
+    for name, cpu in (
+        ("throughput", throughput["cpu"]),
+        ("under_load", latency["cpu"]),
+        ("background_only", alone["cpu"]),
+    ):
         assert figures["cpu_us_per_report"][name]["hub"] > 0, name
         assert figures["cpu_us_per_report"][name]["load_generator"] > 0, name
-        cpu = result["phases"][phase]["cpu"]
         assert 0 < cpu["cpu_s"]["hub"] <= cpu["total_cpu_s"] <= cpu["available_cpu_s"] * 1.1, (name, cpu)
         # the machine's own count (processes that ended meanwhile too) is at least the sum
         # over the processes seen at both ends; the idle share is taken from it
