@@ -81,9 +81,11 @@ class OutboxRelay:
         except (RedisError, OSError) as exc:  # TimeoutError is an OSError
             log.warning("publish.deferred_to_relay", count=len(rows), exc_info=exc)
             return
+        # Marked sent by the next pass, which is due within `interval_s` anyway: not woken for it.
+        # A mark per publish was a transaction per batch, per decision, per urgent report; a
+        # crash before the mark only sends the rows again after the grace (at least once).
         self._published += [row_id for row_id, _, _ in rows]
         self.published_total += len(rows)
-        self.wake.set()  # a pass that only marks them: no look for other rows before it is due
 
     def rows_left(self) -> None:
         """A transaction stored outbox rows that nobody publishes: relay them now."""
@@ -97,10 +99,16 @@ class OutboxRelay:
             col(Outbox.sent_at).is_(None), or_(col(Outbox.relay_after).is_(None), col(Outbox.relay_after) <= now)
         )
 
-    def _unsent(self) -> bool:
-        """A look without locks, so an idle relay never takes SQLite's write lock."""
+    def _mark_and_look(self, published: list[int], look: bool) -> bool:
+        """Mark what workers published as sent and, if `look`, whether any row is due: one
+        transaction. The look takes no locks, so an idle relay never takes SQLite's write lock."""
+        if not published and not look:
+            return False
         with Session(self.engine) as session:
-            found = session.exec(select(Outbox.id).where(self._due(datetime.now(UTC))).limit(1)).first() is not None
+            if published:
+                mark_sent(session, published, datetime.now(UTC))
+            due = select(Outbox.id).where(self._due(datetime.now(UTC))).limit(1)
+            found = look and session.exec(due).first() is not None
             # Ended with a COMMIT, not the ROLLBACK of closing: psycopg forgets a connection's
             # prepared statements at every ROLLBACK (DEALLOCATE ALL), and the pooled connection's
             # next bulk transactions would prepare them again (a look runs every interval).
@@ -134,22 +142,18 @@ class OutboxRelay:
             )
 
     def _pass(self, loop: asyncio.AbstractEventLoop, published: list[int], look: bool) -> int:
-        """One pass, in a worker thread: mark what workers published as sent; then, if `look`,
-        claim, send (on the event loop), mark sent, commit.
+        """One pass, in a worker thread: mark what workers published as sent and, if `look`,
+        look for rows due; if there are any, claim, send (on the event loop), mark sent, commit.
 
         The session lives and dies in this one thread, so a cancelled caller can never close
         it while the thread still uses it; an unfinished pass rolls back and unclaims its rows.
         The send is a plain task on the loop, its outcome handed back through a future."""
-        if published:
-            with Session(self.engine) as session:
-                mark_sent(session, published, datetime.now(UTC))
-                session.commit()
-        if not look or not self._unsent():
+        if not self._mark_and_look(published, look):
             return 0
         with Session(self.engine) as session:
             rows = self._claim(session)
             if not rows:
-                session.commit()  # nothing claimed; a COMMIT, not a ROLLBACK (see `_unsent`)
+                session.commit()  # nothing claimed; a COMMIT, not a ROLLBACK (see `_mark_and_look`)
                 return 0
             asyncio.run_coroutine_threadsafe(self._send(rows), loop).result(self.send_timeout_s + 5)
             ids = [r[0] for r in rows]
@@ -179,11 +183,11 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay forever. A pass looks for rows to send when a transaction left some
         (`rows_left`) and at least every `interval_s` (rows of other processes, of a worker that
-        did not publish in time); woken by a worker's publish, it only marks sent."""
+        did not publish in time); each pass marks what workers published since the last."""
         backoff = self.interval_s
         last_look = -float("inf")
         while True:
-            self.wake.clear()  # before reading: a commit from now on wakes the next wait
+            self.wake.clear()  # before reading: rows left from now on wake the next wait
             look = self._look or time.monotonic() - last_look >= self.interval_s
             if look:
                 self._look, last_look = False, time.monotonic()

@@ -57,7 +57,6 @@ class DecisionService:
     deciding source, if the event names a known one)."""
 
     rejected_type = DECISION_REJECTED
-    wake_relay = True  # rejections and withheld referrals are left to the relay
 
     def __init__(
         self, registry: Registry, policy: PolicyEngine, *, limits: Limits = DEFAULT_LIMITS, tracing: Tracing = OFF

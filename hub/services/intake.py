@@ -118,7 +118,6 @@ class IntakeService:
     disclosures and events, or refused."""
 
     rejected_type = REPORT_REJECTED
-    wake_relay = False  # every event is published after the commit (`publish_grace`)
 
     def __init__(
         self,

@@ -181,7 +181,6 @@ class Steps(Protocol[P]):
     """What a use case supplies to the pipeline."""
 
     rejected_type: str  # the CloudEvent type of its rejection receipts
-    wake_relay: bool  # whether its batches leave outbox rows to the relay
 
     def receipts_for(self, stream: str) -> str | None:
         """The receipts stream of the entries' sender, if it has one (never raises)."""
@@ -299,7 +298,7 @@ class BatchPipeline(Generic[P]):
         look_first: bool,
         span: TraceContext | None = None,
     ) -> Outcome:
-        out = Outcome(relay=self.steps.wake_relay)
+        out = Outcome()
         steps, tally = self.steps, self.source_kind is not None
         with self.unit_of_work() as uow:
             store = uow.store
@@ -334,7 +333,7 @@ class BatchPipeline(Generic[P]):
             stager.finish()
             store.write(rows)
             uow.commit()
-        out.publish = rows.published
+        out.publish, out.relay = rows.published, rows.left_to_relay
         return out
 
     def give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
@@ -350,7 +349,7 @@ class BatchPipeline(Generic[P]):
         return out
 
     def _give_up(self, stream: str, entries: list[Entry], now: datetime, reason: str) -> Outcome:
-        out = Outcome(relay=True)
+        out = Outcome()
         receipts = self.steps.receipts_for(stream) if reason != UNKNOWN_SOURCE else None
         with self.unit_of_work() as uow:
             store = uow.store
@@ -373,7 +372,7 @@ class BatchPipeline(Generic[P]):
                 out.tallies.append(Tally(stream, len(entries), dead=out.dead, codes=+out.codes))
             store.write(rows)
             uow.commit()
-        out.publish = rows.published
+        out.publish, out.relay = rows.published, rows.left_to_relay
         return out
 
 

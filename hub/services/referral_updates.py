@@ -47,7 +47,6 @@ class ReferralUpdateService:
     """The referral-update steps of the batch pipeline."""
 
     rejected_type = UPDATE_REJECTED
-    wake_relay = True  # rejections go through the relay too
 
     def __init__(self, registry: Registry, *, limits: Limits = DEFAULT_LIMITS) -> None:
         self.registry = registry

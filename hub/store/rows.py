@@ -91,6 +91,7 @@ class RowBatch:
         self.now = now
         self._relay_after = now + publish_grace if publish_grace is not None else None
         self.published: list[OutboxRow] = []
+        self.left_to_relay = False  # outbox rows nobody publishes: the relay sends them
         self._keys: list[str | None] = []  # slot -> subject key
         self._slot_of: dict[str, int] = {}
         self._ids: dict[int, int] = {}  # slot -> case id, once written
@@ -114,6 +115,7 @@ class RowBatch:
         text = JsonText(dump_json(event))
         row = {"stream": stream, "event": text, "created_at": self.now, "relay_after": self._relay_after}
         self._rows[_OUTBOX].append(row)
+        self.left_to_relay |= self._relay_after is None
 
     def deadletter(self, record: dict[str, Any]) -> None:
         """A dead-letter row (`hub.store.deadletters.deadletter_record`); its redacted event goes

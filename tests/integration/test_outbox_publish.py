@@ -99,12 +99,14 @@ async def test_rows_a_worker_never_published_are_relayed_after_the_grace(clean_r
     engine.dispose()
 
 
-async def test_rows_nobody_publishes_are_relayed_while_publishes_keep_waking_the_relay(
+async def test_publishes_are_marked_together_and_rows_nobody_publishes_are_relayed(
     clean_redis: str, database_url: str
 ) -> None:
-    """A worker's publish wakes the relay only to mark rows sent; rows that nobody publishes
-    (another process's, a grace that ran out) are still looked for every `interval_s`, however
-    often publishes wake it, and at once when a transaction says it left some (`rows_left`)."""
+    """A worker's publish does not wake the relay: the next pass, due every `interval_s` anyway,
+    marks its rows sent together with every other publish since (a mark per publish was a
+    transaction per batch, per decision, per urgent report). Rows that nobody publishes
+    (another process's, a grace that ran out) are looked for in the same passes, and at once
+    when a transaction says it left some (`rows_left`)."""
     migrate(database_url)
     engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
 
@@ -114,17 +116,29 @@ async def test_rows_nobody_publishes_are_relayed_while_publishes_keep_waking_the
         return await asyncio.to_thread(_write_batch, database_url, at, grace, count)
 
     relay = OutboxRelay(engine, client, batch=100, interval_s=0.5)
+    passes = 0
+    mark_and_look = relay._mark_and_look
+
+    def counted(published: list[int], look: bool) -> bool:
+        nonlocal passes
+        passes += 1
+        return mark_and_look(published, look)
+
+    relay._mark_and_look = counted  # type: ignore[method-assign]
     runner = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.2)  # the first pass (a look) is over: from now on publishes wake it
+        await asyncio.sleep(0.2)  # the first pass (a look) is over
         await write(datetime.now(UTC) - timedelta(seconds=5), timedelta(seconds=1), 3)  # unpublished
-        waking = time.monotonic()
-        while relay.sent_total < 3 and time.monotonic() - waking < 3:
+        waking, before = time.monotonic(), passes
+        for _ in range(10):
             await relay.publish(await write(datetime.now(UTC), timedelta(seconds=60), 1))
             await asyncio.sleep(0.02)
-        assert relay.sent_total == 3, "rows nobody publishes were not relayed while publishes woke the relay"
+        while (relay.sent_total < 3 or _unsent(database_url)) and time.monotonic() - waking < 3:
+            await asyncio.sleep(0.05)
+        assert relay.sent_total == 3, "rows nobody publishes were not relayed"
+        assert _unsent(database_url) == 0 and relay.published_total == 10
         assert time.monotonic() - waking < 1.5
-
+        assert passes - before <= 3, f"{passes - before} passes for 10 publishes: one each?"
     finally:
         await _stop(runner)
 

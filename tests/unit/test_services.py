@@ -201,6 +201,32 @@ def test_a_decision_shares_and_withholds_per_recipient(
     assert (item["status"], item["decided_at"]) == ("decided", NOW)
 
 
+def test_the_relay_is_woken_only_for_rows_nobody_publishes(
+    db: InMemoryDatabase, services: tuple[IntakeService, DecisionService], intake: BatchPipeline[Any]
+) -> None:
+    """A transaction whose events its worker publishes does not wake the relay (a pass that
+    looks for unsent rows costs a query): a decision that shares, withholds and is refused
+    publishes all of them. Without `publish_grace` its rows are the relay's, and it is woken."""
+    [ref] = intake.process(INTAKE, [_entry(INTAKE, "1-0", cloudevent(SCHOOL, report_data()))], NOW).refs
+    made = decision(ref, [("ssp", POLICE), ("ksp", "kriminalforsorgen")])
+    refused = decision("no-such-report", [("ssp", POLICE)])
+    entries = [_entry(streams.DECISIONS, "1-0", made), _entry(streams.DECISIONS, "2-0", refused)]
+    published = BatchPipeline(None, services[1], publish_grace=timedelta(seconds=10), unit_of_work=db.unit_of_work)
+
+    out = published.process(streams.DECISIONS, entries, NOW)
+
+    assert (out.accepted, out.rejected, out.relay) == (1, 1, False)
+    assert {stream for _, stream, _ in out.publish} >= {
+        streams.referrals("ssp", POLICE),
+        streams.REFERRALS_WITHHELD,
+        streams.receipts("dke-triage"),
+        streams.DEADLETTER,
+    }
+    relayed = BatchPipeline(None, services[1], unit_of_work=InMemoryDatabase().unit_of_work)
+    out = relayed.process(streams.DECISIONS, [_entry(streams.DECISIONS, "3-0", refused)], NOW)
+    assert (out.rejected, out.publish, out.relay) == (1, [], True)
+
+
 def test_a_decision_on_an_unknown_report_is_refused(db: InMemoryDatabase, decisions: BatchPipeline[Any]) -> None:
     made = decision("no-such-report", [("ssp", POLICE)])
 
