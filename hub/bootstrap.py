@@ -402,7 +402,13 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
     faststream_log = logging.getLogger("hub.faststream")
     faststream_log.setLevel(logging.WARNING)  # its INFO lines are one per batch ("Received", "Processed")
     broker = make_broker(redis_url, faststream_log)
-    relay = OutboxRelay(engine, client, batch=settings.relay_batch, interval_s=settings.relay_interval_s)
+    relay = OutboxRelay(
+        engine,
+        client,
+        batch=settings.relay_batch,
+        interval_s=settings.relay_interval_s,
+        looks=settings.urgent_watch is not UrgentWatch.ONLY,
+    )
     grace = timedelta(seconds=settings.publish_grace_s)
     intake_pipeline = BatchPipeline(
         engine,

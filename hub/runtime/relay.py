@@ -56,12 +56,23 @@ XADD_ALL = f"for i = 1, #KEYS do redis.call('XADD', KEYS[i], '*', '{EVENT_FIELD}
 
 class OutboxRelay:
     def __init__(
-        self, engine: Engine, client: aredis.Redis, *, batch: int, interval_s: float, send_timeout_s: float = 15.0
+        self,
+        engine: Engine,
+        client: aredis.Redis,
+        *,
+        batch: int,
+        interval_s: float,
+        send_timeout_s: float = 15.0,
+        looks: bool = True,
     ) -> None:
         self.engine = engine
         self.client = client
         self.batch = batch
         self.interval_s = interval_s
+        # False: no look every interval, only when told (`rows_left`); the passes mark what this
+        # process published. For a process of the urgent watch alone: it publishes every row it
+        # writes, and the other processes' relays look for the rest (a look is a query).
+        self.looks = looks
         # A Redis that accepts the connection but does not answer must not hold the claim forever.
         self.send_timeout_s = send_timeout_s
         self.wake = asyncio.Event()
@@ -188,7 +199,7 @@ class OutboxRelay:
         last_look = -float("inf")
         while True:
             self.wake.clear()  # before reading: rows left from now on wake the next wait
-            look = self._look or time.monotonic() - last_look >= self.interval_s
+            look = self._look or (self.looks and time.monotonic() - last_look >= self.interval_s)
             if look:
                 self._look, last_look = False, time.monotonic()
             try:

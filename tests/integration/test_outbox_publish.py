@@ -158,6 +158,36 @@ async def test_publishes_are_marked_together_and_rows_nobody_publishes_are_relay
         engine.dispose()
 
 
+async def test_a_relay_that_does_not_look_marks_what_it_published_and_sends_only_when_told(
+    clean_redis: str, database_url: str
+) -> None:
+    """The urgent watch's own process (`looks=False`): its passes mark the rows it published,
+    and rows nobody publishes wait for the relays that look, unless a transaction says it
+    left some (`rows_left`)."""
+    migrate(database_url)
+    engine, client = make_engine(database_url), aredis.Redis.from_url(clean_redis)
+    relay = OutboxRelay(engine, client, batch=100, interval_s=0.05, looks=False)
+    runner = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.2)  # its first pass (a look, as at every start) is over
+        await asyncio.to_thread(
+            _write_batch, database_url, datetime.now(UTC) - timedelta(seconds=5), timedelta(seconds=1), 3
+        )
+        published = await asyncio.to_thread(_write_batch, database_url, datetime.now(UTC), timedelta(seconds=60), 2)
+        await relay.publish(published)
+        await asyncio.sleep(0.5)  # ten intervals
+        assert relay.sent_total == 0 and _unsent(database_url) == 3, "it looked, or did not mark"
+        relay.rows_left()
+        asked = time.monotonic()
+        while relay.sent_total < 3 and time.monotonic() - asked < 3:
+            await asyncio.sleep(0.01)
+        assert relay.sent_total == 3 and _unsent(database_url) == 0
+    finally:
+        await _stop(runner)
+        await client.aclose()
+        engine.dispose()
+
+
 async def _stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -53,7 +53,8 @@ def _count(database_url: str, model: type[Any]) -> int:
 async def test_the_watch_stores_only_urgent_reports_and_intake_stores_each_report_once(settings: Settings) -> None:
     client = aredis.Redis.from_url(settings.redis_url or "")
     urgent = planned_crime()
-    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.ONLY})):
+    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.ONLY})) as hub:
+        assert not hub.relay.looks  # it publishes all it writes; the others' relays look
         for event in (ordinary(), urgent, ordinary()):
             await client.xadd(INTAKE, entry(event))  # type: ignore[arg-type]
         [alert] = await read_events(client, streams.POLICE_ALERTS, 1)
@@ -65,7 +66,8 @@ async def test_the_watch_stores_only_urgent_reports_and_intake_stores_each_repor
     groups = {g["name"].decode(): g for g in await client.xinfo_groups(INTAKE)}
     assert groups[streams.INTAKE_GROUP]["last-delivered-id"] == b"0-0"  # nobody has read them yet
 
-    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.OFF})):
+    async with running(settings.model_copy(update={"urgent_watch": UrgentWatch.OFF})) as hub:
+        assert hub.relay.looks
         await read_events(client, streams.receipts(POLICE), 3)
         assert await pending_count(client, INTAKE, streams.INTAKE_GROUP) == 0
         await asyncio.sleep(0.3)  # a second receipt or alert would be published by now
