@@ -34,7 +34,8 @@ from datetime import UTC, datetime
 import anyio
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
-from sqlalchemy import ColumnElement, Text, and_, cast, or_, update
+from sqlalchemy import BindParameter, ColumnElement, Text, and_, bindparam, cast, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -42,7 +43,7 @@ from sqlmodel import Session, col, select
 from hub.logs import get_logger
 from hub.runtime.transport import slot_groups
 from hub.schemas.cloudevents import EVENT_FIELD
-from hub.store.bulk import OutboxRow, mark_sent
+from hub.store.bulk import OutboxRow, mark_sent, table_of
 from hub.store.models import Outbox
 
 log = get_logger("hub.relay")
@@ -52,6 +53,17 @@ Row = OutboxRow  # id, stream, the CloudEvent as stored JSON text
 # A whole pass in one command and one reply: XADD each event (ARGV) to its stream (KEYS), in
 # order. Per-command round-trip bookkeeping in the client, not Redis, was the relay's main cost.
 XADD_ALL = f"for i = 1, #KEYS do redis.call('XADD', KEYS[i], '*', '{EVENT_FIELD}', ARGV[i]) end return #KEYS"
+
+
+_outbox = table_of(Outbox).c
+
+
+def _due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
+    """Unsent, and not (or no longer) left to the worker that wrote it."""
+    return and_(_outbox.sent_at.is_(None), or_(_outbox.relay_after.is_(None), _outbox.relay_after <= now))
+
+
+_LOOK = sa_select(_outbox.id).where(_due(bindparam("now", type_=_outbox.relay_after.type))).limit(1)  # compiled once
 
 
 class OutboxRelay:
@@ -103,35 +115,28 @@ class OutboxRelay:
         self._look = True
         self.wake.set()
 
-    @staticmethod
-    def _due(now: datetime) -> ColumnElement[bool]:
-        """Unsent, and not (or no longer) left to the worker that wrote it."""
-        return and_(
-            col(Outbox.sent_at).is_(None), or_(col(Outbox.relay_after).is_(None), col(Outbox.relay_after) <= now)
-        )
-
     def _mark_and_look(self, published: list[int], look: bool) -> bool:
         """Mark what workers published as sent and, if `look`, whether any row is due: one
-        transaction. The look takes no locks, so an idle relay never takes SQLite's write lock."""
+        transaction. The look takes no locks, so an idle relay never takes SQLite's write lock.
+        On a Core connection: a look runs every interval in every process, and an ORM session
+        cost twice its CPU (650 against 270 µs)."""
         if not published and not look:
             return False
-        with Session(self.engine) as session:
+        # Begun at once (the marks go to the driver's connection, past SQLAlchemy) and ended with a
+        # COMMIT, not the ROLLBACK of closing: psycopg forgets a connection's prepared statements
+        # at every ROLLBACK (DEALLOCATE ALL), and the pooled connection's next bulk transactions
+        # would prepare them again (a look runs every interval).
+        with self.engine.begin() as conn:
             if published:
-                mark_sent(session, published, datetime.now(UTC))
-            due = select(Outbox.id).where(self._due(datetime.now(UTC))).limit(1)
-            found = look and session.exec(due).first() is not None
-            # Ended with a COMMIT, not the ROLLBACK of closing: psycopg forgets a connection's
-            # prepared statements at every ROLLBACK (DEALLOCATE ALL), and the pooled connection's
-            # next bulk transactions would prepare them again (a look runs every interval).
-            session.commit()
-            return found
+                mark_sent(conn, published, datetime.now(UTC))
+            return look and conn.execute(_LOOK, {"now": datetime.now(UTC)}).first() is not None
 
     def _claim(self, session: Session) -> list[Row]:
         """Unsent rows, oldest first, claimed until `session` commits or ends."""
         # The event as the JSON text it was stored as: sent as it is, never parsed and re-encoded.
         query = (
             select(Outbox.id, Outbox.stream, cast(Outbox.event, Text))
-            .where(self._due(datetime.now(UTC)))
+            .where(_due(datetime.now(UTC)))
             .order_by(col(Outbox.id))
             .limit(self.batch)
         )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Column, DateTime, Table, insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
 from hub.store.db import dump_json
 from hub.store.models import Outbox
@@ -35,11 +35,10 @@ def table_of(model: type[SQLModel]) -> Table:
 OutboxRow = tuple[int, str, str]  # id, stream, the CloudEvent as JSON text
 
 
-def mark_sent(session: Session, ids: Sequence[int], now: datetime) -> None:
+def mark_sent(conn: Connection, ids: Sequence[int], now: datetime) -> None:
     """Outbox rows sent. On PostgreSQL in one round trip (a pipeline), and without waiting for
     the commit to reach the disk: a mark lost in a crash only makes the relay send the row
     again, which at-least-once allows."""
-    conn = session.connection()
     if conn.dialect.name != "postgresql":
         conn.execute(update(table_of(Outbox)).where(table_of(Outbox).c.id.in_(ids)).values(sent_at=now))
         return
