@@ -66,6 +66,9 @@ def _due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
 _LOOK = sa_select(_outbox.id).where(_due(bindparam("now", type_=_outbox.relay_after.type))).limit(1)  # compiled once
 
 
+MARK_WITHIN_S = 0.2  # published rows are marked sent by a pass this soon (or by the next look)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -94,6 +97,7 @@ class OutboxRelay:
         self._published: list[int] = []  # ids workers published, to be marked sent
         self.published_total = 0
         self._look = True  # rows may be waiting that no worker publishes: look in the next pass
+        self._mark_timer: asyncio.TimerHandle | None = None  # a pass to mark what was published
 
     async def publish(self, rows: list[Row]) -> None:
         """Send rows a worker has just committed (`RowBatch` with `publish_grace`), so its events
@@ -104,11 +108,18 @@ class OutboxRelay:
         except (RedisError, OSError) as exc:  # TimeoutError is an OSError
             log.warning("publish.deferred_to_relay", count=len(rows), exc_info=exc)
             return
-        # Marked sent by the next pass, which is due within `interval_s` anyway: not woken for it.
-        # A mark per publish was a transaction per batch, per decision, per urgent report; a
-        # crash before the mark only sends the rows again after the grace (at least once).
+        # Marked sent by a pass at most `MARK_WITHIN_S` from now, with everything published
+        # meanwhile: a pass per publish was a transaction per batch, per decision, per urgent
+        # report. A crash before the mark only sends the rows again after the grace (at least
+        # once), so the mark is not put off longer than that.
         self._published += [row_id for row_id, _, _ in rows]
         self.published_total += len(rows)
+        if self._mark_timer is None:
+            self._mark_timer = asyncio.get_running_loop().call_later(MARK_WITHIN_S, self._mark_due)
+
+    def _mark_due(self) -> None:
+        self._mark_timer = None
+        self.wake.set()
 
     def rows_left(self) -> None:
         """A transaction stored outbox rows that nobody publishes: relay them now."""
@@ -199,11 +210,12 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay forever. A pass looks for rows to send when a transaction left some
         (`rows_left`) and at least every `interval_s` (rows of other processes, of a worker that
-        did not publish in time); each pass marks what workers published since the last."""
+        did not publish in time); each pass marks what workers published since the last, and a
+        publish asks for a pass within `MARK_WITHIN_S`."""
         backoff = self.interval_s
         last_look = -float("inf")
         while True:
-            self.wake.clear()  # before reading: rows left from now on wake the next wait
+            self.wake.clear()  # before reading: a wake from now on (rows left, a mark due) ends the next wait
             look = self._look or (self.looks and time.monotonic() - last_look >= self.interval_s)
             if look:
                 self._look, last_look = False, time.monotonic()

@@ -91,6 +91,12 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
 
     first = await eventually(lambda: receipts(N_BEFORE), timeout=20, what="receipts before the crash")
     refs = [r["data"]["report_ref"] for r in first]
+    # A marks what it published within `MARK_WITHIN_S`; a crash before that would only send those
+    # rows again after the grace (at least once), and the counts below are exact.
+    async def marked() -> bool:
+        return count_rows(database_url, Outbox, col(Outbox.sent_at).is_(None)) == 0
+
+    await eventually(marked, timeout=5, what="A marking what it published")
 
     async def read_all(stream: str) -> bool:
         last = (await client.xinfo_stream(stream))["last-generated-id"]
