@@ -18,10 +18,10 @@ import hub.store.models  # noqa: F401  (the tables, registered on SQLModel.metad
 from hub.runtime.worker import Output, StreamWorker, WorkerSettings
 from hub.schemas.entry import Entry
 from hub.services.pipeline import Outcome
-from hub.store.batch import StoredReceipt, StoredReport
+from hub.store.batch import StoredReceipt
 from hub.store.bulk import OutboxRow
 from hub.store.db import dump_json
-from hub.store.lookups import ReporterThread
+from hub.store.lookups import DecisionContext, ReporterThread
 from hub.store.referral_updates import Target, UpdateContext
 from hub.store.rows import RowBatch
 
@@ -253,21 +253,8 @@ class FakeBatchStore:
             if r["source_id"] == source_id and r["event_id"] in wanted
         }
 
-    def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
-        wanted = set(refs)
-        return {
-            r["ref"]: (r["payload"], r["case_id"], r.get("receipt_event"))
-            for r in self.tables["report"]
-            if r["ref"] in wanted
-        }
-
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         return any(r["source_id"] == source_id and r["event_id"] == event_id for r in self.tables["decision"])
-
-    def decided_refs(self, refs: Iterable[str]) -> set[str]:
-        wanted = set(refs)
-        items = self.tables["triageitem"]
-        return {r["report_ref"] for r in items if r["report_ref"] in wanted and r["status"] == "decided"}
 
     def insert_decisions(self, rows: list[Row]) -> list[int]:
         return self._insert("decision", rows)
@@ -315,14 +302,19 @@ class FakeBatchStore:
                 if row["state"] in ("pending", "approaching"):
                     row["state"] = "met"
                 row.update(next_at=None, met_at=now)
-    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
+
+    def decision_context(self, refs: Iterable[str]) -> DecisionContext:
         wanted = set(refs)
-        out = {}
+        out = DecisionContext({}, set(), {})
+        decided = {t["report_ref"] for t in self.tables["triageitem"] if t["status"] == "decided"}
         for r in self.tables["report"]:
             if r["ref"] not in wanted:
                 continue
+            out.reports[r["ref"]] = (r["payload"], r["case_id"], r.get("receipt_event"))
+            if r["ref"] in decided:
+                out.decided.add(r["ref"])
             kinds = [m["kind"] for m in self.tables["reportermessage"] if m["report_ref"] == r["ref"]]
-            out[r["ref"]] = ReporterThread(
+            out.threads[r["ref"]] = ReporterThread(
                 ref=r["ref"],
                 source_id=r["source_id"],
                 event_id=r["event_id"],

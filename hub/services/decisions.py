@@ -74,9 +74,7 @@ class DecisionService:
         only = sorted(self.registry.decision_sources)
         return streams.receipts(only[0]) if len(only) == 1 else None
 
-    def parse(
-        self, stream: str, entries: Sequence[Entry], now: datetime
-    ) -> list[StaffEvent | Rejection]:
+    def parse(self, stream: str, entries: Sequence[Entry], now: datetime) -> list[StaffEvent | Rejection]:
         return [parse_staff_event(e, self.registry, now=now, limits=self.limits) for e in entries]
 
     def likely_done(self, entry: Entry) -> bool:
@@ -134,6 +132,7 @@ class DecisionService:
                 shared = project(report, verdict.fields, verdict.withheld_categories)
             out.append(Preview(target, verdict, shared))
         return out
+
     def asked(self, report: ConcernReport, d: TriageDecision, now: datetime) -> dict[str, answers.Asked]:
         """The questions the decision's referral targets ask a person (their verdicts without
         answers), each once, by key (`RULE_ID` or `RULE_ID@partner`)."""
@@ -388,10 +387,10 @@ class _DecisionStager:
         """Nothing: decisions come on one stream, looked up in `batch`."""
 
     def batch(self, stream: str, parsed: Sequence[StaffEvent]) -> None:
-        refs = [p.data.report_ref for p in parsed]
-        self.reports.update(self.tx.store.reports_by_ref(refs))  # staff actions too: the report's trace
-        self.decided |= self.tx.store.decided_refs(refs)
-        self.threads.update(self.tx.store.reporter_threads(refs))
+        found = self.tx.store.decision_context([p.data.report_ref for p in parsed])
+        self.reports.update(found.reports)  # staff actions too: the report's trace
+        self.decided |= found.decided
+        self.threads.update(found.threads)
 
     def entry(self, stream: str, entry: Entry, parsed: StaffEvent) -> None:
         tx = self.tx

@@ -24,12 +24,12 @@ from sqlmodel import Session
 
 from hub.store import deadlines, lookups, referral_updates
 from hub.store.db import UnitOfWork
-from hub.store.lookups import ReporterThread as ReporterThread  # re-exported: the batch port's type
+from hub.store.lookups import DecisionContext as DecisionContext  # re-exported: the batch port's types
+from hub.store.lookups import ReporterThread as ReporterThread
+from hub.store.lookups import StoredReport as StoredReport
 from hub.store.rows import RowBatch
 
 StoredReceipt = tuple[str, dict[str, Any] | str]  # report ref, the receipt sent for it
-# The report as accepted, its case id, and the receipt sent for it (its trace context is the report's).
-StoredReport = tuple[dict[str, Any], int | None, dict[str, Any] | None]
 
 
 class BatchStore(Protocol):
@@ -41,14 +41,8 @@ class BatchStore(Protocol):
     def receipts_by_event(self, source_id: str, event_ids: Iterable[str]) -> dict[str, StoredReceipt]:
         """Reports already stored for these CloudEvent ids: event id -> (report ref, receipt sent)."""
 
-    def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
-        """Stored reports: ref -> (the report as accepted, its case id, its receipt)."""
-
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         """Whether the decision event (`source_id`, `event_id`) is recorded."""
-
-    def decided_refs(self, refs: Iterable[str]) -> set[str]:
-        """Which of these reports are decided already."""
 
     def insert_decisions(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert decision rows (in order) and return their ids."""
@@ -69,8 +63,10 @@ class BatchStore(Protocol):
 
     def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
         """The clocks of these referrals or alerts are met (`hub.store.deadlines.meet_refs`)."""
-    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
-        """What each report's reporter has heard back so far (`hub.store.lookups.reporter_threads`)."""
+
+    def decision_context(self, refs: Iterable[str]) -> DecisionContext:
+        """The reports a batch of decisions names, which are decided, what their reporters heard
+        back (`hub.store.lookups.decision_context`)."""
 
     def reporter_message_exists(self, source_id: str, event_id: str) -> bool:
         """Whether the staff event (`source_id`, `event_id`) has been answered to the reporter."""
@@ -109,14 +105,8 @@ class SqlBatchStore:
     def receipts_by_event(self, source_id: str, event_ids: Iterable[str]) -> dict[str, StoredReceipt]:
         return lookups.receipts_by_event(self.session, source_id, event_ids)
 
-    def reports_by_ref(self, refs: Iterable[str]) -> dict[str, StoredReport]:
-        return lookups.reports_by_ref(self.session, refs)
-
     def decision_exists(self, source_id: str, event_id: str) -> bool:
         return lookups.decision_exists(self.session, source_id, event_id)
-
-    def decided_refs(self, refs: Iterable[str]) -> set[str]:
-        return lookups.decided_refs(self.session, refs)
 
     def insert_decisions(self, rows: list[dict[str, Any]]) -> list[int]:
         return lookups.insert_decisions(self.session, rows)
@@ -137,8 +127,9 @@ class SqlBatchStore:
 
     def meet_clocks(self, refs: Iterable[str], now: datetime) -> None:
         deadlines.meet_refs(self.session, refs, now)
-    def reporter_threads(self, refs: Iterable[str]) -> dict[str, ReporterThread]:
-        return lookups.reporter_threads(self.session, refs)
+
+    def decision_context(self, refs: Iterable[str]) -> DecisionContext:
+        return lookups.decision_context(self.session, refs)
 
     def reporter_message_exists(self, source_id: str, event_id: str) -> bool:
         return lookups.reporter_message_exists(self.session, source_id, event_id)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlmodel import SQLModel
 
 from hub.config.registry import default_agreement_path, default_registry_path, load_agreement, load_registry
@@ -237,3 +237,40 @@ def test_every_store_keeps_the_batch_contract(store: tuple[UnitOfWorkFactory, Ta
     # And everything else the same as on the fake, row for row.
     db = InMemoryDatabase()
     assert (outcomes, snapshot) == _scenario(db.unit_of_work, lambda: db.tables)
+
+
+def test_a_batch_of_decisions_finds_what_it_needs_in_two_statements(store: tuple[UnitOfWorkFactory, Tables]) -> None:
+    """`decision_context`: the reports named, which are decided, what each reporter has heard
+    back, the same on every store; on the SQL stores in two statements (a decision comes alone,
+    and each statement costs its client CPU whatever it finds)."""
+    unit_of_work, _ = store
+    registry, policy = load_registry(default_registry_path()), PolicyEngine(load_agreement(default_agreement_path()))
+    intake = BatchPipeline(None, IntakeService(registry, policy, 1 << 20), unit_of_work=unit_of_work)
+    decisions = BatchPipeline(None, DecisionService(registry, policy), unit_of_work=unit_of_work)
+    first, second = (cloudevent(SCHOOL, report_data(), event_id=e) for e in ("first", "second"))
+    decided, waiting = intake.process(INTAKE, [_entry(INTAKE, "1-0", first), _entry(INTAKE, "2-0", second)], NOW).refs
+    made = decisions.process(streams.DECISIONS, [_entry(streams.DECISIONS, "1-0", decision(decided, []))], NOW)
+    assert made.accepted == 1
+
+    statements: list[str] = []
+
+    def sent(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, ...)
+
+    with unit_of_work() as uow:
+        session = getattr(uow, "session", None)
+        if session is not None:
+            event.listen(session.get_bind(), "before_cursor_execute", sent)
+        found = uow.store.decision_context([decided, waiting, "no-such-report"])
+        if session is not None:
+            event.remove(session.get_bind(), "before_cursor_execute", sent)
+
+    assert set(found.reports) == set(found.threads) == {decided, waiting}
+    assert found.decided == {decided}
+    assert found.reports[decided][0]["concern"]["description"] == first["data"]["concern"]["description"]
+    thread = found.threads[decided]  # the teacher had the kvittering with the first decision
+    assert (thread.source_id, thread.event_id, thread.acknowledged, thread.feedback) == (SCHOOL, "first", True, 0)
+    assert thread.public_employee and thread.rule_ids  # a teacher; the assessment's rules
+    assert not found.threads[waiting].acknowledged
+    if session is not None:
+        assert len(statements) == 2, statements
