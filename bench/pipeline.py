@@ -43,7 +43,7 @@ import redis.asyncio as aredis
 from sqlalchemy import make_url, text
 
 from bench.cpu import cpu_by_kind, per_report, spent
-from bench.summary import headline, idle_share, load_vs_burst, targets
+from bench.summary import cpu_budget, headline, idle_share, load_vs_burst, targets
 from bench.workload import DECISION_TARGET, Report, Workload, build_reports, decision_entry
 from hub.bootstrap import load_settings
 from hub.config.registry import Registry, default_agreement_path, default_registry_path, load_agreement, load_registry
@@ -842,6 +842,9 @@ def summarise(
         },
     }
     figures["cpu_load_vs_burst"] = load_vs_burst(figures["cpu_us_per_report"])
+    figures["cpu_budget"] = cpu_budget(
+        figures["cpu_us_per_report"]["throughput"], figures["raw_per_message_per_s"], os.cpu_count() or 1
+    )
     figures["cpu_background_only_vs_burst"] = load_vs_burst(figures["cpu_us_per_report"], "background_only")
     figures["idle_share_throughput"] = idle_share(r["hub_throughput"].get("cpu"))
     figures["idle_share_under_load"] = idle_share(lat.get("cpu"))

@@ -30,6 +30,7 @@ FIGURES = {
     "faststream_per_message_reports_per_s",
     "cpu_us_per_report",
     "cpu_load_vs_burst",
+    "cpu_budget",
     "cpu_background_only_vs_burst",
     "idle_share_throughput",
     "idle_share_under_load",
@@ -104,7 +105,7 @@ def check_run(result: dict[str, Any]) -> None:
     assert set(result) >= {"figures", "ratios", "targets", "phases", "versions", "machine", "config"}
     figures = result["figures"]
     assert set(figures) == FIGURES
-    structured = {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms", "cpu_us_per_report"}
+    structured = {"urgent_alert_ms", "urgent_behind_burst", "decision_referral_ms", "cpu_us_per_report", "cpu_budget"}
     idle = {"idle_share_throughput", "idle_share_under_load", "idle_share_background_only"}  # 0 on a full machine
     for name in FIGURES - structured - idle:
         assert figures[name] > 0, name
@@ -117,6 +118,12 @@ def check_run(result: dict[str, Any]) -> None:
     assert set(result["phases"]) == PHASES
     for name in ("raw_per_message", "raw_batched", "faststream_per_message", "hub_throughput"):
         assert result["phases"][name]["complete"], name
+    # the cores cannot do more than their CPU seconds over the CPU per report allow
+    budget = figures["cpu_budget"]
+    assert 0 < figures["end_to_end_reports_per_s"] <= budget["ceiling_reports_per_s"] * 1.05, budget
+    assert budget["hub_us"] == figures["cpu_us_per_report"]["throughput"]["hub"] + figures["cpu_us_per_report"][
+        "throughput"
+    ].get("urgent_watch", 0)
     behind = figures["urgent_behind_burst"]  # one planned-crime report written after the 200
     assert behind["alert_ms"] > 0 and 0 <= behind["receipts_before"] <= 201
     throughput = result["phases"]["hub_throughput"]
