@@ -94,6 +94,16 @@ def make_engine(url: str) -> Engine:
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
     _liveness(engine)
+
+    @event.listens_for(engine, "connect")
+    def _no_jit(dbapi_conn: Any, _: Any) -> None:
+        # The hub's statements are small look-ups and inserts. PostgreSQL compiles a statement
+        # whose estimated cost passes `jit_above_cost` (estimates that are far off while tables
+        # grow unanalysed), which costs 10 ms or more in each transaction and saves nothing.
+        # A session setting, not a startup option: a connection pooler may refuse those.
+        dbapi_conn.execute("SET jit = off")
+        dbapi_conn.commit()
+
     return engine
 
 

@@ -35,21 +35,25 @@ _SUBJECT_REPORTS = (
         _report.received_at >= bindparam("since", type_=_report.received_at.type),
     )
 )
-# The subjects' cases first (an init plan), then their reports through `ix_report_case_id`,
-# each report's subject key by the case's primary key. Written as a join, PostgreSQL's planner
-# hashed the cases and scanned the whole report table for them (a parallel sequential scan, 60
-# ms at 30,000 reports, for every intake transaction): its estimate of a subject's cases is far
-# off while the table grows, and a plan must hold for any number of keys (the statement is
-# prepared). The cases are looked up key by key through the subject-key index (LATERAL, with
-# OFFSET 0 so that it is not flattened into a join): as one `subject_key = ANY(keys)`, a table
-# never analysed was scanned whole in every transaction (see `hub.store.bulk._PG_CASE_IDS`).
+# Key by key, case by case, each through its index (LATERAL, with OFFSET 0 so that neither is
+# flattened into a join): the subject's cases by `ix_case_subject_key_id`, each case's reports by
+# `ix_report_case_id`. A plan must hold for any number of keys (the statement is prepared), and
+# the planner's estimates are far off while the tables grow unanalysed (a new deployment, a
+# burst autovacuum has not caught up with). Written as a join, the cases were hashed and the
+# whole report table scanned for them (60 ms at 30,000 reports, in every intake transaction).
+# With the cases' ids as an array (`case_id = ANY(ARRAY(...))`), the urgent watch's connection
+# settled on a generic plan that scanned the report table for each urgent report (15 to 28 ms
+# each, urgent alerts p50 30 ms instead of 10 in a benchmark run, issue #17). A nested loop over
+# the cases, with each case's reports looked up by index, is the one plan left, whatever the
+# estimates (their size only matters to JIT compilation, which the hub's sessions turn off:
+# `hub.store.db`). Also `hub.store.bulk._PG_CASE_IDS`.
 _PG_SUBJECT_REPORTS = """\
-SELECT (SELECT c.subject_key FROM "case" AS c WHERE c.id = report.case_id), report.source_id, report.received_at
-FROM report
-WHERE report.case_id = ANY(ARRAY(
-        SELECT cases.id FROM unnest(%(keys)s::text[]) AS k(key)
-        CROSS JOIN LATERAL (SELECT id FROM "case" WHERE subject_key = k.key OFFSET 0) AS cases))
-    AND report.received_at >= %(since)s"""
+SELECT cases.subject_key, reports.source_id, reports.received_at
+FROM unnest(%(keys)s::text[]) AS k(key)
+CROSS JOIN LATERAL (SELECT id, subject_key FROM "case" WHERE subject_key = k.key OFFSET 0) AS cases
+CROSS JOIN LATERAL (
+    SELECT source_id, received_at FROM report WHERE case_id = cases.id AND received_at >= %(since)s OFFSET 0
+) AS reports"""
 _triage = table_of(TriageItem).c
 _MARK_DECIDED = (
     update(table_of(TriageItem))

@@ -1,6 +1,6 @@
 """Pooled PostgreSQL connections are checked without a round trip (`hub.store.db._liveness`):
 one the server has closed is replaced before use, one in steady use is not pinged, and one left
-unused for a while is pinged first."""
+unused for a while is pinged first. And the hub's sessions compile no statement (JIT)."""
 
 from __future__ import annotations
 
@@ -73,3 +73,11 @@ def test_a_connection_left_unused_is_pinged_first(engine: Engine, monkeypatch: p
     time.sleep(0.01)
     _backend(engine)
     assert len(pinged) == 1
+
+
+def test_the_hubs_sessions_do_not_compile_statements(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+        conn.rollback()  # a transaction that rolls back keeps the session's setting
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar_one() == "off"
