@@ -445,7 +445,15 @@ def build(settings: Settings | Container, *, tracing: Tracing | None = None) -> 
         coalesce_concurrency=settings.worker_threads,
         coalesce_max_entries=settings.batch_size * 4,
     )
-    intake = StreamWorker(lanes, intake_pipeline, client, output=output, limiter=limiter, gate=gate)
+    intake = StreamWorker(
+        replace(lanes, watch_head_start_ms=settings.urgent_head_start_ms),
+        intake_pipeline,
+        client,
+        output=output,
+        limiter=limiter,
+        gate=gate,
+        watched=flags_planned_crime,  # the urgent watch's: it has a head start on them
+    )
     decisions = StreamWorker(
         WorkerSettings(
             name="decisions",

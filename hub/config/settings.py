@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     urgent_linger_ms: int = Field(
         4, ge=0, le=100, description="urgent watch: least time between two reads (at most this added to an alert)"
     )
+    urgent_head_start_ms: int = Field(
+        500,
+        ge=0,
+        le=10_000,
+        description="intake: planned-crime entries wait until the urgent watch has had this long to store them",
+    )
     reclaim_idle_ms: int = Field(30_000, ge=100, description="pending this long: reclaimed by another consumer")
     reclaim_interval_s: float = Field(5.0, gt=0)
     max_deliveries: int = Field(5, ge=1, description="dead-letter an entry after this many deliveries")

@@ -54,6 +54,9 @@ class WorkerSettings:
     # The group is read with NOACK (the urgent watch): nothing waits in its pending list, and an
     # XACK would be a command that finds nothing.
     noack: bool = False
+    # The intake group: what the urgent watch stores waits until the watch has had this long
+    # since the entry arrived (`hub.runtime.worker.head_start`).
+    watch_head_start_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from hub.errors import TransientError
 from hub.logs import get_logger
 from hub.runtime.worker.coalescer import Coalescer
 from hub.runtime.worker.gate import Gate
+from hub.runtime.worker.head_start import HeadStart
 from hub.runtime.worker.observe import alerts_committed, batch_done
 from hub.runtime.worker.settings import Output, Pipeline, WorkerSettings
 from hub.schemas.entry import Entry
@@ -54,6 +55,7 @@ class StreamWorker:
         limiter: anyio.CapacityLimiter | None = None,
         gate: Gate | None = None,
         urgent: Callable[[Entry], bool] | None = None,
+        watched: Callable[[Entry], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -79,6 +81,11 @@ class StreamWorker:
         # own; those that arrive while one such transaction runs share the next. `urgent` is
         # only a scheduling hint; the policy decides from the validated report.
         self.urgent = urgent
+        # The intake group: the urgent watch's entries wait for their first read after it has
+        # had time to store them (`hub.runtime.worker.head_start`).
+        self.head_start = (
+            HeadStart(watched, settings.watch_head_start_ms) if watched and settings.watch_head_start_ms else None
+        )
         self.urgent_lane = (
             Coalescer(
                 many,
@@ -119,6 +126,8 @@ class StreamWorker:
     async def take(self, batches: list[tuple[str, list[Entry]]]) -> None:
         """A reader's batches (`read_forever`): each stream's handed over as `dispatch` does.
         Handed over in one go, they are stored together in the coalescer's next transaction."""
+        if self.head_start is not None:
+            batches = self.head_start.admit(batches, time.time() * 1000)
         for stream, entries in batches:
             await self.dispatch(stream, entries)
 
@@ -140,6 +149,9 @@ class StreamWorker:
 
     async def finish(self) -> None:
         """Wait for the batches being stored (at shutdown, once the subscribers have stopped)."""
+        if self.head_start is not None:  # no read comes any more: what is held back goes now
+            for stream, entries in self.head_start.release():
+                await self.dispatch(stream, entries)
         # Done tasks are taken out here as well as in `_done`: the loop can only wait, never spin
         # on a task whose callback has not run.
         while self._in_flight:
@@ -288,4 +300,3 @@ class StreamWorker:
         except RedisError as exc:
             # The effect is stored with a tracking row: a redelivery will only be acked.
             log.warning("ack.failed", stream=stream, count=len(ids), exc_info=exc)
-
