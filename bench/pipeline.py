@@ -410,6 +410,12 @@ async def latency_under_load(
     sent_decision: dict[str, float] = {}
     alert_ms: list[float] = []
     referral_ms: list[float] = []
+    # Redis's own clock: the millisecond part of the intake entry's id and of its alert's or
+    # referral's id, per report reference. Their difference is the hub's part of a latency,
+    # free of any delay in this process (its event loop, its collector, the reader's wake-up).
+    stamped_in: dict[str, int] = {}
+    stamped_out: dict[str, int] = {}
+    measured: dict[str, float] = {}  # ref -> latency in ms by this process's clock
     withheld = 0
     stop = asyncio.Event()
     bg_sent = 0
@@ -427,12 +433,16 @@ async def latency_under_load(
                     ref = data.get("report_ref")
                     if name == streams.POLICE_ALERTS and ref in sent_alert:
                         alert_ms.append((arrived - sent_alert.pop(ref)) * 1000)
+                        measured[ref] = alert_ms[-1]
+                        stamped_out[ref] = entry_ms(entry_id)
                     elif ref in sent_decision:
+                        stamped_out[ref] = entry_ms(entry_id)
                         if name == streams.REFERRALS_WITHHELD:
                             withheld += 1
                             sent_decision.pop(ref)
                         else:
                             referral_ms.append((arrived - sent_decision.pop(ref)) * 1000)
+                            measured[ref] = referral_ms[-1]
 
     bg_seconds = 0.0
 
@@ -469,16 +479,20 @@ async def latency_under_load(
     period = 1.0 / sample_rate
     t_start = time.perf_counter()
     samples = len(urgent.reports)
+    urgent_refs = [r.ref for r in urgent.reports]
+    order: list[tuple[str, str]] = []
     for i in range(samples):
         await _sleep_until(t_start + i * period)
         report = urgent.reports[i]
         sent_alert[report.ref] = time.perf_counter()
-        await writer.xadd(report.stream, report.fields)  # type: ignore[arg-type]
+        order.append(("urgent", report.ref))
+        stamped_in[report.ref] = entry_ms(await writer.xadd(report.stream, report.fields))  # type: ignore[arg-type]
         if i < len(decide):
             await _sleep_until(t_start + (i + 0.5) * period)
             entry = decision_entry(decide[i], now, rng)
             sent_decision[decide[i]] = time.perf_counter()
-            await writer.xadd(streams.DECISIONS, entry)  # type: ignore[arg-type]
+            order.append(("decision", decide[i]))
+            stamped_in[decide[i]] = entry_ms(await writer.xadd(streams.DECISIONS, entry))  # type: ignore[arg-type]
     deadline = time.perf_counter() + timeout_s
     while (sent_alert or sent_decision) and time.perf_counter() < deadline:
         await asyncio.sleep(0.01)
@@ -487,6 +501,7 @@ async def latency_under_load(
     await reader_task
     cpu = spent(cpu0, await asyncio.to_thread(sample), time.perf_counter() - t0)
     # Samples still open when the timeout struck are reported as lost.
+    first_ms = min(stamped_in.values(), default=0)
     for c in (writer, bg_writer, reader):
         await c.aclose()
     return {
@@ -495,9 +510,37 @@ async def latency_under_load(
         "background_reports": bg_sent - sent0,  # in the under-load window (`cpu`)
         "cpu": cpu,
         "background_only": alone,
-        "urgent_alert_ms": percentiles(alert_ms) | {"lost": len(sent_alert)},
-        "decision_referral_ms": percentiles(referral_ms) | {"withheld": withheld, "lost": len(sent_decision)},
+        "urgent_alert_ms": percentiles(alert_ms)
+        | {"lost": len(sent_alert), "redis_clock": _stamped(urgent_refs, stamped_in, stamped_out)},
+        "decision_referral_ms": percentiles(referral_ms)
+        | {
+            "withheld": withheld,
+            "lost": len(sent_decision),
+            "redis_clock": _stamped(decide[:samples], stamped_in, stamped_out),
+        },
+        # every sample in the order written: kind, ms since the first, ms by this process's
+        # clock and by Redis's (None if it never arrived): where a stall lies, and on whose side
+        "samples": [
+            [kind, stamped_in[ref] - first_ms, measured.get(ref), _diff(stamped_out.get(ref), stamped_in[ref])]
+            for kind, ref in order
+            if ref in stamped_in
+        ],
     }
+
+
+def _diff(out: int | None, into: int) -> int | None:
+    return None if out is None else out - into
+
+
+def entry_ms(entry_id: bytes | str) -> int:
+    """The millisecond part of a stream entry's id: when Redis added it, by Redis's clock."""
+    raw = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(raw.split("-", 1)[0])
+
+
+def _stamped(refs: list[str], stamped_in: dict[str, int], stamped_out: dict[str, int]) -> dict[str, float]:
+    """Latency by Redis's clock (whole milliseconds, so each sample is within one of the truth)."""
+    return percentiles([float(stamped_out[r] - stamped_in[r]) for r in refs if r in stamped_out and r in stamped_in])
 
 
 async def _sleep_until(t: float) -> None:

@@ -114,6 +114,15 @@ def check_run(result: dict[str, Any]) -> None:
     assert referrals["count"] + referrals["withheld"] == 6 and referrals["lost"] == 0
     for latency in (alerts, referrals):
         assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+        assert latency["redis_clock"]["count"] == latency["count"]
+    # Every sample twice: by Redis's clock (entry ids, whole milliseconds) it lies within the
+    # interval this process measured (taken before the XADD, after the reply), give or take
+    # the millisecond each id is truncated to.
+    samples = result["phases"]["hub_latency"]["samples"]
+    assert [kind for kind, *_ in samples] == ["urgent", "decision"] * 6
+    for _, _, measured, by_redis in samples:
+        assert measured is not None and by_redis is not None
+        assert 0 <= by_redis <= measured + 1
     assert set(result["ratios"]) == RATIOS and all(v > 0 for v in result["ratios"].values())
     assert set(result["phases"]) == PHASES
     for name in ("raw_per_message", "raw_batched", "faststream_per_message", "hub_throughput"):

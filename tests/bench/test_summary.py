@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.summary import cpu_budget
+from bench.pipeline import entry_ms
+from bench.summary import cpu_budget, redis_clock_p99
 
 
 def test_the_raw_target_as_a_cpu_budget_for_the_hub() -> None:
@@ -30,3 +31,14 @@ def test_the_raw_target_as_a_cpu_budget_for_the_hub() -> None:
 def test_no_budget_without_a_burst_or_a_raw_rate() -> None:
     assert cpu_budget({}, raw_per_s=4000.0, cores=2) is None
     assert cpu_budget({"hub": 300.0}, raw_per_s=0.0, cores=2) is None
+
+
+def test_an_entry_ids_time_is_its_millisecond_part() -> None:
+    assert entry_ms(b"1764789000123-0") == 1764789000123
+    assert entry_ms("1764789000123-17") == 1764789000123
+
+
+def test_the_redis_clock_p99_is_left_out_of_results_without_it() -> None:
+    assert redis_clock_p99({"p99": 30.0}) is None  # a result from before the figure
+    assert redis_clock_p99({"p99": 30.0, "redis_clock": {"count": 0, "p99": 0.0}}) is None
+    assert redis_clock_p99({"p99": 30.0, "redis_clock": {"count": 200, "p99": 12.0}}) == 12.0
