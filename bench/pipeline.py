@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -374,14 +375,6 @@ async def raw_throughput(url: str, payloads: list[dict[str, bytes]], proc: Proc,
     }
 
 
-async def _last_ids(client: aredis.Redis, names: list[str]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    for name in names:
-        last = await client.xrevrange(name, count=1)
-        out[name] = last[0][0] if last else b"0-0"
-    return out
-
-
 async def latency_under_load(
     url: str,
     background: Workload,
@@ -391,58 +384,56 @@ async def latency_under_load(
     sample_rate: float,
     timeout_s: float,
     sample: Callable[[], dict[str, float]],
+    observer: Proc,
     background_only_s: float = 0.0,
 ) -> dict[str, Any]:
     """Urgent reports and decisions, spaced evenly, while background reports arrive at `rate`.
 
-    A reader blocked in XREAD on the alert and referral streams timestamps each arrival;
-    latency is arrival minus the moment just before the XADD. First, for `background_only_s`
+    A reader blocked in XREAD on the alert and referral streams (`observer`, a process of its
+    own: `observe` in `bench.procs`) timestamps each arrival; latency is arrival minus the
+    moment just before the XADD, on the machine's monotonic clock. First, for `background_only_s`
     seconds, the background load alone, with the CPU it used (`sample`, as `cpu_by_kind`): 20
     urgent reports and 20 decisions a second, each stored in a small transaction of its own, are
     far more than a municipality makes, and they cost more than the background itself."""
     writer = aredis.Redis.from_url(url)
     bg_writer = aredis.Redis.from_url(url)
-    reader = aredis.Redis.from_url(url)
-    referral_stream = streams.referrals(*DECISION_TARGET)
-    watched = [streams.POLICE_ALERTS, referral_stream, streams.REFERRALS_WITHHELD]
-    ids = await _last_ids(reader, watched)
     sent_alert: dict[str, float] = {}
     sent_decision: dict[str, float] = {}
     alert_ms: list[float] = []
     referral_ms: list[float] = []
     # Redis's own clock: the millisecond part of the intake entry's id and of its alert's or
     # referral's id, per report reference. Their difference is the hub's part of a latency,
-    # free of any delay in this process (its event loop, its collector, the reader's wake-up).
+    # free of any delay on the benchmark's side (a process's wake-up on a busy machine).
     stamped_in: dict[str, int] = {}
     stamped_out: dict[str, int] = {}
-    measured: dict[str, float] = {}  # ref -> latency in ms by this process's clock
+    measured: dict[str, float] = {}  # ref -> latency in ms by the observer's clock
     withheld = 0
     stop = asyncio.Event()
     bg_sent = 0
+    arrivals: list[str] = []  # the observer's lines, appended by the thread that reads them
+    lines = threading.Thread(target=_collect_lines, args=(observer, arrivals), daemon=True)
+    lines.start()
 
     async def read() -> None:
         nonlocal withheld
         while not stop.is_set():
-            reply = await reader.xread(ids, block=200, count=500)  # type: ignore[arg-type]
-            arrived = time.perf_counter()
-            for name_b, entries in reply or []:
-                name = name_b.decode()
-                for entry_id, fields in entries:
-                    ids[name] = entry_id
-                    data = json.loads(fields[b"event"])["data"]
-                    ref = data.get("report_ref")
-                    if name == streams.POLICE_ALERTS and ref in sent_alert:
-                        alert_ms.append((arrived - sent_alert.pop(ref)) * 1000)
-                        measured[ref] = alert_ms[-1]
-                        stamped_out[ref] = entry_ms(entry_id)
-                    elif ref in sent_decision:
-                        stamped_out[ref] = entry_ms(entry_id)
-                        if name == streams.REFERRALS_WITHHELD:
-                            withheld += 1
-                            sent_decision.pop(ref)
-                        else:
-                            referral_ms.append((arrived - sent_decision.pop(ref)) * 1000)
-                            measured[ref] = referral_ms[-1]
+            await asyncio.sleep(0.01)  # the arrival time is the observer's: matching can wait
+            taken, arrivals[:] = arrivals[:], []
+            for line in taken:
+                name, ref, at, entry_id = line.rstrip("\n").split("\t")
+                arrived = float(at)
+                if name == streams.POLICE_ALERTS and ref in sent_alert:
+                    alert_ms.append((arrived - sent_alert.pop(ref)) * 1000)
+                    measured[ref] = alert_ms[-1]
+                    stamped_out[ref] = entry_ms(entry_id)
+                elif ref in sent_decision:
+                    stamped_out[ref] = entry_ms(entry_id)
+                    if name == streams.REFERRALS_WITHHELD:
+                        withheld += 1
+                        sent_decision.pop(ref)
+                    else:
+                        referral_ms.append((arrived - sent_decision.pop(ref)) * 1000)
+                        measured[ref] = referral_ms[-1]
 
     bg_seconds = 0.0
 
@@ -484,13 +475,13 @@ async def latency_under_load(
     for i in range(samples):
         await _sleep_until(t_start + i * period)
         report = urgent.reports[i]
-        sent_alert[report.ref] = time.perf_counter()
+        sent_alert[report.ref] = monotonic()
         order.append(("urgent", report.ref))
         stamped_in[report.ref] = entry_ms(await writer.xadd(report.stream, report.fields))  # type: ignore[arg-type]
         if i < len(decide):
             await _sleep_until(t_start + (i + 0.5) * period)
             entry = decision_entry(decide[i], now, rng)
-            sent_decision[decide[i]] = time.perf_counter()
+            sent_decision[decide[i]] = monotonic()
             order.append(("decision", decide[i]))
             stamped_in[decide[i]] = entry_ms(await writer.xadd(streams.DECISIONS, entry))  # type: ignore[arg-type]
     deadline = time.perf_counter() + timeout_s
@@ -502,7 +493,7 @@ async def latency_under_load(
     cpu = spent(cpu0, await asyncio.to_thread(sample), time.perf_counter() - t0)
     # Samples still open when the timeout struck are reported as lost.
     first_ms = min(stamped_in.values(), default=0)
-    for c in (writer, bg_writer, reader):
+    for c in (writer, bg_writer):
         await c.aclose()
     return {
         "background_rate_target": rate,
@@ -530,6 +521,23 @@ async def latency_under_load(
 
 def _diff(out: int | None, into: int) -> int | None:
     return None if out is None else out - into
+
+
+def monotonic() -> float:
+    """CLOCK_MONOTONIC: one clock for every process on the machine (the observer's too)."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def _collect_lines(proc: Proc, into: list[str]) -> None:
+    assert proc.popen.stdout is not None
+    for raw in proc.popen.stdout:  # until the observer stops
+        into.append(raw.decode())
+
+
+def observed_streams() -> list[str]:
+    """What the latency phase's observer reads: police alerts, the decisions' referrals and
+    referrals withheld."""
+    return [streams.POLICE_ALERTS, streams.referrals(*DECISION_TARGET), streams.REFERRALS_WITHHELD]
 
 
 def entry_ms(entry_id: bytes | str) -> int:
@@ -817,6 +825,7 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
     named = {proc.pid: s.role for proc, s in zip(hubs, processes, strict=True)}
     ours = None if url.startswith("sqlite") else make_url(url).database  # its backends, not others'
     sample = functools.partial(cpu_by_kind, named, ours)
+    observer: Proc | None = None
     try:
         for proc in hubs:
             proc.wait_ready()
@@ -830,6 +839,15 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
         prof = cfg.profile_dir / "hub-latency.txt" if cfg.profile_dir else None
         # The urgent watch too, if it has a process of its own (the last): where an alert waits.
         watch = cfg.profile_dir / "watch-latency.txt" if cfg.profile_dir and len(hubs) > 1 else None
+        # The reader of alerts and referrals is a process of its own, counted as the load
+        # generator's (the benchmark's side); it starts at the streams' ends.
+        observer = Proc(
+            ["observe", "--redis-url", redis_url, "--stream", ",".join(observed_streams())],
+            env(url, tmp / "observe"),
+            tmp / "observe.log",
+        )
+        observer.wait_ready()
+        named[observer.pid] = "load_generator"
         with profiled(hubs[0].pid, prof), profiled(hubs[-1].pid, watch):
             results["hub_latency"] = asyncio.run(
                 latency_under_load(
@@ -841,11 +859,12 @@ def _run(cfg: Config, registry: Registry, agreement: Any, tmp: Path, redis_url: 
                     cfg.urgent_rate,
                     timeout_s=30.0,
                     sample=sample,
+                    observer=observer,
                     background_only_s=cfg.background_only_s,
                 )
             )
     finally:
-        for proc in hubs:
+        for proc in [*hubs, *([observer] if observer else [])]:
             proc.stop()
         if cfg.profile_dir:
             cfg.profile_dir.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,10 @@
 - `hub`: the hub itself (`hub.app.running`), configured from `HUB_*` like `hub serve`.
 - `raw`: a plain redis-py XREADGROUP + XACK loop that does no work (`--batch 1`: one entry
   per read and one XACK per entry; `--batch N`: COUNT N and one XACK per batch).
+- `observe`: the latency phase's reader, a partner's consumer: a blocking XREAD on the alert
+  and referral streams from their ends, one line per entry on stdout with the moment it
+  arrived (`observed_line`). In a process of its own so that the benchmark's load generator
+  never delays its clock.
 - `naive`: what a user would write first with FastStream: a per-message `StreamSub`
   (group, `batch=False`) per intake stream that parses, assesses, stores each report in
   its own transaction and XADDs its outputs one by one (see `bench.naive`).
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -92,11 +97,41 @@ def run_raw(url: str, stream: str, group: str, batch: int, count: int, deadline_
         sys.exit(1)  # out of time: the benchmark reports the phase as incomplete
 
 
+def observed_line(stream: str, entry_id: bytes, fields: dict[bytes, bytes], arrived: float) -> str:
+    """`stream`, the report reference, the arrival (CLOCK_MONOTONIC, system-wide: comparable
+    with the writer's in the benchmark's process), and the entry id, tab-separated."""
+    ref = json.loads(fields[b"event"])["data"].get("report_ref") or ""
+    return f"{stream}\t{ref}\t{arrived:.6f}\t{entry_id.decode()}\n"
+
+
+def run_observe(url: str, streams: list[str], deadline_s: float) -> None:
+    client = redis.Redis.from_url(url)
+    ids: dict[str, bytes | str] = {}
+    for name in streams:  # from each stream's end: what was there before is not the phase's
+        last = client.xrevrange(name, count=1)
+        ids[name] = last[0][0] if last else "0"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    _ready()
+    deadline = time.monotonic() + deadline_s
+    out = sys.stdout
+    while not stop.is_set() and time.monotonic() < deadline:
+        reply = client.xread(ids, block=200, count=500)  # type: ignore[arg-type]
+        arrived = time.clock_gettime(time.CLOCK_MONOTONIC)
+        for name_b, entries in reply or []:
+            name = name_b.decode()
+            for entry_id, fields in entries:
+                ids[name] = entry_id
+                out.write(observed_line(name, entry_id, fields, arrived))
+        out.flush()
+    client.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.procs")
-    parser.add_argument("kind", choices=["hub", "raw", "naive"])
+    parser.add_argument("kind", choices=["hub", "raw", "observe", "naive"])
     parser.add_argument("--redis-url")
-    parser.add_argument("--stream", default="bench.raw.v1")
+    parser.add_argument("--stream", default="bench.raw.v1", help="raw: its stream; observe: comma-separated")
     parser.add_argument("--group", default="bench-raw")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--count", type=int, default=0)
@@ -104,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.kind == "hub":
         run_hub(args.deadline_s)
+    elif args.kind == "observe":
+        run_observe(args.redis_url, args.stream.split(","), args.deadline_s)
     elif args.kind == "raw":
         run_raw(args.redis_url, args.stream, args.group, args.batch, args.count, args.deadline_s)
     else:
