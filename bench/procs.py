@@ -100,7 +100,7 @@ def run_raw(url: str, stream: str, group: str, batch: int, count: int, deadline_
 def observed_line(stream: str, entry_id: bytes, fields: dict[bytes, bytes], arrived: float) -> str:
     """`stream`, the report reference, the arrival (CLOCK_MONOTONIC, system-wide: comparable
     with the writer's in the benchmark's process), and the entry id, tab-separated."""
-    ref = json.loads(fields[b"event"])["data"].get("report_ref") or ""
+    ref = (json.loads(fields.get(b"event") or b"{}").get("data") or {}).get("report_ref") or ""
     return f"{stream}\t{ref}\t{arrived:.6f}\t{entry_id.decode()}\n"
 
 
