@@ -184,6 +184,14 @@ PIPELINE_MAX_ROWS = 32
 Statement = tuple[str, dict[str, Any] | None]  # SQL with psycopg's placeholders, its parameters
 
 
+def in_list(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`%(name_0)s, %(name_1)s, ...` and their parameters: an IN list as SQLAlchemy's expanding
+    parameter renders it (one text per length), so the planner sees each value, as it does for
+    the Core statement it stands in for."""
+    names = [f"{name}_{i}" for i in range(len(values))]
+    return ", ".join(f"%({n})s" for n in names), dict(zip(names, values, strict=True))
+
+
 def insert_postgresql(
     conn: Connection, tables: list[tuple[Table, list[dict[str, Any]]]], then: Sequence[Statement] = ()
 ) -> None:

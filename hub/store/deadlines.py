@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, case, select, update
 from sqlmodel import Session
 
-from hub.store.bulk import table_of
+from hub.store.bulk import Statement, in_list, table_of
 from hub.store.models import Deadline
 
 PENDING, APPROACHING, MET, BREACHED = "pending", "approaching", "met", "breached"
@@ -116,6 +116,19 @@ def meet(session: Session, report_refs: Iterable[str], kind: str, now: datetime)
     it was met after all."""
     if refs := list(set(report_refs)):
         session.connection().execute(_MEET, {"refs": refs, "clock_kind": kind, "now": utc(now)})
+
+
+def meet_pg(report_refs: Iterable[str], kind: str, now: datetime) -> Statement | None:
+    """PostgreSQL: `meet` as a statement for the batch's last pipeline (`hub.store.batch`)."""
+    if not (refs := sorted(set(report_refs))):
+        return None
+    listed, params = in_list("ref", refs)
+    open_states, states = in_list("open", OPEN_STATES)
+    sql = (
+        f"UPDATE deadline SET state = CASE WHEN state IN ({open_states}) THEN %(met)s ELSE state END,"  # noqa: S608
+        f" next_at = NULL, met_at = %(now)s WHERE report_ref IN ({listed}) AND kind = %(kind)s AND met_at IS NULL"
+    )
+    return sql, {"met": MET, "now": utc(now), "kind": kind, **states, **params}
 
 
 _MEET_REFS = (

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from hub.store.bulk import driver_errors, insert_with_ids, psycopg_of, table_of
+from hub.store.bulk import Statement, driver_errors, in_list, insert_with_ids, psycopg_of, table_of
 from hub.store.models import Case, Decision, ProcessedEntry, Report, ReporterMessage, TriageItem
 
 _processed = table_of(ProcessedEntry).c
@@ -99,6 +99,15 @@ def mark_decided(session: Session, report_refs: Iterable[str], now: datetime) ->
     """The triage items of these reports are decided (no item: nothing to do)."""
     if refs := list(set(report_refs)):
         session.connection().execute(_MARK_DECIDED, {"refs": refs, "now": now})
+
+
+def mark_decided_pg(report_refs: Iterable[str], now: datetime) -> Statement | None:
+    """PostgreSQL: `mark_decided` as a statement for the batch's last pipeline (`hub.store.batch`)."""
+    if not (refs := sorted(set(report_refs))):
+        return None
+    listed, params = in_list("ref", refs)
+    sql = f"UPDATE triageitem SET status = 'decided', decided_at = %(now)s WHERE report_ref IN ({listed})"  # noqa: S608
+    return sql, {"now": now, **params}
 
 
 def decision_exists(session: Session, source_id: str, event_id: str) -> bool:

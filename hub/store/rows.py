@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel
 from hub.store import audit_chain
 from hub.store.bulk import (
     OutboxRow,
+    Statement,
     executemany_sqlite,
     insert_postgresql,
     insert_with_ids,
@@ -125,12 +126,16 @@ class RowBatch:
     def processed(self, stream: str, entry_id: str) -> None:
         self._rows[_PROCESSED].append({"stream": stream, "entry_id": entry_id, "processed_at": self.now})
 
-    def write(self, session: Session) -> None:
-        """Insert everything added since the last write, in the session's transaction."""
+    def write(self, session: Session, then: Sequence[Statement] = ()) -> None:
+        """Insert everything added since the last write, in the session's transaction; on
+        PostgreSQL, then the statements `then` (whose answers nobody reads), in the same
+        pipeline as the last rows."""
         conn = session.connection()
         if conn.dialect.name == "postgresql":
-            self._write_postgresql(conn)
+            self._write_postgresql(conn, then)
             return
+        if then:
+            raise ValueError("statements after the rows are PostgreSQL's (psycopg placeholders)")
         self._write_cases(session)
         chained: list[dict[str, Any]] = []
         for table in _BATCH_TABLES:
@@ -172,7 +177,7 @@ class RowBatch:
                 row["case_id"] = self._ids[ref.slot]
         return rows
 
-    def _write_postgresql(self, conn: Connection) -> None:
+    def _write_postgresql(self, conn: Connection, then: Sequence[Statement]) -> None:
         """One round trip finds the cases and draws the new ids (cases, and outbox rows to
         publish); then the rows go in, parents first; with disclosure rows, the audit chain's lock
         and head last, and the disclosures' chain rows. Few round trips matter as much as few
@@ -199,7 +204,7 @@ class RowBatch:
         # commits, so it is taken after the batch's own rows are in (held for the chain rows and
         # the commit, not for the whole batch; an urgent alert does not queue behind a bulk insert).
         chain = audit_chain.append_statements(conn, audit_chain.DISCLOSURE, chained) if chained else []
-        insert_postgresql(conn, [(table, rows) for table, rows in tables if rows], then=chain)
+        insert_postgresql(conn, [(table, rows) for table, rows in tables if rows], then=[*then, *chain])
 
     def _write_cases(self, session: Session) -> None:
         todo = [slot for slot in range(len(self._keys)) if slot not in self._ids]

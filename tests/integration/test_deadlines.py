@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -26,7 +27,7 @@ from hub.services.pipeline import BatchPipeline
 from hub.store import deadlines as clocks
 from hub.store import queries
 from hub.store.db import UnitOfWork, make_engine, migrate
-from hub.store.models import Deadline, Outbox
+from hub.store.models import Deadline, Outbox, TriageItem
 from tests.factories import cloudevent, decision, entry, report_data
 
 SCHOOL = "herstedlund-skole"
@@ -165,6 +166,36 @@ def test_a_decision_before_the_deadline_meets_it_and_nothing_fires(hub: Hub) -> 
     assert rows[met].receipt_deadline is not None and rows[met].receipt_deadline.state == "met"
     assert view is not None
     assert [(d.kind, d.state) for d in view.deadlines] == [("assessment", "met"), ("receipt", "met")]
+
+
+def test_on_postgresql_a_decisions_updates_go_with_its_rows(hub: Hub, database_url: str) -> None:
+    """The triage item decided and the two clocks met are sent in the decision's last pipeline
+    (`hub.store.batch.SqlBatchStore`), not as statements of their own: each was a round trip
+    (issue #17). What they change is as the tests above and beside it check."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs them as they come (no pipeline)")
+    ref = hub.report(NOW)
+    through_sqlalchemy: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        through_sqlalchemy.append(statement)
+
+    event.listen(hub.engine, "before_cursor_execute", seen)
+    try:
+        hub.decide(ref, NOW + HOUR)
+    finally:
+        event.remove(hub.engine, "before_cursor_execute", seen)
+
+    assert through_sqlalchemy, "the decision's look-ups go through SQLAlchemy"
+    assert [s for s in through_sqlalchemy if s.lstrip().upper().startswith("UPDATE")] == []
+    with Session(hub.engine) as s:
+        item = s.exec(select(TriageItem).where(TriageItem.report_ref == ref)).one()
+    assert item.status == "decided" and utc(item.decided_at) == NOW + HOUR
+    rows = clock_rows(hub.engine)
+    assert [(rows[ref, k].state, utc(rows[ref, k].met_at)) for k in ("assessment", "receipt")] == [
+        ("met", NOW + HOUR),
+        ("met", NOW + HOUR),
+    ]
 
 
 def test_a_decision_after_the_breach_keeps_the_breach_with_the_time_it_was_met(hub: Hub) -> None:
