@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from hub.store import deadlines as clocks
 from hub.store import queries
 from hub.store.db import UnitOfWork, make_engine, migrate
 from hub.store.models import Deadline, Outbox, TriageItem
+from tests.databases import fresh_database_url
 from tests.factories import cloudevent, decision, entry, report_data
 
 SCHOOL = "herstedlund-skole"
@@ -168,12 +170,12 @@ def test_a_decision_before_the_deadline_meets_it_and_nothing_fires(hub: Hub) -> 
     assert [(d.kind, d.state) for d in view.deadlines] == [("assessment", "met"), ("receipt", "met")]
 
 
-def test_on_postgresql_a_decisions_updates_go_with_its_rows(hub: Hub, database_url: str) -> None:
+def test_on_postgresql_a_decisions_updates_go_with_its_rows(tmp_path: Path, postgres_url: str | None) -> None:
     """The triage item decided and the two clocks met are sent in the decision's last pipeline
     (`hub.store.batch.SqlBatchStore`), not as statements of their own: each was a round trip
-    (issue #17). What they change is as the tests above and beside it check."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs them as they come (no pipeline)")
+    (issue #17). What they change is as the tests above and beside it check. (SQLite runs them
+    as they come: no pipeline.)"""
+    hub = Hub(fresh_database_url("postgresql", tmp_path, postgres_url))
     ref = hub.report(NOW)
     through_sqlalchemy: list[str] = []
 
@@ -196,6 +198,7 @@ def test_on_postgresql_a_decisions_updates_go_with_its_rows(hub: Hub, database_u
         ("met", NOW + HOUR),
         ("met", NOW + HOUR),
     ]
+    hub.engine.dispose()
 
 
 def test_a_decision_after_the_breach_keeps_the_breach_with_the_time_it_was_met(hub: Hub) -> None:
